@@ -1,0 +1,88 @@
+"""A dialect-neutral model of a database schema, filled by :mod:`harness.introspect`.
+
+Everything here is plain, frozen data so it can be compared, hashed into evidence and sent
+between pytest-xdist workers. Names are kept exactly as the database reports them; mapping
+source names onto target names (renames, naming policies) is :mod:`harness.naming`'s job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column as declared, with its type also in the harness's normal form."""
+
+    name: str
+    declared_type: str
+    """The type text the database reports (``NVARCHAR(160)``, ``character varying(160)``)."""
+    type: str
+    """Normalised type (:func:`harness.types.normalize`), e.g. ``varchar(160)``."""
+    nullable: bool
+    default: str | None
+    position: int
+
+
+@dataclass(frozen=True)
+class Index:
+    """A (possibly unique) index; compared by columns, not by name, since names rarely survive."""
+
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
+    partial: bool = False
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """A foreign key from ``columns`` to ``ref_table(ref_columns)``."""
+
+    name: str | None
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A base table with its keys, constraints and indexes."""
+
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    unique_constraints: tuple[tuple[str, ...], ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    indexes: tuple[Index, ...] = ()
+
+    def column(self, name: str) -> Column | None:
+        """The column called ``name``, or None."""
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class View:
+    """A view; its definition is kept as evidence, only its presence and columns are compared."""
+
+    name: str
+    columns: tuple[str, ...]
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """All tables and views of one schema of one database."""
+
+    dialect: str
+    """``sqlite`` or ``postgres``."""
+    schema: str | None
+    tables: tuple[Table, ...]
+    views: tuple[View, ...] = field(default=())
+
+    def table(self, name: str) -> Table | None:
+        """The table called ``name``, or None."""
+        return next((t for t in self.tables if t.name == name), None)
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tables)

@@ -1,0 +1,130 @@
+"""The ``cutover`` command.
+
+Exit codes (also in ``cutover --help``): 0 GO or GO WITH WAIVERS, 1 NO-GO, 2 usage or
+configuration error (bad plan, unreachable database, wrong password…). A user mistake is
+one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from harness.errors import HarnessError
+from harness.plugin import DEFAULT_REPORT_DIR
+from harness.verify import EXIT_USAGE
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _user_errors(func: F) -> F:
+    """Turn harness errors into one line and exit code 2."""
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except HarnessError as exc:
+            click.echo(f"cutover: error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog="Exit codes: 0 GO or GO WITH WAIVERS, 1 NO-GO, 2 usage or configuration error.")
+@click.version_option(package_name="cutover")
+def main() -> None:
+    """Verify a database migration before cutover and write a report a reviewer signs off."""
+
+
+@main.command()
+@click.option("--plan", "plan_path", required=True, type=click.Path(path_type=Path),
+              help="Verification plan (YAML).")
+@click.option("--report-dir", type=click.Path(path_type=Path), default=DEFAULT_REPORT_DIR,
+              show_default=True, help="Where results.json and report.html go.")
+@click.option("-n", "workers", default="0", show_default=True,
+              help="pytest-xdist workers: a number or 'auto'.")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@_user_errors
+def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[str, ...]) -> None:
+    """Run the stock scenarios against a plan (extra arguments go to pytest)."""
+    from harness.plan import load_plan
+    from harness.verify import run_scenarios
+
+    load_plan(plan_path)  # fail fast, with the plan's own error, before pytest starts
+    sys.exit(run_scenarios(plan_path, report_dir, workers=workers, extra=pytest_args))
+
+
+@main.command()
+@click.option("--drift", is_flag=True, help="Seed realistic drift into the target first.")
+@click.option("--report-dir", type=click.Path(path_type=Path), default=DEFAULT_REPORT_DIR,
+              show_default=True, help="Where the demo database, plan and report go.")
+@click.option("--rows", "fact_rows", type=click.IntRange(min=0), default=None,
+              help="Rows in the large fact table (default 200,000).")
+@click.option("-n", "workers", default="0", show_default=True,
+              help="pytest-xdist workers: a number or 'auto'.")
+@_user_errors
+def demo(drift: bool, report_dir: Path, fact_rows: int | None, workers: str) -> None:
+    """Build a SQLite app database, migrate it to embedded PostgreSQL 16, verify it."""
+    from harness.demo import run_demo
+
+    sys.exit(run_demo(report_dir, drift=drift, fact_rows=fact_rows, workers=workers))
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path("cutover.yaml"))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@_user_errors
+def init(path: Path, force: bool) -> None:
+    """Write a commented plan template to PATH (default cutover.yaml)."""
+    from harness.template import PLAN_TEMPLATE
+
+    if path.exists() and not force:
+        raise HarnessError(f"{path} already exists; use --force to overwrite it")
+    path.write_text(PLAN_TEMPLATE, encoding="utf-8")
+    click.echo(f"wrote {path}: edit source and target, then run `cutover verify --plan {path}`")
+
+
+@main.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="HTML file to write (default: report.html beside RESULTS).")
+@_user_errors
+def report(results: Path, output: Path | None) -> None:
+    """Re-render report.html from a results.json."""
+    from harness.report.html import write_html
+    from harness.results import read_results
+
+    try:
+        data = read_results(results)
+    except FileNotFoundError:
+        raise HarnessError(f"{results}: no such results file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise HarnessError(f"{results}: not a results.json ({exc})") from None
+    path = write_html(data, output or results.with_name("report.html"))
+    click.echo(f"report: {path}")
+
+
+@main.command(name="schema")
+@click.option("--write", "write_dir", type=click.Path(path_type=Path), default=None,
+              help="Write plan.schema.json there instead of printing it.")
+def schema_cmd(write_dir: Path | None) -> None:
+    """Print the JSON Schema of the plan file (for editors and CI validation)."""
+    from harness.schemas import plan_schema_text
+
+    text = plan_schema_text()
+    if write_dir is None:
+        click.echo(text, nl=False)
+        return
+    write_dir.mkdir(parents=True, exist_ok=True)
+    (write_dir / "plan.schema.json").write_text(text, encoding="utf-8")
+    click.echo(f"wrote {write_dir / 'plan.schema.json'}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,206 @@
+"""Read-only sessions on a source or target, and the questions checks ask of them.
+
+Every question is answered inside the database (counts, bounds, lengths); only small results
+cross the wire. SQL is composed with ``psycopg.sql`` on PostgreSQL and with quoted
+identifiers from the catalog on SQLite, never from user text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from harness.catalog import Catalog
+from harness.errors import CheckError
+from harness.introspect import postgres as pg_introspect
+from harness.introspect import sqlite as sqlite_introspect
+from harness.types import TypeInfo
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """Whether a source column's actual values fit a narrower target type."""
+
+    values: int
+    """Non-null values inspected (all of them: the check is exact, not sampled)."""
+    unfit: int
+    minimum: Any = None
+    maximum: Any = None
+    max_length: int | None = None
+    example: Any = None
+    """One value that does not fit, if any."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"values": self.values, "unfit": self.unfit}
+        for key in ("minimum", "maximum", "max_length", "example"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value if isinstance(value, int | float | str) else str(value)
+        return out
+
+
+class Database(ABC):
+    """One read-only session on a source or target database."""
+
+    dialect: str
+    display: str
+    """Redacted description of where this is, safe to show."""
+
+    def __init__(self) -> None:
+        self._catalog: Catalog | None = None
+
+    def catalog(self) -> Catalog:
+        """The schema, read once per session."""
+        if self._catalog is None:
+            self._catalog = self._read_catalog()
+        return self._catalog
+
+    @abstractmethod
+    def _read_catalog(self) -> Catalog: ...
+
+    @abstractmethod
+    def server_version(self) -> str: ...
+
+    @abstractmethod
+    def count_rows(self, table: str) -> int: ...
+
+    @abstractmethod
+    def count_nulls(self, table: str, column: str) -> int: ...
+
+    @abstractmethod
+    def fit(self, table: str, column: str, target: TypeInfo) -> FitReport:
+        """How many non-null values of ``table.column`` would not fit ``target``."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+def _limits(target: TypeInfo) -> tuple[int | None, int | None, float | None]:
+    """(max length, integer bound, numeric bound) that a value must stay within."""
+    if target.family == "text":
+        return target.length, None, None
+    if target.family == "integer" and target.bits:
+        return None, 2 ** (target.bits - 1), None
+    if target.family == "numeric" and target.precision is not None:
+        return None, None, 10.0 ** (target.precision - (target.scale or 0))
+    return None, None, None
+
+
+class SqliteDatabase(Database):
+    """A SQLite file opened with ``mode=ro``: the harness cannot write to it."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection, display: str) -> None:
+        super().__init__()
+        self.conn = conn
+        self.display = display
+
+    def _read_catalog(self) -> Catalog:
+        return sqlite_introspect.read_catalog(self.conn)
+
+    def server_version(self) -> str:
+        return f"SQLite {sqlite3.sqlite_version}"
+
+    @staticmethod
+    def _ident(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def _one(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+        try:
+            return self.conn.execute(query, params).fetchone()
+        except sqlite3.Error as exc:
+            raise CheckError(f"{self.display}: {exc}") from None
+
+    def count_rows(self, table: str) -> int:
+        return int(self._one(f"SELECT count(*) FROM {self._ident(table)}")[0])  # noqa: S608
+
+    def count_nulls(self, table: str, column: str) -> int:
+        t, c = self._ident(table), self._ident(column)
+        return int(self._one(f"SELECT count(*) FROM {t} WHERE {c} IS NULL")[0])  # noqa: S608
+
+    def fit(self, table: str, column: str, target: TypeInfo) -> FitReport:
+        t, c = self._ident(table), self._ident(column)
+        length, int_bound, num_bound = _limits(target)
+        if length is not None:
+            cond, params = f"length({c}) > ?", (length,)
+        elif int_bound is not None:
+            # typeof() catches text such as '12a' stored in an INTEGER column (affinity quirk).
+            cond = f"(typeof({c}) NOT IN ('integer') OR {c} < ? OR {c} >= ?)"
+            params = (-int_bound, int_bound)
+        elif num_bound is not None:
+            cond = f"(typeof({c}) NOT IN ('integer', 'real') OR abs({c}) >= ?)"
+            params = (num_bound,)
+        else:
+            cond, params = "0", ()
+        cond = f"{c} IS NOT NULL AND {cond}"
+        row = self._one(
+            f"SELECT count({c}), count(CASE WHEN {cond} THEN 1 END), min({c}), max({c}),"  # noqa: S608
+            f" max(length({c})), max(CASE WHEN {cond} THEN {c} END) FROM {t}",
+            params + params,
+        )
+        return FitReport(row[0], row[1], row[2], row[3], row[4], row[5])
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresDatabase(Database):
+    """A PostgreSQL session with ``default_transaction_read_only`` on."""
+
+    dialect = "postgres"
+
+    def __init__(self, conn: psycopg.Connection[Any], display: str, schema: str) -> None:
+        super().__init__()
+        self.conn = conn
+        self.display = display
+        self.schema = schema
+
+    def _read_catalog(self) -> Catalog:
+        return pg_introspect.read_catalog(self.conn, self.schema)
+
+    def server_version(self) -> str:
+        return f"PostgreSQL {self._one(sql.SQL('SHOW server_version'))[0]}"
+
+    def _table(self, table: str) -> sql.Composable:
+        return sql.Identifier(self.schema, table)
+
+    def _one(self, query: sql.Composable, params: tuple[Any, ...] = ()) -> Any:
+        try:
+            return self.conn.execute(query, params).fetchone()
+        except psycopg.Error as exc:
+            raise CheckError(f"{self.display}: {str(exc).strip().splitlines()[0]}") from None
+
+    def count_rows(self, table: str) -> int:
+        return int(self._one(sql.SQL("SELECT count(*) FROM {}").format(self._table(table)))[0])
+
+    def count_nulls(self, table: str, column: str) -> int:
+        query = sql.SQL("SELECT count(*) FROM {} WHERE {} IS NULL")
+        return int(self._one(query.format(self._table(table), sql.Identifier(column)))[0])
+
+    def fit(self, table: str, column: str, target: TypeInfo) -> FitReport:
+        c = sql.Identifier(column)
+        length, int_bound, num_bound = _limits(target)
+        if length is not None:
+            cond, params = sql.SQL("length({}::text) > %s").format(c), (length,)
+        elif int_bound is not None:
+            cond = sql.SQL("({c}::numeric < %s OR {c}::numeric >= %s)").format(c=c)
+            params = (-int_bound, int_bound)
+        elif num_bound is not None:
+            cond, params = sql.SQL("abs({}::numeric) >= %s").format(c), (num_bound,)
+        else:
+            cond, params = sql.SQL("false"), ()
+        query = sql.SQL(
+            "SELECT count({c}), count(CASE WHEN {cond} THEN 1 END), min({c})::text, max({c})::text,"
+            " max(length({c}::text)), max(CASE WHEN {cond} THEN {c}::text END) FROM {t}"
+        ).format(c=c, cond=cond, t=self._table(table))
+        row = self._one(query, params + params)
+        return FitReport(row[0], row[1], row[2], row[3], row[4], row[5])
+
+    def close(self) -> None:
+        self.conn.close()

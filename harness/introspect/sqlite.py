@@ -1,0 +1,99 @@
+"""Read a SQLite schema through its PRAGMA table-valued functions (parameters, never glued SQL)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+
+from harness import types
+from harness.catalog import Catalog, Column, ForeignKey, Index, Table, View
+
+
+def read_catalog(conn: sqlite3.Connection) -> Catalog:
+    """Every user table and view of the main database."""
+    rows = conn.execute(
+        "SELECT name, type, sql FROM sqlite_schema"
+        " WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        " ORDER BY name"
+    ).fetchall()
+    tables = tuple(_table(conn, name) for name, kind, _ in rows if kind == "table")
+    views = tuple(
+        View(name, tuple(c.name for c in _columns(conn, name, ())), sql or "")
+        for name, kind, sql in rows
+        if kind == "view"
+    )
+    return Catalog("sqlite", None, tables, views)
+
+
+def _columns(conn: sqlite3.Connection, table: str, primary_key: tuple[str, ...]) -> list[Column]:
+    columns = []
+    for cid, name, declared, notnull, default, _pk, hidden in conn.execute(
+        "SELECT cid, name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)",
+        (table,),
+    ):
+        if hidden == 1:  # columns of virtual tables' internals, not user data
+            continue
+        columns.append(Column(
+            name=name,
+            declared_type=declared or "",
+            type=types.parse(declared or "", "sqlite").name,
+            # PostgreSQL makes key columns NOT NULL; SQLite only enforces it for INTEGER
+            # PRIMARY KEY. Modelling keys as not-null keeps that quirk out of the diff.
+            nullable=not notnull and name not in primary_key,
+            default=default,
+            position=cid + 1,
+        ))
+    return columns
+
+
+def _table(conn: sqlite3.Connection, name: str) -> Table:
+    pk_rows = conn.execute(
+        "SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", (name,)
+    ).fetchall()
+    primary_key = tuple(col for col, _ in pk_rows)
+    uniques: list[tuple[str, ...]] = []
+    indexes: list[Index] = []
+    for index_name, unique, origin, partial in conn.execute(
+        "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?) ORDER BY name", (name,)
+    ):
+        cols = tuple(
+            col if col is not None else "<expression>"
+            for (col,) in conn.execute(
+                "SELECT name FROM pragma_index_info(?) ORDER BY seqno", (index_name,)
+            )
+        )
+        if origin == "pk":
+            continue
+        if origin == "u":
+            uniques.append(cols)
+        else:
+            indexes.append(Index(index_name, cols, bool(unique), bool(partial)))
+    return Table(
+        name=name,
+        columns=tuple(_columns(conn, name, primary_key)),
+        primary_key=primary_key,
+        unique_constraints=tuple(uniques),
+        foreign_keys=_foreign_keys(conn, name),
+        indexes=tuple(indexes),
+    )
+
+
+def _foreign_keys(conn: sqlite3.Connection, table: str) -> tuple[ForeignKey, ...]:
+    grouped: dict[int, list[tuple[str, str, str | None]]] = defaultdict(list)
+    for fk_id, ref_table, src, dst in conn.execute(
+        "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+        (table,),
+    ):
+        grouped[fk_id].append((ref_table, src, dst))
+    keys = []
+    for parts in grouped.values():
+        ref_table = parts[0][0]
+        ref_columns = tuple(dst for _, _, dst in parts if dst is not None)
+        if not ref_columns:  # "REFERENCES parent" without columns means the parent's key
+            ref_columns = tuple(
+                col for (col,) in conn.execute(
+                    "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", (ref_table,)
+                )
+            )
+        keys.append(ForeignKey(None, tuple(src for _, src, _ in parts), ref_table, ref_columns))
+    return tuple(sorted(keys, key=lambda k: (k.columns, k.ref_table)))

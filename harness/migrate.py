@@ -1,0 +1,155 @@
+"""Copy a SQLite database into a PostgreSQL database the harness created.
+
+This is the migration the demo performs and what an ``embedded`` endpoint's ``{sqlite: FILE}``
+load step does: tables with types mapped through :mod:`harness.types`, primary keys, NOT NULL,
+defaults, rows (COPY), then unique constraints, indexes and foreign keys. It writes only to
+the database it is given, which must be one the harness provisioned.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlglot
+from psycopg import sql
+from sqlglot import exp
+
+from harness import types
+from harness.catalog import Column, Table
+from harness.errors import ProvisionError
+from harness.introspect.sqlite import read_catalog
+from harness.naming import POLICIES
+
+Progress = Callable[[str, int, int], None]
+
+
+def copy_sqlite(source: Path, target_dsn: str, *, naming: str = "none",
+                progress: Progress | None = None) -> dict[str, int]:
+    """Copy every table of ``source``; return rows copied per (target) table."""
+    rename = POLICIES[naming]
+    try:
+        src = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True)
+        catalog = read_catalog(src)
+    except sqlite3.Error as exc:
+        raise ProvisionError(f"cannot read SQLite file {source}: {exc}") from None
+    counts: dict[str, int] = {}
+    try:
+        with psycopg.connect(target_dsn) as conn:
+            for table in catalog.tables:
+                conn.execute(_create_table(table, rename))
+            for table in catalog.tables:
+                counts[rename(table.name)] = _copy_rows(src, conn, table, rename, progress)
+            for table in catalog.tables:
+                for statement in _constraints(table, rename):
+                    conn.execute(statement)
+            for view in catalog.views:
+                conn.execute(_create_view(view.definition, rename))
+    except psycopg.Error as exc:
+        raise ProvisionError(f"copying {source} into PostgreSQL: {exc}".splitlines()[0]) from None
+    finally:
+        src.close()
+    return counts
+
+
+def _pg_type(column: Column) -> str:
+    info = types.parse(column.declared_type, "sqlite")
+    return info.name if info.family != "other" else "text"
+
+
+def _default(column: Column) -> sql.Composable | None:
+    if column.default is None:
+        return None
+    family = types.parse(column.declared_type, "sqlite").family
+    text = column.default.strip()
+    if family == "boolean" and text in ("0", "1"):
+        return sql.SQL("true" if text == "1" else "false")
+    # SQLite defaults are literals or CURRENT_TIMESTAMP-style keywords, which PostgreSQL
+    # reads the same way; they come from the file the harness was told to copy.
+    return sql.SQL(text)  # type: ignore[arg-type]
+
+
+def _create_table(table: Table, rename: Callable[[str], str]) -> sql.Composed:
+    parts: list[sql.Composable] = []
+    for column in table.columns:
+        piece = sql.SQL("{} {}").format(sql.Identifier(rename(column.name)),
+                                        sql.SQL(_pg_type(column)))  # type: ignore[arg-type]
+        if not column.nullable:
+            piece = sql.SQL("{} NOT NULL").format(piece)
+        default = _default(column)
+        if default is not None:
+            piece = sql.SQL("{} DEFAULT {}").format(piece, default)
+        parts.append(piece)
+    if table.primary_key:
+        parts.append(sql.SQL("PRIMARY KEY ({})").format(
+            sql.SQL(", ").join(sql.Identifier(rename(c)) for c in table.primary_key)))
+    return sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(rename(table.name)),
+                                                  sql.SQL(", ").join(parts))
+
+
+def _converter(column: Column) -> Callable[[Any], Any]:
+    family = types.parse(column.declared_type, "sqlite").family
+    if family == "boolean":
+        return lambda v: v if v is None else bool(v)
+    if family in ("timestamp", "timestamptz", "date", "time", "numeric", "float", "integer"):
+        return lambda v: v if v is None else str(v)  # PostgreSQL parses SQLite's text forms
+    if family == "bytes":
+        return lambda v: v if v is None or isinstance(v, bytes) else str(v).encode()
+    return lambda v: v if v is None or isinstance(v, str) else str(v)
+
+
+def _copy_rows(src: sqlite3.Connection, conn: psycopg.Connection[Any], table: Table,
+               rename: Callable[[str], str], progress: Progress | None) -> int:
+    names = [c.name for c in table.columns]
+    convert = [_converter(c) for c in table.columns]
+    quoted = ", ".join('"' + n.replace('"', '""') + '"' for n in names)
+    total = src.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0]  # noqa: S608
+    copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(rename(table.name)),
+        sql.SQL(", ").join(sql.Identifier(rename(n)) for n in names))
+    done = 0
+    with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+        rows = src.execute(f'SELECT {quoted} FROM "{table.name}"')  # noqa: S608
+        for row in rows:
+            copy.write_row([f(v) for f, v in zip(convert, row, strict=True)])
+            done += 1
+            if progress and done % 50_000 == 0:
+                progress(rename(table.name), done, total)
+    if progress:
+        progress(rename(table.name), done, total)
+    return done
+
+
+def _create_view(definition: str, rename: Callable[[str], str]) -> sql.Composable:
+    """Transpile a SQLite CREATE VIEW to PostgreSQL, renaming tables and columns on the way."""
+    try:
+        tree = sqlglot.parse_one(definition, read="sqlite")
+    except sqlglot.errors.ParseError as exc:
+        raise ProvisionError(f"cannot read view definition {definition[:60]!r}: {exc}") from None
+    for node in tree.find_all(exp.Table, exp.Column):
+        node.set("this", exp.to_identifier(rename(node.name), quoted=True))
+    # The statement text comes from the SQLite file being copied, re-rendered by sqlglot.
+    return sql.SQL(tree.sql(dialect="postgres"))  # type: ignore[arg-type]
+
+
+def _constraints(table: Table, rename: Callable[[str], str]) -> list[sql.Composed]:
+    name = sql.Identifier(rename(table.name))
+
+    def cols(columns: tuple[str, ...]) -> sql.Composable:
+        return sql.SQL(", ").join(sql.Identifier(rename(c)) for c in columns)
+
+    out = [sql.SQL("ALTER TABLE {} ADD UNIQUE ({})").format(name, cols(u))
+           for u in table.unique_constraints]
+    for index in table.indexes:
+        if "<expression>" in index.columns or index.partial:
+            continue  # expression and partial indexes need their SQL text; out of scope here
+        out.append(sql.SQL("CREATE {}INDEX {} ON {} ({})").format(
+            sql.SQL("UNIQUE " if index.unique else ""), sql.Identifier(rename(index.name)),
+            name, cols(index.columns)))
+    for fk in table.foreign_keys:
+        out.append(sql.SQL("ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({})").format(
+            name, cols(fk.columns), sql.Identifier(rename(fk.ref_table)), cols(fk.ref_columns)))
+    return out

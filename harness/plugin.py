@@ -1,0 +1,259 @@
+"""The pytest plugin: ``--plan`` and ``--report-dir``, fixtures, and the run record.
+
+One :class:`CutoverRun` lives in each pytest process. The controller (the only process
+without xdist, or xdist's controller) resolves the endpoints once — starting embedded
+servers, reading DSNs — and checks that both sides answer before any test runs, so a wrong
+password or a typo in the plan is one clear error, not a hundred failed tests. Workers receive
+the resolved connectors as plain data (``workerinput``) and open their own read-only
+sessions. Every test item's result travels back in ``report.user_properties`` and the
+controller writes ``results.json`` and ``report.html`` at the end.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.checks import waivers
+from harness.checks.result import CheckResult, Status, errored, timed
+from harness.database import Database
+from harness.endpoints import Connector, open_database, resolve
+from harness.errors import HarnessError
+from harness.plan import LoadedPlan, Plan, load_plan
+from harness.redact import scrub
+from harness.results import build_results, environment, now, write_results
+from harness.scope import Scope, build_scope
+
+RESULT_KEY = "cutover.result"
+DEFAULT_REPORT_DIR = Path("reports/out")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("cutover", "migration verification")
+    group.addoption("--plan", metavar="FILE", help="Verification plan (YAML) to run the scenarios against")
+    group.addoption("--report-dir", metavar="DIR", type=Path, default=None,
+                    help=f"Where results.json and report.html go (default: {DEFAULT_REPORT_DIR})")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "cutover_area(name): the check area a scenario reports under")
+    plan_path = config.getoption("--plan")
+    if not plan_path:
+        return
+    try:
+        loaded = load_plan(plan_path)
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.pluginmanager.register(CutoverRun(config, loaded), "cutover-run")
+
+
+class CutoverRun:
+    """Per-process state of a verification run (see module docstring)."""
+
+    def __init__(self, config: pytest.Config, loaded: LoadedPlan) -> None:
+        self.config = config
+        self.loaded = loaded
+        self.plan = loaded.plan
+        self.resources = ExitStack()
+        self.is_worker = hasattr(config, "workerinput")
+        self.connectors: dict[str, Connector] = {}
+        self.fingerprint: dict[str, Any] = {}
+        self.results: dict[str, dict[str, Any]] = {}
+        self._dbs: dict[str, Database] = {}
+        self._scope: Scope | None = None
+        self.written: tuple[str, str, Path, Path] | None = None
+        self.started = now()
+        if self.is_worker:
+            shared = config.workerinput["cutover"]  # type: ignore[attr-defined]
+            self.connectors = {k: Connector.from_dict(v) for k, v in shared["connectors"].items()}
+
+    # -- controller: resolve once, fail fast --------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            return
+        try:
+            for role in ("source", "target"):
+                spec = getattr(self.plan, role)
+                self.connectors[role] = resolve(spec, role, self.resources)
+            sides = {}
+            for role, connector in self.connectors.items():
+                db = self.database(role)
+                sides[role] = {"kind": connector.kind, "display": connector.display,
+                               "server_version": db.server_version()}
+            self.scope()  # validates every table the plan names
+        except HarnessError as exc:
+            self.resources.close()
+            raise pytest.UsageError(str(exc)) from None
+        workers = getattr(self.config.option, "numprocesses", None) or 0
+        self.fingerprint = environment(sides["source"], sides["target"], int(workers))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """xdist: hand the resolved endpoints to each worker."""
+        node.workerinput["cutover"] = {
+            "connectors": {k: c.to_dict() for k, c in self.connectors.items()}}
+
+    # -- every process: sessions, catalogs, scope ---------------------------------------
+
+    def database(self, role: str) -> Database:
+        if role not in self._dbs:
+            db = open_database(self.connectors[role])
+            self.resources.callback(db.close)
+            self._dbs[role] = db
+        return self._dbs[role]
+
+    def scope(self) -> Scope:
+        if self._scope is None:
+            self._scope = build_scope(self.plan, self.database("source").catalog(),
+                                      self.database("target").catalog())
+        return self._scope
+
+    def run_check(self, area: str, name: str, compute: Callable[[], CheckResult]) -> CheckResult:
+        """Run a check; a crash becomes an ``error`` result with a one-line reason."""
+        start = time.perf_counter()
+        try:
+            result = compute()
+        except HarnessError as exc:
+            result = errored(area, name, scrub(str(exc)))
+        except Exception as exc:  # a bug or an unexpected database answer: never a pass
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            result = errored(area, name, scrub(
+                f"check crashed: {type(exc).__name__}: {exc} ({Path(where.filename).name}:"
+                f"{where.lineno})"))
+        return timed(result, time.perf_counter() - start)
+
+    # -- controller: collect and write ---------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.is_worker:
+            return
+        recorded = [v for k, v in report.user_properties if k == RESULT_KEY]
+        if recorded:
+            self.results[report.nodeid] = recorded[-1]
+            return
+        if report.nodeid in self.results and report.when != "teardown":
+            return
+        if report.when == "call" or report.failed or report.skipped:
+            self.results.setdefault(report.nodeid, _from_report(report))
+            if report.failed:  # a failure in setup/teardown overrides a recorded pass
+                self.results[report.nodeid] = _from_report(report)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        try:
+            if not self.is_worker and self.fingerprint:
+                self._write(session)
+        finally:
+            self.resources.close()
+
+    def _write(self, session: pytest.Session) -> None:
+        checks = list(self.results.values())
+        results = build_results(
+            plan={"name": self.plan.name, "path": str(self.loaded.path),
+                  "sha256": self.loaded.sha256},
+            checks=checks,
+            expected_differences=waivers.account(self.plan.expected_differences, checks),
+            env=self.fingerprint, started=self.started, finished=now())
+        report_dir = self.config.getoption("--report-dir") or DEFAULT_REPORT_DIR
+        json_path, html_path = write_results(results, Path(report_dir))
+        self.written = (results["verdict"], results["verdict_reason"], json_path, html_path)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.written is None:
+            return
+        outcome, reason, json_path, html_path = self.written
+        terminalreporter.write_sep("=", f"cutover verdict: {outcome}", bold=True)
+        terminalreporter.write_line(reason)
+        terminalreporter.write_line(f"results: {json_path}")
+        terminalreporter.write_line(f"report:  {html_path}")
+
+
+def _run(config: pytest.Config) -> CutoverRun:
+    run: CutoverRun | None = config.pluginmanager.get_plugin("cutover-run")
+    if run is None:
+        pytest.skip("cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)")
+    return run
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Scenarios taking ``table_pair`` get one item per table pair, id'd by table name."""
+    if "table_pair" not in metafunc.fixturenames:
+        return
+    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    if run is None:
+        metafunc.parametrize("table_pair", [])
+        return
+    try:
+        pairs = run.scope().pairs
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    metafunc.parametrize("table_pair", pairs, ids=[p.id for p in pairs])
+
+
+@pytest.fixture(scope="session")
+def cutover(pytestconfig: pytest.Config) -> CutoverRun:
+    """This run: plan, endpoints, read-only databases, scope, ``run_check``."""
+    return _run(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def plan(cutover: CutoverRun) -> Plan:
+    """The validated plan."""
+    return cutover.plan
+
+
+@pytest.fixture(scope="session")
+def source_db(cutover: CutoverRun) -> Database:
+    """A read-only session on the source."""
+    return cutover.database("source")
+
+
+@pytest.fixture(scope="session")
+def target_db(cutover: CutoverRun) -> Database:
+    """A read-only session on the target."""
+    return cutover.database("target")
+
+
+@pytest.fixture
+def record(request: pytest.FixtureRequest) -> Callable[[CheckResult], None]:
+    """Record a check result for the report and turn it into the test's outcome."""
+    def _record(result: CheckResult) -> None:
+        data = result.to_dict()
+        data["nodeid"] = request.node.nodeid
+        request.node.user_properties.append((RESULT_KEY, data))
+        if result.status in (Status.FAIL, Status.ERROR):
+            pytest.fail(f"{result.status.value.upper()}: {result.summary}", pytrace=False)
+        if result.status is Status.SKIP:
+            pytest.skip(result.summary)
+    return _record
+
+
+def _from_report(report: pytest.TestReport) -> dict[str, Any]:
+    """A test that recorded nothing (crashed in a fixture, or a team's own plain test)."""
+    name = report.nodeid.split("::")[-1]
+    if report.passed:
+        status, summary = "pass", "passed"
+    elif report.skipped:
+        status, summary = "skip", _last_line(report)
+    else:
+        status = "error" if report.when != "call" else "fail"
+        summary = _last_line(report)
+    return {"id": f"test[{name}]", "area": "tests", "name": name, "status": status,
+            "summary": scrub(summary), "duration_s": round(report.duration, 6),
+            "findings": [], "evidence": {}, "nodeid": report.nodeid}
+
+
+def _last_line(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # skips: (file, line, reason)
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    text = str(report.longreprtext or "").strip().splitlines()
+    return next((line.strip() for line in reversed(text) if line.strip()), report.outcome)
+

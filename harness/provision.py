@@ -1,0 +1,350 @@
+"""Ephemeral PostgreSQL 16 servers the harness creates, loads and deletes itself.
+
+The binaries come from the ``pgserver`` wheel, but its ``get_server`` is not used: it serves a
+unix socket with trust auth only and keeps process-global locks. Here the wheel's ``initdb``,
+``pg_ctl`` and ``psql`` are driven directly, so a cluster can listen on TCP, demand a
+password and be thrown away with its folder.
+
+PostgreSQL refuses to run as root, so under root every binary runs as the unprivileged
+``pgserver`` user (the same one the wheel itself creates) and the cluster folder is handed to it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from harness.errors import ProvisionError
+
+__all__ = ["PostgresCluster", "postgres_bin"]
+
+_SYSTEM_USER = "pgserver"
+_TIMEOUT = 30  # seconds for initdb / pg_ctl; a healthy start takes well under 2 s
+_LOAD_TIMEOUT = 900  # seconds for one psql script; Chinook-sized dumps take a few seconds
+_BIND_ATTEMPTS = 3
+_SOCKET_PORT = 5432  # a socket-only cluster's port just names the socket file in a private dir
+_MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux, 104 on macOS
+# Ephemeral clusters need no durability; these keep a 2-core CI box responsive. UTC makes
+# timestamptz text identical whatever the host's zone.
+_SETTINGS = (
+    "fsync=off synchronous_commit=off full_page_writes=off shared_buffers=64MB"
+    " max_connections=50 max_wal_size=256MB TimeZone=UTC"
+)
+
+
+def postgres_bin(name: str) -> Path:
+    """Return the path of the ``pgserver`` wheel's PostgreSQL binary ``name`` (e.g. ``psql``)."""
+    try:
+        from pgserver._commands import POSTGRES_BIN_PATH
+    except ImportError as exc:
+        raise ProvisionError(
+            f"cannot find the embedded PostgreSQL binaries ({exc}); fix: pip install pgserver"
+        ) from None
+    path = Path(POSTGRES_BIN_PATH) / name
+    if not path.is_file():
+        raise ProvisionError(f"{path} does not exist; fix: pip install --force-reinstall pgserver")
+    return path
+
+
+@functools.cache
+def _server_user() -> str | None:
+    """Return the system user the server runs as: None normally, ``pgserver`` under root."""
+    if os.geteuid() != 0:
+        return None
+    from pgserver import utils
+
+    try:
+        utils.ensure_user_exists(_SYSTEM_USER)
+    except subprocess.CalledProcessError:
+        utils.ensure_user_exists(_SYSTEM_USER)  # another xdist worker won the useradd race
+    # The wheel installs root-owned files; the server user must read libs and run binaries.
+    bin_dir = postgres_bin("postgres").parent
+    readable = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+    utils.ensure_prefix_permissions(bin_dir)
+    utils.ensure_folder_permissions(bin_dir, readable | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    utils.ensure_folder_permissions(bin_dir.parent / "lib", readable)
+    return _SYSTEM_USER
+
+
+def _free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago (the caller retries on a race)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _child_env(password: str | None) -> dict[str, str]:
+    """Return the environment for a wheel binary: no inherited PG* settings, our password."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    env["PGCLIENTENCODING"] = "UTF8"
+    if password is not None:
+        env["PGPASSWORD"] = password
+    return env
+
+
+def _meaningful(text: str, *, limit: int = 3) -> str:
+    """Return the last few error lines of a log or stderr, joined into one line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if any(k in line for k in ("FATAL", "ERROR", "PANIC"))]
+    return " | ".join((errors or lines)[-limit:]) or "(no output)"
+
+
+class PostgresCluster:
+    """An ephemeral PostgreSQL 16 server the harness owns (created, written and deleted by it)."""
+
+    def __init__(
+        self, *, base_dir: Path | None = None, tcp: bool = False, password: str | None = None
+    ) -> None:
+        # A fresh folder even inside a caller's base_dir, so stop() only ever deletes our own.
+        self._root = Path(tempfile.mkdtemp(prefix="cutover-pg-", dir=base_dir)).resolve()
+        self._tcp = tcp
+        self._password = password
+        self._port = _SOCKET_PORT
+        self._log = self._root / "server.log"
+        self._socket_dir = self._root / "run"
+        self._extra_dirs: list[Path] = []
+        if len(str(self._socket_dir / f".s.PGSQL.{65535}")) > _MAX_SOCKET_PATH:
+            self._socket_dir = Path(tempfile.mkdtemp(prefix="cutover-pgs-"))
+            self._extra_dirs.append(self._socket_dir)
+        self._socket_dir.mkdir(exist_ok=True)
+        self._user: str | None = None
+        atexit.register(self.stop)  # a cluster forgotten by its caller must not outlive Python
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> PostgresCluster:
+        """Create the data dir and start the server; raise ProvisionError with the log's gist."""
+        try:
+            self._user = _server_user()
+            if self._user is not None:
+                self._hand_over_folders(self._user)
+            self._initdb()
+            for attempt in range(1, _BIND_ATTEMPTS + 1):
+                if self._tcp:
+                    self._port = _free_port()
+                self._pg_ctl_or_raise("start", "-o", f"-p {self._port}", attempt=attempt)
+                if self.running:
+                    break
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (fast mode) and delete its folder; safe to call any number of times."""
+        if (self.data_dir / "postmaster.pid").exists():
+            code, _ = self._pg_ctl("stop", "-m", "fast")
+            if code != 0 and (self.data_dir / "postmaster.pid").exists():
+                self._pg_ctl("stop", "-m", "immediate")
+        for folder in (self._root, *self._extra_dirs):
+            shutil.rmtree(folder, ignore_errors=True)
+        atexit.unregister(self.stop)
+
+    def restart(self) -> None:
+        """Restart the server in place (same port, same data), e.g. to inject a fault."""
+        self._pg_ctl_or_raise("restart", "-m", "fast")
+
+    def __enter__(self) -> PostgresCluster:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- where it is -------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        """Where clients connect: ``127.0.0.1`` for a TCP cluster, else the socket dir."""
+        return "127.0.0.1" if self._tcp else str(self._socket_dir)
+
+    @property
+    def port(self) -> int:
+        """The server's port (for a socket-only cluster it only names the socket file)."""
+        return self._port
+
+    @property
+    def socket_dir(self) -> Path:
+        """The folder holding the unix socket; every cluster has one, TCP or not."""
+        return self._socket_dir
+
+    @property
+    def data_dir(self) -> Path:
+        """The cluster's PGDATA."""
+        return self._root / "data"
+
+    @property
+    def running(self) -> bool:
+        """Whether the postmaster named in ``postmaster.pid`` is alive."""
+        try:
+            pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def conninfo(
+        self,
+        dbname: str = "postgres",
+        *,
+        user: str = "postgres",
+        password: str | None = None,
+        tcp: bool | None = None,
+    ) -> str:
+        """Return a libpq ``key=value`` conninfo; ``password=None`` means the cluster's own."""
+        params = self._params(dbname, user=user, tcp=tcp)
+        secret = self._password if password is None else password
+        if secret is not None:
+            params["password"] = secret
+        return make_conninfo("", **params)
+
+    # -- using it ----------------------------------------------------------------------------
+
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        """Create database ``name`` (optionally cloned from ``template``); return its conninfo."""
+        query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            query += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        hint = "; fix: close every connection to the template first" if template else ""
+        self._execute(query, f"creating database {name!r}", hint)
+        return self.conninfo(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop database ``name`` if it exists, disconnecting its sessions."""
+        query = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        self._execute(query, f"dropping database {name!r}")
+
+    def server_version(self) -> str:
+        """Return ``SHOW server_version``, e.g. ``16.4``."""
+        return self._execute("SHOW server_version", "reading the server version")
+
+    def run_sql_file(self, path: Path, *, dbname: str = "postgres") -> None:
+        """Run a SQL script with the wheel's psql, so meta-commands such as ``\\c`` work.
+
+        The script goes through stdin: the unprivileged server user may be unable to read the
+        caller's files, and chmod-ing them would be a side effect nobody asked for.
+        """
+        target = make_conninfo("", **self._params(dbname, user="postgres", tcp=None))
+        try:
+            with path.open("rb") as script:
+                args = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-", "-d", target]
+                code, stderr = self._run("psql", *args, stdin=script, timeout=_LOAD_TIMEOUT)
+        except OSError as exc:
+            raise ProvisionError(f"loading {path}: {exc.strerror or exc}") from None
+        if code != 0:
+            lines = [ln.strip() for ln in stderr.replace("<stdin>", str(path)).splitlines()]
+            errors = [ln for ln in lines if "ERROR" in ln or "FATAL" in ln or "error:" in ln]
+            first = next(iter(errors + [ln for ln in lines if ln]), f"psql exited with {code}")
+            raise ProvisionError(f"loading {path}: {first}")
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _params(self, dbname: str, *, user: str, tcp: bool | None) -> dict[str, Any]:
+        """Return connection parameters without a password."""
+        if tcp and not self._tcp:
+            raise ProvisionError("this cluster has no TCP listener; fix: PostgresCluster(tcp=True)")
+        use_tcp = self._tcp if tcp is None else tcp
+        host = "127.0.0.1" if use_tcp else str(self._socket_dir)
+        return {"host": host, "port": self._port, "dbname": dbname, "user": user}
+
+    def _execute(self, query: sql.Composed | str, doing: str, hint: str = "") -> str:
+        """Run one statement on ``postgres`` in autocommit; return row one's first column."""
+        try:
+            conninfo = self.conninfo("postgres")
+            with psycopg.connect(conninfo, autocommit=True, connect_timeout=10) as conn:
+                cursor = conn.execute(query)
+                row = cursor.fetchone() if cursor.description else None
+        except psycopg.Error as exc:
+            raise ProvisionError(f"{doing}: {str(exc).strip().splitlines()[0]}{hint}") from None
+        return "" if row is None else str(row[0])
+
+    def _hand_over_folders(self, user: str) -> None:
+        """Let ``user`` traverse to and own the cluster folders (we stay able to delete them)."""
+        from pgserver import utils
+
+        for folder in (self._root, self._socket_dir):
+            utils.ensure_prefix_permissions(folder)
+            shutil.chown(folder, user, user)
+
+    def _initdb(self) -> None:
+        args = ["-U", "postgres", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]
+        pwfile = self._root / "pwfile"
+        if self._password is None:
+            args.append("--auth=trust")
+        else:
+            # A file, not argv: command lines are visible to every local user.
+            pwfile.write_text(self._password + "\n")
+            if self._user is not None:
+                shutil.chown(pwfile, self._user)
+            args += [f"--pwfile={pwfile}", "--auth=scram-sha-256"]
+        try:
+            code, output = self._run("initdb", "-D", str(self.data_dir), *args)
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if code != 0:
+            raise ProvisionError(f"initdb {self.data_dir} failed: {_meaningful(output)}")
+        settings = dict(pair.split("=") for pair in _SETTINGS.split())
+        settings["listen_addresses"] = "127.0.0.1" if self._tcp else ""
+        settings["unix_socket_directories"] = str(self._socket_dir)
+        with (self.data_dir / "postgresql.conf").open("a") as conf:
+            conf.write("\n# cutover: ephemeral cluster\n")
+            for key, value in settings.items():
+                conf.write(f"{key} = '{value.replace(chr(39), chr(39) * 2)}'\n")
+
+    def _pg_ctl_or_raise(self, action: str, *args: str, attempt: int = _BIND_ATTEMPTS) -> None:
+        """Run ``pg_ctl action``; raise with the gist of what the server logged meanwhile.
+
+        Attempts before the last one return quietly when the port was taken between
+        _free_port() and the bind, so start() can try another port.
+        """
+        offset = self._log.stat().st_size if self._log.exists() else 0
+        code, output = self._pg_ctl(action, *args)
+        if code == 0:
+            return
+        logged = (
+            self._log.read_bytes()[offset:].decode(errors="replace") if self._log.exists() else ""
+        )
+        if "could not bind" in logged and attempt < _BIND_ATTEMPTS:
+            return
+        gist = _meaningful(logged + "\n" + output)
+        raise ProvisionError(f"could not {action} PostgreSQL in {self.data_dir}: {gist}")
+
+    def _pg_ctl(self, action: str, *args: str) -> tuple[int, str]:
+        # -l on every call: without it the postmaster would write to pg_ctl's stderr.
+        log = ["-l", str(self._log), "-w", "-t", str(_TIMEOUT)]
+        return self._run("pg_ctl", action, "-D", str(self.data_dir), *log, *args)
+
+    def _run(
+        self,
+        binary: str,
+        *args: str,
+        stdin: IO[bytes] | None = None,
+        timeout: float = _TIMEOUT + 10,
+    ) -> tuple[int, str]:
+        """Run a wheel binary as the server user; return its exit code and its stderr."""
+        # A temporary file rather than a pipe: a pipe inherited by the postmaster never closes.
+        with tempfile.TemporaryFile() as err:
+            try:
+                code = subprocess.run(
+                    [str(postgres_bin(binary)), *args],
+                    stdin=stdin or subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                    env=_child_env(self._password), user=self._user, cwd=self._root,
+                    timeout=timeout, check=False,
+                ).returncode  # fmt: skip
+            except subprocess.TimeoutExpired:
+                err.write(f"ERROR: {binary} did not finish within {timeout} s\n".encode())
+                code = -1
+            err.seek(0)
+            return code, err.read().decode(errors="replace")

@@ -1,0 +1,1 @@
+"""Reports rendered from a run's ``results.json``; :mod:`harness.report.html` is the HTML page."""

@@ -1,0 +1,1 @@
+"""Stock verification scenarios, parametrized from the plan (run with ``cutover verify``)."""

@@ -1,0 +1,17 @@
+"""Exact row counts: one item per table pair, counted inside each database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from harness.checks.counts import check_row_count
+from harness.checks.result import CheckResult
+from harness.plugin import CutoverRun
+from harness.scope import TablePair
+
+
+def test_row_count(table_pair: TablePair, cutover: CutoverRun,
+                   record: Callable[[CheckResult], None]) -> None:
+    record(cutover.run_check("row_count", table_pair.id, lambda: check_row_count(
+        table_pair, source_db=cutover.database("source"), target_db=cutover.database("target"),
+        expected=cutover.plan.expected_differences)))
