@@ -25,6 +25,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _user_errors(func: F) -> F:
     """Turn harness errors into one line and exit code 2."""
+
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -32,23 +33,41 @@ def _user_errors(func: F) -> F:
         except HarnessError as exc:
             click.echo(f"cutover: error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
+
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]},
-             epilog="Exit codes: 0 GO or GO WITH WAIVERS, 1 NO-GO, 2 usage or configuration error.")
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Exit codes: 0 GO or GO WITH WAIVERS, 1 NO-GO, 2 usage or configuration error.",
+)
 @click.version_option(package_name="cutover")
 def main() -> None:
     """Verify a database migration before cutover and write a report a reviewer signs off."""
 
 
 @main.command()
-@click.option("--plan", "plan_path", required=True, type=click.Path(path_type=Path),
-              help="Verification plan (YAML).")
-@click.option("--report-dir", type=click.Path(path_type=Path), default=DEFAULT_REPORT_DIR,
-              show_default=True, help="Where results.json and report.html go.")
-@click.option("-n", "workers", default="0", show_default=True,
-              help="pytest-xdist workers: a number or 'auto'.")
+@click.option(
+    "--plan",
+    "plan_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Verification plan (YAML).",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_REPORT_DIR,
+    show_default=True,
+    help="Where results.json and report.html go.",
+)
+@click.option(
+    "-n",
+    "workers",
+    default="0",
+    show_default=True,
+    help="pytest-xdist workers: a number or 'auto'.",
+)
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 @_user_errors
 def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[str, ...]) -> None:
@@ -62,12 +81,27 @@ def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[s
 
 @main.command()
 @click.option("--drift", is_flag=True, help="Seed realistic drift into the target first.")
-@click.option("--report-dir", type=click.Path(path_type=Path), default=DEFAULT_REPORT_DIR,
-              show_default=True, help="Where the demo database, plan and report go.")
-@click.option("--rows", "fact_rows", type=click.IntRange(min=0), default=None,
-              help="Rows in the large fact table (default 200,000).")
-@click.option("-n", "workers", default="0", show_default=True,
-              help="pytest-xdist workers: a number or 'auto'.")
+@click.option(
+    "--report-dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_REPORT_DIR,
+    show_default=True,
+    help="Where the demo database, plan and report go.",
+)
+@click.option(
+    "--rows",
+    "fact_rows",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Rows in the large fact table (default 200,000).",
+)
+@click.option(
+    "-n",
+    "workers",
+    default="0",
+    show_default=True,
+    help="pytest-xdist workers: a number or 'auto'.",
+)
 @_user_errors
 def demo(drift: bool, report_dir: Path, fact_rows: int | None, workers: str) -> None:
     """Build a SQLite app database, migrate it to embedded PostgreSQL 16, verify it."""
@@ -92,8 +126,13 @@ def init(path: Path, force: bool) -> None:
 
 @main.command()
 @click.argument("results", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="HTML file to write (default: report.html beside RESULTS).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="HTML file to write (default: report.html beside RESULTS).",
+)
 @_user_errors
 def report(results: Path, output: Path | None) -> None:
     """Re-render report.html from a results.json."""
@@ -111,8 +150,13 @@ def report(results: Path, output: Path | None) -> None:
 
 
 @main.command(name="schema")
-@click.option("--write", "write_dir", type=click.Path(path_type=Path), default=None,
-              help="Write plan.schema.json there instead of printing it.")
+@click.option(
+    "--write",
+    "write_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write plan.schema.json there instead of printing it.",
+)
 def schema_cmd(write_dir: Path | None) -> None:
     """Print the JSON Schema of the plan file (for editors and CI validation)."""
     from harness.schemas import plan_schema_text

@@ -36,7 +36,7 @@ class FitReport:
     """One value that does not fit, if any."""
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"values": self.values, "unfit": self.unfit}
+        out: dict[str, Any] = {"values": self.values, "unfit": self.unfit}
         for key in ("minimum", "maximum", "max_length", "example"):
             value = getattr(self, key)
             if value is not None:
@@ -127,6 +127,7 @@ class SqliteDatabase(Database):
     def fit(self, table: str, column: str, target: TypeInfo) -> FitReport:
         t, c = self._ident(table), self._ident(column)
         length, int_bound, num_bound = _limits(target)
+        params: tuple[Any, ...]
         if length is not None:
             cond, params = f"length({c}) > ?", (length,)
         elif int_bound is not None:
@@ -170,7 +171,7 @@ class PostgresDatabase(Database):
     def _table(self, table: str) -> sql.Composable:
         return sql.Identifier(self.schema, table)
 
-    def _one(self, query: sql.Composable, params: tuple[Any, ...] = ()) -> Any:
+    def _one(self, query: sql.SQL | sql.Composed, params: tuple[Any, ...] = ()) -> Any:
         try:
             return self.conn.execute(query, params).fetchone()
         except psycopg.Error as exc:
@@ -186,6 +187,8 @@ class PostgresDatabase(Database):
     def fit(self, table: str, column: str, target: TypeInfo) -> FitReport:
         c = sql.Identifier(column)
         length, int_bound, num_bound = _limits(target)
+        params: tuple[Any, ...]
+        cond: sql.Composable
         if length is not None:
             cond, params = sql.SQL("length({}::text) > %s").format(c), (length,)
         elif int_bound is not None:

@@ -22,29 +22,44 @@ from harness.verify import run_scenarios
 TARGET_DATABASE = "app"
 
 
-def run_demo(report_dir: Path, *, drift: bool = False, fact_rows: int | None = None,
-             workers: str = "0") -> int:
+def run_demo(
+    report_dir: Path, *, drift: bool = False, fact_rows: int | None = None, workers: str = "0"
+) -> int:
     """Run the demo end to end; return the verify exit code (0 GO, 1 NO-GO, 2 error)."""
     console = Console(stderr=True)
     work = report_dir / "demo"
     work.mkdir(parents=True, exist_ok=True)
     app_db = work / "app.db"
     rows = FACT_ROWS_DEFAULT if fact_rows is None else fact_rows
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("build SQLite app database", total=rows)
-        build_demo_sqlite(app_db, fact_rows=rows,
-                          progress=lambda done, total: progress.update(task, completed=done))
+        build_demo_sqlite(
+            app_db,
+            fact_rows=rows,
+            progress=lambda done, total: progress.update(task, completed=done),
+        )
         progress.update(task, completed=rows)
         boot = progress.add_task("start embedded PostgreSQL 16", total=1)
         with PostgresCluster() as cluster:
             progress.update(boot, completed=1)
             dsn = cluster.create_database(TARGET_DATABASE)
             copying = progress.add_task("migrate into PostgreSQL", total=None)
-            copy_sqlite(app_db, dsn, progress=lambda table, done, total: progress.update(
-                copying, description=f"migrate into PostgreSQL ({table})",
-                completed=done, total=total))
+            copy_sqlite(
+                app_db,
+                dsn,
+                progress=lambda table, done, total: progress.update(
+                    copying,
+                    description=f"migrate into PostgreSQL ({table})",
+                    completed=done,
+                    total=total,
+                ),
+            )
             progress.update(copying, description="migrate into PostgreSQL")
             if drift:
                 with psycopg.connect(dsn) as conn:
@@ -65,6 +80,9 @@ def _write_plan(work: Path, app_db: Path, dsn: str, *, drift: bool) -> Path:
         "target": {"kind": "postgres", "dsn": dsn},
     }
     path = work / "plan.yaml"
-    path.write_text("# Written by `cutover demo`; the target server is gone after the demo.\n"
-                    + yaml.safe_dump(plan, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    path.write_text(
+        "# Written by `cutover demo`; the target server is gone after the demo.\n"
+        + yaml.safe_dump(plan, sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
     return path

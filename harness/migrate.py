@@ -27,8 +27,9 @@ from harness.naming import POLICIES
 Progress = Callable[[str, int, int], None]
 
 
-def copy_sqlite(source: Path, target_dsn: str, *, naming: str = "none",
-                progress: Progress | None = None) -> dict[str, int]:
+def copy_sqlite(
+    source: Path, target_dsn: str, *, naming: str = "none", progress: Progress | None = None
+) -> dict[str, int]:
     """Copy every table of ``source``; return rows copied per (target) table."""
     rename = POLICIES[naming]
     try:
@@ -60,7 +61,7 @@ def _pg_type(column: Column) -> str:
     return info.name if info.family != "other" else "text"
 
 
-def _default(column: Column) -> sql.Composable | None:
+def _default(column: Column) -> sql.SQL | None:
     if column.default is None:
         return None
     family = types.parse(column.declared_type, "sqlite").family
@@ -69,14 +70,15 @@ def _default(column: Column) -> sql.Composable | None:
         return sql.SQL("true" if text == "1" else "false")
     # SQLite defaults are literals or CURRENT_TIMESTAMP-style keywords, which PostgreSQL
     # reads the same way; they come from the file the harness was told to copy.
-    return sql.SQL(text)  # type: ignore[arg-type]
+    return sql.SQL(text)
 
 
 def _create_table(table: Table, rename: Callable[[str], str]) -> sql.Composed:
     parts: list[sql.Composable] = []
     for column in table.columns:
-        piece = sql.SQL("{} {}").format(sql.Identifier(rename(column.name)),
-                                        sql.SQL(_pg_type(column)))  # type: ignore[arg-type]
+        piece = sql.SQL("{} {}").format(
+            sql.Identifier(rename(column.name)), sql.SQL(_pg_type(column))
+        )
         if not column.nullable:
             piece = sql.SQL("{} NOT NULL").format(piece)
         default = _default(column)
@@ -84,10 +86,14 @@ def _create_table(table: Table, rename: Callable[[str], str]) -> sql.Composed:
             piece = sql.SQL("{} DEFAULT {}").format(piece, default)
         parts.append(piece)
     if table.primary_key:
-        parts.append(sql.SQL("PRIMARY KEY ({})").format(
-            sql.SQL(", ").join(sql.Identifier(rename(c)) for c in table.primary_key)))
-    return sql.SQL("CREATE TABLE {} ({})").format(sql.Identifier(rename(table.name)),
-                                                  sql.SQL(", ").join(parts))
+        parts.append(
+            sql.SQL("PRIMARY KEY ({})").format(
+                sql.SQL(", ").join(sql.Identifier(rename(c)) for c in table.primary_key)
+            )
+        )
+    return sql.SQL("CREATE TABLE {} ({})").format(
+        sql.Identifier(rename(table.name)), sql.SQL(", ").join(parts)
+    )
 
 
 def _converter(column: Column) -> Callable[[Any], Any]:
@@ -101,15 +107,21 @@ def _converter(column: Column) -> Callable[[Any], Any]:
     return lambda v: v if v is None or isinstance(v, str) else str(v)
 
 
-def _copy_rows(src: sqlite3.Connection, conn: psycopg.Connection[Any], table: Table,
-               rename: Callable[[str], str], progress: Progress | None) -> int:
+def _copy_rows(
+    src: sqlite3.Connection,
+    conn: psycopg.Connection[Any],
+    table: Table,
+    rename: Callable[[str], str],
+    progress: Progress | None,
+) -> int:
     names = [c.name for c in table.columns]
     convert = [_converter(c) for c in table.columns]
     quoted = ", ".join('"' + n.replace('"', '""') + '"' for n in names)
     total = src.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()[0]  # noqa: S608
     copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(rename(table.name)),
-        sql.SQL(", ").join(sql.Identifier(rename(n)) for n in names))
+        sql.SQL(", ").join(sql.Identifier(rename(n)) for n in names),
+    )
     done = 0
     with conn.cursor() as cur, cur.copy(copy_sql) as copy:
         rows = src.execute(f'SELECT {quoted} FROM "{table.name}"')  # noqa: S608
@@ -123,7 +135,7 @@ def _copy_rows(src: sqlite3.Connection, conn: psycopg.Connection[Any], table: Ta
     return done
 
 
-def _create_view(definition: str, rename: Callable[[str], str]) -> sql.Composable:
+def _create_view(definition: str, rename: Callable[[str], str]) -> sql.SQL:
     """Transpile a SQLite CREATE VIEW to PostgreSQL, renaming tables and columns on the way."""
     try:
         tree = sqlglot.parse_one(definition, read="sqlite")
@@ -132,7 +144,7 @@ def _create_view(definition: str, rename: Callable[[str], str]) -> sql.Composabl
     for node in tree.find_all(exp.Table, exp.Column):
         node.set("this", exp.to_identifier(rename(node.name), quoted=True))
     # The statement text comes from the SQLite file being copied, re-rendered by sqlglot.
-    return sql.SQL(tree.sql(dialect="postgres"))  # type: ignore[arg-type]
+    return sql.SQL(tree.sql(dialect="postgres"))
 
 
 def _constraints(table: Table, rename: Callable[[str], str]) -> list[sql.Composed]:
@@ -141,15 +153,25 @@ def _constraints(table: Table, rename: Callable[[str], str]) -> list[sql.Compose
     def cols(columns: tuple[str, ...]) -> sql.Composable:
         return sql.SQL(", ").join(sql.Identifier(rename(c)) for c in columns)
 
-    out = [sql.SQL("ALTER TABLE {} ADD UNIQUE ({})").format(name, cols(u))
-           for u in table.unique_constraints]
+    out = [
+        sql.SQL("ALTER TABLE {} ADD UNIQUE ({})").format(name, cols(u))
+        for u in table.unique_constraints
+    ]
     for index in table.indexes:
         if "<expression>" in index.columns or index.partial:
             continue  # expression and partial indexes need their SQL text; out of scope here
-        out.append(sql.SQL("CREATE {}INDEX {} ON {} ({})").format(
-            sql.SQL("UNIQUE " if index.unique else ""), sql.Identifier(rename(index.name)),
-            name, cols(index.columns)))
+        out.append(
+            sql.SQL("CREATE {}INDEX {} ON {} ({})").format(
+                sql.SQL("UNIQUE " if index.unique else ""),
+                sql.Identifier(rename(index.name)),
+                name,
+                cols(index.columns),
+            )
+        )
     for fk in table.foreign_keys:
-        out.append(sql.SQL("ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({})").format(
-            name, cols(fk.columns), sql.Identifier(rename(fk.ref_table)), cols(fk.ref_columns)))
+        out.append(
+            sql.SQL("ALTER TABLE {} ADD FOREIGN KEY ({}) REFERENCES {} ({})").format(
+                name, cols(fk.columns), sql.Identifier(rename(fk.ref_table)), cols(fk.ref_columns)
+            )
+        )
     return out

@@ -20,7 +20,10 @@ _BOUNDARIES = (
 
 
 def snake_case(name: str) -> str:
-    """``InvoiceLine`` → ``invoice_line``, ``HTTPServer`` → ``http_server``, ``userID`` → ``user_id``."""
+    """PascalCase/camelCase to snake_case, the rule ActiveRecord's ``underscore`` applies.
+
+    ``InvoiceLine`` → ``invoice_line``, ``HTTPServer`` → ``http_server``, ``userID`` → ``user_id``.
+    """
     out = name
     for pattern in _BOUNDARIES:
         out = pattern.sub(r"\1_\2", out)

@@ -50,8 +50,9 @@ class LoadSql(_Model):
 
     sql: Path
     database: str | None = Field(
-        None, description="Database to run the script in; default: the endpoint's database. "
-        "Use 'postgres' for scripts that create and switch to their own database."
+        None,
+        description="Database to run the script in; default: the endpoint's database. "
+        "Use 'postgres' for scripts that create and switch to their own database.",
     )
     _base = field_validator("sql")(_resolve_path)
 
@@ -68,7 +69,9 @@ class LoadSqlite(_Model):
 def _load_step_tag(value: Any) -> str | None:
     if isinstance(value, dict):
         return "sql" if "sql" in value else "sqlite" if "sqlite" in value else None
-    return "sql" if isinstance(value, LoadSql) else "sqlite" if isinstance(value, LoadSqlite) else None
+    return (
+        "sql" if isinstance(value, LoadSql) else "sqlite" if isinstance(value, LoadSqlite) else None
+    )
 
 
 LoadStep = Annotated[
@@ -90,7 +93,9 @@ class PostgresEndpoint(_Model):
 
     kind: Literal["postgres"]
     dsn: str | None = Field(None, description="libpq DSN or URI. Prefer dsn_env for secrets.")
-    dsn_env: str | None = Field(None, description="Name of an environment variable holding the DSN.")
+    dsn_env: str | None = Field(
+        None, description="Name of an environment variable holding the DSN."
+    )
     db_schema: str = Field("public", alias="schema")
 
     @model_validator(mode="after")
@@ -182,7 +187,9 @@ def load_plan(path: str | Path) -> LoadedPlan:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise PlanError("plan file not found (create one with `cutover init`)", path=str(path))
+        raise PlanError(
+            "plan file not found (create one with `cutover init`)", path=str(path)
+        ) from None
     except OSError as exc:
         raise PlanError(f"cannot read plan file: {exc.strerror}", path=str(path)) from None
     try:
@@ -194,8 +201,9 @@ def load_plan(path: str | Path) -> LoadedPlan:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PlanError(f"not valid YAML: {problem}", path=f"{path}{line}") from None
     if not isinstance(data, dict):
-        raise PlanError("a plan is a YAML mapping with at least name, source and target",
-                        path=str(path))
+        raise PlanError(
+            "a plan is a YAML mapping with at least name, source and target", path=str(path)
+        )
     try:
         plan = Plan.model_validate(data, context={"base_dir": path.parent.resolve()})
     except ValidationError as exc:
@@ -223,7 +231,9 @@ def _plan_error(exc: ValidationError, path: Path, node: yaml.Node | None) -> Pla
     elif kind == "union_tag_invalid":
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
         tag = str(ctx.get("tag"))
-        message = f"unknown endpoint kind '{tag}'.{did_you_mean(tag, tags)} Allowed: {', '.join(tags)}."
+        message = (
+            f"unknown endpoint kind '{tag}'.{did_you_mean(tag, tags)} Allowed: {', '.join(tags)}."
+        )
         key = f"{key}.kind"
         where = f"{path}:{_line_of(node, (*loc, 'kind'))}"
     elif kind == "union_tag_not_found" and "load" in loc:
@@ -233,7 +243,9 @@ def _plan_error(exc: ValidationError, path: Path, node: yaml.Node | None) -> Pla
     elif kind in ("literal_error", "enum"):
         expected = str(ctx.get("expected", ""))
         choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",") if c.strip()]
-        message = f"'{value}' is not allowed.{did_you_mean(str(value), choices)} Allowed: {expected}."
+        message = (
+            f"'{value}' is not allowed.{did_you_mean(str(value), choices)} Allowed: {expected}."
+        )
     elif kind == "missing":
         message = "required key is missing"
     else:
@@ -254,7 +266,9 @@ def _allowed_keys(raw_loc: tuple[int | str, ...]) -> list[str]:
     while True:
         annotation = _strip(annotation)
         if typing.get_origin(annotation) in (tuple, dict, list):
-            annotation = typing.get_args(annotation)[-1 if typing.get_origin(annotation) is dict else 0]
+            annotation = typing.get_args(annotation)[
+                -1 if typing.get_origin(annotation) is dict else 0
+            ]
             if parts:
                 parts.pop(0)  # the index or mapping key
             continue
@@ -298,7 +312,9 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
             key_node, node = pair
             # An unknown or last key: point at the key itself, that is what needs fixing.
             line = (key_node if i == len(loc) - 1 else node).start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:

@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -36,13 +36,22 @@ DEFAULT_REPORT_DIR = Path("reports/out")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("cutover", "migration verification")
-    group.addoption("--plan", metavar="FILE", help="Verification plan (YAML) to run the scenarios against")
-    group.addoption("--report-dir", metavar="DIR", type=Path, default=None,
-                    help=f"Where results.json and report.html go (default: {DEFAULT_REPORT_DIR})")
+    group.addoption(
+        "--plan", metavar="FILE", help="Verification plan (YAML) to run the scenarios against"
+    )
+    group.addoption(
+        "--report-dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help=f"Where results.json and report.html go (default: {DEFAULT_REPORT_DIR})",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "cutover_area(name): the check area a scenario reports under")
+    config.addinivalue_line(
+        "markers", "cutover_area(name): the check area a scenario reports under"
+    )
     plan_path = config.getoption("--plan")
     if not plan_path:
         return
@@ -86,8 +95,11 @@ class CutoverRun:
             sides = {}
             for role, connector in self.connectors.items():
                 db = self.database(role)
-                sides[role] = {"kind": connector.kind, "display": connector.display,
-                               "server_version": db.server_version()}
+                sides[role] = {
+                    "kind": connector.kind,
+                    "display": connector.display,
+                    "server_version": db.server_version(),
+                }
             self.scope()  # validates every table the plan names
         except HarnessError as exc:
             self.resources.close()
@@ -99,7 +111,8 @@ class CutoverRun:
     def pytest_configure_node(self, node: Any) -> None:
         """xdist: hand the resolved endpoints to each worker."""
         node.workerinput["cutover"] = {
-            "connectors": {k: c.to_dict() for k, c in self.connectors.items()}}
+            "connectors": {k: c.to_dict() for k, c in self.connectors.items()}
+        }
 
     # -- every process: sessions, catalogs, scope ---------------------------------------
 
@@ -112,8 +125,9 @@ class CutoverRun:
 
     def scope(self) -> Scope:
         if self._scope is None:
-            self._scope = build_scope(self.plan, self.database("source").catalog(),
-                                      self.database("target").catalog())
+            self._scope = build_scope(
+                self.plan, self.database("source").catalog(), self.database("target").catalog()
+            )
         return self._scope
 
     def run_check(self, area: str, name: str, compute: Callable[[], CheckResult]) -> CheckResult:
@@ -125,9 +139,14 @@ class CutoverRun:
             result = errored(area, name, scrub(str(exc)))
         except Exception as exc:  # a bug or an unexpected database answer: never a pass
             where = traceback.extract_tb(exc.__traceback__)[-1]
-            result = errored(area, name, scrub(
-                f"check crashed: {type(exc).__name__}: {exc} ({Path(where.filename).name}:"
-                f"{where.lineno})"))
+            result = errored(
+                area,
+                name,
+                scrub(
+                    f"check crashed: {type(exc).__name__}: {exc} ({Path(where.filename).name}:"
+                    f"{where.lineno})"
+                ),
+            )
         return timed(result, time.perf_counter() - start)
 
     # -- controller: collect and write ---------------------------------------------------
@@ -137,7 +156,7 @@ class CutoverRun:
             return
         recorded = [v for k, v in report.user_properties if k == RESULT_KEY]
         if recorded:
-            self.results[report.nodeid] = recorded[-1]
+            self.results[report.nodeid] = cast(dict[str, Any], recorded[-1])
             return
         if report.nodeid in self.results and report.when != "teardown":
             return
@@ -156,11 +175,17 @@ class CutoverRun:
     def _write(self, session: pytest.Session) -> None:
         checks = list(self.results.values())
         results = build_results(
-            plan={"name": self.plan.name, "path": str(self.loaded.path),
-                  "sha256": self.loaded.sha256},
+            plan={
+                "name": self.plan.name,
+                "path": str(self.loaded.path),
+                "sha256": self.loaded.sha256,
+            },
             checks=checks,
             expected_differences=waivers.account(self.plan.expected_differences, checks),
-            env=self.fingerprint, started=self.started, finished=now())
+            env=self.fingerprint,
+            started=self.started,
+            finished=now(),
+        )
         report_dir = self.config.getoption("--report-dir") or DEFAULT_REPORT_DIR
         json_path, html_path = write_results(results, Path(report_dir))
         self.written = (results["verdict"], results["verdict_reason"], json_path, html_path)
@@ -224,6 +249,7 @@ def target_db(cutover: CutoverRun) -> Database:
 @pytest.fixture
 def record(request: pytest.FixtureRequest) -> Callable[[CheckResult], None]:
     """Record a check result for the report and turn it into the test's outcome."""
+
     def _record(result: CheckResult) -> None:
         data = result.to_dict()
         data["nodeid"] = request.node.nodeid
@@ -232,6 +258,7 @@ def record(request: pytest.FixtureRequest) -> Callable[[CheckResult], None]:
             pytest.fail(f"{result.status.value.upper()}: {result.summary}", pytrace=False)
         if result.status is Status.SKIP:
             pytest.skip(result.summary)
+
     return _record
 
 
@@ -245,9 +272,17 @@ def _from_report(report: pytest.TestReport) -> dict[str, Any]:
     else:
         status = "error" if report.when != "call" else "fail"
         summary = _last_line(report)
-    return {"id": f"test[{name}]", "area": "tests", "name": name, "status": status,
-            "summary": scrub(summary), "duration_s": round(report.duration, 6),
-            "findings": [], "evidence": {}, "nodeid": report.nodeid}
+    return {
+        "id": f"test[{name}]",
+        "area": "tests",
+        "name": name,
+        "status": status,
+        "summary": scrub(summary),
+        "duration_s": round(report.duration, 6),
+        "findings": [],
+        "evidence": {},
+        "nodeid": report.nodeid,
+    }
 
 
 def _last_line(report: pytest.TestReport) -> str:
@@ -256,4 +291,3 @@ def _last_line(report: pytest.TestReport) -> str:
         return str(longrepr[2]).removeprefix("Skipped: ")
     text = str(report.longreprtext or "").strip().splitlines()
     return next((line.strip() for line in reversed(text) if line.strip()), report.outcome)
-

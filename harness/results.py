@@ -49,8 +49,10 @@ def verdict(checks: list[dict[str, Any]]) -> tuple[str, str]:
         return "NO-GO", f"{len(bad)} check(s) failed or could not run: {shown}"
     waived = [c["id"] for c in checks if c["status"] == "waived"]
     if waived:
-        return "GO WITH WAIVERS", (f"all checks pass; {len(waived)} rely on reviewed expected "
-                                   f"differences: {', '.join(waived[:5])}")
+        return "GO WITH WAIVERS", (
+            f"all checks pass; {len(waived)} rely on reviewed expected "
+            f"differences: {', '.join(waived[:5])}"
+        )
     return "GO", f"all {len(checks)} checks pass"
 
 
@@ -60,9 +62,15 @@ def _order(check: dict[str, Any]) -> tuple[int, str, str]:
     return rank, area, check["id"]
 
 
-def build_results(*, plan: dict[str, Any], checks: list[dict[str, Any]],
-                  expected_differences: list[dict[str, Any]], env: dict[str, Any],
-                  started: datetime, finished: datetime) -> dict[str, Any]:
+def build_results(
+    *,
+    plan: dict[str, Any],
+    checks: list[dict[str, Any]],
+    expected_differences: list[dict[str, Any]],
+    env: dict[str, Any],
+    started: datetime,
+    finished: datetime,
+) -> dict[str, Any]:
     checks = sorted(checks, key=_order)
     outcome, reason = verdict(checks)
     counts = Counter(c["status"] for c in checks)
@@ -91,8 +99,9 @@ def write_results(results: dict[str, Any], report_dir: Path) -> tuple[Path, Path
 
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path = report_dir / "results.json"
-    json_path.write_text(json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                         encoding="utf-8")
+    json_path.write_text(
+        json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     html_path = write_html(results, report_dir / "report.html")
     return json_path, html_path
 
@@ -104,4 +113,3 @@ def read_results(path: Path) -> dict[str, Any]:
 
 def now() -> datetime:
     return datetime.now(UTC)
-

@@ -65,13 +65,15 @@ def build_scope(plan: Plan, source: Catalog, target: Catalog) -> Scope:
             continue
         claimed.add(expected)
         keys = plan.tables.keys.get(table.name) or plan.tables.keys.get(expected) or ()
-        pairs.append(TablePair(
-            id=expected if present else table.name,
-            source=table.name,
-            target=expected if present else None,
-            columns=tuple((c.name, renamer.column(table.name, c.name)) for c in table.columns),
-            keys=tuple(keys),
-        ))
+        pairs.append(
+            TablePair(
+                id=expected if present else table.name,
+                source=table.name,
+                target=expected if present else None,
+                columns=tuple((c.name, renamer.column(table.name, c.name)) for c in table.columns),
+                keys=tuple(keys),
+            )
+        )
     for table in target.tables:
         if table.name not in claimed and _selected(plan, table.name):
             pairs.append(TablePair(id=table.name, source=None, target=table.name))
@@ -79,19 +81,27 @@ def build_scope(plan: Plan, source: Catalog, target: Catalog) -> Scope:
 
 
 def _check_named_tables(plan: Plan, source: Catalog, target: Catalog, renamer: Renamer) -> None:
-    known = {*source.table_names, *target.table_names,
-             *(v.name for v in source.views), *(v.name for v in target.views)}
+    known = {
+        *source.table_names,
+        *target.table_names,
+        *(v.name for v in source.views),
+        *(v.name for v in target.views),
+    }
     named: list[tuple[str, str]] = [(f"tables.keys.{n}", n) for n in plan.tables.keys]
     named += [(f"tables.include: {n}", n) for n in plan.tables.include if not _is_glob(n)]
     named += [(f"renames.tables.{n}", n) for n in plan.renames.tables]
     named += [(f"renames.columns.{n}", n) for n in plan.renames.columns]
-    named += [(f"expected_differences.{i}.table", d.table)
-              for i, d in enumerate(plan.expected_differences)]
+    named += [
+        (f"expected_differences.{i}.table", d.table)
+        for i, d in enumerate(plan.expected_differences)
+    ]
     for key, name in named:
         if name not in known:
             raise PlanError(
-                f"table '{name}' is in neither the source nor the target.{did_you_mean(name, known)}",
-                key=key)
+                f"table '{name}' is in neither the source nor the target."
+                + did_you_mean(name, known),
+                key=key,
+            )
     for table_name, columns in plan.renames.columns.items():
         _check_columns(source.table(table_name), columns, f"renames.columns.{table_name}")
     for table_name, keys in plan.tables.keys.items():
@@ -105,8 +115,10 @@ def _check_columns(table: Table | None, columns: object, key: str) -> None:
     names = [c.name for c in table.columns]
     for column in columns:  # type: ignore[attr-defined]
         if column not in names:
-            raise PlanError(f"table '{table.name}' has no column '{column}'."
-                            f"{did_you_mean(column, names)}", key=key)
+            raise PlanError(
+                f"table '{table.name}' has no column '{column}'.{did_you_mean(column, names)}",
+                key=key,
+            )
 
 
 def _is_glob(pattern: str) -> bool:

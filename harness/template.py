@@ -23,7 +23,8 @@ target:
 tables:
   include: ["*"]
   exclude: []
-  keys: {}                      # key columns for tables without a primary key, e.g. audit_log: [id, at]
+  keys: {}                      # key columns of tables without a primary key,
+                                #   e.g. audit_log: [id, at]
 
 # How source names map to target names: explicit maps first, then the policy.
 renames:

@@ -6,14 +6,13 @@ varying(160)``, ``DATETIME``/``timestamp without time zone``). On top of that th
 keeps a small :class:`TypeInfo` — family, width, precision, scale — and compares two of
 them with :func:`compare`, which returns one :class:`Compat` class:
 
-==============  ==================================================================  =========
-class           meaning                                                             examples
-==============  ==================================================================  =========
-equivalent      same values, same semantics                                         NVARCHAR(160) ~ varchar(160), DATETIME ~ timestamp, BLOB ~ bytea
-widening        every source value fits; safe                                       varchar(40) → varchar(80), integer → bigint, numeric(10,2) → numeric(12,2), date → timestamp
-narrowing       some source values may not fit; lossy unless the data says otherwise numeric(12,2) → numeric(10,2), text → varchar(20), SQLite INTEGER (64-bit) → integer (32-bit)
-incompatible    different kinds of value                                            text → integer, boolean → timestamp
-==============  ==================================================================  =========
+- **equivalent**: same values, same semantics (NVARCHAR(160) ~ varchar(160),
+  DATETIME ~ timestamp, BLOB ~ bytea);
+- **widening**: every source value fits; safe (varchar(40) → varchar(80), integer → bigint,
+  numeric(10,2) → numeric(12,2), date → timestamp);
+- **narrowing**: some source values may not fit; lossy unless the data says otherwise
+  (numeric(12,2) → numeric(10,2), text → varchar(20), SQLite INTEGER (64-bit) → integer);
+- **incompatible**: different kinds of value (text → integer, boolean → timestamp).
 
 SQLite has type *affinity*, not types: any declared name is accepted and the five affinity
 rules of https://www.sqlite.org/datatype3.html §3.1 decide storage. SQLite's INTEGER is
@@ -67,23 +66,45 @@ class TypeInfo:
 
 
 _INTEGERS = {
-    DType.TINYINT: 16, DType.SMALLINT: 16, DType.INT: 32, DType.MEDIUMINT: 32,
-    DType.BIGINT: 64, DType.UBIGINT: 64, DType.UINT: 64, DType.USMALLINT: 32,
+    DType.TINYINT: 16,
+    DType.SMALLINT: 16,
+    DType.INT: 32,
+    DType.MEDIUMINT: 32,
+    DType.BIGINT: 64,
+    DType.UBIGINT: 64,
+    DType.UINT: 64,
+    DType.USMALLINT: 32,
 }
 _INTEGER_NAMES = {16: "smallint", 32: "integer", 64: "bigint"}
 _INTEGER_DIGITS = {16: 5, 32: 10, 64: 19}
-_TEXTS = {DType.VARCHAR, DType.NVARCHAR, DType.TEXT, DType.NCHAR, DType.CHAR,
-          DType.MEDIUMTEXT, DType.LONGTEXT, DType.TINYTEXT, DType.NAME}
+_TEXTS = {
+    DType.VARCHAR,
+    DType.NVARCHAR,
+    DType.TEXT,
+    DType.NCHAR,
+    DType.CHAR,
+    DType.MEDIUMTEXT,
+    DType.LONGTEXT,
+    DType.TINYTEXT,
+    DType.NAME,
+}
 _SIMPLE = {
     DType.BOOLEAN: ("boolean", "boolean"),
-    DType.DATETIME: ("timestamp", "timestamp"), DType.TIMESTAMP: ("timestamp", "timestamp"),
+    DType.DATETIME: ("timestamp", "timestamp"),
+    DType.TIMESTAMP: ("timestamp", "timestamp"),
     DType.TIMESTAMPNTZ: ("timestamp", "timestamp"),
     DType.TIMESTAMPTZ: ("timestamptz", "timestamptz"),
     DType.TIMESTAMPLTZ: ("timestamptz", "timestamptz"),
-    DType.DATE: ("date", "date"), DType.TIME: ("time", "time"), DType.TIMETZ: ("time", "timetz"),
-    DType.VARBINARY: ("bytes", "bytea"), DType.BINARY: ("bytes", "bytea"),
-    DType.BLOB: ("bytes", "bytea"), DType.LONGBLOB: ("bytes", "bytea"),
-    DType.UUID: ("uuid", "uuid"), DType.JSON: ("json", "json"), DType.JSONB: ("json", "jsonb"),
+    DType.DATE: ("date", "date"),
+    DType.TIME: ("time", "time"),
+    DType.TIMETZ: ("time", "timetz"),
+    DType.VARBINARY: ("bytes", "bytea"),
+    DType.BINARY: ("bytes", "bytea"),
+    DType.BLOB: ("bytes", "bytea"),
+    DType.LONGBLOB: ("bytes", "bytea"),
+    DType.UUID: ("uuid", "uuid"),
+    DType.JSON: ("json", "json"),
+    DType.JSONB: ("json", "jsonb"),
     DType.INTERVAL: ("interval", "interval"),
 }
 
@@ -139,8 +160,9 @@ def _from_datatype(built: exp.DataType, text: str) -> TypeInfo:
     if kind in (DType.DECIMAL, DType.BIGDECIMAL, DType.MONEY):
         if args:
             precision, scale = args[0], args[1] if len(args) > 1 else 0
-            return TypeInfo("numeric", f"numeric({precision},{scale})",
-                            precision=precision, scale=scale)
+            return TypeInfo(
+                "numeric", f"numeric({precision},{scale})", precision=precision, scale=scale
+            )
         return TypeInfo("numeric", "numeric")
     if kind in (DType.FLOAT, DType.DOUBLE):
         bits = 24 if kind == DType.FLOAT else 53
@@ -184,7 +206,11 @@ def compare(source: TypeInfo, target: TypeInfo) -> Compat:
         if target.precision is None:
             return Compat.WIDENING
         digits = _INTEGER_DIGITS[source.bits or 64]
-        return Compat.WIDENING if target.precision - (target.scale or 0) >= digits else Compat.NARROWING
+        return (
+            Compat.WIDENING
+            if target.precision - (target.scale or 0) >= digits
+            else Compat.NARROWING
+        )
     if sf == "numeric" and tf == "integer":
         return Compat.NARROWING
     if sf == "integer" and tf == "float":

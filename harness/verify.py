@@ -22,25 +22,36 @@ def scenarios_dir() -> Path:
     return Path(spec.origin).parent
 
 
-def run_scenarios(plan: Path, report_dir: Path, *, workers: str = "0",
-                  extra: Sequence[str] = ()) -> int:
+def run_scenarios(
+    plan: Path, report_dir: Path, *, workers: str = "0", extra: Sequence[str] = ()
+) -> int:
     """Run pytest on the scenarios; return 0 (GO / GO WITH WAIVERS), 1 (NO-GO) or 2."""
     folder = scenarios_dir()
     results_path = report_dir / "results.json"
     results_path.unlink(missing_ok=True)  # never report a previous run's verdict
     args = [
         str(folder),
-        "--plan", str(plan),
-        "--report-dir", str(report_dir),
+        "--plan",
+        str(plan),
+        "--report-dir",
+        str(report_dir),
         # The scenarios' own settings, whatever the caller's folder holds.
-        "-c", str(folder / "pytest.ini"), "--rootdir", str(folder),
-        "-p", "no:cacheprovider",
-        "-n", workers,
+        "-c",
+        str(folder / "pytest.ini"),
+        "--rootdir",
+        str(folder),
+        "-p",
+        "no:cacheprovider",
+        "-n",
+        workers,
         *extra,
     ]
     code = pytest.main(args)
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR,
-                pytest.ExitCode.INTERRUPTED):
+    if code in (
+        pytest.ExitCode.USAGE_ERROR,
+        pytest.ExitCode.INTERNAL_ERROR,
+        pytest.ExitCode.INTERRUPTED,
+    ):
         return EXIT_USAGE  # pytest has already printed the one-line reason
     if not results_path.exists():
         return EXIT_USAGE

@@ -10,8 +10,18 @@ from harness.plugin import CutoverRun
 from harness.scope import TablePair
 
 
-def test_row_count(table_pair: TablePair, cutover: CutoverRun,
-                   record: Callable[[CheckResult], None]) -> None:
-    record(cutover.run_check("row_count", table_pair.id, lambda: check_row_count(
-        table_pair, source_db=cutover.database("source"), target_db=cutover.database("target"),
-        expected=cutover.plan.expected_differences)))
+def test_row_count(
+    table_pair: TablePair, cutover: CutoverRun, record: Callable[[CheckResult], None]
+) -> None:
+    record(
+        cutover.run_check(
+            "row_count",
+            table_pair.id,
+            lambda: check_row_count(
+                table_pair,
+                source_db=cutover.database("source"),
+                target_db=cutover.database("target"),
+                expected=cutover.plan.expected_differences,
+            ),
+        )
+    )

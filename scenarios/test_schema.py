@@ -10,8 +10,9 @@ from harness.plugin import CutoverRun
 from harness.scope import TablePair
 
 
-def test_table_schema(table_pair: TablePair, cutover: CutoverRun,
-                      record: Callable[[CheckResult], None]) -> None:
+def test_table_schema(
+    table_pair: TablePair, cutover: CutoverRun, record: Callable[[CheckResult], None]
+) -> None:
     source, target = cutover.database("source"), cutover.database("target")
 
     def compute() -> CheckResult:
@@ -19,13 +20,26 @@ def test_table_schema(table_pair: TablePair, cutover: CutoverRun,
             table_pair,
             source.catalog().table(table_pair.source) if table_pair.source else None,
             target.catalog().table(table_pair.target) if table_pair.target else None,
-            renamer=cutover.scope().renamer, source_db=source, target_dialect=target.dialect,
-            expected=cutover.plan.expected_differences)
+            renamer=cutover.scope().renamer,
+            source_db=source,
+            target_dialect=target.dialect,
+            expected=cutover.plan.expected_differences,
+        )
 
     record(cutover.run_check("schema", table_pair.id, compute))
 
 
 def test_views(cutover: CutoverRun, record: Callable[[CheckResult], None]) -> None:
     source, target = cutover.database("source"), cutover.database("target")
-    record(cutover.run_check("schema", "views", lambda: check_views(
-        source.catalog(), target.catalog(), cutover.scope(), cutover.plan.expected_differences)))
+    record(
+        cutover.run_check(
+            "schema",
+            "views",
+            lambda: check_views(
+                source.catalog(),
+                target.catalog(),
+                cutover.scope(),
+                cutover.plan.expected_differences,
+            ),
+        )
+    )

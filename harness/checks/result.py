@@ -103,7 +103,9 @@ class Finding:
             "message": self.message,
             "source": self.source,
             "target": self.target,
-            "waived_by": None if self.waived_by is None else {
+            "waived_by": None
+            if self.waived_by is None
+            else {
                 "reason": self.waived_by.reason,
                 "reviewer": self.waived_by.reviewer,
                 "expires": self.waived_by.expires,

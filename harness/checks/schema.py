@@ -32,22 +32,37 @@ from harness.types import Compat
 K, S = FindingKind, Severity
 
 
-def check_table(pair: TablePair, source: Table | None, target: Table | None, *,
-                renamer: Renamer, source_db: Database, target_dialect: str,
-                expected: tuple[ExpectedDifference, ...] = ()) -> CheckResult:
+def check_table(
+    pair: TablePair,
+    source: Table | None,
+    target: Table | None,
+    *,
+    renamer: Renamer,
+    source_db: Database,
+    target_dialect: str,
+    expected: tuple[ExpectedDifference, ...] = (),
+) -> CheckResult:
     """Compare one table pair; findings become a pass, fail or waived result."""
     findings: list[Finding] = []
     evidence: dict[str, Any] = {"source_table": pair.source, "target_table": pair.target}
     if source is None and target is not None:
-        findings.append(Finding(K.EXTRA_TABLE, S.WARNING, pair.id,
-                                f"table {pair.id} exists only on the target"))
+        findings.append(
+            Finding(K.EXTRA_TABLE, S.WARNING, pair.id, f"table {pair.id} exists only on the target")
+        )
     elif target is None and source is not None:
-        findings.append(Finding(K.MISSING_TABLE, S.ERROR, pair.id,
-                                f"table {pair.id} is missing on the target",
-                                source=source.name))
+        findings.append(
+            Finding(
+                K.MISSING_TABLE,
+                S.ERROR,
+                pair.id,
+                f"table {pair.id} is missing on the target",
+                source=source.name,
+            )
+        )
     elif source is not None and target is not None:
-        _Comparison(pair, source, target, renamer, source_db, target_dialect, findings,
-                    evidence).run()
+        _Comparison(
+            pair, source, target, renamer, source_db, target_dialect, findings, evidence
+        ).run()
     findings = waivers.apply(findings, expected, pair)
     return conclude("schema", pair.id, findings, evidence, ok="schema matches")
 
@@ -55,18 +70,42 @@ def check_table(pair: TablePair, source: Table | None, target: Table | None, *,
 class _Comparison:
     """The comparison of two existing tables; collects findings and evidence."""
 
-    def __init__(self, pair: TablePair, source: Table, target: Table, renamer: Renamer,
-                 source_db: Database, target_dialect: str, findings: list[Finding],
-                 evidence: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        pair: TablePair,
+        source: Table,
+        target: Table,
+        renamer: Renamer,
+        source_db: Database,
+        target_dialect: str,
+        findings: list[Finding],
+        evidence: dict[str, Any],
+    ) -> None:
         self.pair, self.source, self.target, self.renamer = pair, source, target, renamer
         self.db, self.target_dialect = source_db, target_dialect
         self.findings, self.evidence = findings, evidence
 
-    def add(self, kind: FindingKind, severity: Severity, message: str, *,
-            column: str | None = None, source: object = None, target: object = None) -> None:
-        self.findings.append(Finding(
-            kind, severity, self.pair.id, message, column,
-            None if source is None else str(source), None if target is None else str(target)))
+    def add(
+        self,
+        kind: FindingKind,
+        severity: Severity,
+        message: str,
+        *,
+        column: str | None = None,
+        source: object = None,
+        target: object = None,
+    ) -> None:
+        self.findings.append(
+            Finding(
+                kind,
+                severity,
+                self.pair.id,
+                message,
+                column,
+                None if source is None else str(source),
+                None if target is None else str(target),
+            )
+        )
 
     def mapped(self, columns: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(self.pair.target_column(c) for c in columns)
@@ -83,12 +122,20 @@ class _Comparison:
             name = self.pair.target_column(column.name)
             mapped_targets.add(name)
             other = self.target.column(name)
-            row: dict[str, Any] = {"source": column.name, "source_type": column.declared_type,
-                                   "target": name if other else None}
+            row: dict[str, Any] = {
+                "source": column.name,
+                "source_type": column.declared_type,
+                "target": name if other else None,
+            }
             rows.append(row)
             if other is None:
-                self.add(K.MISSING_COLUMN, S.ERROR, f"column {self.pair.id}.{name} is missing "
-                         "on the target", column=name, source=column.declared_type)
+                self.add(
+                    K.MISSING_COLUMN,
+                    S.ERROR,
+                    f"column {self.pair.id}.{name} is missing on the target",
+                    column=name,
+                    source=column.declared_type,
+                )
                 continue
             row["target_type"] = other.declared_type
             s_type = types.parse(column.declared_type, self.db.dialect)
@@ -103,26 +150,51 @@ class _Comparison:
                 continue
             rows.append({"source": None, "target": other.name, "target_type": other.declared_type})
             blocks_inserts = not other.nullable and other.default is None
-            self.add(K.EXTRA_COLUMN, S.ERROR if blocks_inserts else S.WARNING,
-                     f"column {self.pair.id}.{other.name} exists only on the target"
-                     + (" and is NOT NULL without a default: the application's inserts will fail"
-                        if blocks_inserts else ""),
-                     column=other.name, target=other.declared_type)
+            self.add(
+                K.EXTRA_COLUMN,
+                S.ERROR if blocks_inserts else S.WARNING,
+                f"column {self.pair.id}.{other.name} exists only on the target"
+                + (
+                    " and is NOT NULL without a default: the application's inserts will fail"
+                    if blocks_inserts
+                    else ""
+                ),
+                column=other.name,
+                target=other.declared_type,
+            )
         self.evidence["columns"] = rows
 
-    def type_change(self, src_name: str, name: str, s_type: types.TypeInfo,
-                    t_type: types.TypeInfo, compat: Compat, row: dict[str, Any]) -> None:
+    def type_change(
+        self,
+        src_name: str,
+        name: str,
+        s_type: types.TypeInfo,
+        t_type: types.TypeInfo,
+        compat: Compat,
+        row: dict[str, Any],
+    ) -> None:
         obj = f"{self.pair.id}.{name}"
         if compat is Compat.EQUIVALENT:
             return
         if compat is Compat.WIDENING:
-            self.add(K.TYPE_WIDENING, S.INFO, f"{obj} widens {s_type.name} → {t_type.name}",
-                     column=name, source=s_type.name, target=t_type.name)
+            self.add(
+                K.TYPE_WIDENING,
+                S.INFO,
+                f"{obj} widens {s_type.name} → {t_type.name}",
+                column=name,
+                source=s_type.name,
+                target=t_type.name,
+            )
             return
         if compat is Compat.INCOMPATIBLE:
-            self.add(K.TYPE_INCOMPATIBLE, S.ERROR,
-                     f"{obj} changes kind: {s_type.name} → {t_type.name}",
-                     column=name, source=s_type.name, target=t_type.name)
+            self.add(
+                K.TYPE_INCOMPATIBLE,
+                S.ERROR,
+                f"{obj} changes kind: {s_type.name} → {t_type.name}",
+                column=name,
+                source=s_type.name,
+                target=t_type.name,
+            )
             return
         fit = self.db.fit(self.source.name, src_name, t_type)
         row["values_fit"] = fit.to_dict()
@@ -132,73 +204,141 @@ class _Comparison:
             if fit.minimum is not None:
                 verdict += f" (min {fit.minimum}, max {fit.maximum})"
             severity = S.WARNING if unenforced else S.ERROR
-            why = ("SQLite does not enforce the declared width" if unenforced
-                   else "the declared source type is a contract")
+            why = (
+                "SQLite does not enforce the declared width"
+                if unenforced
+                else "the declared source type is a contract"
+            )
             message = f"{obj} narrows {s_type.name} → {t_type.name}; {verdict}; {why}"
         else:
             severity = S.ERROR
-            message = (f"{obj} narrows {s_type.name} → {t_type.name}; {fit.unfit} of {fit.values}"
-                       f" source values do not fit (e.g. {fit.example})")
-        self.add(K.TYPE_NARROWING, severity, message, column=name,
-                 source=s_type.name, target=t_type.name)
+            message = (
+                f"{obj} narrows {s_type.name} → {t_type.name}; {fit.unfit} of {fit.values}"
+                f" source values do not fit (e.g. {fit.example})"
+            )
+        self.add(
+            K.TYPE_NARROWING, severity, message, column=name, source=s_type.name, target=t_type.name
+        )
 
     def nullability(self, src_name: str, name: str, src_nullable: bool, tgt_nullable: bool) -> None:
         obj = f"{self.pair.id}.{name}"
         if src_nullable and not tgt_nullable:
             nulls = self.db.count_nulls(self.source.name, src_name)
             if nulls:
-                self.add(K.NULLABILITY, S.ERROR, f"{obj} is NOT NULL on the target but {nulls} "
-                         "source rows hold NULL", column=name, source="NULL", target="NOT NULL")
+                self.add(
+                    K.NULLABILITY,
+                    S.ERROR,
+                    f"{obj} is NOT NULL on the target but {nulls} source rows hold NULL",
+                    column=name,
+                    source="NULL",
+                    target="NOT NULL",
+                )
             else:
-                self.add(K.NULLABILITY, S.WARNING, f"{obj} is NOT NULL on the target only "
-                         "(no source row holds NULL)", column=name, source="NULL", target="NOT NULL")
+                self.add(
+                    K.NULLABILITY,
+                    S.WARNING,
+                    f"{obj} is NOT NULL on the target only (no source row holds NULL)",
+                    column=name,
+                    source="NULL",
+                    target="NOT NULL",
+                )
         elif tgt_nullable and not src_nullable:
-            self.add(K.NULLABILITY, S.WARNING, f"{obj} accepts NULL on the target but not on the "
-                     "source", column=name, source="NOT NULL", target="NULL")
+            self.add(
+                K.NULLABILITY,
+                S.WARNING,
+                f"{obj} accepts NULL on the target but not on the source",
+                column=name,
+                source="NOT NULL",
+                target="NULL",
+            )
 
     def default(self, name: str, src: str | None, tgt: str | None, family: str) -> None:
         s = normalize_default(src, self.db.dialect, family)
         t = normalize_default(tgt, self.target_dialect, family)
-        if s != t and not (s == "<auto>" or t == "<auto>" and s is None):
-            self.add(K.DEFAULT, S.WARNING, f"{self.pair.id}.{name} default differs: "
-                     f"{src or 'none'} → {tgt or 'none'}", column=name, source=src, target=tgt)
+        if s != t and not (s == "<auto>" or (t == "<auto>" and s is None)):
+            self.add(
+                K.DEFAULT,
+                S.WARNING,
+                f"{self.pair.id}.{name} default differs: {src or 'none'} → {tgt or 'none'}",
+                column=name,
+                source=src,
+                target=tgt,
+            )
 
     def keys(self) -> None:
         s_pk, t_pk = self.mapped(self.source.primary_key), self.target.primary_key
         if s_pk != t_pk:
-            self.add(K.PRIMARY_KEY, S.ERROR,
-                     f"primary key differs: ({', '.join(s_pk) or 'none'}) → "
-                     f"({', '.join(t_pk) or 'none'})", source=s_pk, target=t_pk)
+            self.add(
+                K.PRIMARY_KEY,
+                S.ERROR,
+                f"primary key differs: ({', '.join(s_pk) or 'none'}) → "
+                f"({', '.join(t_pk) or 'none'})",
+                source=s_pk,
+                target=t_pk,
+            )
         s_uniq = {frozenset(self.mapped(u)) for u in _uniques(self.source)}
         t_uniq = {frozenset(u) for u in _uniques(self.target)}
         for cols in sorted(s_uniq - t_uniq, key=sorted):
-            self.add(K.UNIQUE, S.ERROR, f"unique ({', '.join(sorted(cols))}) is missing on the "
-                     "target", source=sorted(cols))
+            self.add(
+                K.UNIQUE,
+                S.ERROR,
+                f"unique ({', '.join(sorted(cols))}) is missing on the target",
+                source=sorted(cols),
+            )
         for cols in sorted(t_uniq - s_uniq, key=sorted):
-            self.add(K.UNIQUE, S.WARNING, f"unique ({', '.join(sorted(cols))}) exists only on the "
-                     "target: writes the source accepted may be rejected", target=sorted(cols))
-        s_fk = {(self.mapped(f.columns), self.renamer.table(f.ref_table),
-                 tuple(self.renamer.column(f.ref_table, c) for c in f.ref_columns))
-                for f in self.source.foreign_keys}
+            self.add(
+                K.UNIQUE,
+                S.WARNING,
+                f"unique ({', '.join(sorted(cols))}) exists only on the "
+                "target: writes the source accepted may be rejected",
+                target=sorted(cols),
+            )
+        s_fk = {
+            (
+                self.mapped(f.columns),
+                self.renamer.table(f.ref_table),
+                tuple(self.renamer.column(f.ref_table, c) for c in f.ref_columns),
+            )
+            for f in self.source.foreign_keys
+        }
         t_fk = {(f.columns, f.ref_table, f.ref_columns) for f in self.target.foreign_keys}
-        for cols, ref, ref_cols in sorted(s_fk - t_fk):
-            self.add(K.FOREIGN_KEY, S.WARNING, f"foreign key ({', '.join(cols)}) → {ref}"
-                     f"({', '.join(ref_cols)}) is missing on the target")
-        for cols, ref, ref_cols in sorted(t_fk - s_fk):
-            self.add(K.FOREIGN_KEY, S.WARNING, f"foreign key ({', '.join(cols)}) → {ref}"
-                     f"({', '.join(ref_cols)}) exists only on the target")
+        for fk_cols, ref, ref_cols in sorted(s_fk - t_fk):
+            self.add(
+                K.FOREIGN_KEY,
+                S.WARNING,
+                f"foreign key ({', '.join(fk_cols)}) → {ref}"
+                f"({', '.join(ref_cols)}) is missing on the target",
+            )
+        for fk_cols, ref, ref_cols in sorted(t_fk - s_fk):
+            self.add(
+                K.FOREIGN_KEY,
+                S.WARNING,
+                f"foreign key ({', '.join(fk_cols)}) → {ref}"
+                f"({', '.join(ref_cols)}) exists only on the target",
+            )
 
     def indexes(self) -> None:
         s_idx = {self.mapped(i.columns) for i in self.source.indexes if not i.unique}
         t_idx = {i.columns for i in self.target.indexes if not i.unique}
         for cols in sorted(s_idx - t_idx):
-            self.add(K.MISSING_INDEX, S.WARNING, f"index on ({', '.join(cols)}) is missing on "
-                     "the target: queries filtering on it may slow down", source=cols)
+            self.add(
+                K.MISSING_INDEX,
+                S.WARNING,
+                f"index on ({', '.join(cols)}) is missing on "
+                "the target: queries filtering on it may slow down",
+                source=cols,
+            )
         for cols in sorted(t_idx - s_idx):
-            self.add(K.EXTRA_INDEX, S.INFO, f"index on ({', '.join(cols)}) exists only on the "
-                     "target", target=cols)
-        self.evidence["indexes"] = {"source": sorted(map(list, s_idx)),
-                                    "target": sorted(map(list, t_idx))}
+            self.add(
+                K.EXTRA_INDEX,
+                S.INFO,
+                f"index on ({', '.join(cols)}) exists only on the target",
+                target=cols,
+            )
+        self.evidence["indexes"] = {
+            "source": sorted(map(list, s_idx)),
+            "target": sorted(map(list, t_idx)),
+        }
 
 
 def _uniques(table: Table) -> set[tuple[str, ...]]:
@@ -210,7 +350,7 @@ def _uniques(table: Table) -> set[tuple[str, ...]]:
 
 
 def normalize_default(text: str | None, dialect: str, family: str) -> str | None:
-    """A default expression in a dialect-neutral form, so ``'USD'::character varying`` = ``'USD'``."""
+    """A default in a dialect-neutral form: ``'USD'::character varying`` reads as ``'USD'``."""
     if text is None:
         return None
     lowered = text.strip().lower()
@@ -229,15 +369,19 @@ def normalize_default(text: str | None, dialect: str, family: str) -> str | None
         try:
             return repr(float(tree.this))
         except ValueError:
-            return tree.this
+            return str(tree.this)
     if isinstance(tree, exp.CurrentTimestamp | exp.Anonymous) and tree.sql().lower() in (
-        "current_timestamp", "now()", "localtimestamp"):
+        "current_timestamp",
+        "now()",
+        "localtimestamp",
+    ):
         return "current_timestamp"
     return tree.sql(dialect="postgres").lower()
 
 
-def check_views(source: Catalog, target: Catalog, scope: Scope,
-                expected: tuple[ExpectedDifference, ...] = ()) -> CheckResult:
+def check_views(
+    source: Catalog, target: Catalog, scope: Scope, expected: tuple[ExpectedDifference, ...] = ()
+) -> CheckResult:
     """Every source view exists on the target with the same (mapped) columns."""
     findings: list[Finding] = []
     target_views = {v.name: v for v in target.views}
@@ -248,16 +392,26 @@ def check_views(source: Catalog, target: Catalog, scope: Scope,
         other = target_views.get(name)
         pair = TablePair(name, view.name, name if other else None)
         if other is None:
-            findings.append(Finding(K.MISSING_VIEW, S.ERROR, name,
-                                    f"view {name} is missing on the target"))
+            findings.append(
+                Finding(K.MISSING_VIEW, S.ERROR, name, f"view {name} is missing on the target")
+            )
             continue
         wanted = tuple(scope.renamer.column(view.name, c) for c in view.columns)
         if wanted != other.columns:
-            findings.append(Finding(K.MISSING_VIEW, S.WARNING, name,
-                                    f"view {name} columns differ", source=", ".join(wanted),
-                                    target=", ".join(other.columns)))
+            findings.append(
+                Finding(
+                    K.MISSING_VIEW,
+                    S.WARNING,
+                    name,
+                    f"view {name} columns differ",
+                    source=", ".join(wanted),
+                    target=", ".join(other.columns),
+                )
+            )
         findings = waivers.apply(findings, expected, pair)
     for name in sorted(set(target_views) - seen):
-        findings.append(Finding(K.EXTRA_VIEW, S.INFO, name, f"view {name} exists only on the target"))
+        findings.append(
+            Finding(K.EXTRA_VIEW, S.INFO, name, f"view {name} exists only on the target")
+        )
     evidence = {"source": [v.name for v in source.views], "target": sorted(target_views)}
     return conclude("schema", "views", findings, evidence, ok=f"{len(seen)} view(s) match")

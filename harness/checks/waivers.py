@@ -22,33 +22,52 @@ def _matches(diff: ExpectedDifference, finding: Finding, pair: TablePair) -> boo
     return diff.column == finding.column or diff.column in source_names
 
 
-def apply(findings: list[Finding], diffs: tuple[ExpectedDifference, ...], pair: TablePair,
-          *, today: date | None = None) -> list[Finding]:
+def apply(
+    findings: list[Finding],
+    diffs: tuple[ExpectedDifference, ...],
+    pair: TablePair,
+    *,
+    today: date | None = None,
+) -> list[Finding]:
     """Mark findings excused by an unexpired expected difference (the first that matches)."""
     out = []
     for finding in findings:
         for index, diff in enumerate(diffs):
             if not is_expired(diff, today) and _matches(diff, finding, pair):
-                finding = replace(finding, waived_by=Waiver(
-                    diff.reason, diff.reviewer,
-                    diff.expires.isoformat() if diff.expires else None, index))
+                finding = replace(
+                    finding,
+                    waived_by=Waiver(
+                        diff.reason,
+                        diff.reviewer,
+                        diff.expires.isoformat() if diff.expires else None,
+                        index,
+                    ),
+                )
                 break
         out.append(finding)
     return out
 
 
-def account(diffs: tuple[ExpectedDifference, ...], checks: list[dict[str, Any]],
-            *, today: date | None = None) -> list[dict[str, Any]]:
+def account(
+    diffs: tuple[ExpectedDifference, ...],
+    checks: list[dict[str, Any]],
+    *,
+    today: date | None = None,
+) -> list[dict[str, Any]]:
     """The plan's expected differences for results.json, each with ``used`` and ``expired``."""
-    used = {f["waived_by"]["index"] for c in checks for f in c.get("findings", [])
-            if f.get("waived_by")}
-    return [{
-        "table": d.table,
-        "column": d.column,
-        "kind": d.kind.value if d.kind else None,
-        "reason": d.reason,
-        "reviewer": d.reviewer,
-        "expires": d.expires.isoformat() if d.expires else None,
-        "used": i in used,
-        "expired": is_expired(d, today),
-    } for i, d in enumerate(diffs)]
+    used = {
+        f["waived_by"]["index"] for c in checks for f in c.get("findings", []) if f.get("waived_by")
+    }
+    return [
+        {
+            "table": d.table,
+            "column": d.column,
+            "kind": d.kind.value if d.kind else None,
+            "reason": d.reason,
+            "reviewer": d.reviewer,
+            "expires": d.expires.isoformat() if d.expires else None,
+            "used": i in used,
+            "expired": is_expired(d, today),
+        }
+        for i, d in enumerate(diffs)
+    ]

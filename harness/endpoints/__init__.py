@@ -58,8 +58,9 @@ def resolve(spec: Spec, role: str, resources: ExitStack) -> Connector:
     if isinstance(spec, SqliteEndpoint):
         path = spec.path
         if not path.is_file():
-            raise EndpointError(f"SQLite file {path} not found (check {role}.path in the plan)",
-                                endpoint=role)
+            raise EndpointError(
+                f"SQLite file {path} not found (check {role}.path in the plan)", endpoint=role
+            )
         return Connector(role, "sqlite", "sqlite", str(path), f"sqlite:{path} (read-only)")
     if isinstance(spec, PostgresEndpoint):
         dsn = _dsn_of(spec, role)
@@ -68,8 +69,9 @@ def resolve(spec: Spec, role: str, resources: ExitStack) -> Connector:
 
     starter = start_embedded if isinstance(spec, EmbeddedEndpoint) else start_container
     dsn = starter(spec, role, resources)  # type: ignore[arg-type]
-    return Connector(role, spec.kind, "postgres", dsn, f"{spec.kind}: {redact_dsn(dsn)}",
-                     spec.db_schema)
+    return Connector(
+        role, spec.kind, "postgres", dsn, f"{spec.kind}: {redact_dsn(dsn)}", spec.db_schema
+    )
 
 
 def _dsn_of(spec: PostgresEndpoint, role: str) -> str:
@@ -81,7 +83,8 @@ def _dsn_of(spec: PostgresEndpoint, role: str) -> str:
         if not value:
             raise EndpointError(
                 f"environment variable {spec.dsn_env} (named by {role}.dsn_env) is not set",
-                endpoint=role)
+                endpoint=role,
+            )
         dsn, origin = value, spec.dsn_env
     else:
         dsn, origin = str(spec.dsn), f"{role}.dsn"
@@ -91,7 +94,8 @@ def _dsn_of(spec: PostgresEndpoint, role: str) -> str:
         raise EndpointError(
             f"{origin} is not a valid PostgreSQL DSN ({redact_dsn(dsn)}); expected "
             "postgresql://USER@HOST:PORT/DBNAME or 'host=… dbname=… user=…'",
-            endpoint=role) from None
+            endpoint=role,
+        ) from None
     return dsn
 
 
@@ -111,14 +115,18 @@ def open_database(connector: Connector) -> Database:
     except psycopg.OperationalError as exc:
         raise EndpointError(
             _connect_hint(scrub(str(exc), secrets)) + f" [{connector.display}]",
-            endpoint=connector.role, sqlstate=exc.sqlstate) from None
+            endpoint=connector.role,
+            sqlstate=exc.sqlstate,
+        ) from None
     db = PostgresDatabase(conn, connector.display, connector.schema or "public")
-    exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
-                          (db.schema,)).fetchone()
+    exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (db.schema,)).fetchone()
     if not exists:
         conn.close()
-        raise EndpointError(f"schema '{db.schema}' does not exist in {connector.display} "
-                            f"(check {connector.role}.schema in the plan)", endpoint=connector.role)
+        raise EndpointError(
+            f"schema '{db.schema}' does not exist in {connector.display} "
+            f"(check {connector.role}.schema in the plan)",
+            endpoint=connector.role,
+        )
     return db
 
 
@@ -128,8 +136,9 @@ def _open_sqlite(connector: Connector) -> Database:
         conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
         conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
     except sqlite3.Error as exc:
-        raise EndpointError(f"cannot open {path} as a SQLite database: {exc}",
-                            endpoint=connector.role) from None
+        raise EndpointError(
+            f"cannot open {path} as a SQLite database: {exc}", endpoint=connector.role
+        ) from None
     return SqliteDatabase(conn, connector.display)
 
 

@@ -33,8 +33,10 @@ def start_container(spec: ContainerEndpoint, role: str, resources: ExitStack) ->
     try:
         from testcontainers.postgres import PostgresContainer
     except ImportError:
-        raise EndpointError("container endpoints need testcontainers: "
-                            "pip install 'cutover[container]'", endpoint=role) from None
+        raise EndpointError(
+            "container endpoints need testcontainers: pip install 'cutover[container]'",
+            endpoint=role,
+        ) from None
     if not docker_available():
         raise EngineUnavailable(role)
     container = PostgresContainer(spec.image, driver=None)
@@ -49,8 +51,11 @@ class EngineUnavailable(EndpointError):
     """No Docker engine answers, so container endpoints cannot run here."""
 
     def __init__(self, role: str) -> None:
-        super().__init__("container endpoints need a running Docker engine and none answers "
-                         "(use kind: embedded instead, or start Docker)", endpoint=role)
+        super().__init__(
+            "container endpoints need a running Docker engine and none answers "
+            "(use kind: embedded instead, or start Docker)",
+            endpoint=role,
+        )
 
 
 def docker_available() -> bool:
@@ -64,13 +69,16 @@ def docker_available() -> bool:
     return True
 
 
-def load(admin_dsn: str, database: str, steps: tuple[LoadStep, ...], role: str,
-         *, run_script: object) -> None:
+def load(
+    admin_dsn: str, database: str, steps: tuple[LoadStep, ...], role: str, *, run_script: object
+) -> None:
     """Create ``database`` if needed and run the load steps in order."""
     from harness.migrate import copy_sqlite
 
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
     base = admin_dsn

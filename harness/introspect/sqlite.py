@@ -28,21 +28,23 @@ def read_catalog(conn: sqlite3.Connection) -> Catalog:
 def _columns(conn: sqlite3.Connection, table: str, primary_key: tuple[str, ...]) -> list[Column]:
     columns = []
     for cid, name, declared, notnull, default, _pk, hidden in conn.execute(
-        "SELECT cid, name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?)",
+        'SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)',
         (table,),
     ):
         if hidden == 1:  # columns of virtual tables' internals, not user data
             continue
-        columns.append(Column(
-            name=name,
-            declared_type=declared or "",
-            type=types.parse(declared or "", "sqlite").name,
-            # PostgreSQL makes key columns NOT NULL; SQLite only enforces it for INTEGER
-            # PRIMARY KEY. Modelling keys as not-null keeps that quirk out of the diff.
-            nullable=not notnull and name not in primary_key,
-            default=default,
-            position=cid + 1,
-        ))
+        columns.append(
+            Column(
+                name=name,
+                declared_type=declared or "",
+                type=types.parse(declared or "", "sqlite").name,
+                # PostgreSQL makes key columns NOT NULL; SQLite only enforces it for INTEGER
+                # PRIMARY KEY. Modelling keys as not-null keeps that quirk out of the diff.
+                nullable=not notnull and name not in primary_key,
+                default=default,
+                position=cid + 1,
+            )
+        )
     return columns
 
 
@@ -54,7 +56,7 @@ def _table(conn: sqlite3.Connection, name: str) -> Table:
     uniques: list[tuple[str, ...]] = []
     indexes: list[Index] = []
     for index_name, unique, origin, partial in conn.execute(
-        "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?) ORDER BY name", (name,)
+        'SELECT name, "unique", origin, partial FROM pragma_index_list(?) ORDER BY name', (name,)
     ):
         cols = tuple(
             col if col is not None else "<expression>"
@@ -81,7 +83,7 @@ def _table(conn: sqlite3.Connection, name: str) -> Table:
 def _foreign_keys(conn: sqlite3.Connection, table: str) -> tuple[ForeignKey, ...]:
     grouped: dict[int, list[tuple[str, str, str | None]]] = defaultdict(list)
     for fk_id, ref_table, src, dst in conn.execute(
-        "SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+        'SELECT id, "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id, seq',
         (table,),
     ):
         grouped[fk_id].append((ref_table, src, dst))
@@ -91,7 +93,8 @@ def _foreign_keys(conn: sqlite3.Connection, table: str) -> tuple[ForeignKey, ...
         ref_columns = tuple(dst for _, _, dst in parts if dst is not None)
         if not ref_columns:  # "REFERENCES parent" without columns means the parent's key
             ref_columns = tuple(
-                col for (col,) in conn.execute(
+                col
+                for (col,) in conn.execute(
                     "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", (ref_table,)
                 )
             )
