@@ -195,7 +195,8 @@ def load_plan(path: str | Path) -> LoadedPlan:
     try:
         node = yaml.compose(raw.decode("utf-8"), Loader=yaml.SafeLoader)
         data = yaml.safe_load(raw)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
+        # ValueError: PyYAML builds dates itself, so an unquoted 2027-02-30 fails here.
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -218,7 +219,7 @@ def _plan_error(exc: ValidationError, path: Path, node: yaml.Node | None) -> Pla
     errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
     err = errors[0]
     raw_loc = tuple(err["loc"])
-    loc = tuple(p for p in raw_loc if p not in _BRANCH_TAGS)  # as the user wrote it
+    loc = _user_loc(raw_loc)
     line = _line_of(node, loc)
     where = f"{path}:{line}" if line else str(path)
     key = ".".join(str(p) for p in loc) or "(top level)"
@@ -255,8 +256,18 @@ def _plan_error(exc: ValidationError, path: Path, node: yaml.Node | None) -> Pla
     return PlanError(message, path=where, key=key)
 
 
-# Pydantic puts the chosen union branch into error locations; users never wrote these.
-_BRANCH_TAGS = frozenset({"sqlite", "postgres", "embedded", "container", "sql"})
+def _user_loc(raw_loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The location as the user wrote it: without the union branch tags pydantic inserts
+    after an endpoint (``source.sqlite.path``) or a load step (``load.0.sql.sql``)."""
+    out: list[int | str] = []
+    for i, part in enumerate(raw_loc):
+        prev = raw_loc[i - 1] if i else None
+        is_endpoint_tag = prev in ("source", "target") and len(out) == 1
+        is_load_tag = isinstance(prev, int) and len(out) >= 2 and out[-2] == "load"
+        if is_endpoint_tag or is_load_tag:
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def _allowed_keys(raw_loc: tuple[int | str, ...]) -> list[str]:
@@ -272,7 +283,8 @@ def _allowed_keys(raw_loc: tuple[int | str, ...]) -> list[str]:
             if parts:
                 parts.pop(0)  # the index or mapping key
             continue
-        members = [m for m in typing.get_args(annotation) if isinstance(m, type)]
+        members = [_strip(m) for m in typing.get_args(annotation)]
+        members = [m for m in members if isinstance(m, type)]
         if members and parts:  # a union: the next location part names the branch
             tag = parts.pop(0)
             annotation = next((m for m in members if _tag_of(m) == tag), None)

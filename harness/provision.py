@@ -12,13 +12,18 @@ PostgreSQL refuses to run as root, so under root every binary runs as the unpriv
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
+import pwd
 import shutil
+import signal
 import socket
 import stat
 import subprocess
 import tempfile
+import time
+import warnings
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,38 +49,56 @@ _SETTINGS = (
 )
 
 
-def postgres_bin(name: str) -> Path:
-    """Return the path of the ``pgserver`` wheel's PostgreSQL binary ``name`` (e.g. ``psql``)."""
+def _pgserver() -> tuple[Path, Any]:
+    """The wheel's binary folder and helper module, imported quietly.
+
+    Importing ``pgserver`` asks platformdirs for a runtime folder, which prints a warning on
+    stderr when XDG_RUNTIME_DIR is unset (CI containers); that must not reach our users.
+    """
     try:
-        from pgserver._commands import POSTGRES_BIN_PATH
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from pgserver import _commands, utils
     except ImportError as exc:
         raise ProvisionError(
             f"cannot find the embedded PostgreSQL binaries ({exc}); fix: pip install pgserver"
         ) from None
-    path = Path(POSTGRES_BIN_PATH) / name
+    return Path(_commands.POSTGRES_BIN_PATH), utils
+
+
+def postgres_bin(name: str) -> Path:
+    """Return the path of the ``pgserver`` wheel's PostgreSQL binary ``name`` (e.g. ``psql``)."""
+    path = _pgserver()[0] / name
     if not path.is_file():
         raise ProvisionError(f"{path} does not exist; fix: pip install --force-reinstall pgserver")
     return path
 
 
 @functools.cache
-def _server_user() -> str | None:
-    """Return the system user the server runs as: None normally, ``pgserver`` under root."""
+def _server_ids() -> tuple[int, int] | None:
+    """Return (uid, gid) the server runs as: None normally, the ``pgserver`` user's under root."""
     if os.geteuid() != 0:
         return None
-    from pgserver import utils
+    utils = _pgserver()[1]
 
-    try:
-        utils.ensure_user_exists(_SYSTEM_USER)
-    except subprocess.CalledProcessError:
-        utils.ensure_user_exists(_SYSTEM_USER)  # another xdist worker won the useradd race
+    for attempt in (1, 2):  # a second try, as another xdist worker may win the useradd race
+        try:
+            utils.ensure_user_exists(_SYSTEM_USER)
+            break
+        except subprocess.CalledProcessError as exc:
+            if attempt == 2:
+                raise ProvisionError(
+                    f"PostgreSQL refuses to run as root and `useradd {_SYSTEM_USER}` failed: "
+                    f"{_meaningful(exc.stderr or '')}; fix: run as a non-root user"
+                ) from None
     # The wheel installs root-owned files; the server user must read libs and run binaries.
     bin_dir = postgres_bin("postgres").parent
     readable = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
     utils.ensure_prefix_permissions(bin_dir)
     utils.ensure_folder_permissions(bin_dir, readable | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     utils.ensure_folder_permissions(bin_dir.parent / "lib", readable)
-    return _SYSTEM_USER
+    entry = pwd.getpwnam(_SYSTEM_USER)
+    return entry.pw_uid, entry.pw_gid
 
 
 def _free_port() -> int:
@@ -108,6 +131,11 @@ class PostgresCluster:
     def __init__(
         self, *, base_dir: Path | None = None, tcp: bool = False, password: str | None = None
     ) -> None:
+        """Prepare a cluster in a fresh folder under ``base_dir`` (default: the temp dir).
+
+        Under root, the folders above it are made o+rx for the server user. Avoid pytest's
+        ``tmp_path`` there: every pytest session resets ``/tmp/pytest-of-root`` to 0700.
+        """
         # A fresh folder even inside a caller's base_dir, so stop() only ever deletes our own.
         self._root = Path(tempfile.mkdtemp(prefix="cutover-pg-", dir=base_dir)).resolve()
         self._tcp = tcp
@@ -116,21 +144,25 @@ class PostgresCluster:
         self._log = self._root / "server.log"
         self._socket_dir = self._root / "run"
         self._extra_dirs: list[Path] = []
-        if len(str(self._socket_dir / f".s.PGSQL.{65535}")) > _MAX_SOCKET_PATH:
+        if len(str(self._socket_dir / ".s.PGSQL.65535")) > _MAX_SOCKET_PATH:
             self._socket_dir = Path(tempfile.mkdtemp(prefix="cutover-pgs-"))
             self._extra_dirs.append(self._socket_dir)
         self._socket_dir.mkdir(exist_ok=True)
-        self._user: str | None = None
+        self._ids: tuple[int, int] | None = None  # (uid, gid) to run binaries as
         atexit.register(self.stop)  # a cluster forgotten by its caller must not outlive Python
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> PostgresCluster:
         """Create the data dir and start the server; raise ProvisionError with the log's gist."""
+        if self.running:
+            return self
+        if not self._root.exists():
+            raise ProvisionError(f"{self._root} was deleted by stop(); create a new cluster")
         try:
-            self._user = _server_user()
-            if self._user is not None:
-                self._hand_over_folders(self._user)
+            self._ids = _server_ids()
+            if self._ids is not None:
+                self._hand_over_folders(*self._ids)
             self._initdb()
             for attempt in range(1, _BIND_ATTEMPTS + 1):
                 if self._tcp:
@@ -145,10 +177,16 @@ class PostgresCluster:
 
     def stop(self) -> None:
         """Stop the server (fast mode) and delete its folder; safe to call any number of times."""
-        if (self.data_dir / "postmaster.pid").exists():
-            code, _ = self._pg_ctl("stop", "-m", "fast")
-            if code != 0 and (self.data_dir / "postmaster.pid").exists():
-                self._pg_ctl("stop", "-m", "immediate")
+        if self.running:
+            self._pg_ctl("stop", "-m", "fast")
+        if (pid := self._postmaster_pid()) is not None:
+            # pg_ctl failed, e.g. a folder above ours lost o+x for the server user; SIGQUIT is
+            # what pg_ctl -m immediate sends. Deleting the folder under a live server would leak it.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGQUIT)
+            deadline = time.monotonic() + _TIMEOUT
+            while self._postmaster_pid() is not None and time.monotonic() < deadline:
+                time.sleep(0.05)
         for folder in (self._root, *self._extra_dirs):
             shutil.rmtree(folder, ignore_errors=True)
         atexit.unregister(self.stop)
@@ -188,12 +226,7 @@ class PostgresCluster:
     @property
     def running(self) -> bool:
         """Whether the postmaster named in ``postmaster.pid`` is alive."""
-        try:
-            pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
-            os.kill(pid, 0)
-        except (OSError, ValueError):
-            return False
-        return True
+        return self._postmaster_pid() is not None
 
     def conninfo(
         self,
@@ -251,6 +284,15 @@ class PostgresCluster:
 
     # -- helpers -----------------------------------------------------------------------------
 
+    def _postmaster_pid(self) -> int | None:
+        """Return the pid of the live postmaster serving data_dir, if any."""
+        try:
+            pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return None
+        return pid
+
     def _params(self, dbname: str, *, user: str, tcp: bool | None) -> dict[str, Any]:
         """Return connection parameters without a password."""
         if tcp and not self._tcp:
@@ -270,13 +312,13 @@ class PostgresCluster:
             raise ProvisionError(f"{doing}: {str(exc).strip().splitlines()[0]}{hint}") from None
         return "" if row is None else str(row[0])
 
-    def _hand_over_folders(self, user: str) -> None:
-        """Let ``user`` traverse to and own the cluster folders (we stay able to delete them)."""
-        from pgserver import utils
+    def _hand_over_folders(self, uid: int, gid: int) -> None:
+        """Let the server user traverse to and own the cluster folders (root can still delete)."""
+        utils = _pgserver()[1]
 
         for folder in (self._root, self._socket_dir):
             utils.ensure_prefix_permissions(folder)
-            shutil.chown(folder, user, user)
+            os.chown(folder, uid, gid)
 
     def _initdb(self) -> None:
         args = ["-U", "postgres", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]
@@ -286,8 +328,8 @@ class PostgresCluster:
         else:
             # A file, not argv: command lines are visible to every local user.
             pwfile.write_text(self._password + "\n")
-            if self._user is not None:
-                shutil.chown(pwfile, self._user)
+            if self._ids is not None:
+                os.chown(pwfile, *self._ids)
             args += [f"--pwfile={pwfile}", "--auth=scram-sha-256"]
         try:
             code, output = self._run("initdb", "-D", str(self.data_dir), *args)
@@ -335,12 +377,15 @@ class PostgresCluster:
     ) -> tuple[int, str]:
         """Run a wheel binary as the server user; return its exit code and its stderr."""
         # A temporary file rather than a pipe: a pipe inherited by the postmaster never closes.
+        # group and extra_groups too: user= alone would leave the child in root's groups.
+        uid, gid = self._ids or (None, None)
         with tempfile.TemporaryFile() as err:
             try:
                 code = subprocess.run(
                     [str(postgres_bin(binary)), *args],
                     stdin=stdin or subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                    env=_child_env(self._password), user=self._user, cwd=self._root,
+                    env=_child_env(self._password), cwd=self._root,
+                    user=uid, group=gid, extra_groups=None if uid is None else [],
                     timeout=timeout, check=False,
                 ).returncode  # fmt: skip
             except subprocess.TimeoutExpired:

@@ -17,8 +17,10 @@ MASK = "***"
 _URI_PASSWORD = re.compile(
     r"(?P<pre>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]*)(?P<post>@)", re.I
 )
-_KV_PASSWORD = re.compile(r"(?P<pre>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)", re.I)
-_QUERY_PASSWORD = re.compile(r"(?P<pre>[?&]password=)(?P<secret>[^&\s]+)", re.I)
+_KV_PASSWORD = re.compile(
+    r"(?P<pre>\b(?:ssl)?password\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)", re.I
+)
+_QUERY_PASSWORD = re.compile(r"(?P<pre>[?&](?:ssl)?password=)(?P<secret>[^&\s]+)", re.I)
 
 
 def redact_dsn(dsn: str) -> str:

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import SqlglotError
 
 DType = exp.DataType.Type
 
@@ -144,7 +144,7 @@ def parse(declared: str, dialect: str) -> TypeInfo:
             return _AFFINITY_TYPES[sqlite_affinity(text)]
     try:
         built = exp.DataType.build(text, dialect=dialect)
-    except (ParseError, ValueError):
+    except (SqlglotError, ValueError):  # sqlglot cannot read it: fall back to affinity
         if dialect == "sqlite":
             return _AFFINITY_TYPES[sqlite_affinity(text)]
         return TypeInfo("other", _squash(text))
@@ -246,7 +246,9 @@ def _compare_text(source: TypeInfo, target: TypeInfo) -> Compat:
     if source.length is None or target.length < source.length:
         return Compat.NARROWING
     if source.fixed_length != target.fixed_length and target.length == source.length:
-        return Compat.WIDENING  # CHAR(n) ↔ VARCHAR(n): same values, padding semantics differ.
+        # CHAR(n) values fit VARCHAR(n); VARCHAR(n) → CHAR(n) pads, and CHAR comparisons
+        # ignore trailing spaces, so 'a ' and 'a' become equal: not safe that way round.
+        return Compat.WIDENING if source.fixed_length else Compat.NARROWING
     return Compat.WIDENING if target.length > source.length else Compat.EQUIVALENT
 
 
