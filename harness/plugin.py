@@ -167,7 +167,8 @@ class CutoverRun:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         try:
-            if not self.is_worker and self.fingerprint:
+            # --collect-only ran nothing: it must not replace the last real run's verdict.
+            if not self.is_worker and self.fingerprint and not self.config.option.collectonly:
                 self._write(session)
         finally:
             self.resources.close()
@@ -213,7 +214,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
     if run is None:
-        metafunc.parametrize("table_pair", [])
+        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
+        metafunc.parametrize("table_pair", [pytest.param(None, marks=pytest.mark.skip(reason))])
         return
     try:
         pairs = run.scope().pairs

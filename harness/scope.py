@@ -61,9 +61,9 @@ def build_scope(plan: Plan, source: Catalog, target: Catalog) -> Scope:
     for table in source.tables:
         expected = renamer.table(table.name)
         present = target.table(expected) is not None
+        claimed.add(expected)  # even when excluded: its target twin is excluded with it
         if not _selected(plan, table.name, expected):
             continue
-        claimed.add(expected)
         keys = plan.tables.keys.get(table.name) or plan.tables.keys.get(expected) or ()
         pairs.append(
             TablePair(

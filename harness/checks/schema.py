@@ -391,14 +391,15 @@ def check_views(
         seen.add(name)
         other = target_views.get(name)
         pair = TablePair(name, view.name, name if other else None)
+        found: list[Finding] = []
         if other is None:
-            findings.append(
+            found.append(
                 Finding(K.MISSING_VIEW, S.ERROR, name, f"view {name} is missing on the target")
             )
-            continue
-        wanted = tuple(scope.renamer.column(view.name, c) for c in view.columns)
-        if wanted != other.columns:
-            findings.append(
+        elif (wanted := tuple(scope.renamer.column(view.name, c) for c in view.columns)) != (
+            other.columns
+        ):
+            found.append(
                 Finding(
                     K.MISSING_VIEW,
                     S.WARNING,
@@ -408,7 +409,8 @@ def check_views(
                     target=", ".join(other.columns),
                 )
             )
-        findings = waivers.apply(findings, expected, pair)
+        # Each view's findings are matched against waivers with that view's own names.
+        findings += waivers.apply(found, expected, pair)
     for name in sorted(set(target_views) - seen):
         findings.append(
             Finding(K.EXTRA_VIEW, S.INFO, name, f"view {name} exists only on the target")

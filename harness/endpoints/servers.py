@@ -30,6 +30,8 @@ def start_embedded(spec: EmbeddedEndpoint, role: str, resources: ExitStack) -> s
 
 def start_container(spec: ContainerEndpoint, role: str, resources: ExitStack) -> str:
     """Start a testcontainers PostgreSQL (needs a Docker engine) and load it."""
+    if not docker_available():
+        raise EngineUnavailable(role)
     try:
         from testcontainers.postgres import PostgresContainer
     except ImportError:
@@ -37,8 +39,6 @@ def start_container(spec: ContainerEndpoint, role: str, resources: ExitStack) ->
             "container endpoints need testcontainers: pip install 'cutover[container]'",
             endpoint=role,
         ) from None
-    if not docker_available():
-        raise EngineUnavailable(role)
     container = PostgresContainer(spec.image, driver=None)
     container.start()
     resources.callback(container.stop)
