@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,12 +19,13 @@ CHINOOK = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "chinook
 PASSWORD = "s3cret pa'ss"  # a space and a quote: conninfo and PGPASSWORD must carry it intact
 
 
-def tcp_listeners(port: int) -> set[str]:
-    """Return the addresses something listens on at TCP ``port``."""
+def tcp_listeners(cluster: PostgresCluster) -> set[tuple[str, int]]:
+    """Return the (address, port) pairs the cluster's postmaster listens on."""
+    pid = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
     return {
-        conn.laddr.ip
-        for conn in psutil.net_connections(kind="tcp")
-        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port
+        (conn.laddr.ip, conn.laddr.port)
+        for conn in psutil.Process(pid).net_connections(kind="tcp")
+        if conn.status == psutil.CONN_LISTEN
     }
 
 
@@ -66,10 +68,16 @@ class TestSocketCluster:
         assert socket_cluster.running
         assert socket_cluster.server_version().startswith("16.")
 
+    def test_starting_it_again_is_a_no_op(self, socket_cluster: PostgresCluster) -> None:
+        port = socket_cluster.port
+        assert socket_cluster.start() is socket_cluster
+        assert socket_cluster.running
+        assert socket_cluster.port == port
+
     def test_it_listens_on_no_tcp_address(self, socket_cluster: PostgresCluster) -> None:
         assert scalar(socket_cluster.conninfo(), "SHOW listen_addresses") == ""
         assert socket_cluster.host == str(socket_cluster.socket_dir)
-        assert tcp_listeners(socket_cluster.port) == set()
+        assert tcp_listeners(socket_cluster) == set()
 
     def test_its_conninfo_refuses_tcp(self, socket_cluster: PostgresCluster) -> None:
         with pytest.raises(ProvisionError, match="tcp=True"):
@@ -161,19 +169,33 @@ class TestPasswordTcpCluster:
             psycopg.connect(tcp_cluster.conninfo(password="wrong", tcp=tcp))
 
     def test_it_listens_only_on_loopback(self, tcp_cluster: PostgresCluster) -> None:
-        assert tcp_listeners(tcp_cluster.port) == {"127.0.0.1"}
+        assert tcp_listeners(tcp_cluster) == {("127.0.0.1", tcp_cluster.port)}
 
 
 class TestStop:
-    def test_stop_deletes_the_folder_and_is_idempotent(self, tmp_path: Path) -> None:
-        cluster = PostgresCluster(base_dir=tmp_path).start()
+    @pytest.fixture
+    def base_dir(self) -> Iterator[Path]:
+        # Not tmp_path: any pytest session starting meanwhile (another xdist run, a colleague's)
+        # resets /tmp/pytest-of-root to 0700, locking the unprivileged server user out.
+        with tempfile.TemporaryDirectory(prefix="cutover-test-") as folder:
+            yield Path(folder)
+
+    def test_stop_deletes_the_folder_and_is_idempotent(self, base_dir: Path) -> None:
+        cluster = PostgresCluster(base_dir=base_dir).start()
         data_dir = cluster.data_dir
-        assert data_dir.is_relative_to(tmp_path)
+        assert data_dir.is_relative_to(base_dir.resolve())
         cluster.stop()
         assert not cluster.running
         assert not data_dir.parent.exists()
-        assert tmp_path.exists()  # only the cluster's own folder goes
+        assert base_dir.exists()  # only the cluster's own folder goes
         cluster.stop()
+        with pytest.raises(ProvisionError, match="create a new cluster"):
+            cluster.start()
+
+    def test_a_cluster_never_started_stops_quietly(self) -> None:
+        cluster = PostgresCluster()
+        cluster.stop()
+        assert not cluster.data_dir.parent.exists()
 
 
 class TestPortRaces:
