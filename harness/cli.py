@@ -37,6 +37,16 @@ def _user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# Shared by verify and demo, which both end in a pytest run.
+_WORKERS = click.option(
+    "-n",
+    "workers",
+    default="0",
+    show_default=True,
+    help="pytest-xdist workers: a number or 'auto'.",
+)
+
+
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Exit codes: 0 GO or GO WITH WAIVERS, 1 NO-GO, 2 usage or configuration error.",
@@ -61,13 +71,7 @@ def main() -> None:
     show_default=True,
     help="Where results.json and report.html go.",
 )
-@click.option(
-    "-n",
-    "workers",
-    default="0",
-    show_default=True,
-    help="pytest-xdist workers: a number or 'auto'.",
-)
+@_WORKERS
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 @_user_errors
 def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[str, ...]) -> None:
@@ -95,13 +99,7 @@ def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[s
     default=None,
     help="Rows in the large fact table (default 200,000).",
 )
-@click.option(
-    "-n",
-    "workers",
-    default="0",
-    show_default=True,
-    help="pytest-xdist workers: a number or 'auto'.",
-)
+@_WORKERS
 @_user_errors
 def demo(drift: bool, report_dir: Path, fact_rows: int | None, workers: str) -> None:
     """Build a SQLite app database, migrate it to embedded PostgreSQL 16, verify it."""
