@@ -35,11 +35,19 @@ WritePlan = Callable[..., Path]
 
 def cutover(*args: str, cwd: Path, unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     """Run ``python -m harness.cli ARGS`` as a user would, in a clean environment."""
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("PYTEST_", "PG", "CUTOVER_")) and k not in unset}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "PG", "CUTOVER_")) and k not in unset
+    }
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *args],
-        cwd=cwd, env=clean, capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
     )
 
 
@@ -81,25 +89,42 @@ def app_db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def verify(tmp_path: Path, write_plan: WritePlan,
-           app_db: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+def verify(
+    tmp_path: Path, write_plan: WritePlan, app_db: Path
+) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Write a plan (dict or YAML text) and run `cutover verify` on it."""
+
     def _verify(plan: dict[str, Any] | str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
         path = write_plan(plan)
-        return cutover("verify", "--plan", str(path), "--report-dir", str(tmp_path / "out"),
-                       cwd=tmp_path, **kwargs)
+        return cutover(
+            "verify",
+            "--plan",
+            str(path),
+            "--report-dir",
+            str(tmp_path / "out"),
+            cwd=tmp_path,
+            **kwargs,
+        )
+
     return _verify
 
 
 def sqlite_plan(**extra: Any) -> dict[str, Any]:
     """A valid plan comparing app.db with itself, plus ``extra`` top-level keys."""
-    return {"name": "bad input", "source": {"kind": "sqlite", "path": "app.db"},
-            "target": {"kind": "sqlite", "path": "app.db"}, **extra}
+    return {
+        "name": "bad input",
+        "source": {"kind": "sqlite", "path": "app.db"},
+        "target": {"kind": "sqlite", "path": "app.db"},
+        **extra,
+    }
 
 
 def postgres_source(**endpoint: Any) -> dict[str, Any]:
-    return {"name": "bad input", "source": {"kind": "postgres", **endpoint},
-            "target": {"kind": "sqlite", "path": "app.db"}}
+    return {
+        "name": "bad input",
+        "source": {"kind": "postgres", **endpoint},
+        "target": {"kind": "sqlite", "path": "app.db"},
+    }
 
 
 def free_port() -> int:
@@ -111,9 +136,11 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def check_plan(write_plan: WritePlan,
-               monkeypatch: pytest.MonkeyPatch) -> Callable[..., subprocess.CompletedProcess[str]]:
+def check_plan(
+    write_plan: WritePlan, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Write a plan and run `cutover verify` on it in-process; pytest must never start."""
+
     def never_run(*args: object, **kwargs: object) -> int:
         raise AssertionError("the CLI accepted a bad plan and started the scenarios")
 
@@ -121,6 +148,7 @@ def check_plan(write_plan: WritePlan,
 
     def _check(plan: dict[str, Any] | str) -> subprocess.CompletedProcess[str]:
         return cli("verify", "--plan", str(write_plan(plan)))
+
     return _check
 
 
@@ -135,54 +163,68 @@ class TestBadPlanFile:
         assert "cutover init" in line
 
     def test_malformed_yaml_names_the_file_and_line(
-            self, check_plan: Callable[..., Any], tmp_path: Path) -> None:
+        self, check_plan: Callable[..., Any], tmp_path: Path
+    ) -> None:
         line = usage_error(check_plan("name: x\nsource: {kind: sqlite, path: app.db\ntarget: 3\n"))
         assert f"{tmp_path / 'plan.yaml'}:3: not valid YAML" in line
 
     def test_an_unknown_top_level_key_suggests_the_right_one(
-            self, check_plan: Callable[..., Any], tmp_path: Path) -> None:
+        self, check_plan: Callable[..., Any], tmp_path: Path
+    ) -> None:
         line = usage_error(check_plan(f"name: x\n{SQLITE_SIDES}tabels: {{include: ['*']}}\n"))
         assert f"{tmp_path / 'plan.yaml'}:4: tabels: unknown key 'tabels'" in line
         assert 'Did you mean "tables"?' in line
         assert "Allowed keys: expected_differences, name, renames, source, tables, target" in line
 
     def test_an_unknown_key_inside_source_names_its_path_and_the_allowed_keys(
-            self, check_plan: Callable[..., Any]) -> None:
-        line = usage_error(check_plan(
-            "name: x\nsource:\n  kind: sqlite\n  paht: app.db\n"
-            "target: {kind: sqlite, path: app.db}\n"))
+        self, check_plan: Callable[..., Any]
+    ) -> None:
+        line = usage_error(
+            check_plan(
+                "name: x\nsource:\n  kind: sqlite\n  paht: app.db\n"
+                "target: {kind: sqlite, path: app.db}\n"
+            )
+        )
         assert "plan.yaml:4: source.paht: unknown key 'paht'" in line
         assert 'Did you mean "path"?' in line
         assert "Allowed keys: kind, path" in line
 
-    def test_an_unknown_endpoint_kind_suggests_sqlite(
-            self, check_plan: Callable[..., Any]) -> None:
-        line = usage_error(check_plan(
-            "name: x\nsource: {kind: sqlte, path: app.db}\ntarget: {kind: sqlite, path: app.db}\n"))
+    def test_an_unknown_endpoint_kind_suggests_sqlite(self, check_plan: Callable[..., Any]) -> None:
+        line = usage_error(
+            check_plan(
+                "name: x\nsource: {kind: sqlte, path: app.db}\ntarget: {kind: sqlite, path: app.db}\n"
+            )
+        )
         assert "plan.yaml:2: source.kind: unknown endpoint kind 'sqlte'" in line
         assert 'Did you mean "sqlite"?' in line
         assert "Allowed: sqlite, postgres, embedded, container" in line
 
     def test_a_value_outside_a_literal_names_the_allowed_policies(
-            self, check_plan: Callable[..., Any]) -> None:
+        self, check_plan: Callable[..., Any]
+    ) -> None:
         line = usage_error(check_plan(f"name: x\n{SQLITE_SIDES}renames: {{policy: snakecase}}\n"))
         assert "plan.yaml:4: renames.policy: 'snakecase' is not allowed" in line
         assert 'Did you mean "snake_case"?' in line
         assert "Allowed: 'none', 'snake_case' or 'lower'" in line
 
     def test_a_postgres_endpoint_without_dsn_or_dsn_env_asks_for_one(
-            self, check_plan: Callable[..., Any]) -> None:
+        self, check_plan: Callable[..., Any]
+    ) -> None:
         line = usage_error(check_plan(postgres_source()))
         assert "source: give exactly one of 'dsn' or 'dsn_env'" in line
 
 
 class TestBadEndpoint:
-    @pytest.mark.parametrize("dsn", [
-        pytest.param("host=localhost port=notaport password=hunter2 dbname", id="bare-key"),
-        pytest.param("not a dsn ===", id="not-key-value"),
-    ])
+    @pytest.mark.parametrize(
+        "dsn",
+        [
+            pytest.param("host=localhost port=notaport password=hunter2 dbname", id="bare-key"),
+            pytest.param("not a dsn ===", id="not-key-value"),
+        ],
+    )
     def test_a_dsn_that_does_not_parse_shows_the_expected_forms_and_no_password(
-            self, verify: Callable[..., Any], dsn: str) -> None:
+        self, verify: Callable[..., Any], dsn: str
+    ) -> None:
         result = verify(postgres_source(dsn=dsn))
         line = usage_error(result)
         assert "source.dsn is not a valid PostgreSQL DSN" in line
@@ -190,26 +232,30 @@ class TestBadEndpoint:
         assert "hunter2" not in result.stdout + result.stderr
 
     def test_dsn_env_naming_an_unset_variable_names_the_variable(
-            self, verify: Callable[..., Any]) -> None:
-        result = verify(postgres_source(dsn_env="CUTOVER_TEST_NO_SUCH_DSN"),
-                        unset=("CUTOVER_TEST_NO_SUCH_DSN",))
+        self, verify: Callable[..., Any]
+    ) -> None:
+        result = verify(
+            postgres_source(dsn_env="CUTOVER_TEST_NO_SUCH_DSN"), unset=("CUTOVER_TEST_NO_SUCH_DSN",)
+        )
         line = usage_error(result)
         assert "environment variable CUTOVER_TEST_NO_SUCH_DSN" in line
         assert "source.dsn_env" in line
         assert "is not set" in line
 
     def test_an_unreachable_server_says_nothing_listens_at_that_address(
-            self, verify: Callable[..., Any]) -> None:
+        self, verify: Callable[..., Any]
+    ) -> None:
         port = free_port()
-        line = usage_error(verify(postgres_source(
-            dsn=f"host=127.0.0.1 port={port} dbname=postgres user=postgres")))
+        line = usage_error(
+            verify(postgres_source(dsn=f"host=127.0.0.1 port={port} dbname=postgres user=postgres"))
+        )
         assert "source: cannot connect" in line
         assert "nothing listens there" in line
         assert f"127.0.0.1:{port}" in line
 
     def test_a_wrong_password_says_so_and_shows_no_password(
-            self, verify: Callable[..., Any],
-            pg_password_cluster: tuple[PostgresCluster, str]) -> None:
+        self, verify: Callable[..., Any], pg_password_cluster: tuple[PostgresCluster, str]
+    ) -> None:
         cluster, password = pg_password_cluster
         wrong = secrets.token_urlsafe(12)
         result = verify(postgres_source(dsn=cluster.conninfo("postgres", password=wrong)))
@@ -220,7 +266,8 @@ class TestBadEndpoint:
             assert secret not in result.stdout + result.stderr
 
     def test_a_missing_sqlite_file_names_the_path_and_the_plan_key(
-            self, verify: Callable[..., Any], tmp_path: Path) -> None:
+        self, verify: Callable[..., Any], tmp_path: Path
+    ) -> None:
         plan = sqlite_plan()
         plan["source"] = {"kind": "sqlite", "path": "nothere.db"}
         line = usage_error(verify(plan))
@@ -228,7 +275,8 @@ class TestBadEndpoint:
         assert "source.path" in line
 
     def test_a_file_that_is_not_a_sqlite_database_says_so(
-            self, verify: Callable[..., Any], tmp_path: Path) -> None:
+        self, verify: Callable[..., Any], tmp_path: Path
+    ) -> None:
         (tmp_path / "notes.db").write_text("these are meeting notes, not a database\n" * 20)
         plan = sqlite_plan()
         plan["target"] = {"kind": "sqlite", "path": "notes.db"}
@@ -238,24 +286,39 @@ class TestBadEndpoint:
 
 
 class TestTablesThePlanNames:
-    @pytest.mark.parametrize(("section", "key"), [
-        pytest.param({"tables": {"keys": {"user": ["id"]}}}, "tables.keys.user",
-                     id="tables.keys"),
-        pytest.param({"renames": {"tables": {"user": "members"}}}, "renames.tables.user",
-                     id="renames.tables"),
-        pytest.param({"expected_differences": [
-            {"table": "user", "reason": "legacy", "reviewer": "Ana"}]},
-            "expected_differences.0.table", id="expected_differences"),
-    ])
+    @pytest.mark.parametrize(
+        ("section", "key"),
+        [
+            pytest.param(
+                {"tables": {"keys": {"user": ["id"]}}}, "tables.keys.user", id="tables.keys"
+            ),
+            pytest.param(
+                {"renames": {"tables": {"user": "members"}}},
+                "renames.tables.user",
+                id="renames.tables",
+            ),
+            pytest.param(
+                {
+                    "expected_differences": [
+                        {"table": "user", "reason": "legacy", "reviewer": "Ana"}
+                    ]
+                },
+                "expected_differences.0.table",
+                id="expected_differences",
+            ),
+        ],
+    )
     def test_a_table_on_neither_side_is_named_with_a_suggestion(
-            self, verify: Callable[..., Any], section: dict[str, Any], key: str) -> None:
+        self, verify: Callable[..., Any], section: dict[str, Any], key: str
+    ) -> None:
         line = usage_error(verify(sqlite_plan(**section)))
         assert key in line
         assert "table 'user' is in neither the source nor the target" in line
         assert 'Did you mean "users"?' in line
 
     def test_a_key_column_that_does_not_exist_is_named_with_a_suggestion(
-            self, verify: Callable[..., Any]) -> None:
+        self, verify: Callable[..., Any]
+    ) -> None:
         line = usage_error(verify(sqlite_plan(tables={"keys": {"users": ["nmae"]}})))
         assert "tables.keys.users" in line
         assert "table 'users' has no column 'nmae'" in line
@@ -264,10 +327,12 @@ class TestTablesThePlanNames:
 
 class TestEmbeddedLoad:
     def test_a_load_script_syntax_error_names_the_file_and_line(
-            self, verify: Callable[..., Any], tmp_path: Path) -> None:
+        self, verify: Callable[..., Any], tmp_path: Path
+    ) -> None:
         script = tmp_path / "schema.sql"
-        script.write_text("CREATE TABLE t (i int);\nINSERT INTO t VALUES (1);\n"
-                          "CREAT TABLE u (i int);\n")
+        script.write_text(
+            "CREATE TABLE t (i int);\nINSERT INTO t VALUES (1);\nCREAT TABLE u (i int);\n"
+        )
         plan = sqlite_plan()
         plan["target"] = {"kind": "embedded", "load": [{"sql": "schema.sql"}]}
         # Unset, as in CI containers: importing the pgserver wheel must not warn on stderr.
@@ -278,22 +343,46 @@ class TestEmbeddedLoad:
 
 
 class TestBadOptions:
-    @pytest.mark.xfail(strict=True, reason=(
-        "harness bug: verify.run_scenarios unlinks REPORT_DIR/results.json without catching "
-        "OSError, so a --report-dir below a file is a NotADirectoryError traceback and exit 1 "
-        "(which means NO-GO)"))
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "harness bug: verify.run_scenarios unlinks REPORT_DIR/results.json without catching "
+            "OSError, so a --report-dir below a file is a NotADirectoryError traceback and exit 1 "
+            "(which means NO-GO)"
+        ),
+    )
     def test_a_report_dir_below_a_file_is_a_usage_error(
-            self, app_db: Path, tmp_path: Path, write_plan: WritePlan) -> None:
+        self, app_db: Path, tmp_path: Path, write_plan: WritePlan
+    ) -> None:
         (tmp_path / "taken").write_text("a file, not a folder\n")
-        result = cutover("verify", "--plan", str(write_plan(sqlite_plan())),
-                         "--report-dir", str(tmp_path / "taken" / "out"), cwd=tmp_path)
+        result = cutover(
+            "verify",
+            "--plan",
+            str(write_plan(sqlite_plan())),
+            "--report-dir",
+            str(tmp_path / "taken" / "out"),
+            cwd=tmp_path,
+        )
         assert "taken" in usage_error(result)
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "harness bug: cli.verify passes -n to pytest unchecked; pytest's usage error is four "
-        "lines ('usage: cli.py [options] …', inifile, rootdir) instead of one"))
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "harness bug: cli.verify passes -n to pytest unchecked; pytest's usage error is four "
+            "lines ('usage: cli.py [options] …', inifile, rootdir) instead of one"
+        ),
+    )
     def test_a_worker_count_that_is_not_a_number_is_one_line(
-            self, app_db: Path, tmp_path: Path, write_plan: WritePlan) -> None:
-        result = cutover("verify", "--plan", str(write_plan(sqlite_plan())), "-n", "many",
-                         "--report-dir", str(tmp_path / "out"), cwd=tmp_path)
+        self, app_db: Path, tmp_path: Path, write_plan: WritePlan
+    ) -> None:
+        result = cutover(
+            "verify",
+            "--plan",
+            str(write_plan(sqlite_plan())),
+            "-n",
+            "many",
+            "--report-dir",
+            str(tmp_path / "out"),
+            cwd=tmp_path,
+        )
         assert "many" in usage_error(result)

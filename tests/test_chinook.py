@@ -27,13 +27,30 @@ pytestmark = pytest.mark.chinook
 TIMEOUT_S = 300
 
 ROW_COUNTS = {
-    "album": 347, "artist": 275, "customer": 59, "employee": 8, "genre": 25, "invoice": 412,
-    "invoice_line": 2240, "media_type": 5, "playlist": 18, "playlist_track": 8715,
+    "album": 347,
+    "artist": 275,
+    "customer": 59,
+    "employee": 8,
+    "genre": 25,
+    "invoice": 412,
+    "invoice_line": 2240,
+    "media_type": 5,
+    "playlist": 18,
+    "playlist_track": 8715,
     "track": 3503,
 }
 SQLITE_TABLES = {
-    "Album", "Artist", "Customer", "Employee", "Genre", "Invoice", "InvoiceLine", "MediaType",
-    "Playlist", "PlaylistTrack", "Track",
+    "Album",
+    "Artist",
+    "Customer",
+    "Employee",
+    "Genre",
+    "Invoice",
+    "InvoiceLine",
+    "MediaType",
+    "Playlist",
+    "PlaylistTrack",
+    "Track",
 }
 
 
@@ -73,14 +90,28 @@ def plan(chinook: Path, policy: str) -> dict[str, Any]:
 
 
 def verify(chinook: Path, policy: str, work: Path) -> Run:
-    (work / "plan.yaml").write_text(yaml.safe_dump(plan(chinook, policy), sort_keys=False),
-                                    encoding="utf-8")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST_", "PG", "CUTOVER_"))}
+    (work / "plan.yaml").write_text(
+        yaml.safe_dump(plan(chinook, policy), sort_keys=False), encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PG", "CUTOVER_"))}
     result = subprocess.run(
-        [sys.executable, "-m", "harness.cli", "verify", "--plan", "plan.yaml",
-         "--report-dir", "out"],
-        cwd=work, env=env, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "verify",
+            "--plan",
+            "plan.yaml",
+            "--report-dir",
+            "out",
+        ],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
     return Run(result.returncode, result.stdout, result.stderr, str(work / "out"))
 
 
@@ -118,11 +149,16 @@ class TestChinookWithSnakeCasePolicy:
         assert results["summary"] == {"pass": 23, "fail": 0, "error": 0, "waived": 0, "skip": 0}
 
     def test_every_table_has_the_same_exact_row_count_on_both_sides(
-            self, snake_case_run: Run) -> None:
-        counts = {name: (check["status"], check["evidence"])
-                  for name, check in snake_case_run.checks("row_count").items()}
-        assert counts == {name: ("pass", {"source": rows, "target": rows, "difference": 0})
-                          for name, rows in ROW_COUNTS.items()}
+        self, snake_case_run: Run
+    ) -> None:
+        counts = {
+            name: (check["status"], check["evidence"])
+            for name, check in snake_case_run.checks("row_count").items()
+        }
+        assert counts == {
+            name: ("pass", {"source": rows, "target": rows, "difference": 0})
+            for name, rows in ROW_COUNTS.items()
+        }
 
     def test_every_table_schema_matches(self, snake_case_run: Run) -> None:
         schema = snake_case_run.checks("schema")
@@ -130,7 +166,8 @@ class TestChinookWithSnakeCasePolicy:
         assert {check["status"] for check in schema.values()} == {"pass"}
 
     def test_integer_narrowing_is_a_warning_stating_that_the_values_fit(
-            self, snake_case_run: Run) -> None:
+        self, snake_case_run: Run
+    ) -> None:
         album = snake_case_run.checks("schema")["album"]
         [finding] = [f for f in album["findings"] if f["object"] == "album.album_id"]
         assert finding["kind"] == "type_narrowing"
@@ -139,14 +176,26 @@ class TestChinookWithSnakeCasePolicy:
         assert "SQLite does not enforce the declared width" in finding["message"]
         [row] = [r for r in album["evidence"]["columns"] if r["source"] == "AlbumId"]
         assert (row["source_type"], row["target"], row["target_type"], row["class"]) == (
-            "INTEGER", "album_id", "integer", "narrowing")
-        assert row["values_fit"] == {"values": 347, "unfit": 0, "minimum": 1, "maximum": 347,
-                                     "max_length": 3}
+            "INTEGER",
+            "album_id",
+            "integer",
+            "narrowing",
+        )
+        assert row["values_fit"] == {
+            "values": 347,
+            "unfit": 0,
+            "minimum": 1,
+            "maximum": 347,
+            "max_length": 3,
+        }
 
-    def test_every_narrowing_found_is_a_warning_whose_values_fit(
-            self, snake_case_run: Run) -> None:
-        narrowing = [f for check in snake_case_run.checks("schema").values()
-                     for f in check["findings"] if f["kind"] == "type_narrowing"]
+    def test_every_narrowing_found_is_a_warning_whose_values_fit(self, snake_case_run: Run) -> None:
+        narrowing = [
+            f
+            for check in snake_case_run.checks("schema").values()
+            for f in check["findings"]
+            if f["kind"] == "type_narrowing"
+        ]
         assert len(narrowing) == 24  # the INTEGER columns of the eleven tables
         assert {f["severity"] for f in narrowing} == {"warning"}
         assert all("source values fit" in f["message"] for f in narrowing)
@@ -159,13 +208,17 @@ class TestChinookWithoutRenamesPolicy:
 
     @pytest.mark.parametrize("area", ["schema", "row_count"])
     def test_every_sqlite_table_is_missing_on_the_target(
-            self, no_policy_run: Run, area: str) -> None:
-        failed = {name: [f["kind"] for f in check["findings"]]
-                  for name, check in no_policy_run.checks(area).items()
-                  if check["status"] == "fail"}
+        self, no_policy_run: Run, area: str
+    ) -> None:
+        failed = {
+            name: [f["kind"] for f in check["findings"]]
+            for name, check in no_policy_run.checks(area).items()
+            if check["status"] == "fail"
+        }
         assert failed == {name: ["missing_table"] for name in SQLITE_TABLES}
 
     def test_the_postgres_tables_show_up_as_target_only(self, no_policy_run: Run) -> None:
         row_counts = no_policy_run.checks("row_count")
-        assert {name: check["status"] for name, check in row_counts.items()
-                if name in ROW_COUNTS} == dict.fromkeys(ROW_COUNTS, "skip")
+        assert {
+            name: check["status"] for name, check in row_counts.items() if name in ROW_COUNTS
+        } == dict.fromkeys(ROW_COUNTS, "skip")

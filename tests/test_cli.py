@@ -48,11 +48,15 @@ TIMEOUT_S = 300
 
 def cutover(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run ``python -m harness.cli ARGS`` as a user would, in a clean environment."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST_", "PG", "CUTOVER_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PG", "CUTOVER_"))}
     return subprocess.run(
         [sys.executable, "-m", "harness.cli", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
     )
 
 
@@ -150,17 +154,31 @@ DRIFTED_TARGET = """
 """
 
 WAIVERS = [
-    {"table": "users", "column": "email", "kind": "missing_column",
-     "reason": "email moved to the identity service (MIG-101)", "reviewer": "Ana Lima",
-     "expires": "2999-12-31"},
-    {"table": "users", "kind": "row_count",
-     "reason": "test user 'cy' purged before cutover (MIG-102)", "reviewer": "Ana Lima"},
+    {
+        "table": "users",
+        "column": "email",
+        "kind": "missing_column",
+        "reason": "email moved to the identity service (MIG-101)",
+        "reviewer": "Ana Lima",
+        "expires": "2999-12-31",
+    },
+    {
+        "table": "users",
+        "kind": "row_count",
+        "reason": "test user 'cy' purged before cutover (MIG-102)",
+        "reviewer": "Ana Lima",
+    },
 ]
 
 
-def drifted_run(request: pytest.FixtureRequest, name: str, *extra: str,
-                expected_differences: list[dict[str, Any]] | None = None) -> Run:
+def drifted_run(
+    request: pytest.FixtureRequest,
+    name: str,
+    *extra: str,
+    expected_differences: list[dict[str, Any]] | None = None,
+) -> Run:
     """Verify the SQLite app against a drifted PostgreSQL target (a fresh database per run)."""
+
     def produce(work: Path) -> Run:
         cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
         database = f"drifted_{name.replace('-', '_')}"
@@ -178,19 +196,33 @@ def drifted_run(request: pytest.FixtureRequest, name: str, *extra: str,
             return verify(plan, work, *extra)
         finally:
             cluster.drop_database(database)
+
     return once(request, name, produce)
 
 
 @pytest.fixture(scope="module")
 def go_run(request: pytest.FixtureRequest) -> Run:
     """The SQLite app against an embedded PostgreSQL that loaded the same file: GO."""
+
     def produce(work: Path) -> Run:
         app_db = build_app_db(work / "app.db")
         before = sha256(app_db)
-        run = verify({"name": "small GO", "source": {"kind": "sqlite", "path": "app.db"},
-                      "target": {"kind": "embedded", "load": [{"sqlite": "app.db"}]}}, work)
-        return Run(run.code, run.stdout, run.stderr, run.report_dir,
-                   {"sha_before": before, "sha_after": sha256(app_db)})
+        run = verify(
+            {
+                "name": "small GO",
+                "source": {"kind": "sqlite", "path": "app.db"},
+                "target": {"kind": "embedded", "load": [{"sqlite": "app.db"}]},
+            },
+            work,
+        )
+        return Run(
+            run.code,
+            run.stdout,
+            run.stderr,
+            run.report_dir,
+            {"sha_before": before, "sha_after": sha256(app_db)},
+        )
+
     return once(request, "go", produce)
 
 
@@ -245,13 +277,16 @@ SNAPSHOT_QUERIES = {
 def snapshot(dsn: str) -> dict[str, list[list[str]]]:
     """Catalog and contents of a database, as text (xmin changes if a row is rewritten)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        return {name: [[str(v) for v in row] for row in conn.execute(query).fetchall()]
-                for name, query in SNAPSHOT_QUERIES.items()}
+        return {
+            name: [[str(v) for v in row] for row in conn.execute(query).fetchall()]
+            for name, query in SNAPSHOT_QUERIES.items()
+        }
 
 
 @pytest.fixture(scope="module")
 def postgres_run(request: pytest.FixtureRequest) -> Run:
     """Two user databases behind a password, DSNs with the password inline; GO."""
+
     def produce(work: Path) -> Run:
         cluster, password = request.getfixturevalue("pg_password_cluster")
         names = ("app_source", "app_target")
@@ -262,15 +297,26 @@ def postgres_run(request: pytest.FixtureRequest) -> Run:
                     conn.execute(PG_SCHEMA)
             before = [snapshot(dsn) for dsn in dsns]
             uri = f"postgresql://postgres:{password}@127.0.0.1:{cluster.port}/{names[1]}"
-            run = verify({"name": "postgres to postgres",
-                          "source": {"kind": "postgres", "dsn": dsns[0]},
-                          "target": {"kind": "postgres", "dsn": uri}}, work)
+            run = verify(
+                {
+                    "name": "postgres to postgres",
+                    "source": {"kind": "postgres", "dsn": dsns[0]},
+                    "target": {"kind": "postgres", "dsn": uri},
+                },
+                work,
+            )
             after = [snapshot(dsn) for dsn in dsns]
         finally:
             for name in names:
                 cluster.drop_database(name)
-        return Run(run.code, run.stdout, run.stderr, run.report_dir,
-                   {"password": password, "before": before, "after": after})
+        return Run(
+            run.code,
+            run.stdout,
+            run.stderr,
+            run.report_dir,
+            {"password": password, "before": before, "after": after},
+        )
+
     return once(request, "postgres", produce)
 
 
@@ -286,8 +332,15 @@ def container_run(request: pytest.FixtureRequest) -> Run:
 
     def produce(work: Path) -> Run:
         build_app_db(work / "app.db")
-        return verify({"name": "container", "source": {"kind": "sqlite", "path": "app.db"},
-                       "target": {"kind": "container"}}, work)
+        return verify(
+            {
+                "name": "container",
+                "source": {"kind": "sqlite", "path": "app.db"},
+                "target": {"kind": "container"},
+            },
+            work,
+        )
+
     return once(request, "container", produce)
 
 
@@ -300,8 +353,10 @@ def resources() -> Iterator[ExitStack]:
 
 def comparable(run: Run) -> list[dict[str, Any]]:
     """The checks of a run without what legitimately varies (timings)."""
-    return sorted(({k: v for k, v in c.items() if k != "duration_s"}
-                   for c in run.results()["checks"]), key=lambda c: c["id"])
+    return sorted(
+        ({k: v for k, v in c.items() if k != "duration_s"} for c in run.results()["checks"]),
+        key=lambda c: c["id"],
+    )
 
 
 # --- init, schema, report -----------------------------------------------------------------------
@@ -319,7 +374,8 @@ class TestInit:
         assert loaded.plan.target.kind == "embedded"
 
     def test_writes_cutover_yaml_in_the_current_folder_by_default(
-            self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         monkeypatch.chdir(tmp_path)
         assert cli("init").exit_code == 0
         assert (tmp_path / "cutover.yaml").read_text(encoding="utf-8") == PLAN_TEMPLATE
@@ -330,7 +386,8 @@ class TestInit:
         result = cli("init", str(path))
         assert result.exit_code == 2
         assert result.stderr.strip() == (
-            f"cutover: error: {path} already exists; use --force to overwrite it")
+            f"cutover: error: {path} already exists; use --force to overwrite it"
+        )
         assert path.read_text(encoding="utf-8") == "name: mine\n"
 
     def test_overwrites_an_existing_file_with_force(self, tmp_path: Path) -> None:
@@ -348,12 +405,17 @@ class TestSchema:
 
 
 class TestReport:
-    @pytest.mark.xfail(strict=True, reason=(
-        "harness bug: results.write_results renders report.html from the in-memory results "
-        "(evidence keys in insertion order) but writes results.json with sort_keys=True, and "
-        "report/view.py keeps mapping order, so re-rendering from results.json reorders evidence"))
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "harness bug: results.write_results renders report.html from the in-memory results "
+            "(evidence keys in insertion order) but writes results.json with sort_keys=True, and "
+            "report/view.py keeps mapping order, so re-rendering from results.json reorders evidence"
+        ),
+    )
     def test_re_renders_the_html_verify_wrote_byte_for_byte(
-            self, go_run: Run, tmp_path: Path) -> None:
+        self, go_run: Run, tmp_path: Path
+    ) -> None:
         other = tmp_path / "other.html"
         result = cli("report", str(go_run.results_path), "-o", str(other))
         assert result.exit_code == 0
@@ -361,18 +423,24 @@ class TestReport:
         assert other.read_bytes() == go_run.report_path.read_bytes()
 
     def test_re_renders_the_same_bytes_from_the_same_results_json(
-            self, go_run: Run, tmp_path: Path) -> None:
+        self, go_run: Run, tmp_path: Path
+    ) -> None:
         copied = tmp_path / "results.json"
         copied.write_bytes(go_run.results_path.read_bytes())
         assert cli("report", str(copied)).exit_code == 0  # default: report.html beside it
         assert cli("report", str(copied), "-o", str(tmp_path / "other.html")).exit_code == 0
         assert (tmp_path / "report.html").read_bytes() == (tmp_path / "other.html").read_bytes()
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "harness bug: cli.report catches only missing files and bad JSON; valid JSON that is "
-        "not an object (e.g. a list) crashes in report/view.py with an AttributeError, exit 1"))
+    @pytest.mark.xfail(
+        strict=True,
+        reason=(
+            "harness bug: cli.report catches only missing files and bad JSON; valid JSON that is "
+            "not an object (e.g. a list) crashes in report/view.py with an AttributeError, exit 1"
+        ),
+    )
     def test_a_json_file_that_is_not_a_results_object_is_one_line_and_exit_2(
-            self, tmp_path: Path) -> None:
+        self, tmp_path: Path
+    ) -> None:
         (tmp_path / "results.json").write_text("[1, 2]\n", encoding="utf-8")
         result = CliRunner().invoke(main, ["report", str(tmp_path / "results.json")])
         assert result.exit_code == 2
@@ -383,7 +451,8 @@ class TestReport:
         result = cli("report", str(tmp_path / "results.json"))
         assert result.exit_code == 2
         assert result.stderr.strip() == (
-            f"cutover: error: {tmp_path / 'results.json'}: no such results file")
+            f"cutover: error: {tmp_path / 'results.json'}: no such results file"
+        )
 
 
 # --- verify ---------------------------------------------------------------------------------
@@ -395,18 +464,24 @@ class TestVerifyGo:
         assert "cutover verdict: GO" in go_run.stdout
         assert "Traceback" not in go_run.output
 
-    def test_writes_results_json_with_verdict_go_and_every_check_passing(
-            self, go_run: Run) -> None:
+    def test_writes_results_json_with_verdict_go_and_every_check_passing(self, go_run: Run) -> None:
         results = go_run.results()
         assert results["format"] == "cutover.results/1"
         assert results["verdict"] == "GO"
         assert results["verdict_reason"] == "all 5 checks pass"
         assert results["summary"] == {"pass": 5, "fail": 0, "error": 0, "waived": 0, "skip": 0}
         assert {c["id"]: c["status"] for c in results["checks"]} == {
-            "schema[orders]": "pass", "schema[users]": "pass", "schema[views]": "pass",
-            "row_count[orders]": "pass", "row_count[users]": "pass"}
+            "schema[orders]": "pass",
+            "schema[users]": "pass",
+            "schema[views]": "pass",
+            "row_count[orders]": "pass",
+            "row_count[users]": "pass",
+        }
         assert go_run.check("row_count[users]")["evidence"] == {
-            "source": 3, "target": 3, "difference": 0}
+            "source": 3,
+            "target": 3,
+            "difference": 0,
+        }
         assert results["environment"]["source"]["kind"] == "sqlite"
         assert results["environment"]["target"]["kind"] == "embedded"
 
@@ -421,10 +496,12 @@ class TestVerifyGo:
 
 
 class TestResultsJson:
-    @pytest.mark.parametrize("run", ["go_run", "nogo_run", "parallel_run", "waived_run",
-                                     "expired_run", "postgres_run"])
+    @pytest.mark.parametrize(
+        "run", ["go_run", "nogo_run", "parallel_run", "waived_run", "expired_run", "postgres_run"]
+    )
     def test_every_run_writes_results_json_that_matches_its_schema(
-            self, request: pytest.FixtureRequest, run: str) -> None:
+        self, request: pytest.FixtureRequest, run: str
+    ) -> None:
         schema = json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))
         jsonschema.Draft202012Validator(schema).validate(request.getfixturevalue(run).results())
 
@@ -436,7 +513,9 @@ class TestVerifyNoGo:
         results = nogo_run.results()
         assert results["verdict"] == "NO-GO"
         assert {c["id"] for c in results["checks"] if c["status"] != "pass"} == {
-            "schema[users]", "row_count[users]"}
+            "schema[users]",
+            "row_count[users]",
+        }
 
     def test_names_the_missing_column(self, nogo_run: Run) -> None:
         check = nogo_run.check("schema[users]")
@@ -465,10 +544,15 @@ class TestExpectedDifferences:
         assert waived_run.check("row_count[users]")["status"] == "waived"
         [finding] = waived_run.check("schema[users]")["findings"]
         assert finding["waived_by"] == {
-            "reason": WAIVERS[0]["reason"], "reviewer": "Ana Lima", "expires": "2999-12-31",
-            "index": 0}
+            "reason": WAIVERS[0]["reason"],
+            "reviewer": "Ana Lima",
+            "expires": "2999-12-31",
+            "index": 0,
+        }
         assert [(d["used"], d["expired"]) for d in results["expected_differences"]] == [
-            (True, False), (True, False)]
+            (True, False),
+            (True, False),
+        ]
 
     def test_an_expired_one_no_longer_waives(self, expired_run: Run) -> None:
         assert expired_run.code == 1, expired_run.output
@@ -484,24 +568,29 @@ class TestExpectedDifferences:
 
 class TestParallel:
     def test_two_workers_give_the_same_checks_in_one_results_json(
-            self, nogo_run: Run, parallel_run: Run) -> None:
+        self, nogo_run: Run, parallel_run: Run
+    ) -> None:
         assert parallel_run.code == nogo_run.code == 1, parallel_run.output
         assert comparable(parallel_run) == comparable(nogo_run)
         assert parallel_run.results()["environment"]["pytest_workers"] == 2
         assert sorted(p.name for p in Path(parallel_run.report_dir).iterdir()) == [
-            "report.html", "results.json"]
+            "report.html",
+            "results.json",
+        ]
 
 
 class TestSecrets:
     def test_a_dsn_password_never_appears_in_results_report_or_terminal(
-            self, postgres_run: Run) -> None:
+        self, postgres_run: Run
+    ) -> None:
         assert postgres_run.code == 0, postgres_run.output
         password = postgres_run.facts["password"]
         assert password not in postgres_run.output
         for path in Path(postgres_run.report_dir).iterdir():
             assert password not in path.read_text(encoding="utf-8"), path
-        displays = [postgres_run.results()["environment"][side]["display"]
-                    for side in ("source", "target")]
+        displays = [
+            postgres_run.results()["environment"][side]["display"] for side in ("source", "target")
+        ]
         assert all(d.startswith("postgresql://postgres@127.0.0.1:") for d in displays)
 
 
@@ -512,14 +601,24 @@ class TestReadOnly:
         assert postgres_run.facts["after"] == postgres_run.facts["before"]
 
     def test_a_postgres_session_opened_by_the_harness_rejects_writes(
-            self, pg_database: str, write_plan: Callable[..., Path],
-            monkeypatch: pytest.MonkeyPatch, resources: ExitStack) -> None:
+        self,
+        pg_database: str,
+        write_plan: Callable[..., Path],
+        monkeypatch: pytest.MonkeyPatch,
+        resources: ExitStack,
+    ) -> None:
         monkeypatch.delenv("CUTOVER_SOURCE_DSN", raising=False)
         with psycopg.connect(pg_database, autocommit=True) as conn:
             conn.execute("CREATE TABLE t (i int); INSERT INTO t VALUES (1)")
-        plan = load_plan(write_plan({"name": "ro", "source": {"kind": "postgres",
-                                                              "dsn": pg_database},
-                                     "target": {"kind": "postgres", "dsn": pg_database}})).plan
+        plan = load_plan(
+            write_plan(
+                {
+                    "name": "ro",
+                    "source": {"kind": "postgres", "dsn": pg_database},
+                    "target": {"kind": "postgres", "dsn": pg_database},
+                }
+            )
+        ).plan
         db = open_database(resolve(plan.source, "source", resources))
         resources.callback(db.close)
         assert isinstance(db, PostgresDatabase)
@@ -531,11 +630,19 @@ class TestReadOnly:
             assert conn.execute("SELECT array_agg(i) FROM t").fetchone() == ([1],)
 
     def test_a_sqlite_source_opened_by_the_harness_rejects_writes(
-            self, tmp_path: Path, write_plan: Callable[..., Path], resources: ExitStack) -> None:
+        self, tmp_path: Path, write_plan: Callable[..., Path], resources: ExitStack
+    ) -> None:
         app_db = build_app_db(tmp_path / "app.db")
         before = sha256(app_db)
-        plan = load_plan(write_plan({"name": "ro", "source": {"kind": "sqlite", "path": "app.db"},
-                                     "target": {"kind": "sqlite", "path": "app.db"}})).plan
+        plan = load_plan(
+            write_plan(
+                {
+                    "name": "ro",
+                    "source": {"kind": "sqlite", "path": "app.db"},
+                    "target": {"kind": "sqlite", "path": "app.db"},
+                }
+            )
+        ).plan
         db = open_database(resolve(plan.source, "source", resources))
         resources.callback(db.close)
         assert isinstance(db, SqliteDatabase)
@@ -548,14 +655,16 @@ class TestReadOnly:
 
 class TestContainer:
     def test_without_a_docker_engine_verify_exits_2_saying_docker_is_needed(
-            self, container_run: Run) -> None:
+        self, container_run: Run
+    ) -> None:
         assert container_run.code == 2, container_run.output
         assert "Traceback" not in container_run.output
         lines = [line for line in container_run.stderr.splitlines() if line.strip()]
         assert len(lines) == 1, container_run.stderr
         assert lines[0].endswith(
             "target: container endpoints need a running Docker engine and none answers "
-            "(use kind: embedded instead, or start Docker)")
+            "(use kind: embedded instead, or start Docker)"
+        )
         assert not container_run.results_path.exists()
 
 
@@ -579,6 +688,12 @@ class TestDemo:
         assert results["verdict"] == "NO-GO"
         failed = [c for c in results["checks"] if c["status"] != "pass"]
         assert {c["id"] for c in failed} == {
-            "schema[people]", "schema[accounts]", "row_count[events]"}
-        assert {f["object"] for c in failed for f in c["findings"]
-                if f["severity"] == "error"} == {"people.nickname", "accounts.balance", "events"}
+            "schema[people]",
+            "schema[accounts]",
+            "row_count[events]",
+        }
+        assert {f["object"] for c in failed for f in c["findings"] if f["severity"] == "error"} == {
+            "people.nickname",
+            "accounts.balance",
+            "events",
+        }
