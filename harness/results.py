@@ -99,10 +99,10 @@ def write_results(results: dict[str, Any], report_dir: Path) -> tuple[Path, Path
 
     report_dir.mkdir(parents=True, exist_ok=True)
     json_path = report_dir / "results.json"
-    json_path.write_text(
-        json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    html_path = write_html(results, report_dir / "report.html")
+    text = json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    json_path.write_text(text, encoding="utf-8")
+    # Render from the document as written, so `cutover report results.json` gives the same bytes.
+    html_path = write_html(json.loads(text), report_dir / "report.html")
     return json_path, html_path
 
 

@@ -192,7 +192,8 @@ class TestBadPlanFile:
     def test_an_unknown_endpoint_kind_suggests_sqlite(self, check_plan: Callable[..., Any]) -> None:
         line = usage_error(
             check_plan(
-                "name: x\nsource: {kind: sqlte, path: app.db}\ntarget: {kind: sqlite, path: app.db}\n"
+                "name: x\nsource: {kind: sqlte, path: app.db}\n"
+                "target: {kind: sqlite, path: app.db}\n"
             )
         )
         assert "plan.yaml:2: source.kind: unknown endpoint kind 'sqlte'" in line

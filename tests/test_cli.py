@@ -405,14 +405,6 @@ class TestSchema:
 
 
 class TestReport:
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "harness bug: results.write_results renders report.html from the in-memory results "
-            "(evidence keys in insertion order) but writes results.json with sort_keys=True, and "
-            "report/view.py keeps mapping order, so re-rendering from results.json reorders evidence"
-        ),
-    )
     def test_re_renders_the_html_verify_wrote_byte_for_byte(
         self, go_run: Run, tmp_path: Path
     ) -> None:
