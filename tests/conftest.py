@@ -6,15 +6,21 @@ in about a second); tests create their own databases in them and never share tab
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import secrets
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
 import yaml
+from filelock import FileLock
 
 from harness.provision import PostgresCluster
 
@@ -71,3 +77,55 @@ def chinook() -> Path:
     if not (CHINOOK / "Chinook_Sqlite.sqlite").is_file():
         pytest.skip(f"Chinook fixtures not found at {CHINOOK} (../shared is absent)")
     return CHINOOK
+
+
+CLI_TIMEOUT_S = 300
+
+
+def run_cutover(
+    *args: str, cwd: Path, unset: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m harness.cli ARGS`` as a user would, in a clean environment.
+
+    ``CUTOVER_*_DSN`` and libpq's ``PG*`` variables would override what the plan says, and
+    pytest's own variables would leak into the inner run, so none of them are passed on.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "PG", "CUTOVER_")) and k not in unset
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+        check=False,
+    )
+
+
+T = TypeVar("T")
+
+
+def run_once(
+    request: pytest.FixtureRequest, name: str, produce: Callable[[Path], T], kind: type[T]
+) -> T:
+    """Produce an expensive run once per session; under xdist once for all workers.
+
+    The first worker produces it behind a FileLock and records it (``kind`` is a dataclass
+    of builtin fields); the others read the record.
+    """
+    factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+    if request.getfixturevalue("worker_id") == "master":
+        return produce(factory.mktemp(name))
+    root = factory.getbasetemp().parent / "cutover-shared-runs"  # this run's workers only
+    root.mkdir(exist_ok=True)
+    record = root / f"{name}.json"
+    with FileLock(str(root / f"{name}.lock")):
+        if not record.exists():
+            work = root / name
+            work.mkdir(exist_ok=True)
+            record.write_text(json.dumps(dataclasses.asdict(produce(work))), encoding="utf-8")
+        return kind(**json.loads(record.read_text(encoding="utf-8")))

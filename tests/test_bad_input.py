@@ -10,12 +10,10 @@ subprocess, so the exit code and stderr are exactly what a user sees.
 
 from __future__ import annotations
 
-import os
 import secrets
 import socket
 import sqlite3
 import subprocess
-import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -27,28 +25,9 @@ from click.testing import CliRunner
 import harness.verify
 from harness.cli import main
 from harness.provision import PostgresCluster
-
-TIMEOUT_S = 120
+from tests.conftest import run_cutover
 
 WritePlan = Callable[..., Path]
-
-
-def cutover(*args: str, cwd: Path, unset: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m harness.cli ARGS`` as a user would, in a clean environment."""
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST_", "PG", "CUTOVER_")) and k not in unset
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        cwd=cwd,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -96,7 +75,7 @@ def verify(
 
     def _verify(plan: dict[str, Any] | str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
         path = write_plan(plan)
-        return cutover(
+        return run_cutover(
             "verify",
             "--plan",
             str(path),
@@ -356,7 +335,7 @@ class TestBadOptions:
         self, app_db: Path, tmp_path: Path, write_plan: WritePlan
     ) -> None:
         (tmp_path / "taken").write_text("a file, not a folder\n")
-        result = cutover(
+        result = run_cutover(
             "verify",
             "--plan",
             str(write_plan(sqlite_plan())),
@@ -376,7 +355,7 @@ class TestBadOptions:
     def test_a_worker_count_that_is_not_a_number_is_one_line(
         self, app_db: Path, tmp_path: Path, write_plan: WritePlan
     ) -> None:
-        result = cutover(
+        result = run_cutover(
             "verify",
             "--plan",
             str(write_plan(sqlite_plan())),

@@ -10,21 +10,17 @@ and the endpoint verifies ``chinook``.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from filelock import FileLock
+
+from tests.conftest import run_cutover, run_once
 
 pytestmark = pytest.mark.chinook
 
-TIMEOUT_S = 300
 
 ROW_COUNTS = {
     "album": 347,
@@ -93,52 +89,18 @@ def verify(chinook: Path, policy: str, work: Path) -> Run:
     (work / "plan.yaml").write_text(
         yaml.safe_dump(plan(chinook, policy), sort_keys=False), encoding="utf-8"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PG", "CUTOVER_"))}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness.cli",
-            "verify",
-            "--plan",
-            "plan.yaml",
-            "--report-dir",
-            "out",
-        ],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
+    result = run_cutover("verify", "--plan", "plan.yaml", "--report-dir", "out", cwd=work)
     return Run(result.returncode, result.stdout, result.stderr, str(work / "out"))
-
-
-def once(request: pytest.FixtureRequest, name: str, produce: Callable[[Path], Run]) -> Run:
-    """Produce a run once per session; under xdist, once for all workers (FileLock + record)."""
-    factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
-    if request.getfixturevalue("worker_id") == "master":
-        return produce(factory.mktemp(name))
-    root = factory.getbasetemp().parent / "cutover-chinook-runs"  # shared by this run's workers
-    root.mkdir(exist_ok=True)
-    record = root / f"{name}.json"
-    with FileLock(str(root / f"{name}.lock")):
-        if not record.exists():
-            work = root / name
-            work.mkdir(exist_ok=True)
-            record.write_text(json.dumps(asdict(produce(work))), encoding="utf-8")
-        return Run(**json.loads(record.read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="module")
 def snake_case_run(request: pytest.FixtureRequest, chinook: Path) -> Run:
-    return once(request, "snake_case", lambda work: verify(chinook, "snake_case", work))
+    return run_once(request, "snake_case", lambda work: verify(chinook, "snake_case", work), Run)
 
 
 @pytest.fixture(scope="module")
 def no_policy_run(request: pytest.FixtureRequest, chinook: Path) -> Run:
-    return once(request, "none", lambda work: verify(chinook, "none", work))
+    return run_once(request, "none", lambda work: verify(chinook, "none", work), Run)
 
 
 class TestChinookWithSnakeCasePolicy:

@@ -11,14 +11,11 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +24,6 @@ import psycopg
 import pytest
 import yaml
 from click.testing import CliRunner
-from filelock import FileLock
 
 from harness.cli import main
 from harness.database import PostgresDatabase, SqliteDatabase
@@ -36,28 +32,14 @@ from harness.endpoints.servers import docker_available
 from harness.plan import load_plan
 from harness.provision import PostgresCluster
 from harness.template import PLAN_TEMPLATE
+from tests.conftest import run_cutover, run_once
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 PLAN_SCHEMA = SCHEMAS / "plan.schema.json"
 RESULTS_SCHEMA = SCHEMAS / "results.schema.json"
-TIMEOUT_S = 300
 
 
 # --- running the command --------------------------------------------------------------------
-
-
-def cutover(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m harness.cli ARGS`` as a user would, in a clean environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PG", "CUTOVER_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
 
 
 def cli(*args: str) -> Any:
@@ -102,24 +84,10 @@ def verify(plan: dict[str, Any], work: Path, *extra: str) -> Run:
     """Write ``plan`` into ``work`` and run `cutover verify` on it there."""
     (work / "plan.yaml").write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
     out = work / "out"
-    result = cutover("verify", "--plan", "plan.yaml", "--report-dir", str(out), *extra, cwd=work)
+    result = run_cutover(
+        "verify", "--plan", "plan.yaml", "--report-dir", str(out), *extra, cwd=work
+    )
     return Run(result.returncode, result.stdout, result.stderr, str(out))
-
-
-def once(request: pytest.FixtureRequest, name: str, produce: Callable[[Path], Run]) -> Run:
-    """Produce a run once per session; under xdist, once for all workers (FileLock + record)."""
-    factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
-    if request.getfixturevalue("worker_id") == "master":
-        return produce(factory.mktemp(name))
-    root = factory.getbasetemp().parent / "cutover-cli-runs"  # shared by this run's workers
-    root.mkdir(exist_ok=True)
-    record = root / f"{name}.json"
-    with FileLock(str(root / f"{name}.lock")):
-        if not record.exists():
-            work = root / name
-            work.mkdir(exist_ok=True)
-            record.write_text(json.dumps(asdict(produce(work))), encoding="utf-8")
-        return Run(**json.loads(record.read_text(encoding="utf-8")))
 
 
 def sha256(path: Path) -> str:
@@ -197,7 +165,7 @@ def drifted_run(
         finally:
             cluster.drop_database(database)
 
-    return once(request, name, produce)
+    return run_once(request, name, produce, Run)
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +191,7 @@ def go_run(request: pytest.FixtureRequest) -> Run:
             {"sha_before": before, "sha_after": sha256(app_db)},
         )
 
-    return once(request, "go", produce)
+    return run_once(request, "go", produce, Run)
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +285,7 @@ def postgres_run(request: pytest.FixtureRequest) -> Run:
             {"password": password, "before": before, "after": after},
         )
 
-    return once(request, "postgres", produce)
+    return run_once(request, "postgres", produce, Run)
 
 
 @pytest.fixture(scope="module")
@@ -341,7 +309,7 @@ def container_run(request: pytest.FixtureRequest) -> Run:
             work,
         )
 
-    return once(request, "container", produce)
+    return run_once(request, "container", produce, Run)
 
 
 @pytest.fixture
@@ -666,7 +634,7 @@ class TestContainer:
 @pytest.mark.slow
 class TestDemo:
     def test_migrates_a_sqlite_app_and_ends_go(self, tmp_path: Path) -> None:
-        result = cutover("demo", "--rows", "5000", "--report-dir", "out", cwd=tmp_path)
+        result = run_cutover("demo", "--rows", "5000", "--report-dir", "out", cwd=tmp_path)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "cutover verdict: GO" in result.stdout
         results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
@@ -674,7 +642,9 @@ class TestDemo:
         assert (tmp_path / "out" / "report.html").is_file()
 
     def test_with_drift_ends_no_go_naming_each_drift(self, tmp_path: Path) -> None:
-        result = cutover("demo", "--drift", "--rows", "5000", "--report-dir", "out", cwd=tmp_path)
+        result = run_cutover(
+            "demo", "--drift", "--rows", "5000", "--report-dir", "out", cwd=tmp_path
+        )
         assert result.returncode == 1, result.stdout + result.stderr
         results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
         assert results["verdict"] == "NO-GO"
