@@ -1,0 +1,148 @@
+"""``cutover check-signature``: verify the envelope, then re-hash every file it names.
+
+The order matters: nothing in the statement (least of all its file names) is trusted until
+the signature over its PAE verifies with the reviewer's public key. The outcome is a value,
+:class:`SignoffCheck`; only a bundle that cannot be read at all raises.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from harness.signoff import dsse
+from harness.signoff.errors import SignoffError
+from harness.signoff.keys import keyid
+from harness.signoff.statement import PREDICATE_TYPE, STATEMENT_TYPE, file_sha256
+
+
+@dataclass(frozen=True)
+class SubjectState:
+    """One signed file as found now: ``unchanged``, ``changed`` or ``missing``."""
+
+    name: str
+    role: str
+    signed: str
+    found: str | None
+
+    @property
+    def state(self) -> str:
+        if self.found is None:
+            return "missing"
+        return "unchanged" if self.found == self.signed else "changed"
+
+    def problem(self) -> str | None:
+        if self.state == "missing":
+            return f"{self.name} is missing (signed sha256 {self.signed[:12]}…)"
+        if self.state == "changed":
+            return (
+                f"{self.name} changed since it was signed "
+                f"(sha256 now {(self.found or '')[:12]}…, signed {self.signed[:12]}…)"
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class SignoffCheck:
+    """The outcome of checking a bundle against a public key."""
+
+    signature_ok: bool
+    key: str
+    """Key id of the public key the bundle was checked with."""
+    signed_by: tuple[str, ...]
+    """Key ids the envelope claims (hints: only ``signature_ok`` is proof)."""
+    subjects: tuple[SubjectState, ...] = ()
+    predicate: dict[str, Any] | None = None
+
+    @property
+    def verified(self) -> bool:
+        """The signature is good and every signed file is byte-for-byte as signed."""
+        return self.signature_ok and all(s.state == "unchanged" for s in self.subjects)
+
+    @property
+    def decision(self) -> str | None:
+        return None if self.predicate is None else str(self.predicate.get("decision"))
+
+    def problems(self) -> list[str]:
+        """One line per reason the bundle does not verify; empty when it does."""
+        if not self.signature_ok:
+            if self.key in self.signed_by:
+                why = "the key id matches, so the envelope was altered after signing"
+            else:
+                claimed = ", ".join(k[:16] + "…" for k in self.signed_by) or "no key id"
+                why = f"bundle names key {claimed}; this key is {self.key[:16]}…"
+            return [f"the signature does not match this key ({why})"]
+        return [p for p in (s.problem() for s in self.subjects) if p is not None]
+
+
+def _statement(envelope: dsse.Envelope, bundle: Path) -> dict[str, Any]:
+    if envelope.payload_type != dsse.INTOTO_PAYLOAD_TYPE:
+        raise SignoffError(
+            f"signed, but the payload is {envelope.payload_type}, not an in-toto statement",
+            path=bundle,
+        )
+    try:
+        statement = json.loads(envelope.payload)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SignoffError("signed, but the payload is not JSON", path=bundle) from None
+    if (
+        not isinstance(statement, dict)
+        or statement.get("_type") != STATEMENT_TYPE
+        or statement.get("predicateType") != PREDICATE_TYPE
+        or not isinstance(statement.get("predicate"), dict)
+    ):
+        raise SignoffError(
+            f"signed, but not a cutover sign-off (want {STATEMENT_TYPE} with "
+            f"predicate {PREDICATE_TYPE})",
+            path=bundle,
+        )
+    subjects = statement.get("subject")
+    if not isinstance(subjects, list) or not all(
+        isinstance(s, dict)
+        and isinstance(s.get("name"), str)
+        and isinstance(s.get("digest"), dict)
+        and isinstance(s["digest"].get("sha256"), str)
+        for s in subjects
+    ):
+        raise SignoffError("signed, but its subjects have no name or sha256 digest", path=bundle)
+    return statement
+
+
+def _found(path: Path) -> str | None:
+    try:
+        return file_sha256(path)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def check_bundle(bundle: Path, public_key: Ed25519PublicKey) -> SignoffCheck:
+    """Verify ``bundle`` with ``public_key`` and re-hash each subject beside the bundle."""
+    envelope = dsse.read_envelope(bundle)
+    given = keyid(public_key)
+    claimed = tuple(s.keyid for s in envelope.signatures)
+    if not dsse.signed_by(envelope, public_key):
+        return SignoffCheck(signature_ok=False, key=given, signed_by=claimed)
+    statement = _statement(envelope, bundle)
+    states = []
+    for subject in statement["subject"]:
+        annotations = subject.get("annotations")
+        role = annotations.get("role", "input") if isinstance(annotations, dict) else "input"
+        states.append(
+            SubjectState(
+                subject["name"],
+                str(role),
+                subject["digest"]["sha256"],
+                _found(bundle.parent / subject["name"]),
+            )
+        )
+    return SignoffCheck(
+        signature_ok=True,
+        key=given,
+        signed_by=claimed,
+        subjects=tuple(states),
+        predicate=statement["predicate"],
+    )

@@ -1,0 +1,199 @@
+"""The sign-off commands: ``cutover keygen``, ``cutover sign``, ``cutover check-signature``.
+
+Exit codes of ``check-signature`` (also in its ``--help``): 0 the signature verifies, every
+signed file is unchanged and the reviewer approved; 1 it does not verify (wrong key, altered
+envelope, a changed or missing file); 2 usage error (no such bundle or key, not a DSSE
+envelope); 3 it verifies but the reviewer rejected the run. A rejection is a valid, intact
+sign-off, so it gets its own code rather than sharing 1 with a forgery.
+``keygen`` and ``sign`` exit 0 on success and 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from harness.errors import HarnessError
+from harness.signoff.check import SignoffCheck, check_bundle
+from harness.signoff.keys import (
+    PASSPHRASE_ENV,
+    PRIVATE_NAME,
+    PUBLIC_NAME,
+    load_private_key,
+    load_public_key,
+    write_keypair,
+)
+from harness.signoff.sign import BUNDLE_NAME, sign_results
+from harness.signoff.statement import DECISIONS, Reviewer
+
+EXIT_APPROVED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _user_errors(func: F) -> F:
+    """One line on stderr and exit 2 for a harness error (as ``harness.cli`` does)."""
+
+    # A copy of harness.cli._user_errors: importing it would make cli.py and this module
+    # import each other once the commands are registered there.
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except HarnessError as exc:
+            click.echo(f"cutover: error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _in_git_work_tree(path: Path) -> Path | None:
+    for folder in path.resolve().parents:
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+@click.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"Folder for {PRIVATE_NAME} and {PUBLIC_NAME}.",
+)
+@click.option("--private", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--public",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Public key file (default: the private key's path + .pub).",
+)
+@click.option("--force", is_flag=True, help="Replace existing key files.")
+@_user_errors
+def keygen(out_dir: Path | None, private: Path | None, public: Path | None, force: bool) -> None:
+    """Make an Ed25519 key pair for signing off reports.
+
+    The private key is written 0600, encrypted when CUTOVER_SIGNING_KEY_PASSPHRASE is set.
+    Keep it out of version control; share the public key with whoever checks sign-offs.
+    """
+    if out_dir is not None and (private or public):
+        raise HarnessError("give either --out DIR or --private/--public paths, not both")
+    if out_dir is not None:
+        private, public = out_dir / PRIVATE_NAME, out_dir / PUBLIC_NAME
+    elif private is None:
+        raise HarnessError("say where the keys go: --out DIR, or --private PATH [--public PATH]")
+    if public is None:
+        public = private.with_name(private.name + ".pub")
+    files = write_keypair(private, public, force=force)
+    click.echo(f"private key: {files.private} (mode 0600, keep it secret)")
+    click.echo(f"public key:  {files.public}")
+    click.echo(f"key id:      {files.keyid}")
+    repo = _in_git_work_tree(files.private)
+    if repo is not None:
+        click.echo(
+            f"cutover: warning: the private key is inside the git work tree {repo}; "
+            "never commit it",
+            err=True,
+        )
+
+
+@click.command()
+@click.argument("results", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Ed25519 private key (from `cutover keygen`); passphrase from {PASSPHRASE_ENV}.",
+)
+@click.option("--reviewer", required=True, help='Who signs, as "Name <email>".')
+@click.option("--decision", required=True, type=click.Choice(DECISIONS))
+@click.option("--note", default=None, help="Why; required to approve a NO-GO run.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Bundle to write (default: {BUNDLE_NAME} beside RESULTS).",
+)
+@_user_errors
+def sign(
+    results: Path, key_path: Path, reviewer: str, decision: str, note: str | None, out: Path | None
+) -> None:
+    """Sign off a run: a DSSE envelope over an in-toto statement of its files and verdict.
+
+    The statement names results.json, the report.html beside it and every input of the run
+    (the plan, and any linted or scanned files) by sha256.
+    """
+    who = Reviewer.parse(reviewer)  # a typo in the reviewer fails before the key is read
+    signed = sign_results(
+        results,
+        key=load_private_key(key_path),
+        reviewer=who,
+        decision=decision,
+        note=note,
+        out=out,
+    )
+    predicate = signed.predicate
+    click.echo(f"signed: {signed.path}")
+    click.echo(f"decision: {decision} by {who}, verdict {predicate['verdict']}")
+    click.echo(f"subjects: {len(signed.statement['subject'])} file(s); key id {signed.keyid}")
+    _echo_expired(predicate)
+
+
+def _echo_expired(predicate: dict[str, Any]) -> None:
+    expired = [w for w in predicate.get("waivers", []) if w.get("expired")]
+    for waiver in expired:
+        where = ".".join(p for p in (waiver.get("table"), waiver.get("column")) if p)
+        click.echo(
+            f"expired waiver: {where} (expired {waiver.get('expires')}, "
+            f"reviewer {waiver.get('reviewer')}): {waiver.get('reason')}"
+        )
+
+
+@click.command(
+    name="check-signature",
+    epilog="Exit codes: 0 verified and approved, 1 does not verify, 2 usage error, "
+    "3 verified but rejected.",
+)
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option(
+    "--public-key",
+    "public_key",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The reviewer's Ed25519 public key (PEM).",
+)
+@_user_errors
+def check_signature(bundle: Path, public_key: Path) -> None:
+    """Verify a sign-off bundle and re-hash every file it names."""
+    outcome = check_bundle(bundle, load_public_key(public_key))
+    if not outcome.verified:
+        for problem in outcome.problems():
+            click.echo(f"cutover: verification failed: {problem}", err=True)
+        sys.exit(EXIT_NOT_VERIFIED)
+    _echo_verified(outcome)
+    sys.exit(EXIT_APPROVED if outcome.decision == "approve" else EXIT_REJECTED)
+
+
+def _echo_verified(outcome: SignoffCheck) -> None:
+    predicate = outcome.predicate or {}
+    reviewer = predicate.get("reviewer") or {}
+    click.echo(
+        f"verified: signature by key {outcome.key}; "
+        f"{len(outcome.subjects)} signed file(s) unchanged"
+    )
+    decision = "APPROVED" if outcome.decision == "approve" else "REJECTED"
+    click.echo(
+        f"decision: {decision} by {reviewer.get('name')} <{reviewer.get('email')}> "
+        f"at {predicate.get('signed_at')}"
+    )
+    click.echo(f"verdict: {predicate.get('verdict')}: {predicate.get('verdict_reason')}")
+    if predicate.get("note"):
+        click.echo(f"note: {predicate['note']}")
+    _echo_expired(predicate)
