@@ -1,0 +1,225 @@
+"""Walk the paths, pick the scanners each file needs, apply the allowlist.
+
+Every text file gets the identifier layer; files whose format is known also get a structure
+scanner (CloudFormation, CDK TypeScript/Python, Terraform). Binary files and vendored folders
+are skipped.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from harness.errors import HarnessError
+from harness.residue import cdk, cfn, terraform
+from harness.residue.hits import Context, Hit
+from harness.residue.identifiers import Matcher
+from harness.residue.lexers import (
+    C_LIKE,
+    HASH,
+    HCL,
+    INI,
+    NONE,
+    SQL,
+    Locator,
+    Span,
+    Syntax,
+    blank,
+    comment_spans,
+    python_comment_spans,
+)
+from harness.residue.settings import DEFAULT_EXCLUDE, AllowEntry, RetiredSettings
+
+MAX_BYTES = 20_000_000
+"""Larger files are reported as not scanned rather than read into memory."""
+
+_SYNTAX_BY_SUFFIX: dict[str, Syntax] = {
+    **dict.fromkeys((".tf", ".tfvars", ".hcl"), HCL),
+    **dict.fromkeys(
+        (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".go", ".java", ".kt", ".cs", ".rs"),
+        C_LIKE,
+    ),
+    **dict.fromkeys((".yaml", ".yml", ".toml", ".sh", ".bash", ".zsh", ".rb", ".env", ".mk"), HASH),
+    **dict.fromkeys((".ini", ".cfg", ".conf", ".properties"), INI),
+    ".sql": SQL,
+}
+_PROSE = frozenset({".md", ".markdown", ".rst", ".txt", ".adoc"})
+_HASH_NAMES = frozenset({"Dockerfile", "Makefile", "Procfile", "Jenkinsfile"})
+
+
+class ScanPathError(HarnessError):
+    """A path given to the scan does not exist or cannot be read."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one file holds: its hits and, for a template, its cluster census."""
+
+    path: str
+    """As shown to the user: the given path joined with the file's relative path."""
+    relative: str
+    """Relative to the given path, POSIX-style: what allowlist globs match."""
+    kind: str
+    hits: tuple[Hit, ...] = ()
+    census: dict[str, list[str]] | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file to scan and the root it was found under."""
+
+    path: Path
+    root: Path
+
+    @property
+    def relative(self) -> str:
+        if self.path == self.root:
+            return self.path.name
+        return PurePosixPath(self.path.relative_to(self.root).as_posix()).as_posix()
+
+    @property
+    def shown(self) -> str:
+        return self.path.as_posix()
+
+
+@dataclass
+class _Walk:
+    excludes: tuple[str, ...]
+    seen: set[Path] = field(default_factory=set)
+
+
+def discover(paths: Sequence[Path], settings: RetiredSettings) -> list[Source]:
+    """Every file under ``paths`` that the scan reads, in a stable order."""
+    walk = _Walk(settings.exclude)
+    found: list[Source] = []
+    for root in paths:
+        if not root.exists():
+            raise ScanPathError("no such file or folder", path=str(root))
+        if root.is_file():
+            found.append(Source(root, root))
+            continue
+        found.extend(_walk(root, walk))
+    return found
+
+
+def _walk(root: Path, walk: _Walk) -> Iterator[Source]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in DEFAULT_EXCLUDE)
+        for name in sorted(files):
+            source = Source(Path(folder) / name, root)
+            if source.path.resolve() in walk.seen or any(
+                fnmatch.fnmatch(source.relative, glob) for glob in walk.excludes
+            ):
+                continue
+            walk.seen.add(source.path.resolve())
+            yield source
+
+
+def scan_file(
+    source: Source, settings: RetiredSettings, matcher: Matcher | None = None
+) -> FileScan:
+    """Scan one file; unreadable and binary files come back with ``error`` or no hits."""
+    kind = _kind(source.path)
+    try:
+        raw = source.path.read_bytes()[: MAX_BYTES + 1]
+    except OSError as exc:
+        return FileScan(source.shown, source.relative, kind, error=f"cannot read: {exc.strerror}")
+    if len(raw) > MAX_BYTES:
+        return FileScan(source.shown, source.relative, kind, error="larger than 20 MB, not scanned")
+    if b"\0" in raw[:8192]:
+        return FileScan(source.shown, source.relative, "binary")
+    text = raw.decode("utf-8", errors="replace")
+    return scan_text(text, source.shown, source.relative, settings, matcher)
+
+
+def scan_text(
+    text: str,
+    shown: str,
+    relative: str,
+    settings: RetiredSettings,
+    matcher: Matcher | None = None,
+) -> FileScan:
+    """Scan one file's text as if it were at ``relative`` (its name picks the scanners)."""
+    path = PurePosixPath(relative)
+    kind = _kind(path)
+    spans = _comment_spans(text, path)
+    where = Locator(text, spans)
+    hits = (matcher or Matcher(settings)).find(text, where)
+    census: dict[str, list[str]] | None = None
+    error: str | None = None
+    if path.suffix in (".json", ".yaml", ".yml", ".template"):
+        try:
+            doc = cfn.load(text)
+        except yaml.YAMLError as exc:
+            doc = None
+            if "AWS::" in text and "Resources" in text:
+                error = f"looks like a CloudFormation template but does not parse: {exc}"
+        if cfn.resources(doc) is not None:
+            kind = "serverless" if isinstance(doc, dict) and "service" in doc else "cloudformation"
+            hits += cfn.scan(doc)
+            census = cfn.census(doc)
+    elif path.suffix == ".tf":
+        hits += terraform.scan(blank(text, spans), where)
+    elif path.suffix in (".ts", ".tsx", ".js", ".mjs", ".cjs"):
+        hits += cdk.scan_typescript(blank(text, spans), where)
+    elif path.suffix == ".py":
+        hits += cdk.scan_python(text)
+    hits = _unique(hits)
+    hits = [_allow(hit, relative, settings.allow) for hit in hits]
+    hits.sort(key=lambda h: (h.context is Context.COMMENT, h.line, h.column, h.rule))
+    return FileScan(shown, relative, kind, tuple(hits), census, error)
+
+
+def _kind(path: PurePosixPath | Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in _PROSE:
+        return "prose"
+    if suffix in (".tf", ".tfvars", ".hcl"):
+        return "terraform"
+    if suffix in (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".py", ".go", ".java", ".sql"):
+        return "code"
+    return "config"
+
+
+def _comment_spans(text: str, path: PurePosixPath) -> list[Span]:
+    suffix = path.suffix.lower()
+    if suffix in _PROSE:
+        return [(0, len(text))]  # prose is read by people: everything in it is "comment"
+    if suffix == ".py":
+        return python_comment_spans(text)
+    if path.name.startswith(".env") or path.name in _HASH_NAMES:
+        return comment_spans(text, HASH)
+    return comment_spans(text, _SYNTAX_BY_SUFFIX.get(suffix, NONE))
+
+
+def _unique(hits: list[Hit]) -> list[Hit]:
+    seen: set[tuple[str, int, int, str]] = set()
+    out: list[Hit] = []
+    for hit in hits:
+        key = (hit.rule, hit.line, hit.column, hit.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(hit)
+    return out
+
+
+def _allow(hit: Hit, relative: str, entries: tuple[AllowEntry, ...]) -> Hit:
+    today = date.today()
+    for entry in entries:
+        if entry.expires is not None and entry.expires < today:
+            continue
+        if fnmatch.fnmatch(relative, entry.path) and re.search(entry.pattern, hit.text):
+            return replace(hit, allowed_by=entry)
+    return hit
