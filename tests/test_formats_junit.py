@@ -1,0 +1,146 @@
+"""Specification of the JUnit XML written from results.json (harness.formats.junit)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status, Waiver
+from harness.formats import junit_xml
+from harness.results import build_results, environment
+
+SIDE = {"kind": "sqlite", "display": "shop.db", "server_version": "3.45"}
+
+
+def _finding(message: str, *, waived: bool = False) -> Finding:
+    return Finding(
+        FindingKind.MISSING_COLUMN,
+        Severity.ERROR,
+        "orders",
+        message,
+        column="note",
+        waived_by=Waiver("dropped on purpose", "Grace <g@example.com>", "2031-01-01", 0)
+        if waived
+        else None,
+    )
+
+
+def results_with(*checks: CheckResult) -> dict[str, Any]:
+    return build_results(
+        plan={"name": "shop", "path": "/p/plan.yaml", "sha256": "a" * 64},
+        checks=[dict(c.to_dict(), nodeid=f"scenarios/t.py::test[{c.id}]") for c in checks],
+        expected_differences=[],
+        env=environment(SIDE, SIDE, 2),
+        started=datetime(2031, 5, 1, 9, 0, tzinfo=UTC),
+        finished=datetime(2031, 5, 1, 9, 0, 30, tzinfo=UTC),
+    )
+
+
+MIXED = results_with(
+    CheckResult("schema", "customers", Status.PASS, "schema matches", duration_s=0.25),
+    CheckResult("schema", "orders", Status.FAIL, "orders.note missing", (_finding("gone"),)),
+    CheckResult("schema", "refunds", Status.WAIVED, "1 expected", (_finding("gone", waived=True),)),
+    CheckResult("row_count", "orders", Status.ERROR, "could not count: timeout"),
+    CheckResult("row_count", "archive", Status.SKIP, "absent on both sides"),
+    CheckResult("row_count", "customers", Status.PASS, "12 rows on both sides"),
+)
+
+
+def parse(results: dict[str, Any]) -> ET.Element:
+    return ET.fromstring(junit_xml(results).encode("utf-8"))
+
+
+class TestJunit:
+    def test_the_totals_count_failures_errors_and_tests(self) -> None:
+        root = parse(MIXED)
+        assert root.tag == "testsuites"
+        assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("6", "1", "1")
+        assert root.get("time") == "30.000"
+
+    def test_one_testsuite_per_area_with_its_own_counts_and_properties(self) -> None:
+        suites = {s.get("name"): s for s in parse(MIXED).iter("testsuite")}
+        assert list(suites) == ["cutover.schema", "cutover.row_count"]
+        schema, rows = suites["cutover.schema"], suites["cutover.row_count"]
+        assert [schema.get(k) for k in ("tests", "failures", "errors", "skipped")] == list("3100")
+        assert [rows.get(k) for k in ("tests", "failures", "errors", "skipped")] == list("3011")
+        properties = {p.get("name"): p.get("value") for p in schema.iter("property")}
+        assert properties == {
+            "area": "schema",
+            "plan": "shop",
+            "plan_sha256": "a" * 64,
+            "verdict": "NO-GO",
+            "harness_version": MIXED["environment"]["harness_version"],
+        }
+        assert schema.get("timestamp") == "2031-05-01T09:00:00Z"
+
+    def test_each_check_is_a_testcase_named_for_its_subject_in_its_area_class(self) -> None:
+        cases = [(c.get("classname"), c.get("name")) for c in parse(MIXED).iter("testcase")]
+        assert cases == [
+            ("cutover.schema", "customers"),
+            ("cutover.schema", "orders"),
+            ("cutover.schema", "refunds"),
+            ("cutover.row_count", "archive"),
+            ("cutover.row_count", "customers"),
+            ("cutover.row_count", "orders"),
+        ]
+
+    @pytest.mark.parametrize(
+        ("area", "name", "child", "status"),
+        [
+            ("schema", "customers", None, "pass"),
+            ("schema", "orders", "failure", "fail"),
+            ("schema", "refunds", None, "waived"),
+            ("row_count", "orders", "error", "error"),
+            ("row_count", "archive", "skipped", "skip"),
+        ],
+    )
+    def test_statuses_map_to_junit_outcomes(
+        self, area: str, name: str, child: str | None, status: str
+    ) -> None:
+        [case] = [
+            c
+            for c in parse(MIXED).iter("testcase")
+            if c.get("classname") == f"cutover.{area}" and c.get("name") == name
+        ]
+        outcomes = [e.tag for e in case if e.tag in ("failure", "error", "skipped")]
+        assert outcomes == ([child] if child else [])
+        assert case.get("status") == status
+
+    def test_a_failure_carries_the_summary_and_every_finding(self) -> None:
+        [failure] = parse(MIXED).iter("failure")
+        assert failure.get("message") == "orders.note missing"
+        assert failure.get("type") == "missing_column"
+        assert failure.text == "[error] missing_column orders.note: gone"
+
+    def test_a_waived_check_passes_and_names_its_waiver(self) -> None:
+        [case] = [c for c in parse(MIXED).iter("testcase") if c.get("status") == "waived"]
+        out = case.findtext("system-out") or ""
+        assert "waived by Grace <g@example.com>, expires 2031-01-01: dropped on purpose" in out
+
+    def test_children_follow_the_schema_order(self) -> None:
+        order = ["skipped", "error", "failure", "system-out", "system-err"]
+        for case in parse(MIXED).iter("testcase"):
+            tags = [e.tag for e in case]
+            assert tags == sorted(tags, key=order.index)
+        for suite in parse(MIXED).iter("testsuite"):
+            assert suite[0].tag == "properties"
+            assert {e.tag for e in suite[1:]} == {"testcase"}
+
+    def test_a_run_with_no_checks_is_not_green(self) -> None:
+        root = parse(results_with())
+        assert root.get("errors") == "1"
+        [case] = root.iter("testcase")
+        assert case.find("error") is not None
+
+    def test_characters_xml_cannot_hold_are_escaped_not_dropped(self) -> None:
+        nasty = 'bell\x07 nul\x00 esc\x1b <&> "quote" é'
+        text = junit_xml(results_with(CheckResult("schema", "t", Status.ERROR, nasty)))
+        [error] = ET.fromstring(text.encode("utf-8")).iter("error")
+        assert error.get("message") == 'bell\\x07 nul\\x00 esc\\x1b <&> "quote" é'
+
+    def test_the_same_results_give_the_same_bytes(self) -> None:
+        assert junit_xml(MIXED) == junit_xml(dict(MIXED))
+        assert junit_xml(MIXED).startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites')
