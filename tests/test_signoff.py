@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status, Waiver
-from harness.results import build_results, environment
+from harness.results import build_results, environment, write_results
 from harness.signoff import (
     PREDICATE_TYPE,
     Reviewer,
@@ -309,6 +309,20 @@ class TestSigning:
 
 
 class TestChecking:
+    def test_a_run_written_by_write_results_signs_and_verifies(self, tmp_path: Path) -> None:
+        template = write_run(tmp_path / "template")
+        results = json.loads(template.results.read_text(encoding="utf-8"))
+        json_path, html_path = write_results(results, tmp_path / "real")
+        run = Run(json_path, html_path, template.plan, template.private, template.public)
+        bundle = sign_run(run)
+        assert check_bundle(bundle, load_public_key(run.public)).verified
+        flip_byte(html_path, 0.5)
+        assert [s.state for s in check_bundle(bundle, load_public_key(run.public)).subjects] == [
+            "unchanged",
+            "changed",
+            "unchanged",
+        ]
+
     def test_an_untouched_approved_bundle_verifies_and_exits_0(self, run: Run) -> None:
         bundle = sign_run(run)
         result = invoke(check_signature, bundle, "--public-key", run.public)
@@ -410,6 +424,7 @@ class TestCommands:
         )  # fmt: skip
         assert signed.exit_code == 0, signed.output
         assert f"signed: {run.bundle}" in signed.stdout
+        assert "expired waiver: invoices.memo" in signed.stdout
         checked = invoke(
             check_signature,
             run.bundle,
@@ -518,4 +533,5 @@ class TestCommands:
     def test_a_bad_decision_is_clicks_usage_error(self, run: Run) -> None:
         result = cli_sign(run, decision="maybe")
         assert result.exit_code == 2
-        assert "'maybe' is not one of 'approve', 'reject'" in result.stderr
+        assert "maybe" in result.stderr
+        assert "approve" in result.stderr
