@@ -1,21 +1,46 @@
 """cutover: verify a database migration before cutover, with evidence a reviewer signs.
 
 The stable API is what ``__all__`` lists; everything else may change between releases.
+Names are imported on first use (PEP 562) so that ``cutover --help`` and small commands do
+not pay for psycopg, pydantic and sqlglot.
 """
 
-from harness.catalog import Catalog, Column, ForeignKey, Index, Table, View
-from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status
-from harness.database import Database
-from harness.endpoints import Connector, open_database, resolve
-from harness.errors import (
-    CheckError,
-    EndpointError,
-    HarnessError,
-    PlanError,
-    ProvisionError,
-)
-from harness.plan import LoadedPlan, Plan, load_plan
-from harness.provision import PostgresCluster
+# Private aliases only: every public name of this module is in __all__ (a test holds us to it).
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
+if _TYPE_CHECKING:
+    from harness.catalog import Catalog, Column, ForeignKey, Index, Table, View
+    from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status
+    from harness.database import Database
+    from harness.endpoints import Connector, open_database, resolve
+    from harness.errors import (
+        CheckError,
+        EndpointError,
+        HarnessError,
+        PlanError,
+        ProvisionError,
+    )
+    from harness.plan import LoadedPlan, Plan, load_plan
+    from harness.provision import PostgresCluster
+
+_HOME = {
+    "harness.catalog": ("Catalog", "Column", "ForeignKey", "Index", "Table", "View"),
+    "harness.checks.result": ("CheckResult", "Finding", "FindingKind", "Severity", "Status"),
+    "harness.database": ("Database",),
+    "harness.endpoints": ("Connector", "open_database", "resolve"),
+    "harness.errors": (
+        "CheckError",
+        "EndpointError",
+        "HarnessError",
+        "PlanError",
+        "ProvisionError",
+    ),
+    "harness.plan": ("LoadedPlan", "Plan", "load_plan"),
+    "harness.provision": ("PostgresCluster",),
+}
+_MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 
 __all__ = [
     "Catalog",
@@ -43,3 +68,16 @@ __all__ = [
     "open_database",
     "resolve",
 ]
+
+
+def __getattr__(name: str) -> _Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

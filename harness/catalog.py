@@ -30,8 +30,16 @@ class Index:
 
     name: str
     columns: tuple[str, ...]
+    """Key columns; an expression key is its SQL text in the side's own dialect."""
     unique: bool
-    partial: bool = False
+    predicate: str | None = None
+    """The WHERE of a partial index, as SQL text in the side's own dialect."""
+    expressions: tuple[int, ...] = ()
+    """Positions in ``columns`` that hold expressions rather than column names."""
+
+    @property
+    def partial(self) -> bool:
+        return self.predicate is not None
 
 
 @dataclass(frozen=True)

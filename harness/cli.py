@@ -16,9 +16,8 @@ from typing import Any, TypeVar
 
 import click
 
-from harness.errors import HarnessError
-from harness.plugin import DEFAULT_REPORT_DIR
-from harness.verify import EXIT_USAGE
+from harness.errors import EXIT_USAGE, HarnessError
+from harness.results import DEFAULT_REPORT_DIR
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,16 +30,59 @@ def _user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except HarnessError as exc:
-            click.echo(f"cutover: error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
+            _fail(str(exc))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"cutover: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+class _Cutover(click.Group):
+    """Click's usage errors as cutover's one line (click itself prints usage and a hint)."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        *,
+        standalone_mode: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            _fail(f"{exc.format_message()}{where}")
+        except click.ClickException as exc:
+            _fail(exc.format_message())
+        except click.Abort:
+            click.echo("cutover: aborted", err=True)
+            sys.exit(EXIT_USAGE)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class _Workers(click.ParamType):  # type: ignore[type-arg]
+    """pytest-xdist's ``-n``: a count or ``auto``/``logical``, checked before pytest starts."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        if text in ("auto", "logical") or (text.isdigit() and int(text) >= 0):
+            return text
+        self.fail(f"{text!r} is not a worker count; use a number (0 = no workers) or 'auto'")
 
 
 # Shared by verify and demo, which both end in a pytest run.
 _WORKERS = click.option(
     "-n",
     "workers",
+    type=_Workers(),
     default="0",
     show_default=True,
     help="pytest-xdist workers: a number or 'auto'.",
@@ -48,6 +90,7 @@ _WORKERS = click.option(
 
 
 @click.group(
+    cls=_Cutover,
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Exit codes: 0 GO or GO WITH WAIVERS, 1 NO-GO, 2 usage or configuration error.",
 )
@@ -143,6 +186,8 @@ def report(results: Path, output: Path | None) -> None:
         raise HarnessError(f"{results}: no such results file") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise HarnessError(f"{results}: not a results.json ({exc})") from None
+    if not isinstance(data, dict) or not str(data.get("format", "")).startswith("cutover.results/"):
+        raise HarnessError(f"{results}: not a results.json (no 'format': 'cutover.results/…')")
     path = write_html(data, output or results.with_name("report.html"))
     click.echo(f"report: {path}")
 

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from harness.demo_data import FACT_ROWS_DEFAULT, apply_drift, build_demo_sqlite
 from harness.migrate import copy_sqlite
 from harness.provision import PostgresCluster
-from harness.verify import run_scenarios
+from harness.verify import ensure_folder, run_scenarios
 
 TARGET_DATABASE = "app"
 
@@ -27,8 +27,7 @@ def run_demo(
 ) -> int:
     """Run the demo end to end; return the verify exit code (0 GO, 1 NO-GO, 2 error)."""
     console = Console(stderr=True)
-    work = report_dir / "demo"
-    work.mkdir(parents=True, exist_ok=True)
+    work = ensure_folder(report_dir / "demo")
     app_db = work / "app.db"
     rows = FACT_ROWS_DEFAULT if fact_rows is None else fact_rows
     columns = (

@@ -17,6 +17,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+# The exit codes of every cutover command (also in ``cutover --help``).
+EXIT_GO, EXIT_NO_GO, EXIT_USAGE = 0, 1, 2
+
 
 class HarnessError(Exception):
     """Base of every error the harness raises on purpose; ``str()`` is the user-facing line."""
@@ -26,10 +29,15 @@ class PlanError(HarnessError):
     """The plan file cannot be used as written."""
 
     def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+        self.message = message
         self.path = path
         self.key = key
         where = ": ".join(part for part in (path, key) if part)
         super().__init__(f"{where}: {message}" if where else message)
+
+    def in_file(self, path: object) -> PlanError:
+        """The same error, naming the plan file (for checks that only see the parsed plan)."""
+        return PlanError(self.message, path=self.path or str(path), key=self.key)
 
 
 class EndpointError(HarnessError):

@@ -23,6 +23,7 @@ from harness.catalog import Column, Table
 from harness.errors import ProvisionError
 from harness.introspect.sqlite import read_catalog
 from harness.naming import POLICIES
+from harness.sqltext import postgres_expression
 
 Progress = Callable[[str, int, int], None]
 
@@ -158,14 +159,24 @@ def _constraints(table: Table, rename: Callable[[str], str]) -> list[sql.Compose
         for u in table.unique_constraints
     ]
     for index in table.indexes:
-        if "<expression>" in index.columns or index.partial:
-            continue  # expression and partial indexes need their SQL text; out of scope here
+        keys = sql.SQL(", ").join(
+            sql.SQL(f"({postgres_expression(key, 'sqlite', rename, quote=True)})")
+            if i in index.expressions
+            else sql.Identifier(rename(key))
+            for i, key in enumerate(index.columns)
+        )
+        where = (
+            sql.SQL(" WHERE " + postgres_expression(index.predicate, "sqlite", rename, quote=True))
+            if index.predicate
+            else sql.SQL("")
+        )
         out.append(
-            sql.SQL("CREATE {}INDEX {} ON {} ({})").format(
+            sql.SQL("CREATE {}INDEX {} ON {} ({}){}").format(
                 sql.SQL("UNIQUE " if index.unique else ""),
                 sql.Identifier(rename(index.name)),
                 name,
-                cols(index.columns),
+                keys,
+                where,
             )
         )
     for fk in table.foreign_keys:

@@ -181,6 +181,16 @@ class LoadedPlan:
     sha256: str
 
 
+class _PlanLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text, so pydantic validates them at their key path
+    (PyYAML would build 2027-02-30 itself and fail with no line or key)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
 def load_plan(path: str | Path) -> LoadedPlan:
     """Read and validate a plan file; every problem is a one-line :class:`PlanError`."""
     path = Path(path)
@@ -193,10 +203,9 @@ def load_plan(path: str | Path) -> LoadedPlan:
     except OSError as exc:
         raise PlanError(f"cannot read plan file: {exc.strerror}", path=str(path)) from None
     try:
-        node = yaml.compose(raw.decode("utf-8"), Loader=yaml.SafeLoader)
-        data = yaml.safe_load(raw)
-    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as exc:
-        # ValueError: PyYAML builds dates itself, so an unquoted 2027-02-30 fails here.
+        node = yaml.compose(raw.decode("utf-8"), Loader=_PlanLoader)
+        data = yaml.load(raw, Loader=_PlanLoader)  # a SafeLoader subclass
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -24,14 +24,19 @@ from harness.checks import waivers
 from harness.checks.result import CheckResult, Status, errored, timed
 from harness.database import Database
 from harness.endpoints import Connector, open_database, resolve
-from harness.errors import HarnessError
+from harness.errors import HarnessError, PlanError
 from harness.plan import LoadedPlan, Plan, load_plan
 from harness.redact import scrub
-from harness.results import build_results, environment, now, write_results
+from harness.results import (
+    DEFAULT_REPORT_DIR,
+    build_results,
+    environment,
+    now,
+    write_results,
+)
 from harness.scope import Scope, build_scope
 
 RESULT_KEY = "cutover.result"
-DEFAULT_REPORT_DIR = Path("reports/out")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -125,9 +130,11 @@ class CutoverRun:
 
     def scope(self) -> Scope:
         if self._scope is None:
-            self._scope = build_scope(
-                self.plan, self.database("source").catalog(), self.database("target").catalog()
-            )
+            source, target = self.database("source").catalog(), self.database("target").catalog()
+            try:
+                self._scope = build_scope(self.plan, source, target)
+            except PlanError as exc:
+                raise exc.in_file(self.loaded.path) from None
         return self._scope
 
     def run_check(self, area: str, name: str, compute: Callable[[], CheckResult]) -> CheckResult:
@@ -270,10 +277,10 @@ def _from_report(report: pytest.TestReport) -> dict[str, Any]:
     if report.passed:
         status, summary = "pass", "passed"
     elif report.skipped:
-        status, summary = "skip", _last_line(report)
+        status, summary = "skip", _why(report)
     else:
         status = "error" if report.when != "call" else "fail"
-        summary = _last_line(report)
+        summary = _why(report)
     return {
         "id": f"test[{name}]",
         "area": "tests",
@@ -287,9 +294,14 @@ def _from_report(report: pytest.TestReport) -> dict[str, Any]:
     }
 
 
-def _last_line(report: pytest.TestReport) -> str:
+def _why(report: pytest.TestReport) -> str:
+    """One line saying why a team test did not pass: the exception's message, not its place."""
     longrepr = report.longrepr
     if isinstance(longrepr, tuple):  # skips: (file, line, reason)
         return str(longrepr[2]).removeprefix("Skipped: ")
+    crash = getattr(longrepr, "reprcrash", None)
+    message = str(getattr(crash, "message", "") or "").strip()
+    if message:
+        return message.splitlines()[0]
     text = str(report.longreprtext or "").strip().splitlines()
     return next((line.strip() for line in reversed(text) if line.strip()), report.outcome)

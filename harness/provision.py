@@ -16,6 +16,7 @@ import contextlib
 import functools
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -38,6 +39,7 @@ __all__ = ["PostgresCluster", "postgres_bin"]
 _SYSTEM_USER = "pgserver"
 _TIMEOUT = 30  # seconds for initdb / pg_ctl; a healthy start takes well under 2 s
 _LOAD_TIMEOUT = 900  # seconds for one psql script; Chinook-sized dumps take a few seconds
+_PSQL_ERROR = re.compile(r"^psql:(?P<where>.+?:\d+): (?:ERROR|FATAL):\s+(?P<message>.*)$")
 _BIND_ATTEMPTS = 3
 _SOCKET_PORT = 5432  # a socket-only cluster's port just names the socket file in a private dir
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux, 104 on macOS
@@ -280,6 +282,10 @@ class PostgresCluster:
             lines = [ln.strip() for ln in stderr.replace("<stdin>", str(path)).splitlines()]
             errors = [ln for ln in lines if "ERROR" in ln or "FATAL" in ln or "error:" in ln]
             first = next(iter(errors + [ln for ln in lines if ln]), f"psql exited with {code}")
+            # psql says "psql:FILE:LINE: ERROR:  message"; show "FILE:LINE: message".
+            located = _PSQL_ERROR.match(first)
+            if located:
+                raise ProvisionError(f"{located['where']}: {located['message']}")
             raise ProvisionError(f"loading {path}: {first}")
 
     # -- helpers -----------------------------------------------------------------------------

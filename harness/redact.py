@@ -14,8 +14,11 @@ import psycopg.conninfo
 
 MASK = "***"
 
+# Greedy up to the last "@" before the host, so a password with an unescaped "@" is masked
+# whole (libpq itself would read "p@ss@db" as password "p" and host "ss@db").
 _URI_PASSWORD = re.compile(
-    r"(?P<pre>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]*)(?P<post>@)", re.I
+    r"(?P<pre>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>\S*)(?P<post>@[^@\s/?]*(?=[/?\s]|$))",
+    re.I,
 )
 _KV_PASSWORD = re.compile(
     r"(?P<pre>\b(?:ssl)?password\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)", re.I
@@ -28,6 +31,8 @@ def redact_dsn(dsn: str) -> str:
     try:
         parts = psycopg.conninfo.conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:
+        return scrub(dsn)
+    if "@" in str(parts.get("host") or ""):  # an unescaped "@" in the password: see above
         return scrub(dsn)
     parts.pop("password", None)
     user = parts.pop("user", None)
@@ -51,6 +56,12 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     text = _URI_PASSWORD.sub(lambda m: m["pre"] + MASK + m["post"], text)
     text = _KV_PASSWORD.sub(lambda m: m["pre"] + MASK, text)
     return _QUERY_PASSWORD.sub(lambda m: m["pre"] + MASK, text)
+
+
+def misplaced_at(dsn: str) -> bool:
+    """True when a URI's password holds an unescaped ``@`` (libpq would misread the host)."""
+    match = _URI_PASSWORD.match(dsn.strip())
+    return match is not None and "@" in match["secret"]
 
 
 def dsn_secrets(dsn: str) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from typing import Any
 FORMAT = "cutover.results/1"
 VERDICTS = ("GO", "GO WITH WAIVERS", "NO-GO")
 AREA_ORDER = ("schema", "row_count")
+DEFAULT_REPORT_DIR = Path("reports/out")
 
 
 def harness_version() -> str:

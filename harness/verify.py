@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.errors import EXIT_GO, EXIT_NO_GO, EXIT_USAGE, HarnessError
 from harness.results import read_results
-
-EXIT_GO, EXIT_NO_GO, EXIT_USAGE = 0, 1, 2
 
 
 def scenarios_dir() -> Path:
@@ -22,13 +20,27 @@ def scenarios_dir() -> Path:
     return Path(spec.origin).parent
 
 
+def ensure_folder(report_dir: Path) -> Path:
+    """Create the report folder up front, so a bad ``--report-dir`` is a usage error."""
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HarnessError(
+            f"--report-dir {report_dir}: cannot create it ({exc.strerror}); choose another folder"
+        ) from None
+    return report_dir
+
+
 def run_scenarios(
     plan: Path, report_dir: Path, *, workers: str = "0", extra: Sequence[str] = ()
 ) -> int:
     """Run pytest on the scenarios; return 0 (GO / GO WITH WAIVERS), 1 (NO-GO) or 2."""
     folder = scenarios_dir()
-    results_path = report_dir / "results.json"
-    results_path.unlink(missing_ok=True)  # never report a previous run's verdict
+    results_path = ensure_folder(report_dir) / "results.json"
+    try:
+        results_path.unlink(missing_ok=True)  # never report a previous run's verdict
+    except OSError as exc:
+        raise HarnessError(f"--report-dir {report_dir}: {exc.strerror}") from None
     args = [
         str(folder),
         "--plan",

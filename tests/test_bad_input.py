@@ -211,6 +211,15 @@ class TestBadEndpoint:
         assert "expected postgresql://USER@HOST:PORT/DBNAME or 'host=… dbname=… user=…'" in line
         assert "hunter2" not in result.stdout + result.stderr
 
+    def test_an_unescaped_at_sign_in_the_password_says_to_percent_encode_it(
+        self, verify: Callable[..., Any]
+    ) -> None:
+        result = verify(postgres_source(dsn="postgresql://app:hunter@2@127.0.0.1:1/shop"))
+        line = usage_error(result)
+        assert "source.dsn: the password in postgresql://app:***@127.0.0.1:1/shop" in line
+        assert "percent-encode it as %40" in line
+        assert "hunter" not in result.stdout + result.stderr
+
     def test_dsn_env_naming_an_unset_variable_names_the_variable(
         self, verify: Callable[..., Any]
     ) -> None:
@@ -292,7 +301,7 @@ class TestTablesThePlanNames:
         self, verify: Callable[..., Any], section: dict[str, Any], key: str
     ) -> None:
         line = usage_error(verify(sqlite_plan(**section)))
-        assert key in line
+        assert f".yaml: {key}: " in line  # the plan file, then the key path
         assert "table 'user' is in neither the source nor the target" in line
         assert 'Did you mean "users"?' in line
 
@@ -323,14 +332,6 @@ class TestEmbeddedLoad:
 
 
 class TestBadOptions:
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "harness bug: verify.run_scenarios unlinks REPORT_DIR/results.json without catching "
-            "OSError, so a --report-dir below a file is a NotADirectoryError traceback and exit 1 "
-            "(which means NO-GO)"
-        ),
-    )
     def test_a_report_dir_below_a_file_is_a_usage_error(
         self, app_db: Path, tmp_path: Path, write_plan: WritePlan
     ) -> None:
@@ -345,13 +346,6 @@ class TestBadOptions:
         )
         assert "taken" in usage_error(result)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "harness bug: cli.verify passes -n to pytest unchecked; pytest's usage error is four "
-            "lines ('usage: cli.py [options] …', inifile, rootdir) instead of one"
-        ),
-    )
     def test_a_worker_count_that_is_not_a_number_is_one_line(
         self, app_db: Path, tmp_path: Path, write_plan: WritePlan
     ) -> None:

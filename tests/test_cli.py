@@ -391,13 +391,6 @@ class TestReport:
         assert cli("report", str(copied), "-o", str(tmp_path / "other.html")).exit_code == 0
         assert (tmp_path / "report.html").read_bytes() == (tmp_path / "other.html").read_bytes()
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason=(
-            "harness bug: cli.report catches only missing files and bad JSON; valid JSON that is "
-            "not an object (e.g. a list) crashes in report/view.py with an AttributeError, exit 1"
-        ),
-    )
     def test_a_json_file_that_is_not_a_results_object_is_one_line_and_exit_2(
         self, tmp_path: Path
     ) -> None:

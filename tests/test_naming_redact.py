@@ -16,7 +16,7 @@ from sqlglot import exp
 from harness.introspect.sqlite import read_catalog
 from harness.naming import POLICIES, Renamer, snake_case
 from harness.plan import Renames
-from harness.redact import MASK, dsn_secrets, redact_dsn, scrub
+from harness.redact import MASK, dsn_secrets, misplaced_at, redact_dsn, scrub
 
 
 class TestSnakeCase:
@@ -168,6 +168,20 @@ class TestRedactDsn:
         dsn = DSN_FORMS["key-value-quoted"](password)
         assume(password not in DSN_FORMS["key-value-quoted"](""))
         assert password not in redact_dsn(dsn)
+
+    @given(head=PASSWORDS, tail=PASSWORDS)
+    def test_an_unescaped_at_sign_in_a_uri_password_hides_all_of_it(
+        self, head: str, tail: str
+    ) -> None:
+        # libpq reads "app:HEAD@TAIL@db" as password HEAD and host "TAIL@db"; neither part may show.
+        dsn = f"postgresql://app:{head}@{tail}@db.internal:5432/shop"
+        assume(head not in "postgresql://app:@@db.internal:5432/shop")
+        assume(tail not in "postgresql://app:@@db.internal:5432/shop")
+        for shown in (redact_dsn(dsn), scrub(f"could not connect to {dsn}: refused")):
+            assert head not in shown
+            assert tail not in shown
+        assert misplaced_at(dsn)
+        assert not misplaced_at(f"postgresql://app:{head}%40{tail}@db.internal/shop")
 
     def test_an_unparseable_dsn_is_scrubbed_instead(self) -> None:
         shown = redact_dsn("postgresql://app:s3cret@db:5432/shop?bad option")

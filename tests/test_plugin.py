@@ -254,11 +254,6 @@ class TestVerificationRun:
             "pass",
         )
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="questionable: plugin._last_line keeps the traceback's last line "
-        "('test_custom.py:9: AssertionError'), not the assertion message, as the summary",
-    )
     def test_a_failed_team_tests_summary_says_why(self, distributed: Outcome) -> None:
         assert (
             "team rule broken"
@@ -354,7 +349,8 @@ class TestUsageErrors:
         assert outcome.ret == pytest.ExitCode.USAGE_ERROR
         (line,) = outcome.error_lines()
         assert line.endswith(
-            "tables.keys.Invoce: table 'Invoce' is in neither the source nor the target. "
+            "plan.yaml: tables.keys.Invoce: table 'Invoce' is in neither the source nor the "
+            "target. "
             'Did you mean "Invoice"?'
         )
         assert "Traceback" not in outcome.stdout + outcome.stderr

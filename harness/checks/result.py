@@ -56,6 +56,7 @@ class FindingKind(enum.Enum):
     EXTRA_INDEX = "extra_index"
     MISSING_VIEW = "missing_view"
     EXTRA_VIEW = "extra_view"
+    VIEW_COLUMNS = "view_columns"
     ROW_COUNT = "row_count"
 
 

@@ -14,19 +14,21 @@ application may rely on, so narrowing stays an error, with the same evidence.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
 from harness import types
-from harness.catalog import Catalog, Table
+from harness.catalog import Catalog, Index, Table
 from harness.checks import waivers
 from harness.checks.result import CheckResult, Finding, FindingKind, Severity, conclude
 from harness.database import Database
 from harness.naming import Renamer
 from harness.plan import ExpectedDifference
 from harness.scope import Scope, TablePair
+from harness.sqltext import postgres_expression
 from harness.types import Compat
 
 K, S = FindingKind, Severity
@@ -64,7 +66,13 @@ def check_table(
             pair, source, target, renamer, source_db, target_dialect, findings, evidence
         ).run()
     findings = waivers.apply(findings, expected, pair)
-    return conclude("schema", pair.id, findings, evidence, ok="schema matches")
+    ok = "exists only on the target" if source is None else "schema matches"
+    return conclude("schema", pair.id, findings, evidence, ok=ok)
+
+
+def _listed(columns: Iterable[str]) -> str:
+    """Columns as a finding shows them on each side: ``(a, b)``."""
+    return f"({', '.join(columns)})"
 
 
 class _Comparison:
@@ -273,8 +281,8 @@ class _Comparison:
                 S.ERROR,
                 f"primary key differs: ({', '.join(s_pk) or 'none'}) → "
                 f"({', '.join(t_pk) or 'none'})",
-                source=s_pk,
-                target=t_pk,
+                source=_listed(s_pk),
+                target=_listed(t_pk),
             )
         s_uniq = {frozenset(self.mapped(u)) for u in _uniques(self.source)}
         t_uniq = {frozenset(u) for u in _uniques(self.target)}
@@ -283,7 +291,7 @@ class _Comparison:
                 K.UNIQUE,
                 S.ERROR,
                 f"unique ({', '.join(sorted(cols))}) is missing on the target",
-                source=sorted(cols),
+                source=_listed(sorted(cols)),
             )
         for cols in sorted(t_uniq - s_uniq, key=sorted):
             self.add(
@@ -291,7 +299,7 @@ class _Comparison:
                 S.WARNING,
                 f"unique ({', '.join(sorted(cols))}) exists only on the "
                 "target: writes the source accepted may be rejected",
-                target=sorted(cols),
+                target=_listed(sorted(cols)),
             )
         s_fk = {
             (
@@ -318,33 +326,73 @@ class _Comparison:
             )
 
     def indexes(self) -> None:
-        s_idx = {self.mapped(i.columns) for i in self.source.indexes if not i.unique}
-        t_idx = {i.columns for i in self.target.indexes if not i.unique}
-        for cols in sorted(s_idx - t_idx):
+        """Plain, partial and expression indexes, compared by what they index, not by name."""
+        source = {
+            _index_shape(i, self.db.dialect, self.pair.target_column)
+            for i in self.source.indexes
+            if not _plain_unique(i)
+        }
+        target = {
+            _index_shape(i, self.target_dialect, str)
+            for i in self.target.indexes
+            if not _plain_unique(i)
+        }
+        for shape in sorted(source - target):
+            unique = shape[2]
             self.add(
-                K.MISSING_INDEX,
-                S.WARNING,
-                f"index on ({', '.join(cols)}) is missing on "
-                "the target: queries filtering on it may slow down",
-                source=cols,
+                K.UNIQUE if unique else K.MISSING_INDEX,
+                S.ERROR if unique else S.WARNING,
+                f"{_described(shape)} is missing on the target: "
+                + (
+                    "duplicates it rejects would be accepted"
+                    if unique
+                    else "queries filtering on it may slow down"
+                ),
+                source=_described(shape),
             )
-        for cols in sorted(t_idx - s_idx):
+        for shape in sorted(target - source):
+            unique = shape[2]
             self.add(
-                K.EXTRA_INDEX,
-                S.INFO,
-                f"index on ({', '.join(cols)}) exists only on the target",
-                target=cols,
+                K.UNIQUE if unique else K.EXTRA_INDEX,
+                S.WARNING if unique else S.INFO,
+                f"{_described(shape)} exists only on the target"
+                + (": writes the source accepted may be rejected" if unique else ""),
+                target=_described(shape),
             )
         self.evidence["indexes"] = {
-            "source": sorted(map(list, s_idx)),
-            "target": sorted(map(list, t_idx)),
+            "source": sorted(map(_described, source)),
+            "target": sorted(map(_described, target)),
         }
+
+
+# (key columns or expressions, predicate, unique), in one spelling for both sides.
+_IndexShape = tuple[tuple[str, ...], str | None, bool]
+
+
+def _plain_unique(index: Index) -> bool:
+    """Unique on plain columns: compared with the unique constraints (same guarantee)."""
+    return index.unique and not index.partial and not index.expressions
+
+
+def _index_shape(index: Index, dialect: str, column: Callable[[str], str]) -> _IndexShape:
+    keys = tuple(
+        postgres_expression(key, dialect, column) if i in index.expressions else column(key)
+        for i, key in enumerate(index.columns)
+    )
+    predicate = postgres_expression(index.predicate, dialect, column) if index.predicate else None
+    return keys, predicate, index.unique
+
+
+def _described(shape: _IndexShape) -> str:
+    keys, predicate, unique = shape
+    where = f" WHERE {predicate}" if predicate else ""
+    return f"{'unique index' if unique else 'index'} on ({', '.join(keys)}){where}"
 
 
 def _uniques(table: Table) -> set[tuple[str, ...]]:
     """Unique constraints and unique indexes: both enforce uniqueness the same way."""
     out = set(table.unique_constraints)
-    out.update(i.columns for i in table.indexes if i.unique and not i.partial)
+    out.update(i.columns for i in table.indexes if _plain_unique(i))
     out.discard(table.primary_key)
     return out
 
@@ -401,7 +449,7 @@ def check_views(
         ):
             found.append(
                 Finding(
-                    K.MISSING_VIEW,
+                    K.VIEW_COLUMNS,
                     S.WARNING,
                     name,
                     f"view {name} columns differ",

@@ -22,7 +22,7 @@ import psycopg.conninfo
 from harness.database import Database, PostgresDatabase, SqliteDatabase
 from harness.errors import EndpointError
 from harness.plan import ContainerEndpoint, EmbeddedEndpoint, PostgresEndpoint, SqliteEndpoint
-from harness.redact import dsn_secrets, redact_dsn, scrub
+from harness.redact import dsn_secrets, misplaced_at, redact_dsn, scrub
 
 CONNECT_TIMEOUT_S = 10
 
@@ -88,6 +88,11 @@ def _dsn_of(spec: PostgresEndpoint, role: str) -> str:
         dsn, origin = value, spec.dsn_env
     else:
         dsn, origin = str(spec.dsn), f"{role}.dsn"
+    if misplaced_at(dsn):
+        raise EndpointError(
+            f"{origin}: the password in {redact_dsn(dsn)} contains '@'; percent-encode it as %40",
+            endpoint=role,
+        )
     try:
         psycopg.conninfo.conninfo_to_dict(dsn)
     except psycopg.ProgrammingError:

@@ -63,9 +63,15 @@ def docker_available() -> bool:
     try:
         import docker
 
-        docker.from_env(timeout=3).ping()
+        client = docker.from_env(timeout=3)
     except Exception:  # any failure means: no usable engine
         return False
+    try:
+        client.ping()
+    except Exception:
+        return False
+    finally:
+        client.close()  # its HTTP pool would otherwise leak a socket (a ResourceWarning)
     return True
 
 

@@ -46,9 +46,12 @@ ORDER BY k.conrelid, k.conname
 """
 
 _INDEXES = """
-SELECT i.indrelid, x.relname, i.indisunique, i.indpred IS NOT NULL, i.indexrelid,
+SELECT i.indrelid, x.relname, i.indisunique, pg_get_expr(i.indpred, i.indrelid, true),
+       i.indexrelid,
        ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
-             FROM generate_series(1, i.indnkeyatts) AS k ORDER BY k)
+             FROM generate_series(1, i.indnkeyatts) AS k ORDER BY k),
+       ARRAY(SELECT k - 1 FROM generate_series(1, i.indnkeyatts) AS k
+             WHERE i.indkey[k - 1] = 0 ORDER BY k)
 FROM pg_index i
 JOIN pg_class x ON x.oid = i.indexrelid JOIN pg_namespace n ON n.oid = x.relnamespace
 WHERE n.nspname = %(schema)s AND NOT i.indisprimary
@@ -88,9 +91,9 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str) -> Catalog:
         else:
             foreign[relid].append(ForeignKey(name, tuple(cols), ref_table, tuple(ref_cols)))
     indexes: dict[int, list[Index]] = defaultdict(list)
-    for relid, name, unique, partial, index_oid, cols in conn.execute(_INDEXES, params):
+    for relid, name, unique, predicate, index_oid, cols, exprs in conn.execute(_INDEXES, params):
         if index_oid not in constraint_indexes:  # already listed as a unique constraint
-            indexes[relid].append(Index(name, tuple(cols), unique, partial))
+            indexes[relid].append(Index(name, tuple(cols), unique, predicate, tuple(exprs)))
     tables, views = [], []
     for oid, name, kind, definition in relations:
         if kind in ("v", "m"):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 
+import sqlglot
+from sqlglot import exp
+
 from harness import types
 from harness.catalog import Catalog, Column, ForeignKey, Index, Table, View
 
@@ -59,7 +62,7 @@ def _table(conn: sqlite3.Connection, name: str) -> Table:
         'SELECT name, "unique", origin, partial FROM pragma_index_list(?) ORDER BY name', (name,)
     ):
         cols = tuple(
-            col if col is not None else "<expression>"
+            col
             for (col,) in conn.execute(
                 "SELECT name FROM pragma_index_info(?) ORDER BY seqno", (index_name,)
             )
@@ -67,9 +70,11 @@ def _table(conn: sqlite3.Connection, name: str) -> Table:
         if origin == "pk":
             continue
         if origin == "u":
-            uniques.append(cols)
+            uniques.append(cols)  # constraints name plain columns, never expressions
+        elif None in cols or partial:
+            indexes.append(_parsed_index(conn, index_name, bool(unique)))
         else:
-            indexes.append(Index(index_name, cols, bool(unique), bool(partial)))
+            indexes.append(Index(index_name, cols, bool(unique)))
     return Table(
         name=name,
         columns=tuple(_columns(conn, name, primary_key)),
@@ -100,3 +105,20 @@ def _foreign_keys(conn: sqlite3.Connection, table: str) -> tuple[ForeignKey, ...
             )
         keys.append(ForeignKey(None, tuple(src for _, src, _ in parts), ref_table, ref_columns))
     return tuple(sorted(keys, key=lambda k: (k.columns, k.ref_table)))
+
+
+def _parsed_index(conn: sqlite3.Connection, name: str, unique: bool) -> Index:
+    """An expression or partial index: SQLite keeps only its SQL text, so parse that."""
+    (text,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+    ).fetchone()
+    params = sqlglot.parse_one(text, read="sqlite").this.args["params"]
+    keys = [key.this if isinstance(key, exp.Ordered) else key for key in params.args["columns"]]
+    where = params.args.get("where")
+    return Index(
+        name,
+        tuple(k.name if isinstance(k, exp.Column) else k.sql("sqlite") for k in keys),
+        unique,
+        predicate=where.this.sql("sqlite") if where is not None else None,
+        expressions=tuple(i for i, k in enumerate(keys) if not isinstance(k, exp.Column)),
+    )

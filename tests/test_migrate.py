@@ -1,0 +1,74 @@
+"""copy_sqlite: a SQLite application database recreated in PostgreSQL, checked by the harness."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import psycopg
+
+from harness.checks.schema import check_table
+from harness.endpoints import Connector, open_database
+from harness.migrate import copy_sqlite
+from harness.plan import Plan
+from harness.scope import build_scope
+
+SOURCE = """
+CREATE TABLE Track (
+    TrackId INTEGER PRIMARY KEY,
+    Name NVARCHAR(200) NOT NULL,
+    Composer TEXT,
+    Milliseconds INTEGER NOT NULL
+);
+CREATE INDEX IFK_TrackLowerName ON Track (lower(Name));
+CREATE UNIQUE INDEX IFK_TrackComposerLive ON Track (Composer) WHERE Milliseconds > 1000;
+INSERT INTO Track VALUES (1, 'Intro', 'AC/DC', 343719), (2, 'Outro', NULL, 999);
+"""
+
+
+def test_expression_and_partial_indexes_are_recreated_and_then_match(
+    tmp_path: Path, pg_database: str
+) -> None:
+    app = tmp_path / "app.db"
+    with sqlite3.connect(app) as conn:
+        conn.executescript(SOURCE)
+    conn.close()
+
+    assert copy_sqlite(app, pg_database, naming="snake_case") == {"track": 2}
+
+    with psycopg.connect(pg_database) as pg:
+        definitions = sorted(
+            row[0]
+            for row in pg.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'track'")
+        )
+    assert any("lower((name)::text)" in d for d in definitions)
+    assert any("UNIQUE" in d and "WHERE (milliseconds > 1000)" in d for d in definitions)
+
+    source = open_database(Connector("source", "sqlite", "sqlite", str(app), "source"))
+    target = open_database(
+        Connector("target", "postgres", "postgres", pg_database, "target", "public")
+    )
+    try:
+        plan = Plan.model_validate(
+            {
+                "name": "copy",
+                "source": {"kind": "sqlite", "path": str(app)},
+                "target": {"kind": "postgres", "dsn": pg_database},
+                "renames": {"policy": "snake_case"},
+            }
+        )
+        scope = build_scope(plan, source.catalog(), target.catalog())
+        pair = scope.pair("track")
+        result = check_table(
+            pair,
+            source.catalog().table("Track"),
+            target.catalog().table("track"),
+            renamer=scope.renamer,
+            source_db=source,
+            target_dialect="postgres",
+        )
+    finally:
+        source.close()
+        target.close()
+    assert [f.message for f in result.findings] == []
+    assert result.evidence["indexes"]["source"] == result.evidence["indexes"]["target"]
