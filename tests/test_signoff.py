@@ -297,6 +297,13 @@ class TestSigning:
         bundle = sign_run(run, note="accepted risk, SC-004")
         assert check_bundle(bundle, load_public_key(run.public)).verified
 
+    @pytest.mark.parametrize("victim", ["results", "report", "plan"])
+    def test_the_bundle_never_overwrites_a_file_it_signs(self, run: Run, victim: str) -> None:
+        before = getattr(run, victim).read_bytes()
+        with pytest.raises(SignoffError, match="would overwrite a file it signs"):
+            sign_run(run, out=getattr(run, victim))
+        assert getattr(run, victim).read_bytes() == before
+
     def test_a_naive_clock_is_refused(self, run: Run) -> None:
         with pytest.raises(SignoffError, match="aware datetime"):
             sign_results(

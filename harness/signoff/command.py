@@ -67,7 +67,12 @@ def _in_git_work_tree(path: Path) -> Path | None:
     default=None,
     help=f"Folder for {PRIVATE_NAME} and {PUBLIC_NAME}.",
 )
-@click.option("--private", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--private",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Private key file (written 0600).",
+)
 @click.option(
     "--public",
     type=click.Path(dir_okay=False, path_type=Path),

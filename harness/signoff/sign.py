@@ -65,6 +65,10 @@ def sign_results(
         raise SignoffError("approving a NO-GO run needs a --note saying why", path=results_path)
     bundle = out if out is not None else results_path.with_name(BUNDLE_NAME)
     subjects = collect_subjects(results_path, results, bundle.parent)
+    if any(s.name == bundle.name for s in subjects):  # names are relative to the bundle's folder
+        raise SignoffError(
+            "the bundle would overwrite a file it signs; pick another --out", path=bundle
+        )
     statement = build_statement(
         results=results,
         subjects=subjects,
