@@ -1,0 +1,25 @@
+"""The ``dynamo:`` section of a plan: which DynamoDB tables must come through untouched.
+
+.. code-block:: yaml
+
+    dynamo:
+      region: eu-west-1
+      tables: [profiles, vocabulary, game_sessions]
+      segments: 4          # parallel scan segments per table
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DynamoSettings(BaseModel):
+    """Tables to snapshot and how to reach them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tables: tuple[str, ...] = Field(min_length=1)
+    region: str | None = Field(None, description="Default: AWS_REGION / the AWS profile.")
+    endpoint_url: str | None = Field(None, description="DynamoDB Local, LocalStack, moto server.")
+    segments: int = Field(4, ge=1, le=64, description="Parallel scan segments per table.")
+    consistent_read: bool = Field(True, description="Strongly consistent scans (2x the RCUs).")

@@ -1,0 +1,35 @@
+"""The ``posture:`` section of a plan: the database that remains must be configured safely.
+
+.. code-block:: yaml
+
+    posture:
+      region: us-east-1
+      rds_cluster: app-db                 # an Aurora/RDS cluster that must be safe (optional)
+      app_security_groups: [app-lambda]   # the only groups that may reach the database port
+      secret: app/db/credentials          # default: the cluster's RDS-managed secret
+      dsql_cluster: abcdefghijklmnopqrstuvwxyz
+      dynamodb_tables: [profiles, vocabulary]
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PostureSettings(BaseModel):
+    """What to check and the thresholds; every subject is optional."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    region: str | None = Field(None, description="Default: AWS_REGION / the AWS profile.")
+    endpoint_url: str | None = Field(None, description="One endpoint for every service (tests).")
+    rds_cluster: str | None = Field(None, description="DBClusterIdentifier to check.")
+    min_backup_retention_days: int = Field(7, ge=1, le=35)
+    db_port: int = Field(5432, ge=1, le=65535)
+    app_security_groups: tuple[str, ...] = Field(
+        (), description="Group ids or names (logical ids or GroupName in templates)."
+    )
+    secret: str | None = Field(None, description="Credentials secret name or ARN.")
+    require_rotation: bool = Field(False, description="Fail, not just report, when not rotated.")
+    dsql_cluster: str | None = Field(None, description="Aurora DSQL cluster identifier.")
+    dynamodb_tables: tuple[str, ...] = ()
