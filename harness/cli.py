@@ -9,35 +9,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from harness.errors import EXIT_USAGE, HarnessError
 from harness.results import DEFAULT_REPORT_DIR
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _user_errors(func: F) -> F:
-    """Turn harness errors into one line and exit code 2."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except HarnessError as exc:
-            _fail(str(exc))
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _fail(message: str) -> None:
-    click.echo(f"cutover: error: {message}", err=True)
-    sys.exit(EXIT_USAGE)
+from harness.signoff.command import check_signature, keygen, sign
+from harness.usage import fail, user_errors
 
 
 class _Cutover(click.Group):
@@ -57,9 +37,9 @@ class _Cutover(click.Group):
             code = super().main(args, prog_name, standalone_mode=False, **kwargs)
         except click.UsageError as exc:
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            _fail(f"{exc.format_message()}{where}")
+            fail(f"{exc.format_message()}{where}")
         except click.ClickException as exc:
-            _fail(exc.format_message())
+            fail(exc.format_message())
         except click.Abort:
             click.echo("cutover: aborted", err=True)
             sys.exit(EXIT_USAGE)
@@ -116,7 +96,7 @@ def main() -> None:
 )
 @_WORKERS
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-@_user_errors
+@user_errors
 def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[str, ...]) -> None:
     """Run the stock scenarios against a plan (extra arguments go to pytest)."""
     from harness.plan import load_plan
@@ -143,7 +123,7 @@ def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[s
     help="Rows in the large fact table (default 200,000).",
 )
 @_WORKERS
-@_user_errors
+@user_errors
 def demo(drift: bool, report_dir: Path, fact_rows: int | None, workers: str) -> None:
     """Build a SQLite app database, migrate it to embedded PostgreSQL 16, verify it."""
     from harness.demo import run_demo
@@ -154,7 +134,7 @@ def demo(drift: bool, report_dir: Path, fact_rows: int | None, workers: str) -> 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path), default=Path("cutover.yaml"))
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-@_user_errors
+@user_errors
 def init(path: Path, force: bool) -> None:
     """Write a commented plan template to PATH (default cutover.yaml)."""
     from harness.template import PLAN_TEMPLATE
@@ -174,7 +154,7 @@ def init(path: Path, force: bool) -> None:
     default=None,
     help="HTML file to write (default: report.html beside RESULTS).",
 )
-@_user_errors
+@user_errors
 def report(results: Path, output: Path | None) -> None:
     """Re-render report.html from a results.json."""
     from harness.report.html import write_html
@@ -212,6 +192,10 @@ def schema_cmd(write_dir: Path | None) -> None:
     (write_dir / "plan.schema.json").write_text(text, encoding="utf-8")
     click.echo(f"wrote {write_dir / 'plan.schema.json'}")
 
+
+main.add_command(keygen)
+main.add_command(sign)
+main.add_command(check_signature)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -9,7 +9,9 @@ so messages say what was attempted, what was found and how to fix it.
      ├── PlanError          the plan file is missing, malformed or names unknown things
      ├── EndpointError      a database could not be reached, opened or authenticated
      ├── ProvisionError     an embedded or container database could not be created or loaded
-     └── CheckError         a check could not be computed (becomes an ``error`` result)
+     ├── CheckError         a check could not be computed (becomes an ``error`` result)
+     └── SignoffError       keys, results or a sign-off bundle cannot be used as given
+                            (in harness.signoff.errors)
 """
 
 from __future__ import annotations

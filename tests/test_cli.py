@@ -652,3 +652,44 @@ class TestDemo:
             "accounts.balance",
             "events",
         }
+
+
+# --- keygen, sign, check-signature ------------------------------------------------------
+
+
+class TestSignOff:
+    """The sign-off commands as a reviewer runs them, on a real run's folder."""
+
+    def test_a_signed_run_verifies_and_any_changed_byte_is_named(
+        self, go_run: Run, tmp_path: Path
+    ) -> None:
+        folder = tmp_path / "run"
+        folder.mkdir()
+        for name in ("results.json", "report.html"):
+            (folder / name).write_bytes((Path(go_run.report_dir) / name).read_bytes())
+        keys = tmp_path / "keys"
+
+        assert run_cutover("keygen", "--out", str(keys), cwd=tmp_path).returncode == 0
+        private, public = keys / "cutover-signoff.key", keys / "cutover-signoff.pub"
+        signed = run_cutover(
+            "sign",
+            str(folder / "results.json"),
+            "--key",
+            str(private),
+            "--reviewer",
+            "Ana Reviewer <ana@example.com>",
+            "--decision",
+            "approve",
+            cwd=tmp_path,
+        )
+        assert signed.returncode == 0, signed.stderr
+        (bundle,) = folder.glob("*.dsse.json")
+        check = ("check-signature", str(bundle), "--public-key", str(public))
+        assert run_cutover(*check, cwd=tmp_path).returncode == 0
+
+        report = folder / "report.html"
+        report.write_bytes(report.read_bytes().replace(b"GO", b"G0", 1))
+        tampered = run_cutover(*check, cwd=tmp_path)
+        assert tampered.returncode == 1
+        assert "report.html changed since it was signed" in tampered.stdout + tampered.stderr
+        assert "Traceback" not in tampered.stderr

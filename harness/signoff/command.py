@@ -11,10 +11,8 @@ sign-off, so it gets its own code rather than sharing 1 with a forgery.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -30,26 +28,9 @@ from harness.signoff.keys import (
 )
 from harness.signoff.sign import BUNDLE_NAME, sign_results
 from harness.signoff.statement import DECISIONS, Reviewer
+from harness.usage import user_errors
 
 EXIT_APPROVED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _user_errors(func: F) -> F:
-    """One line on stderr and exit 2 for a harness error (as ``harness.cli`` does)."""
-
-    # A copy of harness.cli._user_errors: importing it would make cli.py and this module
-    # import each other once the commands are registered there.
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except HarnessError as exc:
-            click.echo(f"cutover: error: {exc}", err=True)
-            sys.exit(EXIT_USAGE)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _in_git_work_tree(path: Path) -> Path | None:
@@ -80,7 +61,7 @@ def _in_git_work_tree(path: Path) -> Path | None:
     help="Public key file (default: the private key's path + .pub).",
 )
 @click.option("--force", is_flag=True, help="Replace existing key files.")
-@_user_errors
+@user_errors
 def keygen(out_dir: Path | None, private: Path | None, public: Path | None, force: bool) -> None:
     """Make an Ed25519 key pair for signing off reports.
 
@@ -126,7 +107,7 @@ def keygen(out_dir: Path | None, private: Path | None, public: Path | None, forc
     default=None,
     help=f"Bundle to write (default: {BUNDLE_NAME} beside RESULTS).",
 )
-@_user_errors
+@user_errors
 def sign(
     results: Path, key_path: Path, reviewer: str, decision: str, note: str | None, out: Path | None
 ) -> None:
@@ -174,7 +155,7 @@ def _echo_expired(predicate: dict[str, Any]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The reviewer's Ed25519 public key (PEM).",
 )
-@_user_errors
+@user_errors
 def check_signature(bundle: Path, public_key: Path) -> None:
     """Verify a sign-off bundle and re-hash every file it names."""
     outcome = check_bundle(bundle, load_public_key(public_key))
