@@ -87,7 +87,33 @@ def scan_typescript(code: str, where: Locator) -> list[Hit]:
             hit = _member_hit(name, match.group(2), match.start(), match.group(0), where)
             if hit is not None:
                 hits.append(hit)
+    hits += _ts_variable_uses(code, [h for h in hits if h.rule == "RES201"], where)
     return _without_import_lines(hits)
+
+
+# Quoted strings (not template literals, whose ${…} is code) are blanked before looking for
+# a variable's uses, so 'lexicon-aurora' is not a use of a variable named aurora.
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
+_TS_DECLARATION = r"(?:const|let|var)\s+(\w+)\s*(?::[^=;]+)?=\s*new\s+$"
+
+
+def _ts_variable_uses(code: str, constructs: list[Hit], where: Locator) -> list[Hit]:
+    """Uses of a variable holding an RDS construct (``aurora.connections…``), after it."""
+    starts = [0, *(i + 1 for i, ch in enumerate(code) if ch == "\n")]
+    hits: list[Hit] = []
+    for construct in constructs:
+        offset = starts[construct.line - 1] + construct.column - 1
+        declared = re.search(_TS_DECLARATION, code[max(0, offset - 200) : offset])
+        if declared is None:
+            continue
+        name = declared.group(1)
+        tail = _QUOTED.sub(lambda m: " " * len(m.group(0)), code[offset:])
+        for use in re.finditer(rf"(?<![\w.$]){re.escape(name)}\b(?!\s*[:=][^=])", tail):
+            line, column = where.position(offset + use.start())
+            hits.append(
+                Hit("RES201", line, column, name, Context.CODE, f"uses the RDS construct {name!r}")
+            )
+    return hits
 
 
 def _ts_names(block: str) -> dict[str, str]:
@@ -155,7 +181,23 @@ def scan_python(source: str) -> list[Hit]:
                     members[alias.asname or alias.name] = alias.name
                     hits.append(_py_import(node, f"from {node.module} import {alias.name}"))
     parents = {id(child): p for p in ast.walk(tree) for child in ast.iter_child_nodes(p)}
+    held: set[str] = set()  # variables assigned an RDS construct: cluster = rds.DatabaseCluster(…)
     for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            member_name = (
+                func.attr
+                if isinstance(func, ast.Attribute) and _dotted(func.value) in namespaces
+                else members.get(func.id)
+                if isinstance(func, ast.Name)
+                else None
+            )
+            if member_name in CONSTRUCTS:
+                held.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in held and isinstance(node.ctx, ast.Load):
+            hits.append(_py_hit("RES201", node, node.id, f"uses the RDS construct {node.id!r}"))
+            continue
         member: str | None = None
         if isinstance(node, ast.Attribute) and _dotted(node.value) in namespaces:
             member = node.attr

@@ -131,7 +131,7 @@ def target_result(scans: Iterable[FileScan], settings: RetiredSettings) -> Check
             RESIDUE_KIND,
             Severity.ERROR,
             where,
-            f"an RDS cluster is still defined: {where}",
+            f"an RDS cluster (or Aurora instance) is still defined: {where}",
             source="0",
             target=str(len(rds)),
         )

@@ -27,7 +27,12 @@ _BUILT_IN: tuple[tuple[str, str, str], ...] = (
         r"\.[a-z0-9-]+\.rds\.amazonaws\.com(?:\.cn)?\b)",
         "Aurora endpoint host name",
     ),
-    ("RES004", r"(?i:rds!(?:cluster|db)-[0-9a-f-]{8,})", "RDS-managed secret"),
+    # A UUID exactly: an ARN's "-AbC123" suffix must not make this match outgrow the plan's.
+    (
+        "RES004",
+        r"(?i:rds!(?:cluster|db)-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})",
+        "RDS-managed secret",
+    ),
 )
 
 
