@@ -1,4 +1,4 @@
-"""Column types against DSQL's allow-list (dsql-compat.md §1c, rules DSQL020/040–047)."""
+"""Column types against DSQL's allow-list (dsql-compat.md §1c: DSQL020, DSQL040 to DSQL047)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def type_name(dt: exp.DataType) -> str:
     """The type as the user wrote it, as far as sqlglot keeps it (``cidr``, ``integer``)."""
     kind = dt.args.get("kind")
     if dt.this is T.USERDEFINED and kind is not None:
-        return str(kind.sql() if isinstance(kind, exp.Expression) else kind).lower()
+        return str(kind.sql() if isinstance(kind, exp.Expr) else kind).lower()
     if isinstance(dt.this, str):
         return dt.this.lower()
     if dt.this is T.ARRAY:

@@ -31,7 +31,7 @@ _EXTENSION_FUNCS = re.compile(
 )
 
 
-def _name(node: exp.Expression | None) -> str:
+def _name(node: exp.Expr | None) -> str:
     if isinstance(node, exp.Schema):
         node = node.this
     if isinstance(node, exp.Table):
@@ -39,13 +39,13 @@ def _name(node: exp.Expression | None) -> str:
     return node.name if node is not None else ""
 
 
-def _func_name(node: exp.Expression) -> str:
+def _func_name(node: exp.Expr) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.this).lower()
     return str(node.sql_name()).lower() if isinstance(node, exp.Func) else ""
 
 
-def _tables(node: exp.Expression) -> Iterator[str]:
+def _tables(node: exp.Expr) -> Iterator[str]:
     for t in node.find_all(exp.Table):
         if t.name:
             yield A.bare(t.name)
@@ -61,7 +61,10 @@ def _column_constraints(
     identity = False
     for c in col.constraints:
         kind = c.kind
-        if isinstance(kind, exp.GeneratedAsIdentityColumnConstraint) and kind.args.get("this") is not None:
+        if (
+            isinstance(kind, exp.GeneratedAsIdentityColumnConstraint)
+            and kind.args.get("this") is not None
+        ):
             identity = True
             cache = caches.pop(0) if caches else None
             cache_hits(a, cache, f"identity column {col.name}", "DSQL021", "DSQL022")
@@ -72,7 +75,11 @@ def _column_constraints(
             a.hit("DSQL020", f"AUTOINCREMENT column {col.name}", r"\bAUTOINCREMENT\b")
         elif isinstance(kind, exp.CollateColumnConstraint):
             collation = kind.this.name
-            note = " (removing it is faithful: the database collation is C)" if collation.lower() in _C_COLLATIONS else " (removing it changes sort order to C)"
+            note = (
+                " (removing it is faithful: the database collation is C)"
+                if collation.lower() in _C_COLLATIONS
+                else " (removing it changes sort order to C)"
+            )
             a.hit("DSQL010", f"column {col.name} has COLLATE {collation}{note}", r"\bCOLLATE\b")
         elif isinstance(kind, exp.PrimaryKeyColumnConstraint):
             pk.append(col.name)
@@ -130,7 +137,9 @@ def _on_create_table(node: exp.Create, a: Analysis, p: Prepared) -> None:
                 if isinstance(inner, exp.PrimaryKey):
                     pk = [c.name for c in inner.expressions]
                     widest = max(widest, len(pk))
-                elif isinstance(inner, exp.UniqueColumnConstraint) and isinstance(inner.this, exp.Schema):
+                elif isinstance(inner, exp.UniqueColumnConstraint) and isinstance(
+                    inner.this, exp.Schema
+                ):
                     widest = max(widest, len(inner.this.expressions))
         elif isinstance(e, exp.UniqueColumnConstraint) and isinstance(e.this, exp.Schema):
             widest = max(widest, len(e.this.expressions))
@@ -165,7 +174,7 @@ def _on_create_index(node: exp.Create, a: Analysis) -> None:
     if params.args.get("tablespace") is not None:
         a.hit("DSQL007", "TABLESPACE clause", r"\bTABLESPACE\b")
     storage = params.args.get("with_storage")
-    if isinstance(storage, exp.Expression) or (isinstance(storage, list) and storage):
+    if isinstance(storage, exp.Expr) or (isinstance(storage, list) and storage):
         a.hit("DSQL008", "index storage parameters", r"\bWITH\b")
 
 
@@ -184,7 +193,7 @@ def _on_create(node: exp.Create, a: Analysis, p: Prepared) -> None:
             elif isinstance(prop, exp.TemporaryProperty):
                 a.hit("DSQL061", "temporary view", r"\bTEMP")
         a.creates = (("view", A.bare(a.obj)),)
-        if isinstance(node.expression, exp.Expression):
+        if isinstance(node.expression, exp.Expr):
             _on_query(node.expression, a, top=False)
     elif kind == "SCHEMA":
         a.obj = node.this.args["db"].name if node.this.args.get("db") else _name(node.this)
@@ -250,7 +259,7 @@ def _on_add_constraint(action: exp.AddConstraint, a: Analysis, *, not_valid: boo
 
 
 # ----------------------------------------------------------------------------- DML & queries
-def _on_query(node: exp.Expression, a: Analysis, *, top: bool = True) -> None:
+def _on_query(node: exp.Expr, a: Analysis, *, top: bool = True) -> None:
     for lock in node.find_all(exp.Lock):
         update, key = bool(lock.args.get("update")), bool(lock.args.get("key"))
         if update and key:
@@ -301,7 +310,7 @@ def _is_unbounded_count(node: exp.Select) -> bool:
     return len(node.expressions) == 1 and isinstance(node.expressions[0], exp.Count)
 
 
-def _payload(node: exp.Expression) -> int:
+def _payload(node: exp.Expr) -> int:
     size = 0
     for lit in node.find_all(exp.Literal):
         size += len(lit.this) if lit.is_string else 8
@@ -312,10 +321,10 @@ def _payload(node: exp.Expression) -> int:
     return size
 
 
-def _on_dml(node: exp.Expression, a: Analysis) -> None:
+def _on_dml(node: exp.Expr, a: Analysis) -> None:
     a.category = A.DML
     _on_query(node, a, top=False)
-    target = node.this if not isinstance(node, exp.Insert) else node.this
+    target = node.this
     if isinstance(target, exp.Schema):
         target = target.this
     if isinstance(target, exp.Table) and target.name:
@@ -341,7 +350,7 @@ def _on_dml(node: exp.Expression, a: Analysis) -> None:
         a.payload = _payload(node)
 
 
-def _modifies(node: exp.Expression) -> exp.Expression | None:
+def _modifies(node: exp.Expr) -> exp.Expr | None:
     """The data-modifying statement inside a WITH query, if any."""
     for found in node.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge):
         return found
@@ -349,7 +358,7 @@ def _modifies(node: exp.Expression) -> exp.Expression | None:
 
 
 # ----------------------------------------------------------------------------- dispatch
-def detect(node: exp.Expression, a: Analysis, p: Prepared) -> None:
+def detect(node: exp.Expr, a: Analysis, p: Prepared) -> None:
     """Fill ``a`` from the parsed statement ``node``."""
     a.method = "parsed"
     if isinstance(node, exp.Create):
@@ -370,7 +379,7 @@ def detect(node: exp.Expression, a: Analysis, p: Prepared) -> None:
             _on_query(node, a)
     elif isinstance(node, exp.Describe):  # EXPLAIN …
         a.category = A.QUERY
-        if isinstance(node.this, exp.Expression):
+        if isinstance(node.this, exp.Expr):
             _on_query(node.this, a, top=False)
     elif isinstance(node, exp.Command):
         a.hit("DSQL000", f"{node.name} … is not understood by the parser or the pre-scan")

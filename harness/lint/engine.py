@@ -50,7 +50,9 @@ def _dialect(name: str) -> Dialect:
     return _DIALECTS[name]
 
 
-def analyse_statement(text: str, dialect: str, *, meta: bool = False, copy_rows: int = -1) -> Analysis:
+def analyse_statement(
+    text: str, dialect: str, *, meta: bool = False, copy_rows: int = -1
+) -> Analysis:
     """Classify one statement and run the statement-level rules on it."""
     if meta:
         return Analysis(kind=text.split(None, 1)[0], category=A.CLIENT, method="client")
@@ -132,18 +134,19 @@ def lint_fragments(
     source: str = "sql",
     dialect: str = "postgres",
     assume_in_transaction: bool = False,
+    scripts: Sequence[Script] | None = None,
     analyses: Sequence[Sequence[Analysis]] | None = None,
 ) -> FileReport:
     """Lint the SQL fragments of one file as one script, in order.
 
-    ``analyses`` may hold the per-statement results already computed (by worker processes)
-    for each fragment, in which case only the ordered passes run here.
+    ``scripts`` and ``analyses`` may hold the split fragments and the per-statement results
+    already computed (by worker processes), in which case only the ordered passes run here.
     """
     located: list[_Located] = []
     directives: dict[int, list[Directive]] = {}
     file_directives: list[Directive] = []
     for f_index, fragment in enumerate(fragments):
-        script = split(fragment.text)
+        script = scripts[f_index] if scripts is not None else split(fragment.text)
         done = analyses[f_index] if analyses is not None else None
         base = len(located)
         for s_index, statement in enumerate(script.statements):
@@ -275,7 +278,11 @@ def _finding(
 
 
 def lint_sql(
-    text: str, *, path: str = "<sql>", dialect: str = "postgres", assume_in_transaction: bool = False
+    text: str,
+    *,
+    path: str = "<sql>",
+    dialect: str = "postgres",
+    assume_in_transaction: bool = False,
 ) -> FileReport:
     """Lint one SQL script."""
     return lint_fragments(

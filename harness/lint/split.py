@@ -138,10 +138,7 @@ def split(text: str) -> Script:
             pos = _skip_block_comment(text, at)
             comments.append(Comment(at, text[at:pos]))
         elif tok == ";":
-            if depth > 0:
-                pos = at + 1
-            else:
-                pos = close(at)
+            pos = at + 1 if depth > 0 else close(at)
         elif tok == "\\":
             if stmt_start < 0:  # a psql meta-command line
                 eol = text.find("\n", at)

@@ -20,7 +20,9 @@ OBJECT_LIMITS = {"schema": 10, "table": 1000, "view": 5000, "sequence": 5000}
 INDEXES_PER_TABLE = 24
 
 
-def transaction_hits(analyses: list[Analysis], *, assume_in_transaction: bool = False) -> list[tuple[int, Hit]]:
+def transaction_hits(
+    analyses: list[Analysis], *, assume_in_transaction: bool = False
+) -> list[tuple[int, Hit]]:
     """(statement index, hit) for every transaction-level rule that fires."""
     out: list[tuple[int, Hit]] = []
     in_txn = assume_in_transaction

@@ -1,0 +1,67 @@
+"""How linting is configured: the ``lint:`` section of a plan, and the CLI's defaults.
+
+Frozen pydantic models like the rest of the plan (:mod:`harness.plan`): unknown keys are
+rejected, so a typo cannot silently switch a rule or a waiver off.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from harness.errors import did_you_mean
+from harness.lint.pack import RULES_BY_ID
+from harness.lint.report import FailOn
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class LintWaiver(_Model):
+    """A finding a reviewer accepted: which rule, where, why, who, until when."""
+
+    rule: str = Field(description="Rule id (DSQL050), or * for any rule.")
+    path: str = Field("*", description="Glob over the reported path (migrations/*.sql).")
+    object: str | None = Field(None, description="Schema object (orders or public.orders).")
+    reason: str = Field(min_length=1)
+    reviewer: str = Field(min_length=1)
+    expires: date | None = None
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, value: str) -> str:
+        value = value.strip().upper()
+        if value != "*" and value not in RULES_BY_ID:
+            raise ValueError(f"unknown rule {value!r}.{did_you_mean(value, RULES_BY_ID)}")
+        return value
+
+
+class LintSettings(_Model):
+    """The ``lint`` section of a plan: what to lint against DSQL and what is waived."""
+
+    paths: tuple[Path, ...] = Field(
+        (), description="SQL files, migration folders and application code to lint."
+    )
+    target: Literal["dsql"] = "dsql"
+    dialect: Literal["postgres", "sqlite"] = Field(
+        "postgres", description="Dialect the SQL is written in."
+    )
+    fail_on: FailOn = Field(FailOn.ERROR, description="Lowest severity that fails the run.")
+    assume_in_transaction: bool = Field(
+        False, description="Treat each file as one transaction (migration tools that wrap files)."
+    )
+    app_code: bool = Field(True, description="Also read SQL from .py/.ts/.js files in folders.")
+    exclude: tuple[str, ...] = Field((), description="Glob patterns of paths to skip.")
+    waivers: tuple[LintWaiver, ...] = ()
+
+    @field_validator("paths", mode="after")
+    @classmethod
+    def _relative_to_plan(cls, value: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
+        base = (info.context or {}).get("base_dir")
+        if base is None:
+            return value
+        return tuple(p if p.is_absolute() else (Path(base) / p).resolve() for p in value)

@@ -1,0 +1,236 @@
+"""Where SQL comes from: files and migration folders, and string literals in application code.
+
+SQL files are linted whole. Python and TypeScript/JavaScript files contribute the string
+literals that look like SQL (``cursor.execute("…")``, ``pool.query('…')``, template literals);
+each literal becomes a :class:`~harness.lint.engine.Fragment` that remembers the line and
+column it starts at, so findings point into the application file. A literal's ``{…}`` /
+``${…}`` interpolations are replaced by a placeholder identifier so the rest still parses.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Iterator
+from fnmatch import fnmatch
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.lint.engine import Fragment
+from harness.lint.suppress import Directive, parse_directives
+
+SQL_SUFFIXES = (".sql", ".pgsql", ".psql")
+PY_SUFFIXES = (".py",)
+JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "dist", "build"}
+FIXED_SUFFIX = ".dsql.sql"
+"""What ``--fix`` writes; such files are never linted as inputs."""
+PLACEHOLDER = "cutover_param"
+
+# A literal is SQL when it starts like a statement (a few words, not prose).
+LOOKS_LIKE_SQL = re.compile(
+    r"""^\s*(?:
+      SELECT\s+(?:\*|[\w"(.]+).*?\bFROM\b | SELECT\s+[\w.]+\s*\( | SELECT\s+\d
+    | INSERT\s+(?:OR\s+\w+\s+)?INTO\s | UPDATE\s+[\w".]+\s+SET\s | DELETE\s+FROM\s
+    | (?:CREATE|ALTER|DROP)\s+
+      (?:OR\s+REPLACE\s+|UNIQUE\s+|TEMP\w*\s+|UNLOGGED\s+|MATERIALIZED\s+|IF\s+\w+\s+)*
+      (?:TABLE|INDEX|VIEW|SEQUENCE|TYPE|EXTENSION|FUNCTION|PROCEDURE|TRIGGER|SCHEMA|DOMAIN
+        |POLICY|ROLE|DATABASE)\b
+    | TRUNCATE\s | MERGE\s+INTO\s | COPY\s+[\w".]+ | DO\s+\$ | VACUUM\b | LOCK\s+TABLE\s
+    | WITH\s+(?:RECURSIVE\s+)?[\w"]+\s+AS\s*\( | SAVEPOINT\s+\w+\s*;?\s*$ | RELEASE\s+SAVEPOINT\s
+    | ROLLBACK\s+TO\s | LISTEN\s+\w+\s*;?\s*$ | UNLISTEN\s | NOTIFY\s+\w+
+    | SET\s+(?:SESSION\s+|LOCAL\s+)?
+      (?:TRANSACTION|CHARACTERISTICS|default_transaction_isolation|transaction_isolation)\b
+    | (?:BEGIN|START\s+TRANSACTION|COMMIT|ROLLBACK|END)
+      (?:\s+(?:ISOLATION\s+LEVEL\s+)?[A-Z ]+)?\s*;?\s*$
+    )""",
+    re.IGNORECASE | re.DOTALL | re.VERBOSE,
+)
+
+
+class LintSourceError(HarnessError):
+    """A path given to the linter does not exist or cannot be read."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+def kind_of(path: Path) -> str | None:
+    """``sql``, ``python``, ``javascript`` or None for files the linter does not read."""
+    name = path.name.lower()
+    if name.endswith(FIXED_SUFFIX):
+        return None
+    if name.endswith(SQL_SUFFIXES):
+        return "sql"
+    if name.endswith(PY_SUFFIXES):
+        return "python"
+    if name.endswith(JS_SUFFIXES) and not name.endswith(".d.ts"):
+        return "javascript"
+    return None
+
+
+def discover(
+    paths: Iterable[Path], *, app_code: bool = True, exclude: Iterable[str] = ()
+) -> list[Path]:
+    """The files to lint, in a stable order (folders sorted by name, as migrations run)."""
+    patterns = tuple(exclude)
+    out: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise LintSourceError("no such file or folder", path=str(path))
+        if path.is_file():
+            if kind_of(path) is None and path.suffix:
+                raise LintSourceError(
+                    "not a file the linter reads (.sql, .py, .ts, .js …)", path=str(path)
+                )
+            out.append(path)
+            continue
+        for found in sorted(_walk(path)):
+            kind = kind_of(found)
+            if kind is None or (kind != "sql" and not app_code):
+                continue
+            if any(fnmatch(str(found), p) or fnmatch(found.name, p) for p in patterns):
+                continue
+            out.append(found)
+    return out
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for child in folder.iterdir():
+        if child.is_dir():
+            if child.name not in SKIP_DIRS:
+                yield from _walk(child)
+        elif child.is_file():
+            yield child
+
+
+def read_fragments(path: Path, kind: str) -> list[Fragment]:
+    """The SQL of one file as fragments (one for a SQL file, one per literal in code)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise LintSourceError(f"cannot read: {exc.strerror}", path=str(path)) from None
+    return fragments_of(text, kind)
+
+
+def fragments_of(text: str, kind: str) -> list[Fragment]:
+    if kind == "sql":
+        return [Fragment(text)]
+    if kind == "python":
+        return list(python_fragments(text))
+    return list(javascript_fragments(text))
+
+
+def _host_directives(lines: list[str], line: int) -> tuple[Directive, ...]:
+    """``# cutover: ignore[…] reason`` (or ``//``) on the literal's line or the one above."""
+    found: list[Directive] = []
+    for number in (line - 1, line):
+        if 1 <= number <= len(lines):
+            found += parse_directives(lines[number - 1], 0)
+    return tuple(found)
+
+
+# ----------------------------------------------------------------------------- Python
+def python_fragments(text: str) -> Iterator[Fragment]:
+    """SQL-looking string literals and f-strings of a Python module."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return
+    lines = text.splitlines()
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    inside_fstrings = {
+        id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values
+    }
+    for node in ast.walk(tree):
+        if id(node) in docstrings or id(node) in inside_fstrings:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            sql = node.value
+        elif isinstance(node, ast.JoinedStr):
+            sql = "".join(
+                v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else PLACEHOLDER
+                for v in node.values
+            )
+        else:
+            continue
+        if not LOOKS_LIKE_SQL.match(sql):
+            continue
+        line, col = node.lineno, node.col_offset + 1
+        source_line = lines[line - 1] if line - 1 < len(lines) else ""
+        opener = re.match(r"[rRbBuUfF]*('''|\"\"\"|'|\")", source_line[col - 1 :])
+        col += len(opener.group(0)) if opener else 0
+        yield Fragment(sql, line, col, _host_directives(lines, line))
+
+
+# ----------------------------------------------------------------------------- JS / TS
+_JS_TOKEN = re.compile(
+    r"//[^\n]*|/\*.*?\*/|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"|`", re.DOTALL
+)
+
+
+def javascript_fragments(text: str) -> Iterator[Fragment]:
+    """SQL-looking string and template literals of a TypeScript/JavaScript file."""
+    lines = text.splitlines()
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    pos = 0
+    while True:
+        m = _JS_TOKEN.search(text, pos)
+        if m is None:
+            return
+        token = m.group()
+        if token.startswith(("//", "/*")):
+            pos = m.end()
+            continue
+        if token == "`":
+            body, pos = _template(text, m.end())
+            start = m.end()
+        else:
+            body, pos = token[1:-1], m.end()
+            start = m.start() + 1
+        if LOOKS_LIKE_SQL.match(body):
+            line = _line_of(starts, start)
+            yield Fragment(body, line, start - starts[line - 1] + 1, _host_directives(lines, line))
+
+
+def _line_of(starts: list[int], offset: int) -> int:
+    lo, hi = 0, len(starts)
+    while lo + 1 < hi:
+        mid = (lo + hi) // 2
+        if starts[mid] <= offset:
+            lo = mid
+        else:
+            hi = mid
+    return lo + 1
+
+
+def _template(text: str, pos: int) -> tuple[str, int]:
+    """The body of a template literal starting at ``pos`` with ``${…}`` replaced."""
+    out: list[str] = []
+    i = pos
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            out.append(text[i : i + 2])
+            i += 2
+        elif ch == "`":
+            return "".join(out), i + 1
+        elif text.startswith("${", i):
+            depth, begin, i = 1, i, i + 2
+            while i < len(text) and depth:
+                depth += {"{": 1, "}": -1}.get(text[i], 0)
+                i += 1
+            # Keep line numbers right when the interpolation spans lines.
+            out.append(PLACEHOLDER + "\n" * text.count("\n", begin, i))
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out), len(text)
