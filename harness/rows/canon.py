@@ -1,0 +1,413 @@
+"""The value canon: one canonical text per value, computed inside PostgreSQL or in Python.
+
+Row-level parity hashes rows on both sides and compares the hashes, so a value must have
+exactly the same bytes whichever database holds it. The *target* column's type decides the
+form (the target defines what the application will read back); each form exists twice:
+
+- :func:`sql` — a PostgreSQL expression, evaluated by the server so only hashes cross the wire;
+- :func:`python` — a function for values read from SQLite, whose type affinity hands us money
+  as REAL or INTEGER, timestamps as ISO text with or without ``T`` and fractions, booleans as
+  0/1.
+
+A property test (``tests/test_rows_canon.py``) holds the two to the same bytes on a real
+PostgreSQL for random values of every family.
+
+Forms (NULL is never canonised: the row encoding keeps NULL apart from ``''``):
+
+=========== ========================================================================
+integer     decimal digits: ``-12``
+numeric     at the target's declared scale, rounded half away from zero (as PostgreSQL
+            rounds on insert): ``12.30``; unscaled numerics without trailing zeros
+float       ``float_digits`` significant digits in C ``%.*e`` form: ``1.25000000000000e+04``;
+            ``NaN``, ``Infinity``, ``-Infinity``
+text        exact; ``rtrim`` (opt-in per column) drops trailing spaces; CHAR(n) targets always
+            compare without their blank padding, as PostgreSQL itself does
+timestamp   ``YYYY-MM-DD HH:MM:SS.ffffff`` at microseconds; a zone offset in SQLite text is
+            ignored, as PostgreSQL ignores it for ``timestamp without time zone``; numbers
+            are Unix epoch seconds
+timestamptz the same, converted to UTC and suffixed ``Z``; SQLite text without an offset is
+            taken as UTC
+date        ``YYYY-MM-DD``
+time        ``HH:MM:SS.ffffff``
+boolean     ``t`` / ``f``
+bytes       lowercase hex
+uuid        lowercase ``8-4-4-4-12``
+json        jsonb's own text: keys ordered by length then bytes, ``", "`` and ``": "``
+            separators, numbers as PostgreSQL numerics
+=========== ========================================================================
+
+A SQLite value that cannot be a value of the target type (``'abc'`` in an integer column)
+canonises to ``!`` followed by its repr: it can never equal a PostgreSQL value, so the row
+shows up as changed instead of crashing the check.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import struct
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from harness.types import TypeInfo
+
+DEFAULT_FLOAT_DIGITS = 15
+"""Significant digits compared for floats: a double holds 15 to 17, so 15 ignores the last
+bits a float4 → float8 or driver round trip may change."""
+
+
+@dataclass(frozen=True)
+class CanonOptions:
+    """Per-column choices a plan may make; the report shows every non-default one."""
+
+    float_digits: int = DEFAULT_FLOAT_DIGITS
+    rtrim: bool = False
+    """Drop trailing spaces before comparing text (CHAR padding carried into a VARCHAR)."""
+
+
+Canon = Callable[[Any], str]
+
+
+def sql(column: str, target: TypeInfo, options: CanonOptions = CanonOptions()) -> str:
+    """A PostgreSQL expression giving the canonical text of ``column`` (an SQL expression,
+    typically a quoted identifier) for a column whose target type is ``target``."""
+    c = f"({column})"
+    family = target.family
+    if family == "integer":
+        return f"{c}::bigint::text" if target.bits != 64 else f"{c}::text"
+    if family == "numeric":
+        if target.scale is not None:
+            return f"round({c}::numeric, {target.scale})::text"
+        return f"trim_scale({c}::numeric)::text"
+    if family == "float":
+        digits = options.float_digits - 1
+        return (
+            f"CASE WHEN {c}::float8 = 'NaN' THEN 'NaN' "
+            f"WHEN {c}::float8 = 'Infinity' THEN 'Infinity' "
+            f"WHEN {c}::float8 = '-Infinity' THEN '-Infinity' "
+            f"ELSE ltrim(to_char({c}::float8, '9.{'9' * digits}EEEE')) END"
+        )
+    if family == "text":
+        text = f"{c}::text"
+        return f"rtrim({text}, ' ')" if options.rtrim or target.fixed_length else text
+    if family == "timestamp":
+        return f"to_char({c}::timestamp, 'YYYY-MM-DD HH24:MI:SS.US')"
+    if family == "timestamptz":
+        return f"to_char({c}::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || 'Z'"
+    if family == "date":
+        return f"to_char({c}::date, 'YYYY-MM-DD')"
+    if family == "time":
+        return f"to_char({c}::time::interval, 'HH24:MI:SS.US')"
+    if family == "boolean":
+        return f"CASE WHEN {c}::boolean THEN 't' ELSE 'f' END"
+    if family == "bytes":
+        return f"encode({c}::bytea, 'hex')"
+    if family == "uuid":
+        return f"{c}::uuid::text"
+    if family == "json":
+        return f"{c}::jsonb::text"
+    return f"{c}::text"  # interval and others: PostgreSQL's own output on both sides
+
+
+def python(target: TypeInfo, options: CanonOptions = CanonOptions()) -> Canon:
+    """A function giving the canonical text of a non-NULL value read from SQLite (or from
+    psycopg, for the row diff's display) for a column whose target type is ``target``."""
+    family = target.family
+    if family == "integer":
+        return _guarded(_integer)
+    if family == "numeric":
+        scale = target.scale
+        return _guarded(lambda v: _numeric(v, scale))
+    if family == "float":
+        digits, single = options.float_digits, target.bits == 24
+        return _guarded(lambda v: _float(v, digits, single=single))
+    if family == "text":
+        trim = options.rtrim or target.fixed_length
+        return _guarded(lambda v: _text(v).rstrip(" ") if trim else _text(v))
+    if family == "timestamp":
+        return _guarded(lambda v: _timestamp(v, aware=False))
+    if family == "timestamptz":
+        return _guarded(lambda v: _timestamp(v, aware=True))
+    if family == "date":
+        return _guarded(_date)
+    if family == "time":
+        return _guarded(_time)
+    if family == "boolean":
+        return _guarded(_boolean)
+    if family == "bytes":
+        return _guarded(lambda v: bytes(v).hex() if not isinstance(v, str) else v.encode().hex())
+    if family == "uuid":
+        return _guarded(_uuid)
+    if family == "json":
+        return _guarded(_json)
+    return _guarded(str)
+
+
+class _NotAValue(ValueError):
+    """The value cannot be a value of the target type."""
+
+
+def _guarded(convert: Callable[[Any], str]) -> Canon:
+    def canon(value: Any) -> str:
+        try:
+            return convert(value)
+        except (ValueError, TypeError, ArithmeticError, OverflowError):
+            return f"!{value!r}"
+
+    return canon
+
+
+# -- numbers ------------------------------------------------------------------------------
+
+
+def _integer(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise _NotAValue(value)
+        return str(int(value))
+    if isinstance(value, Decimal | str):
+        number = Decimal(str(value).strip())
+        if number != number.to_integral_value():
+            raise _NotAValue(value)
+        return str(int(number))
+    raise _NotAValue(value)
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        return Decimal(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _NotAValue(value)
+        return Decimal(repr(value))  # the shortest text that is this double, as users typed it
+    number = Decimal(str(value).strip())
+    if not number.is_finite():
+        raise _NotAValue(value)
+    return number
+
+
+def _numeric(value: Any, scale: int | None) -> str:
+    number = _decimal(value)
+    if scale is not None:
+        return _plain(number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP))
+    return _plain(_trim_scale(number))
+
+
+def _trim_scale(number: Decimal) -> Decimal:
+    if number == 0:
+        return Decimal(0)
+    normal = number.normalize()
+    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]
+
+
+def _plain(number: Decimal) -> str:
+    """A Decimal as PostgreSQL prints a numeric: no exponent, the scale it carries."""
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)
+    text = f"{number:f}" if exponent <= 0 else f"{number.quantize(Decimal(1)):f}"
+    return "0" + text[2:] if text.startswith("-0") and Decimal(text) == 0 else text
+
+
+def _float(value: Any, digits: int, *, single: bool) -> str:
+    number = float(value.strip()) if isinstance(value, str) else float(value)
+    if single and math.isfinite(number):  # a real column stores the nearest float4
+        number = struct.unpack("f", struct.pack("f", number))[0]
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    return f"{number:.{digits - 1}e}"  # Python's %e is C's: PostgreSQL's to_char uses it
+
+
+# -- text, bytes, uuid, boolean --------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8")  # a BLOB in a TEXT column: equal only if it is the text
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _uuid(value: Any) -> str:
+    if isinstance(value, bytes) and len(value) == 16:
+        return str(uuid.UUID(bytes=value))
+    return str(uuid.UUID(str(value).strip()))
+
+
+_TRUE = {"1", "t", "true", "y", "yes", "on"}
+_FALSE = {"0", "f", "false", "n", "no", "off"}
+
+
+def _boolean(value: Any) -> str:
+    if isinstance(value, bool | int):
+        if value in (0, 1):
+            return "t" if value else "f"
+        raise _NotAValue(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return "t"
+    if text in _FALSE:
+        return "f"
+    raise _NotAValue(value)
+
+
+# -- dates and times -------------------------------------------------------------------------
+
+_DATETIME = re.compile(
+    r"^\s*(?P<date>\d{4,}-\d{1,2}-\d{1,2})"
+    r"(?:[T ](?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.(?P<frac>\d+))?)?)?"
+    r"\s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _timestamp(value: Any, *, aware: bool) -> str:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=value)
+    else:
+        moment = _parse_datetime(str(value))
+    if aware:
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        return _stamp(moment) + "Z"
+    return _stamp(moment.replace(tzinfo=None))  # PostgreSQL drops the offset here too
+
+
+def _stamp(m: datetime) -> str:
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d} "
+        f"{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}"
+    )
+
+
+def _parse_datetime(text: str) -> datetime:
+    match = _DATETIME.match(text)
+    if match is None:
+        raise _NotAValue(text)
+    year, month, day = (int(part) for part in match["date"].split("-"))
+    base = datetime(year, month, day)
+    if match["h"] is not None:
+        base = base.replace(
+            hour=int(match["h"]), minute=int(match["m"]), second=int(match["s"] or 0)
+        )
+    frac = match["frac"] or ""
+    moment = _round_micro(base, frac)
+    zone = match["zone"]
+    if zone:
+        if zone.upper() == "Z":
+            offset = timedelta(0)
+        else:
+            sign = -1 if zone[0] == "-" else 1
+            digits = zone[1:].replace(":", "")
+            offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+        moment = moment.replace(tzinfo=_zone(offset))
+    return moment
+
+
+def _zone(offset: timedelta) -> timezone:
+    return timezone(offset)
+
+
+def _round_micro(moment: datetime, frac: str | int) -> datetime:
+    """Fractional seconds rounded to microseconds, half to even, as PostgreSQL's input does."""
+    if isinstance(frac, int) or not frac:
+        return moment
+    micro = Decimal("0." + frac).scaleb(6).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    return moment + timedelta(microseconds=int(micro))
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    moment = _parse_datetime(str(value))
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+
+
+_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*$")
+
+
+def _time(value: Any) -> str:
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S.%f")
+    match = _TIME.match(str(value))
+    if match is None:
+        raise _NotAValue(value)
+    hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
+    base = datetime(2000, 1, 1) + timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    moment = _round_micro(base, match[4] or "")
+    if moment.day != 1:  # 24:00:00 is a valid PostgreSQL time
+        return "24:00:00.000000"
+    return moment.strftime("%H:%M:%S.%f")
+
+
+# -- json ------------------------------------------------------------------------------------
+
+
+def _json(value: Any) -> str:
+    parsed = (
+        json.loads(value, parse_float=Decimal, parse_int=Decimal)
+        if isinstance(value, str | bytes)
+        else value
+    )
+    return _jsonb_text(parsed)
+
+
+def _jsonb_text(node: Any) -> str:
+    """PostgreSQL's jsonb output: object keys shorter first, then by bytes; numerics plain."""
+    if node is None:
+        return "null"
+    if node is True:
+        return "true"
+    if node is False:
+        return "false"
+    if isinstance(node, str):
+        return _jsonb_string(node)
+    if isinstance(node, Decimal | int | float):
+        return _plain(Decimal(node) if not isinstance(node, float) else Decimal(repr(node)))
+    if isinstance(node, list):
+        return "[" + ", ".join(_jsonb_text(item) for item in node) + "]"
+    if isinstance(node, dict):
+        keys = sorted(node, key=lambda k: (len(k.encode()), k.encode()))
+        return "{" + ", ".join(f"{_jsonb_string(k)}: {_jsonb_text(node[k])}" for k in keys) + "}"
+    raise _NotAValue(node)
+
+
+_JSON_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+
+
+def _jsonb_string(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in _JSON_ESCAPES:
+            out.append(_JSON_ESCAPES[ch])
+        elif ch < " ":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
