@@ -80,6 +80,7 @@ _INDEX_HEAD = re.compile(
     r"(?:(\"(?:[^\"]|\"\")*\"|[A-Za-z_][\w$]*)(\s*\.\s*(\"(?:[^\"]|\"\")*\"|[A-Za-z_][\w$]*))?\s+)?ON\s+(ONLY\s+)?",
     re.IGNORECASE,
 )
+_NULLS_DISTINCT = re.compile(r"\bNULLS\s+(?:NOT\s+)?DISTINCT\b", re.IGNORECASE)
 _COPY_FILE = re.compile(r"\b(?:FROM|TO)\s+(?:PROGRAM\b|')", re.IGNORECASE)
 _VALUES = re.compile(r"\bVALUES\b", re.IGNORECASE)
 # Any function a statement-level rule looks for; an INSERT … VALUES without these is clean.
@@ -114,6 +115,8 @@ def _create_index(text: str, a: Analysis) -> Outcome:
     for g in (8, 3, 2):  # strip ONLY, CONCURRENTLY, ASYNC (right to left keeps offsets)
         if m.group(g):
             sql = _strip_at(sql, m.start(g), m.end(g))
+    # NULLS [NOT] DISTINCT is supported by DSQL but not by sqlglot's parser: blank it out.
+    sql = _NULLS_DISTINCT.sub(lambda n: " " * len(n.group()), sql)
     if m.group(6):  # parse the unqualified name
         sql = _strip_at(sql, m.start(5), m.end(6))
         sql = sql[: m.start(5)] + (m.group(7) or "") + sql[m.start(5) + len(m.group(7) or "") :]

@@ -48,6 +48,18 @@ LOOKS_LIKE_SQL = re.compile(
 )
 
 
+_SENTENCE_CASE = re.compile(r"\s*[A-Z][a-z]+\b")
+_SQL_MARK = re.compile(r"[=(*;$?]|%s|%\(|:\w")
+
+
+def looks_like_sql(text: str) -> bool:
+    """True for a literal that starts like a statement and is not prose ("Delete from the
+    list…"): keywords in one case, or SQL punctuation somewhere."""
+    if not LOOKS_LIKE_SQL.match(text):
+        return False
+    return not _SENTENCE_CASE.match(text) or _SQL_MARK.search(text) is not None
+
+
 class LintSourceError(HarnessError):
     """A path given to the linter does not exist or cannot be read."""
 
@@ -162,7 +174,7 @@ def python_fragments(text: str) -> Iterator[Fragment]:
             )
         else:
             continue
-        if not LOOKS_LIKE_SQL.match(sql):
+        if not looks_like_sql(sql):
             continue
         line, col = node.lineno, node.col_offset + 1
         source_line = lines[line - 1] if line - 1 < len(lines) else ""
@@ -196,7 +208,7 @@ def javascript_fragments(text: str) -> Iterator[Fragment]:
         else:
             body, pos = token[1:-1], m.end()
             start = m.start() + 1
-        if LOOKS_LIKE_SQL.match(body):
+        if looks_like_sql(body):
             line = _line_of(starts, start)
             yield Fragment(body, line, start - starts[line - 1] + 1, _host_directives(lines, line))
 

@@ -1,0 +1,63 @@
+"""Render ``docs/lint.md`` from the rule pack: ``python -m harness.lint.docs > docs/lint.md``."""
+
+from __future__ import annotations
+
+from harness.lint.pack import CROSS_CHECKED_WITH, PACK_VERSION, RULES, SOURCES
+
+_HEADER = """\
+# `cutover lint` — DSQL compatibility rules
+
+Generated from the rule pack (`harness/lint/pack/`) by `python -m harness.lint.docs`;
+`tests/test_lint_docs.py` fails when this file is stale.
+
+Rule pack **{version}**, cross-checked with {cross}. Severity **error**: Aurora DSQL rejects
+the statement; **warning**: DSQL accepts it but it behaves differently. Fix kinds:
+*faithful* (a rewrite keeps behaviour), *changes-behaviour* (a rewrite exists, review it),
+*impossible* (no statement-level rewrite). `--fix` applies the rewrites marked *autofix*.
+
+Suppress one finding with a comment on, or just before, the statement — the reason is
+required and shows up in every report:
+
+```sql
+CREATE INDEX orders_customer_idx ON orders (customer_id); -- cutover: ignore[DSQL050] built by the migration tool with ASYNC
+```
+
+`-- cutover: ignore-file[DSQL046] reason` applies to a whole file; in Python or
+TypeScript use `# cutover: ignore[…] reason` / `// cutover: ignore[…] reason` on the line of
+the SQL string or the line above. Plans waive findings with `lint.waivers` (rule, path glob,
+object, reason, reviewer, optional expiry).
+
+Not rules, on purpose: features DSQL supports today and older advice still calls unsupported
+— foreign keys (2026-08-26), sequences and identity columns with an explicit CACHE
+(2026-02-13), JSON/JSONB columns (2026-05), expression indexes (2026-08-13), partial indexes
+(2026-09-15), DROP COLUMN (2026-08-03), ALTER COLUMN DROP NOT NULL / SET DEFAULT, domains,
+views, SET CONSTRAINTS, statistics objects, `UNIQUE … USING INDEX`, `FOR UPDATE` /
+`FOR KEY SHARE`, `COPY … FROM STDIN`. Runtime-only limits (5-minute transactions, 128 MiB
+query memory) cannot be seen in SQL text and are left to the runtime checks.
+
+| id | name | severity | fix kind | autofix | as of | confirmed |
+|---|---|---|---|---|---|---|
+"""
+
+
+def markdown() -> str:
+    """The rule reference as Markdown."""
+    out = [_HEADER.format(version=PACK_VERSION, cross=CROSS_CHECKED_WITH)]
+    for r in RULES:
+        out.append(
+            f"| [{r.id}](#{r.id.lower()}) | {r.name} | {r.severity.value} | {r.fix_kind.value} "
+            f"| {'yes' if r.autofix else 'no'} | {r.as_of} | {'yes' if r.confirmed else 'no'} |\n"
+        )
+    for r in RULES:
+        sources = "; ".join(f"[{s}] {SOURCES.get(s, s)}" for s in r.sources)
+        out.append(
+            f"\n## {r.id}\n\n**{r.name}** — {r.severity.value}: {r.summary}.\n\n{r.rationale}\n\n"
+            f"Bad ({r.dialect}):\n\n```sql\n{r.bad}\n```\n\nGood:\n\n```sql\n{r.good}\n```\n\n"
+            f"Fix ({r.fix_kind.value}): {r.fix}.\n\nScope: {r.scope}. As of {r.as_of}"
+            f"{'' if r.confirmed else ' (unconfirmed on a real cluster)'}. Sources: {sources}\n"
+        )
+    return "".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown(), end="")
