@@ -26,7 +26,9 @@ class Clients:
 
     def __call__(self, service: str) -> Any:
         if service not in self._made:
-            session = self._session or importlib.import_module("boto3").session.Session()
+            # boto3's default session keeps the parsed service models between runs, so a
+            # second run does not pay to load the large EC2 model again.
+            session = self._session or importlib.import_module("boto3")
             self._made[service] = session.client(
                 service,
                 region_name=self._settings.region,
