@@ -28,7 +28,9 @@ class TestSplitting:
         assert script.position(script.statements[2].start) == (4, 1)
 
     def test_a_sqlite_trigger_body_is_one_statement(self) -> None:
-        script = split("CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET c = 1; END; SELECT 1;")
+        script = split(
+            "CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET c = 1; END; SELECT 1;"
+        )
         assert len(script.statements) == 2
 
     def test_copy_data_and_psql_meta_commands_are_not_statements(self) -> None:
@@ -106,7 +108,8 @@ class TestTransactions:
 
     def test_the_second_ddl_in_a_transaction_is_the_one_reported(self) -> None:
         report = lint_sql(
-            "BEGIN;\nCREATE TABLE a (id BIGINT PRIMARY KEY);\nCREATE TABLE b (id BIGINT PRIMARY KEY);\n"
+            "BEGIN;\nCREATE TABLE a (id BIGINT PRIMARY KEY);\n"
+            "CREATE TABLE b (id BIGINT PRIMARY KEY);\n"
             "CREATE TABLE c (id BIGINT PRIMARY KEY);\nCOMMIT;"
         )
         assert [(f.rule_id, f.line) for f in report.findings] == [("DSQL090", 3)]
@@ -114,7 +117,7 @@ class TestTransactions:
     @pytest.mark.parametrize(("rows", "fires"), [(3000, False), (3001, True)])
     def test_the_row_limit_is_inclusive_at_3000(self, rows: int, fires: bool) -> None:
         values = ", ".join(f"({i})" for i in range(rows))
-        report = lint_sql(f"INSERT INTO t (id) VALUES {values};")
+        report = lint_sql("INSERT INTO t (id) VALUES " + values + ";")
         assert ("DSQL120" in rules(report)) is fires
 
     def test_rows_add_up_across_a_transaction(self) -> None:
@@ -154,7 +157,9 @@ class TestTransactions:
 
 class TestSuppression:
     def test_a_reasoned_comment_suppresses_and_the_finding_stays_visible(self) -> None:
-        report = lint_sql("-- cutover: ignore[DSQL105] scratch table, emptied by the job\nTRUNCATE t;")
+        report = lint_sql(
+            "-- cutover: ignore[DSQL105] scratch table, emptied by the job\nTRUNCATE t;"
+        )
         assert rules(report) == []
         (finding,) = report.findings
         assert finding.suppressed_by is not None
@@ -162,7 +167,10 @@ class TestSuppression:
 
     def test_a_trailing_comment_on_the_same_line_applies_to_that_statement(self) -> None:
         report = lint_sql("TRUNCATE a; -- cutover: ignore[DSQL105] fixture\nTRUNCATE b;")
-        assert [(f.line, f.suppressed_by is None) for f in report.findings] == [(1, False), (2, True)]
+        assert [(f.line, f.suppressed_by is None) for f in report.findings] == [
+            (1, False),
+            (2, True),
+        ]
 
     def test_without_a_reason_nothing_is_suppressed(self) -> None:
         report = lint_sql("-- cutover: ignore[DSQL105]\nTRUNCATE t;")

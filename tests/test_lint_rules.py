@@ -29,8 +29,13 @@ class TestRegistry:
 
     @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
     def test_each_rule_is_documented_with_sources_and_a_date(self, rule: Rule) -> None:
-        assert rule.summary and rule.rationale and rule.fix and rule.bad and rule.good
-        assert rule.sources and all(s in SOURCES for s in rule.sources)
+        assert rule.summary
+        assert rule.rationale
+        assert rule.fix
+        assert rule.bad
+        assert rule.good
+        assert rule.sources
+        assert all(s in SOURCES for s in rule.sources)
         assert date.fromisoformat(rule.as_of) <= date(2026, 12, 31)
         assert rule.scope in ("statement", "transaction", "script")
 

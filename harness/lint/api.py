@@ -183,7 +183,10 @@ def table_ddl(table: Table, dialect: str) -> str:
 
 
 def view_ddl(view: View, dialect: str) -> str:
+    """The view's CREATE VIEW (SQLite keeps the whole statement; PostgreSQL the query)."""
     body = view.definition.strip().rstrip(";") or "SELECT 1"
+    if body[:6].upper() == "CREATE":
+        return body + ";\n"
     return f"CREATE VIEW {_ident(view.name, dialect)} AS {body};\n"
 
 

@@ -24,7 +24,7 @@ class _Model(BaseModel):
 class LintWaiver(_Model):
     """A finding a reviewer accepted: which rule, where, why, who, until when."""
 
-    rule: str = Field(description="Rule id (DSQL050), or * for any rule.")
+    rule: str = Field(description="Rule id (DSQL050) or name (index-async), or * for any rule.")
     path: str = Field("*", description="Glob over the reported path (migrations/*.sql).")
     object: str | None = Field(None, description="Schema object (orders or public.orders).")
     reason: str = Field(min_length=1)
@@ -34,10 +34,14 @@ class LintWaiver(_Model):
     @field_validator("rule")
     @classmethod
     def _known_rule(cls, value: str) -> str:
-        value = value.strip().upper()
-        if value != "*" and value not in RULES_BY_ID:
-            raise ValueError(f"unknown rule {value!r}.{did_you_mean(value, RULES_BY_ID)}")
-        return value
+        by_name = {r.name: r.id for r in RULES_BY_ID.values()}
+        value = value.strip()
+        if value in by_name:
+            return by_name[value]
+        if value == "*" or value.upper() in RULES_BY_ID:
+            return value.upper()
+        hint = did_you_mean(value, [*RULES_BY_ID, *by_name])
+        raise ValueError(f"unknown rule {value!r}.{hint}")
 
 
 class LintSettings(_Model):

@@ -24,7 +24,7 @@ PY_SUFFIXES = (".py",)
 JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "dist", "build"}
 FIXED_SUFFIX = ".dsql.sql"
-"""What ``--fix`` writes; such files are never linted as inputs."""
+"""What ``--fix`` writes; skipped in folders (name one explicitly to lint it)."""
 PLACEHOLDER = "cutover_param"
 
 # A literal is SQL when it starts like a statement (a few words, not prose).
@@ -71,8 +71,6 @@ class LintSourceError(HarnessError):
 def kind_of(path: Path) -> str | None:
     """``sql``, ``python``, ``javascript`` or None for files the linter does not read."""
     name = path.name.lower()
-    if name.endswith(FIXED_SUFFIX):
-        return None
     if name.endswith(SQL_SUFFIXES):
         return "sql"
     if name.endswith(PY_SUFFIXES):
@@ -101,6 +99,8 @@ def discover(
         for found in sorted(_walk(path)):
             kind = kind_of(found)
             if kind is None or (kind != "sql" and not app_code):
+                continue
+            if found.name.lower().endswith(FIXED_SUFFIX):  # our own --fix output
                 continue
             if any(fnmatch(str(found), p) or fnmatch(found.name, p) for p in patterns):
                 continue
