@@ -76,9 +76,9 @@ class Matcher:
                     column,
                     matched,
                     context,
-                    f"{pattern.label} {matched!r} of the retired cluster"
+                    f"{pattern.label} of the retired cluster"
                     if pattern.rule == "RES001"
-                    else f"{pattern.label} {matched!r}",
+                    else pattern.label,
                 )
             )
         return hits
