@@ -42,7 +42,8 @@ class TestRuleRegistry:
     def test_ids_are_unique_and_every_rule_is_documented(self) -> None:
         assert len({r.id for r in RULES}) == len(RULES)
         for rule in RULES:
-            assert rule.title and len(rule.why) > 20, rule.id
+            assert rule.title, rule.id
+            assert len(rule.why) > 20, rule.id
 
     @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
     def test_the_bad_example_is_flagged_by_its_rule(self, rule: Any) -> None:
@@ -142,7 +143,7 @@ class TestIdentifiers:
         assert rules_of("x = legacy-aurora-dsql\ny = OLD_LEGACY_DB_HOST\n", "a.py") == []
 
     def test_a_secret_name_matches_inside_its_arn(self) -> None:
-        arn = "arn:aws:secretsmanager:eu-west-1:1:secret:rds!cluster-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b-AbC123"
+        arn = f"arn:aws:secretsmanager:eu-west-1:1:secret:{EXAMPLE_SETTINGS.secrets[0]}-AbC123"
         (hit,) = hits(f"SECRET={arn}\n", ".env")
         assert hit.rule == "RES001"
         assert hit.text == EXAMPLE_SETTINGS.secrets[0]
@@ -174,13 +175,17 @@ class TestStructure:
         assert ("RES103", 8) in found
 
     def test_an_aurora_instance_counts_but_a_mysql_instance_does_not(self) -> None:
-        aurora = "Resources:\n  I:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: aurora-postgresql\n"
-        mysql = "Resources:\n  I:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: mysql\n"
+        instance = "Resources:\n  I:\n    Type: AWS::RDS::DBInstance\n    Properties:\n"
+        aurora = instance + "      Engine: aurora-postgresql\n"
+        mysql = instance + "      Engine: mysql\n"
         assert "RES101" in rules_of(aurora, "t.yaml")
         assert rules_of(mysql, "t.yaml") == []
 
     def test_a_serverless_framework_resources_block_is_a_template(self) -> None:
-        source = "service: api\nprovider: {name: aws}\nresources:\n  Resources:\n    Db:\n      Type: AWS::RDS::DBCluster\n"
+        source = (
+            "service: api\nprovider: {name: aws}\n"
+            "resources:\n  Resources:\n    Db:\n      Type: AWS::RDS::DBCluster\n"
+        )
         assert rules_of(source, "serverless.yml") == ["RES101"]
 
     def test_a_database_cluster_from_another_library_is_not_rds(self) -> None:
@@ -218,7 +223,8 @@ class TestStructure:
     def test_a_subnet_group_serving_a_cluster_through_a_proxy_chain_is_found(self) -> None:
         source = (
             'resource "aws_rds_cluster" "db" {}\n'
-            'resource "aws_db_proxy_target" "t" {\n  db_cluster_identifier = aws_rds_cluster.db.id\n'
+            'resource "aws_db_proxy_target" "t" {\n'
+            "  db_cluster_identifier = aws_rds_cluster.db.id\n"
             "  db_proxy_name = aws_db_proxy.p.name\n}\n"
             'resource "aws_db_proxy" "p" {\n  name = "p"\n}\n'
         )
