@@ -165,6 +165,10 @@ def _on_create_index(node: exp.Create, a: Analysis) -> None:
     using = params.args.get("using")
     if using is not None and using.name.lower() != "btree":
         a.hit("DSQL053", f"USING {using.name}: only B-tree indexes exist", r"\bUSING\b")
+    elif using is not None:
+        # DSQL's CREATE INDEX grammar has no USING clause at all [S7][S27]; pg_dump always
+        # writes USING btree, and dropping it is faithful.
+        a.hit("DSQL053", "USING btree: DSQL's CREATE INDEX has no USING clause", r"\bUSING\b")
     columns = params.args.get("columns") or []
     if any(isinstance(c, exp.Ordered) and c.args.get("desc") for c in columns):
         a.hit("DSQL057", "DESC index key", r"\bDESC\b")

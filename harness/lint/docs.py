@@ -19,7 +19,7 @@ Suppress one finding with a comment on, or just before, the statement — the re
 required and shows up in every report:
 
 ```sql
-CREATE INDEX orders_customer_idx ON orders (customer_id); -- cutover: ignore[DSQL050] built by the migration tool with ASYNC
+CREATE INDEX orders_idx ON orders (customer_id); -- cutover: ignore[DSQL050] tool adds ASYNC
 ```
 
 `-- cutover: ignore-file[DSQL046] reason` applies to a whole file; in Python or

@@ -39,6 +39,7 @@ def _sequence_cache(stmt: str) -> str:
 REWRITES: dict[str, Callable[[str], str]] = {
     "DSQL050": lambda s: re.sub(r"\bINDEX\s+(?!ASYNC\b)", "INDEX ASYNC ", s, count=1, flags=IC),
     "DSQL051": lambda s: re.sub(r"\bCONCURRENTLY\b", "ASYNC", s, count=1, flags=IC),
+    "DSQL053": lambda s: re.sub(r"\s+USING\s+btree\b", "", s, count=1, flags=IC),
     "DSQL002": lambda s: re.sub(r"\bUNLOGGED\s+", "", s, count=1, flags=IC),
     "DSQL008": lambda s: re.sub(r"\s*\bWITH\s*\(\s*\w+\s*=[^()]*\)", "", s, flags=IC),
     "DSQL010": lambda s: re.sub(r"\s+COLLATE\s+(?:\w+\.)?(?:\"[^\"]*\"|\w+)", "", s, flags=IC),
@@ -69,6 +70,8 @@ _COLLATIONS = re.compile(r"\bCOLLATE\s+(?:\w+\.)?(\"[^\"]*\"|\w+)", IC)
 def _faithful_here(rule_id: str, statement: str) -> bool:
     """Some rewrites are faithful for particular statements: dropping COLLATE "C" keeps the
     order, since C is the database collation."""
+    if rule_id == "DSQL053":
+        return True  # only USING btree is rewritten, and btree is the only method there is
     if rule_id == "DSQL010":
         names = {n.strip('"').lower() for n in _COLLATIONS.findall(statement)}
         return names <= {"c", "posix"}
