@@ -7,8 +7,10 @@ identifiers from the catalog on SQLite, never from user text.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,11 +158,27 @@ class PostgresDatabase(Database):
 
     dialect = "postgres"
 
-    def __init__(self, conn: psycopg.Connection[Any], display: str, schema: str) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        display: str,
+        schema: str,
+        *,
+        reopen: Callable[[], psycopg.Connection[Any]] | None = None,
+    ) -> None:
         super().__init__()
         self.conn = conn
         self.display = display
         self.schema = schema
+        self._reopen = reopen
+
+    def reconnect(self) -> None:
+        """Replace a dropped session with a new one (same settings), for retried queries."""
+        if self._reopen is None:
+            raise CheckError(f"{self.display}: the connection dropped and cannot be reopened")
+        with contextlib.suppress(psycopg.Error):
+            self.conn.close()
+        self.conn = self._reopen()
 
     def _read_catalog(self) -> Catalog:
         return pg_introspect.read_catalog(self.conn, self.schema)

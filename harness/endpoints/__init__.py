@@ -108,22 +108,13 @@ def open_database(connector: Connector) -> Database:
     """A read-only session; failures become one-line :class:`EndpointError` with a hint."""
     if connector.dialect == "sqlite":
         return _open_sqlite(connector)
-    secrets = dsn_secrets(connector.address)
-    try:
-        conn = psycopg.connect(
-            connector.address,
-            autocommit=True,
-            connect_timeout=CONNECT_TIMEOUT_S,
-            options="-c default_transaction_read_only=on",
-            application_name="cutover",
-        )
-    except psycopg.OperationalError as exc:
-        raise EndpointError(
-            _connect_hint(scrub(str(exc), secrets)) + f" [{connector.display}]",
-            endpoint=connector.role,
-            sqlstate=exc.sqlstate,
-        ) from None
-    db = PostgresDatabase(conn, connector.display, connector.schema or "public")
+    conn = _connect_postgres(connector)
+    db = PostgresDatabase(
+        conn,
+        connector.display,
+        connector.schema or "public",
+        reopen=lambda: _connect_postgres(connector),
+    )
     exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (db.schema,)).fetchone()
     if not exists:
         conn.close()
@@ -133,6 +124,32 @@ def open_database(connector: Connector) -> Database:
             endpoint=connector.role,
         )
     return db
+
+
+# Read-only, and every session prints values the same way: row checksums hash PostgreSQL's
+# own text output of values on both sides, which depends on these settings.
+_SESSION = (
+    "-c default_transaction_read_only=on -c TimeZone=UTC -c DateStyle=ISO,YMD"
+    " -c IntervalStyle=postgres -c extra_float_digits=1"
+)
+
+
+def _connect_postgres(connector: Connector) -> psycopg.Connection[Any]:
+    secrets = dsn_secrets(connector.address)
+    try:
+        return psycopg.connect(
+            connector.address,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            options=_SESSION,
+            application_name="cutover",
+        )
+    except psycopg.OperationalError as exc:
+        raise EndpointError(
+            _connect_hint(scrub(str(exc), secrets)) + f" [{connector.display}]",
+            endpoint=connector.role,
+            sqlstate=exc.sqlstate,
+        ) from None
 
 
 def _open_sqlite(connector: Connector) -> Database:

@@ -130,7 +130,7 @@ def python(target: TypeInfo, options: CanonOptions = CanonOptions()) -> Canon:
         trim = options.rtrim or target.fixed_length
         return _guarded(lambda v: _text(v).rstrip(" ") if trim else _text(v))
     if family == "timestamp":
-        return _guarded(lambda v: _timestamp(v, aware=False))
+        return _guarded(_naive_timestamp)
     if family == "timestamptz":
         return _guarded(lambda v: _timestamp(v, aware=True))
     if family == "date":
@@ -196,6 +196,8 @@ def _decimal(value: Any) -> Decimal:
 
 
 def _numeric(value: Any, scale: int | None) -> str:
+    if type(value) is int and scale is not None:  # the common money-in-cents-free case
+        return f"{value}.{'0' * scale}" if scale else str(value)
     number = _decimal(value)
     if scale is not None:
         return _plain(number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP))
@@ -294,6 +296,21 @@ def _stamp(m: datetime) -> str:
         f"{m.year:04d}-{m.month:02d}-{m.day:02d} "
         f"{m.hour:02d}:{m.minute:02d}:{m.second:02d}.{m.microsecond:06d}"
     )
+
+
+# The shapes SQLite applications store most, canonised without building a datetime. An
+# impossible date (month 13) still cannot match: PostgreSQL never holds one.
+_FAST_SECONDS = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
+_FAST_MICROS = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\.\d{6}")
+
+
+def _naive_timestamp(value: Any) -> str:
+    if isinstance(value, str):
+        if _FAST_SECONDS.fullmatch(value):
+            return f"{value[:10]} {value[11:]}.000000"
+        if _FAST_MICROS.fullmatch(value):
+            return f"{value[:10]} {value[11:]}"
+    return _timestamp(value, aware=False)
 
 
 def _parse_datetime(text: str) -> datetime:

@@ -1,0 +1,303 @@
+"""Compare a table's rows on both sides: segment checksums, bisection, then the exact rows.
+
+1. Split the key space into segments of about ``segment_rows`` rows (integer keys by
+   arithmetic, other keys by boundaries sampled in key order) and have each side compute
+   ``(count, sum of row hashes)`` per segment — one scan per side, run concurrently.
+2. A segment whose checksums differ is split again, only within its key range, until it is
+   small enough to fetch; when most of its parts differ it is fetched at once instead of
+   split further (many differences: bisecting would only cost round trips).
+3. Fetched rows are matched by key and compared column by column in canonical form.
+
+Counts of missing, extra and changed rows are exact; only the samples kept for the report
+are capped. Memory holds one segment's rows at a time, whatever the table's size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness import types
+from harness.catalog import Table
+from harness.database import Database, PostgresDatabase
+from harness.errors import CheckError
+from harness.rows.canon import CanonOptions
+from harness.rows.sides import (
+    BoundarySegments,
+    Checksums,
+    ColumnPlan,
+    IntSegments,
+    Range,
+    Rows,
+    Segmenter,
+    Side,
+    side_for,
+)
+
+SPLIT = 16
+"""Parts a mismatching segment is split into."""
+
+
+@dataclass(frozen=True)
+class RowOptions:
+    segment_rows: int = 10_000
+    """Rows per checksum segment."""
+    fetch_rows: int = 256
+    """A differing segment this small is fetched and compared row by row."""
+    early_fetch_rows: int = 20_000
+    """A segment up to this size is fetched at once when most of its parts differ."""
+    sample_cap: int = 20
+    """Differing rows kept as samples; the counts stay exact beyond it."""
+    columns: dict[str, CanonOptions] = field(default_factory=dict)
+    """Per source column name: canon options (rtrim, float digits)."""
+
+
+@dataclass(frozen=True)
+class RowSample:
+    """One differing row: its key and, for a changed row, each differing column's values."""
+
+    kind: str  # missing | extra | changed
+    key: dict[str, str | None]
+    columns: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+
+@dataclass
+class RowDiff:
+    """What the comparison found (the check turns it into a result)."""
+
+    state: str = "validated"  # validated | mismatched | no_key (multiset compared)
+    keyed: bool = True
+    key: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    source_rows: int = 0
+    target_rows: int = 0
+    missing: int = 0
+    extra: int = 0
+    changed: int = 0
+    changed_columns: dict[str, int] = field(default_factory=dict)
+    samples: list[RowSample] = field(default_factory=list)
+    segments: int = 0
+    segments_split: int = 0
+    rows_fetched: int = 0
+
+    @property
+    def differences(self) -> int:
+        return self.missing + self.extra + self.changed
+
+
+def plan_columns(
+    source_db: Database,
+    source: Table,
+    target_db: Database,
+    target: Table,
+    column_map: Callable[[str], str],
+    options: RowOptions,
+) -> list[ColumnPlan]:
+    """Columns on both sides, each with the target type that picks its canon."""
+    target_columns = {c.name: c for c in target.columns}
+    both_postgres = isinstance(source_db, PostgresDatabase) and isinstance(
+        target_db, PostgresDatabase
+    )
+    planned = []
+    for column in source.columns:
+        other = target_columns.get(column_map(column.name))
+        if other is None:
+            continue  # the schema check reports missing columns
+        chosen = options.columns.get(column.name, CanonOptions())
+        target_type = types.parse(other.declared_type, target_db.dialect)
+        source_type = types.parse(column.declared_type, source_db.dialect)
+        raw = both_postgres and chosen == CanonOptions() and source_type == target_type
+        planned.append(ColumnPlan(column.name, other.name, target_type, chosen, raw))
+    return planned
+
+
+def compare_table(
+    source_db: Database,
+    target_db: Database,
+    source: Table,
+    target: Table,
+    column_map: Callable[[str], str],
+    key: Sequence[str] | None,
+    options: RowOptions | None = None,
+) -> RowDiff:
+    """Compare the rows of ``source`` and ``target``; ``key`` in source column names
+    (default: the source's primary key; none at all compares the tables as multisets)."""
+    options = options or RowOptions()
+    columns = plan_columns(source_db, source, target_db, target, column_map, options)
+    names = [c.source for c in columns]
+    key_names = tuple(key) if key else source.primary_key
+    missing_key = [k for k in key_names if k not in names]
+    if missing_key:
+        raise CheckError(
+            f"key column(s) {', '.join(missing_key)} of {source.name} are not on both sides"
+        )
+    key_index = [names.index(k) for k in key_names]
+    text_keys = [columns[i].type.family == "text" for i in key_index]
+    src = side_for(source_db, "source", source.name, columns, key_index, text_keys)
+    tgt = side_for(target_db, "target", target.name, columns, key_index, text_keys)
+    diff = RowDiff(key=key_names, columns=tuple(names), keyed=bool(key_index))
+    if not key_index:
+        _compare_multisets(src, tgt, diff, options)
+    else:
+        _Bisection(src, tgt, columns, key_index, diff, options).run()
+    diff.rows_fetched = src.rows_fetched + tgt.rows_fetched
+    if diff.differences:
+        diff.state = "mismatched"
+    elif not diff.keyed:
+        diff.state = "no_key"
+    return diff
+
+
+def _both(src: Callable[[], Any], tgt: Callable[[], Any]) -> tuple[Any, Any]:
+    """Run the two sides' queries concurrently (each has its own connection)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        a, b = pool.submit(src), pool.submit(tgt)
+        return a.result(), b.result()
+
+
+class _Bisection:
+    def __init__(
+        self,
+        src: Side,
+        tgt: Side,
+        columns: Sequence[ColumnPlan],
+        key: Sequence[int],
+        diff: RowDiff,
+        options: RowOptions,
+    ) -> None:
+        self.src, self.tgt, self.columns, self.key = src, tgt, columns, key
+        self.diff, self.options = diff, options
+        single = len(key) == 1
+        self.integer_key = single and all(columns[i].type.family == "integer" for i in key)
+
+    def run(self) -> None:
+        segments = self._initial_segments()
+        if segments is None:  # both sides empty
+            return
+        a, b = _both(
+            lambda: self.src.checksums(segments, Range()),
+            lambda: self.tgt.checksums(segments, Range()),
+        )
+        self.diff.source_rows = sum(n for n, _ in a.values())
+        self.diff.target_rows = sum(n for n, _ in b.values())
+        self.diff.segments = len(set(a) | set(b))
+        self._resolve(segments, a, b, depth=0)
+
+    def _initial_segments(self) -> Segmenter | None:
+        every = self.options.segment_rows
+        if self.integer_key:
+            a, b = _both(self.src.key_bounds, self.tgt.key_bounds)
+            bounds = [x for x in (a, b) if x is not None]
+            if not bounds:
+                return None
+            lo, hi = min(x[0] for x in bounds), max(x[1] for x in bounds)
+            estimate = max(
+                (e for e in (self.src.estimate_rows(), self.tgt.estimate_rows()) if e),
+                default=hi - lo + 1,
+            )
+            span = hi - lo + 1
+            width = max(1, math.ceil(span * every / max(estimate, 1)))
+            return IntSegments(lo, width)
+        boundaries = self.src.sample_keys(every, Range()) or self.tgt.sample_keys(every, Range())
+        return BoundarySegments(tuple(boundaries))
+
+    def _resolve(self, segments: Segmenter, a: Checksums, b: Checksums, depth: int) -> None:
+        differing = sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
+        for number in differing:
+            rows = max(a.get(number, (0, 0))[0], b.get(number, (0, 0))[0])
+            self._segment(segments.range(number), rows, depth)
+
+    def _segment(self, within: Range, rows: int, depth: int) -> None:
+        if rows <= self.options.fetch_rows or depth > 40:
+            self._diff_rows(within)
+            return
+        parts = self._split(within, rows)
+        if parts is None:
+            self._diff_rows(within)
+            return
+        a = self.src.checksums(parts, within)
+        b = self.tgt.checksums(parts, within)
+        self.diff.segments_split += 1
+        numbers = set(a) | set(b)
+        differing = [n for n in numbers if a.get(n) != b.get(n)]
+        if len(differing) * 2 > len(numbers) and rows <= self.options.early_fetch_rows:
+            self._diff_rows(within)  # most parts differ: fetching beats more round trips
+            return
+        self._resolve(parts, a, b, depth + 1)
+
+    def _split(self, within: Range, rows: int) -> Segmenter | None:
+        if self.integer_key:
+            assert within.lo is not None and within.hi is not None
+            lo, hi = int(within.lo[0]), int(within.hi[0])
+            width = max(1, math.ceil((hi - lo) / SPLIT))
+            return IntSegments(lo, width, hi) if width < hi - lo else None
+        every = max(1, rows // SPLIT)
+        boundaries = self.src.sample_keys(every, within) or self.tgt.sample_keys(every, within)
+        inner = tuple(k for k in boundaries if k != within.lo)
+        return BoundarySegments(inner, within) if inner else None
+
+    def _diff_rows(self, within: Range) -> None:
+        a, b = _both(lambda: self.src.fetch(within), lambda: self.tgt.fetch(within))
+        _diff_rows(a, b, self.columns, self.key, self.diff, self.options.sample_cap)
+
+
+def _diff_rows(
+    a: Rows,
+    b: Rows,
+    columns: Sequence[ColumnPlan],
+    key: Sequence[int],
+    diff: RowDiff,
+    cap: int,
+) -> None:
+    def key_of(k: tuple[str | None, ...]) -> dict[str, str | None]:
+        return {columns[i].source: v for i, v in zip(key, k, strict=True)}
+
+    def keep(sample: RowSample) -> None:
+        if len(diff.samples) < cap:
+            diff.samples.append(sample)
+
+    for k in sorted(a.keys() - b.keys(), key=str):
+        diff.missing += 1
+        keep(RowSample("missing", key_of(k)))
+    for k in sorted(b.keys() - a.keys(), key=str):
+        diff.extra += 1
+        keep(RowSample("extra", key_of(k)))
+    for k in sorted(a.keys() & b.keys(), key=str):
+        left, right = a[k], b[k]
+        if left == right:
+            continue
+        diff.changed += 1
+        changed = {
+            columns[i].source: (left[i], right[i])
+            for i in range(len(columns))
+            if left[i] != right[i]
+        }
+        for name in changed:
+            diff.changed_columns[name] = diff.changed_columns.get(name, 0) + 1
+        keep(RowSample("changed", key_of(k), changed))
+
+
+def _compare_multisets(src: Side, tgt: Side, diff: RowDiff, options: RowOptions) -> None:
+    """No key: compare as multisets, by buckets of row hashes; rows in differing buckets
+    are fetched as texts and counted (a changed row shows as one missing plus one extra)."""
+    (a, _), (b, _) = _both(lambda: src.multiset(None), lambda: tgt.multiset(None))
+    diff.source_rows = sum(n for n, _ in a.values())
+    diff.target_rows = sum(n for n, _ in b.values())
+    diff.segments = len(set(a) | set(b))
+    buckets = [f"{n:x}" for n in sorted(set(a) | set(b)) if a.get(n) != b.get(n)]
+    if not buckets:
+        return
+    (_, left), (_, right) = _both(lambda: src.multiset(buckets), lambda: tgt.multiset(buckets))
+    for text in sorted(left.keys() | right.keys()):
+        surplus = left.get(text, 0) - right.get(text, 0)
+        if surplus > 0:
+            diff.missing += surplus
+            if len(diff.samples) < options.sample_cap:
+                diff.samples.append(RowSample("missing", {"row": text}))
+        elif surplus < 0:
+            diff.extra += -surplus
+            if len(diff.samples) < options.sample_cap:
+                diff.samples.append(RowSample("extra", {"row": text}))

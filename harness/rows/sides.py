@@ -1,0 +1,434 @@
+"""One side of a row comparison: checksums, key samples and rows of one table, per key range.
+
+PostgreSQL computes everything itself (only per-segment counts and hash sums cross the wire);
+SQLite is read by the harness, which canonises and hashes each row in Python with the same
+functions. Every query is bounded by a key range, so none outlives a segment (Aurora DSQL ends
+transactions after five minutes), and a dropped connection retries just that segment.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import sql
+
+from harness.database import Database, PostgresDatabase, SqliteDatabase
+from harness.errors import CheckError
+from harness.rows import canon
+from harness.rows.encode import ROW_HASH_SQL, record_text, row_hash
+from harness.types import TypeInfo
+
+Key = tuple[Any, ...]
+Checksums = dict[int, tuple[int, int]]
+"""Segment number → (rows, sum of row hashes)."""
+Rows = dict[tuple[str | None, ...], tuple[str | None, ...]]
+"""Canonical key → canonical values of the compared columns."""
+
+RETRIES = 3
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """One compared column: its names on each side, the target type that picks its canon."""
+
+    source: str
+    target: str
+    type: TypeInfo
+    options: canon.CanonOptions
+    raw: bool = False
+    """PostgreSQL on both sides with the same type: hash the value itself (cheaper, stricter)."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """Keys ``lo <= key < hi``; ``None`` is unbounded."""
+
+    lo: Key | None = None
+    hi: Key | None = None
+
+
+class Segmenter(ABC):
+    """Assigns a key to a numbered segment and gives each segment's key range."""
+
+    @abstractmethod
+    def segment(self, key: Key) -> int: ...
+
+    @abstractmethod
+    def range(self, number: int) -> Range: ...
+
+
+@dataclass(frozen=True)
+class IntSegments(Segmenter):
+    """Integer keys: segment n holds ``lo + n*width <= key < lo + (n+1)*width``."""
+
+    lo: int
+    width: int
+    hi: int | None = None
+    """Exclusive upper end when splitting a segment: the last part stops there."""
+
+    def segment(self, key: Key) -> int:
+        return (int(key[0]) - self.lo) // self.width
+
+    def range(self, number: int) -> Range:
+        start = self.lo + number * self.width
+        end = start + self.width if self.hi is None else min(start + self.width, self.hi)
+        return Range((start,), (end,))
+
+
+@dataclass(frozen=True)
+class BoundarySegments(Segmenter):
+    """Any orderable key: boundaries sampled from the data; segment n is
+    ``[boundaries[n-1], boundaries[n])``, the first and last unbounded on one end."""
+
+    boundaries: tuple[Key, ...]
+    within: Range = Range()
+
+    def segment(self, key: Key) -> int:
+        return bisect.bisect_right(self.boundaries, key)
+
+    def range(self, number: int) -> Range:
+        lo = self.boundaries[number - 1] if number > 0 else self.within.lo
+        hi = self.boundaries[number] if number < len(self.boundaries) else self.within.hi
+        return Range(lo, hi)
+
+
+class Side(ABC):
+    """A table on one database, seen through the compared columns and the key."""
+
+    def __init__(self, table: str, columns: Sequence[ColumnPlan], key: Sequence[int]) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+        self.key = tuple(key)
+        self.rows_fetched = 0
+
+    @abstractmethod
+    def name(self, column: ColumnPlan) -> str: ...
+
+    @abstractmethod
+    def key_bounds(self) -> tuple[int, int] | None:
+        """(min, max) of a single integer key, None when the table is empty."""
+
+    @abstractmethod
+    def estimate_rows(self) -> int | None: ...
+
+    @abstractmethod
+    def checksums(self, segments: Segmenter, within: Range) -> Checksums: ...
+
+    @abstractmethod
+    def sample_keys(self, every: int, within: Range) -> list[Key]:
+        """Every ``every``-th key in key order inside ``within``: segment boundaries."""
+
+    @abstractmethod
+    def fetch(self, within: Range) -> Rows: ...
+
+    @abstractmethod
+    def multiset(self, buckets: Sequence[str] | None) -> tuple[Checksums, dict[str, int]]:
+        """Keyless tables: checksums per hash bucket (first hex digit of the row's MD5), or,
+        given buckets, the row texts in them with their multiplicity."""
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------
+
+
+class PostgresSide(Side):
+    def __init__(
+        self,
+        db: PostgresDatabase,
+        role: str,
+        table: str,
+        columns: Sequence[ColumnPlan],
+        key: Sequence[int],
+        *,
+        text_keys: Sequence[bool],
+    ) -> None:
+        super().__init__(table, columns, key)
+        self.db = db
+        self.role = role
+        self._from = sql.Identifier(db.schema, table)
+        self._text_keys = tuple(text_keys)
+        values = [self._value(c) for c in self.columns]
+        self._row = sql.SQL("ROW({})::text").format(sql.SQL(", ").join(values))
+        self._hash = sql.SQL(ROW_HASH_SQL).format(row=self._row)
+        self._canon = [self._canon_text(c) for c in self.columns]
+
+    def name(self, column: ColumnPlan) -> str:
+        return column.target if self.role == "target" else column.source
+
+    def _ident(self, column: ColumnPlan) -> sql.Composable:
+        return sql.Identifier(self.name(column))
+
+    def _value(self, column: ColumnPlan) -> sql.Composable:
+        if column.raw:
+            return self._ident(column)
+        return sql.SQL(canon.sql("{}", column.type, column.options)).format(self._ident(column))
+
+    def _canon_text(self, column: ColumnPlan) -> sql.Composable:
+        if column.raw:
+            return sql.SQL("{}::text").format(self._ident(column))
+        return self._value(column)
+
+    def _key_expr(self, i: int) -> sql.Composable:
+        ident = self._ident(self.columns[self.key[i]])
+        # Byte order for text keys, as SQLite's BINARY and Aurora DSQL's C collation sort.
+        return sql.SQL('{} COLLATE "C"').format(ident) if self._text_keys[i] else ident
+
+    def _where(self, within: Range) -> tuple[sql.Composable, list[Any]]:
+        parts: list[sql.Composable] = []
+        params: list[Any] = []
+        for bound, op in ((within.lo, ">="), (within.hi, "<")):
+            if bound is not None:
+                clause, values = self._compare(bound, op)
+                parts.append(clause)
+                params += values
+        if not parts:
+            return sql.SQL("true"), []
+        return sql.SQL(" AND ").join(parts), params
+
+    def _compare(self, bound: Key, op: str) -> tuple[sql.Composable, list[Any]]:
+        """Lexicographic ``key OP bound``, spelled out so each part keeps its collation."""
+        strict = ">" if op == ">=" else "<"
+        keys = [self._key_expr(i) for i in range(len(self.key))]
+        clauses: list[sql.Composable] = []
+        params: list[Any] = []
+        for i in range(len(keys)):
+            eq = [sql.SQL("{} = %s").format(keys[j]) for j in range(i)]
+            last = op if i == len(keys) - 1 else strict
+            clauses.append(
+                sql.SQL("({})").format(
+                    sql.SQL(" AND ").join([*eq, sql.SQL(f"{{}} {last} %s").format(keys[i])])
+                )
+            )
+            params += [*bound[:i], bound[i]]
+        return sql.SQL("({})").format(sql.SQL(" OR ").join(clauses)), params
+
+    def _run(
+        self, query: sql.SQL | sql.Composed, params: Sequence[Any] = ()
+    ) -> list[tuple[Any, ...]]:
+        return _retrying(self.db, lambda: self.db.conn.execute(query, params).fetchall())
+
+    def key_bounds(self) -> tuple[int, int] | None:
+        k = self._key_expr(0)
+        row = self._run(
+            sql.SQL("SELECT min({k})::bigint, max({k})::bigint FROM {t}").format(k=k, t=self._from)
+        )[0]
+        return None if row[0] is None else (int(row[0]), int(row[1]))
+
+    def estimate_rows(self) -> int | None:
+        (row,) = self._run(
+            sql.SQL("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass"),
+            (f'"{self.db.schema}"."{self.table}"',),
+        )
+        return int(row[0]) if row[0] is not None and row[0] > 0 else None
+
+    def checksums(self, segments: Segmenter, within: Range) -> Checksums:
+        where, params = self._where(within)
+        if isinstance(segments, IntSegments):
+            query = sql.SQL(
+                "SELECT ({k}::bigint - %s) / %s AS seg, count(*), sum({h}) FROM {t}"
+                " WHERE {w} GROUP BY 1"
+            ).format(k=self._key_expr(0), h=self._hash, t=self._from, w=where)
+            rows = self._run(query, [segments.lo, segments.width, *params])
+            return {int(seg): (int(n), int(total)) for seg, n, total in rows}
+        assert isinstance(segments, BoundarySegments)
+        if len(self.key) == 1:
+            # One scan: width_bucket() numbers segments as bisect_right does (and follows the
+            # operand's collation), where per-range queries on a COLLATE "C" expression could
+            # not use a default-collation index.
+            bounds = [b[0] for b in segments.boundaries]
+            typed = sql.SQL("%s::text[]" if self._text_keys[0] else "%s")
+            query = sql.SQL(
+                "SELECT width_bucket({k}, {b}) AS seg, count(*), sum({h}) FROM {t}"
+                " WHERE {w} GROUP BY 1"
+            ).format(k=self._key_expr(0), b=typed, h=self._hash, t=self._from, w=where)
+            rows = self._run(query, [bounds, *params])
+            return {int(seg): (int(n), int(total)) for seg, n, total in rows}
+        out: Checksums = {}
+        for number in range(len(segments.boundaries) + 1):
+            part, part_params = self._where(segments.range(number))
+            query = sql.SQL("SELECT count(*), sum({h}) FROM {t} WHERE {p}").format(
+                h=self._hash, t=self._from, p=part
+            )
+            ((n, total),) = self._run(query, part_params)
+            if n:
+                out[number] = (int(n), int(total))
+        return out
+
+    def sample_keys(self, every: int, within: Range) -> list[Key]:
+        where, params = self._where(within)
+        keys = [self._key_expr(i) for i in range(len(self.key))]
+        names = [self._ident(self.columns[i]) for i in self.key]
+        query = sql.SQL(
+            "SELECT {n} FROM (SELECT {n}, row_number() OVER (ORDER BY {o}) AS rn FROM {t}"
+            " WHERE {w}) s WHERE rn %% %s = 0 ORDER BY rn"
+        ).format(n=sql.SQL(", ").join(names), o=sql.SQL(", ").join(keys), t=self._from, w=where)
+        return [tuple(row) for row in self._run(query, [*params, every])]
+
+    def fetch(self, within: Range) -> Rows:
+        where, params = self._where(within)
+        query = sql.SQL("SELECT {c} FROM {t} WHERE {w}").format(
+            c=sql.SQL(", ").join(self._canon), t=self._from, w=where
+        )
+        rows = self._run(query, params)
+        self.rows_fetched += len(rows)
+        return {tuple(row[i] for i in self.key): tuple(row) for row in rows}
+
+    def multiset(self, buckets: Sequence[str] | None) -> tuple[Checksums, dict[str, int]]:
+        if buckets is None:
+            query = sql.SQL(
+                "SELECT ('x' || left(md5({r}), 1))::bit(4)::int, count(*), sum({h}) FROM {t}"
+                " GROUP BY 1"
+            ).format(r=self._row, h=self._hash, t=self._from)
+            return {int(b): (int(n), int(s)) for b, n, s in self._run(query)}, {}
+        query = sql.SQL(
+            "SELECT {r}, count(*) FROM {t} WHERE left(md5({r}), 1) = ANY(%s) GROUP BY 1"
+        ).format(r=self._row, t=self._from)
+        rows = self._run(query, [list(buckets)])
+        self.rows_fetched += sum(int(n) for _, n in rows)
+        return {}, {text: int(n) for text, n in rows}
+
+
+def _retrying(db: PostgresDatabase, run: Callable[[], T]) -> T:
+    """Run one bounded query; a dropped connection is reopened and the query retried."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            return run()
+        except psycopg.OperationalError as exc:
+            if attempt == RETRIES:
+                raise CheckError(
+                    f"{db.display}: connection lost {RETRIES} times during a segment "
+                    f"({str(exc).strip().splitlines()[0]})"
+                ) from None
+            db.reconnect()
+        except psycopg.Error as exc:
+            raise CheckError(f"{db.display}: {str(exc).strip().splitlines()[0]}") from None
+    raise AssertionError("unreachable")
+
+
+# -- SQLite -------------------------------------------------------------------------------------
+
+
+class SqliteSide(Side):
+    """SQLite rows are canonised and hashed here, streamed in chunks (memory stays flat)."""
+
+    CHUNK = 10_000
+
+    def __init__(
+        self, db: SqliteDatabase, table: str, columns: Sequence[ColumnPlan], key: Sequence[int]
+    ) -> None:
+        super().__init__(table, columns, key)
+        self.db = db
+        self._canons = [canon.python(c.type, c.options) for c in self.columns]
+        names = ", ".join(_q(c.source) for c in self.columns)
+        self._select = f"SELECT {names} FROM {_q(table)}"  # noqa: S608 (quoted identifiers)
+        self._keys = [_q(self.columns[i].source) for i in self.key]
+
+    def name(self, column: ColumnPlan) -> str:
+        return column.source
+
+    def _where(self, within: Range) -> tuple[str, list[Any]]:
+        parts, params = [], []
+        row = f"({', '.join(self._keys)})" if len(self._keys) > 1 else self._keys[0]
+        for bound, op in ((within.lo, ">="), (within.hi, "<")):
+            if bound is not None:
+                marks = f"({', '.join('?' * len(bound))})" if len(bound) > 1 else "?"
+                parts.append(f"{row} {op} {marks}")
+                params += list(bound)
+        return (" AND ".join(parts) or "1"), params
+
+    def _stream(self, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        try:
+            cursor = self.db.conn.execute(query, params)
+            while chunk := cursor.fetchmany(self.CHUNK):
+                yield from chunk
+        except sqlite3.Error as exc:
+            raise CheckError(f"{self.db.display}: {exc}") from None
+
+    def _texts(self, row: tuple[Any, ...]) -> tuple[str | None, ...]:
+        return tuple(None if v is None else f(v) for f, v in zip(self._canons, row, strict=True))
+
+    def key_bounds(self) -> tuple[int, int] | None:
+        k = self._keys[0]
+        query = f"SELECT min({k}), max({k}) FROM {_q(self.table)}"  # noqa: S608
+        ((lo, hi),) = list(self._stream(query, ()))
+        return None if lo is None else (int(lo), int(hi))
+
+    def estimate_rows(self) -> int | None:
+        return None  # an exact count costs a scan; the key span is the estimate
+
+    def checksums(self, segments: Segmenter, within: Range) -> Checksums:
+        where, params = self._where(within)
+        sums: dict[int, list[int]] = {}
+        key = self.key
+        for row in self._stream(f"{self._select} WHERE {where}", params):
+            number = segments.segment(tuple(row[i] for i in key))
+            h = row_hash(record_text(self._texts(row)))
+            acc = sums.get(number)
+            if acc is None:
+                sums[number] = [1, h]
+            else:
+                acc[0] += 1
+                acc[1] += h
+        return {n: (c, s) for n, (c, s) in sums.items()}
+
+    def sample_keys(self, every: int, within: Range) -> list[Key]:
+        where, params = self._where(within)
+        keys = ", ".join(self._keys)
+        query = (
+            f"SELECT {keys} FROM (SELECT {keys}, row_number() OVER (ORDER BY {keys}) AS rn"  # noqa: S608
+            f" FROM {_q(self.table)} WHERE {where}) WHERE rn % ? = 0 ORDER BY rn"
+        )
+        return [tuple(row) for row in self._stream(query, [*params, every])]
+
+    def fetch(self, within: Range) -> Rows:
+        where, params = self._where(within)
+        out: Rows = {}
+        for row in self._stream(f"{self._select} WHERE {where}", params):
+            texts = self._texts(row)
+            out[tuple(texts[i] for i in self.key)] = texts
+            self.rows_fetched += 1
+        return out
+
+    def multiset(self, buckets: Sequence[str] | None) -> tuple[Checksums, dict[str, int]]:
+        sums: dict[int, list[int]] = {}
+        texts: dict[str, int] = {}
+        wanted = set(buckets or ())
+        for row in self._stream(self._select, ()):
+            text = record_text(self._texts(row))
+            h = row_hash(text)
+            bucket = (h >> 60) & 0xF  # the first hex digit of the MD5, as PostgreSQL groups
+            if buckets is None:
+                acc = sums.setdefault(bucket, [0, 0])
+                acc[0] += 1
+                acc[1] += h
+            elif f"{bucket:x}" in wanted:
+                texts[text] = texts.get(text, 0) + 1
+                self.rows_fetched += 1
+        return {n: (c, s) for n, (c, s) in sums.items()}, texts
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def side_for(
+    db: Database,
+    role: str,
+    table: str,
+    columns: Sequence[ColumnPlan],
+    key: Sequence[int],
+    text_keys: Sequence[bool],
+) -> Side:
+    if isinstance(db, PostgresDatabase):
+        return PostgresSide(db, role, table, columns, key, text_keys=text_keys)
+    if isinstance(db, SqliteDatabase):
+        if role == "target":
+            raise CheckError("a SQLite target is not supported by the row comparison")
+        return SqliteSide(db, table, columns, key)
+    raise CheckError(f"no row comparison for {type(db).__name__}")
