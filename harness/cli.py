@@ -14,7 +14,9 @@ from typing import Any
 
 import click
 
+from harness.dynamo.command import dynamo
 from harness.errors import EXIT_USAGE, HarnessError
+from harness.residue.command import residue
 from harness.results import DEFAULT_REPORT_DIR
 from harness.signoff.command import check_signature, keygen, sign
 from harness.usage import fail, user_errors
@@ -196,6 +198,8 @@ def schema_cmd(write_dir: Path | None) -> None:
 main.add_command(keygen)
 main.add_command(sign)
 main.add_command(check_signature)
+main.add_command(residue)
+main.add_command(dynamo)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -161,6 +161,26 @@ class ExpectedDifference(_Model):
     expires: date | None = None
 
 
+class ColumnCanon(_Model):
+    """How one column's values are compared (shown in the report when not the default)."""
+
+    rtrim: bool = False
+    """Ignore trailing spaces (CHAR padding carried into a VARCHAR)."""
+    float_digits: int = Field(15, ge=1, le=17)
+    """Significant digits compared for a float column."""
+
+
+class RowSettings(_Model):
+    """Row-level comparison: segment size, sample cap, per-column value options."""
+
+    segment_rows: int = Field(10_000, ge=100)
+    """Rows per checksum segment; smaller finds differences in fewer rows fetched."""
+    sample_cap: int = Field(20, ge=0)
+    """Differing rows kept per table as examples (the counts stay exact)."""
+    columns: dict[str, ColumnCanon] = {}
+    """Keyed by ``table.column`` in source names."""
+
+
 class Plan(_Model):
     """A verification plan: two endpoints and what must hold between them."""
 
@@ -170,6 +190,7 @@ class Plan(_Model):
     tables: TableSelection = TableSelection()
     renames: Renames = Renames()
     expected_differences: tuple[ExpectedDifference, ...] = ()
+    rows: RowSettings = RowSettings()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 FORMAT = "cutover.results/1"
 VERDICTS = ("GO", "GO WITH WAIVERS", "NO-GO")
-AREA_ORDER = ("schema", "row_count")
+AREA_ORDER = ("schema", "row_count", "rows")
 DEFAULT_REPORT_DIR = Path("reports/out")
 
 

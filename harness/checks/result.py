@@ -58,6 +58,12 @@ class FindingKind(enum.Enum):
     EXTRA_VIEW = "extra_view"
     VIEW_COLUMNS = "view_columns"
     ROW_COUNT = "row_count"
+    ROW_MISSING = "row_missing"
+    ROW_EXTRA = "row_extra"
+    ROW_CHANGED = "row_changed"
+    RESIDUE = "residue"
+    POSTURE = "posture"
+    ITEMS_CHANGED = "items_changed"
 
 
 @dataclass(frozen=True)

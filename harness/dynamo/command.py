@@ -12,8 +12,9 @@ import click
 
 from harness.checks.result import Status
 from harness.errors import HarnessError
+from harness.usage import fail
 
-EXIT_SAME, EXIT_CHANGED, EXIT_USAGE = 0, 1, 2
+EXIT_SAME, EXIT_CHANGED = 0, 1
 
 
 @click.group()
@@ -35,8 +36,7 @@ def snapshot(plan_path: Path, out_path: Path, quiet: bool) -> None:
         snap = take_snapshot(settings) if quiet else snapshot_with_progress(settings)
         write_snapshot(snap, out_path)
     except HarnessError as exc:
-        click.echo(f"cutover: error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(str(exc))
     for name, table in sorted(snap.tables.items()):
         click.echo(f"{name}: {table.items} items, digest {table.digest[:16]}…")
     click.echo(f"wrote {out_path}")
@@ -53,8 +53,7 @@ def compare(before: Path, after: Path) -> None:
     try:
         results = compare_snapshots(read_snapshot(before), read_snapshot(after))
     except HarnessError as exc:
-        click.echo(f"cutover: error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(str(exc))
     changed = [r for r in results if r.status is not Status.PASS]
     for result in results:
         click.echo(f"{result.name}: {result.status.value}: {result.summary}")

@@ -10,8 +10,9 @@ import click
 
 from harness.checks.result import CheckResult, Status
 from harness.errors import HarnessError
+from harness.usage import fail
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 
 
 @click.command()
@@ -39,8 +40,7 @@ def residue(paths: tuple[Path, ...], plan_path: Path, output_format: str) -> Non
         settings = load_settings(plan_path)
         results = check_paths(list(paths), settings)
     except HarnessError as exc:
-        click.echo(f"cutover: error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(str(exc))
     if output_format == "json":
         click.echo(json.dumps(to_json(results), indent=2))
     else:

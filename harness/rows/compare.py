@@ -230,7 +230,8 @@ class _Bisection:
 
     def _split(self, within: Range, rows: int) -> Segmenter | None:
         if self.integer_key:
-            assert within.lo is not None and within.hi is not None
+            assert within.lo is not None  # integer segments are always bounded
+            assert within.hi is not None
             lo, hi = int(within.lo[0]), int(within.hi[0])
             width = max(1, math.ceil((hi - lo) / SPLIT))
             return IntSegments(lo, width, hi) if width < hi - lo else None
