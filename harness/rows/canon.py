@@ -51,7 +51,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from harness.types import TypeInfo
@@ -195,27 +195,34 @@ def _decimal(value: Any) -> Decimal:
     return number
 
 
+# Decimal's default context keeps 28 digits: normalize() would silently round a wider
+# numeric (PostgreSQL keeps up to 131,072 digits) and quantize() would refuse it.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
 def _numeric(value: Any, scale: int | None) -> str:
     if type(value) is int and scale is not None:  # the common money-in-cents-free case
         return f"{value}.{'0' * scale}" if scale else str(value)
     number = _decimal(value)
     if scale is not None:
-        return _plain(number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP))
+        step = Decimal(1).scaleb(-scale)
+        return _plain(number.quantize(step, rounding=ROUND_HALF_UP, context=_EXACT))
     return _plain(_trim_scale(number))
 
 
 def _trim_scale(number: Decimal) -> Decimal:
     if number == 0:
         return Decimal(0)
-    normal = number.normalize()
-    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]
+    normal = number.normalize(_EXACT)
+    return normal.quantize(Decimal(1), context=_EXACT) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]
 
 
 def _plain(number: Decimal) -> str:
     """A Decimal as PostgreSQL prints a numeric: no exponent, the scale it carries."""
     exponent = number.as_tuple().exponent
     assert isinstance(exponent, int)
-    text = f"{number:f}" if exponent <= 0 else f"{number.quantize(Decimal(1)):f}"
+    whole = number if exponent <= 0 else number.quantize(Decimal(1), context=_EXACT)
+    text = f"{whole:f}"
     return "0" + text[2:] if text.startswith("-0") and Decimal(text) == 0 else text
 
 
@@ -342,11 +349,12 @@ def _zone(offset: timedelta) -> timezone:
 
 
 def _round_micro(moment: datetime, frac: str | int) -> datetime:
-    """Fractional seconds rounded to microseconds, half to even, as PostgreSQL's input does."""
+    """Fractional seconds rounded to microseconds as PostgreSQL's input does: it reads the
+    fraction as a double and rint()s it (ParseFractionalSecond), so ``.0001255`` gives 125 µs
+    where exact half-even decimal rounding would give 126; Python's float ops are the same."""
     if isinstance(frac, int) or not frac:
         return moment
-    micro = Decimal("0." + frac).scaleb(6).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
-    return moment + timedelta(microseconds=int(micro))
+    return moment + timedelta(microseconds=round(float("0." + frac) * 1_000_000))
 
 
 def _date(value: Any) -> str:
