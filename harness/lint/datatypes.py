@@ -63,6 +63,8 @@ def _length(dt: exp.DataType) -> int | None:
 def check_datatype(dt: exp.DataType, *, column: bool = True) -> list[tuple[str, str]]:
     """(rule id, message) for each problem with a stored column of type ``dt``."""
     this = dt.this
+    if this in ALLOWED:  # the common case: no need to render the type's name
+        return _allowed_type_limits(dt, column=column)
     name = type_name(dt)
     if this in SERIALS or name in SERIAL_NAMES:
         return [("DSQL020", f"{name.upper()} column")]
@@ -70,8 +72,11 @@ def check_datatype(dt: exp.DataType, *, column: bool = True) -> list[tuple[str, 
         return [("DSQL041", f"array column ({name})")]
     if this in REJECTED or name in REJECTED_NAMES:
         return [("DSQL042", f"{name} column is rejected by DSQL")]
-    if this not in ALLOWED:
-        return [("DSQL040", f"{name} is not a DSQL column type")]
+    return [("DSQL040", f"{name} is not a DSQL column type")]
+
+
+def _allowed_type_limits(dt: exp.DataType, *, column: bool) -> list[tuple[str, str]]:
+    this = dt.this
     if this is T.DECIMAL and not dt.expressions and column:
         return [("DSQL046", "NUMERIC without precision is numeric(18,6) on DSQL")]
     length = _length(dt)

@@ -514,6 +514,29 @@ def _count_tuples(plain: str, start: int) -> int:
     return tuples
 
 
+_SIMPLE_WRITE = re.compile(
+    r"\s*(?:UPDATE\s+(?:ONLY\s+)?([\w.\"]+)(?:\s+(?:AS\s+)?\w+)?\s+SET\b|DELETE\s+FROM\s+(?:ONLY\s+)?([\w.\"]+))",
+    re.IGNORECASE,
+)
+_NOT_SIMPLE = re.compile(r"\b(?:SELECT|RETURNING|FROM\s+\w+\s*,|USING|WITH)\b|\(\s*SELECT", re.I)
+
+
+def _bounded_write(plain: str, first: str, a: Analysis) -> Analysis | None:
+    """UPDATE/DELETE with a WHERE, no subquery and no function a rule looks for: classified
+    without a parse (the rules that apply need only the table and the WHERE)."""
+    m = _SIMPLE_WRITE.match(plain)
+    if m is None or " WHERE " not in f" {' '.join(plain.upper().split())} ":
+        return None
+    rest = plain[m.end() :]
+    if _NOT_SIMPLE.search(rest) or RISKY_CALLS.search(rest) or "COLLATE" in rest.upper():
+        return None
+    a.category = A.DML
+    a.kind = first
+    a.obj = (m.group(1) or m.group(2)).strip('"')
+    a.writes = (A.bare(a.obj),)
+    return a
+
+
 _BY_FIRST: dict[str, Callable[[str, list[str], Analysis], Analysis]] = {
     "SAVEPOINT": _simple("DSQL096", "SAVEPOINT is not supported"),
     "RELEASE": _simple("DSQL096", "RELEASE SAVEPOINT is not supported"),
@@ -584,6 +607,10 @@ def prescan(text: str, dialect: str, copy_rows: int = -1) -> Outcome:
         return _copy(text, plain, a, copy_rows)
     if first in _BY_FIRST:
         return _BY_FIRST[first](plain, w, a)
+    if first in ("UPDATE", "DELETE"):
+        fast = _bounded_write(plain, first, a)
+        if fast is not None:
+            return fast
     if first == "SELECT" and re.search(r"\bINTO\b", plain, re.IGNORECASE) is None:
         a.category = A.QUERY
     return Prepared(text, a)

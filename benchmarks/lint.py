@@ -1,0 +1,197 @@
+"""Throughput of ``cutover lint`` against AWS's ``dsql-lint`` on the same generated corpus.
+
+    python benchmarks/lint.py [--mb 6] [--corpus DIR] [--compare]
+
+Generates a corpus of realistic SQL (pg_dump-style schema dumps with data, Flyway-style
+migration folders, application query files) of at least ``--mb`` megabytes into a temporary
+folder (nothing large is committed), then times each tool as a whole process on the same
+files: ``python -m harness.lint --format json DIR`` (both cores) and
+``dsql-lint --format json FILES…``. Throughput is MB of SQL per second; the ratio is
+cutover's time over dsql-lint's (≤ 1.0 means cutover is at least as fast). ``--compare``
+also prints the statements where the two tools disagree on flagged / not flagged. The last
+printed line is one JSON object with all figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SHOP = REPO / "tests" / "data" / "lint" / "pg_dump" / "shop.sql"
+MIGRATIONS = REPO / "tests" / "data" / "lint" / "migrations"
+
+QUERIES = [
+    "SELECT o.id, o.total, c.email FROM orders o JOIN customers c ON c.id = o.customer_id "
+    "WHERE o.placed_at > now() - interval '7 days' ORDER BY o.placed_at DESC LIMIT 50;",
+    "UPDATE orders SET status = 'paid' WHERE id = {n};",
+    "DELETE FROM sessions WHERE expires_at < now() AND user_id = {n};",
+    "INSERT INTO audit_log (actor, action, at) VALUES ('svc', 'login', now()) "
+    "ON CONFLICT DO NOTHING;",
+    "SELECT count(*) FROM orders WHERE customer_id = {n};",
+    "WITH recent AS (SELECT * FROM orders WHERE placed_at > now() - interval '1 day') "
+    "SELECT customer_id, sum(total) FROM recent GROUP BY customer_id HAVING sum(total) > {n};",
+    "SELECT * FROM accounts WHERE id = {n} FOR UPDATE;",
+    "CREATE INDEX ASYNC IF NOT EXISTS orders_{n}_idx ON orders (customer_id, placed_at);",
+    "ALTER TABLE accounts ADD COLUMN note_{n} TEXT;",
+]
+
+
+def _rows(rng: random.Random, n: int) -> str:
+    values = ",\n".join(
+        f"({i}, 'user{i}@example.com', 'Name {rng.randint(1, 10**6)}', {rng.random() * 1000:.2f}, "
+        f"'2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)} 10:00:00+00')"
+        for i in range(n)
+    )
+    head = "INSERT INTO public.customers_copy (id, email, name, balance, created_at) VALUES"
+    return f"{head}\n{values};\n"
+
+
+def _copy_block(rng: random.Random, n: int) -> str:
+    lines = "".join(
+        f"{i}\tuser{i}@example.com\tName {rng.randint(1, 10**6)}\t{rng.random() * 1000:.2f}\n"
+        for i in range(n)
+    )
+    return f"COPY public.customers_copy (id, email, name, balance) FROM stdin;\n{lines}\\.\n"
+
+
+def generate(folder: Path, megabytes: float, seed: int = 7) -> list[Path]:
+    """Write the corpus; returns the files. Deterministic for a given seed."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    shop = SHOP.read_text(encoding="utf-8")
+    migrations = [p.read_text(encoding="utf-8") for p in sorted(MIGRATIONS.glob("*.sql"))]
+    files: list[Path] = []
+    total = 0
+    index = 0
+    target = int(megabytes * 1024 * 1024)
+    while total < target:
+        kind = index % 4
+        if kind == 0:  # a schema dump with data (INSERT and COPY), ~120 KB
+            body = shop.replace("shop_owner", f"owner_{index}")
+            body += "".join(_rows(rng, 200) for _ in range(3)) + _copy_block(rng, 600)
+            name = f"dump_{index:04d}.sql"
+        elif kind == 1:  # a migration folder's worth of files, concatenated per version
+            body = "\n".join(migrations[i % len(migrations)] for i in range(40))
+            name = f"V{index:04d}__migration.sql"
+        else:  # application query files
+            body = "\n".join(
+                rng.choice(QUERIES).format(n=rng.randint(1, 10**6)) for _ in range(900)
+            )
+            name = f"queries_{index:04d}.sql"
+        path = folder / name
+        path.write_text(body + "\n", encoding="utf-8")
+        files.append(path)
+        total += len(body.encode()) + 1
+        index += 1
+    return files
+
+
+def _time(cmd: list[str]) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
+    return time.perf_counter() - started, proc.returncode, proc.stdout
+
+
+def _statement_of(folder: Path) -> dict[str, list[tuple[int, int]]]:
+    """Per file: (first line, last line) of each statement, to map both tools' lines."""
+    from harness.lint.split import split
+
+    out = {}
+    for path in folder.glob("*.sql"):
+        script = split(path.read_text(encoding="utf-8"))
+        out[path.name] = [
+            (script.position(st.start)[0], script.position(max(st.start, st.end - 1))[0])
+            for st in script.statements
+        ]
+    return out
+
+
+def _flagged(
+    doc: dict[str, Any], spans: dict[str, list[tuple[int, int]]], *, ours: bool
+) -> dict[tuple[str, int], set[str]]:
+    """(file, statement index) → rule ids, for unsuppressed findings (parse errors included)."""
+    out: dict[tuple[str, int], set[str]] = {}
+    for file in doc["files"]:
+        name = Path(file["path" if ours else "file"]).name
+        for d in file["findings" if ours else "diagnostics"]:
+            if ours and d.get("suppressed_by"):
+                continue
+            line = d["line"]
+            index = next((i for i, (a, b) in enumerate(spans[name]) if a <= line <= b), -1)
+            out.setdefault((name, index), set()).add(d["rule"])
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=6.0, help="corpus size (default 6 MB)")
+    parser.add_argument("--corpus", type=Path, default=None, help="keep the corpus here")
+    parser.add_argument("--compare", action="store_true", help="count disagreeing statements")
+    args = parser.parse_args()
+    folder = args.corpus or Path(tempfile.mkdtemp(prefix="cutover-lint-bench-"))
+    try:
+        files = generate(folder, args.mb)
+        size_mb = sum(p.stat().st_size for p in files) / 1024 / 1024
+        ours_s, ours_rc, ours_out = _time(
+            [sys.executable, "-m", "harness.lint", "--format", "json", str(folder)]
+        )
+        figures: dict[str, object] = {
+            "corpus_mb": round(size_mb, 2),
+            "files": len(files),
+            "cutover_s": round(ours_s, 3),
+            "cutover_mb_s": round(size_mb / ours_s, 3),
+            "cutover_exit": ours_rc,
+        }
+        ours_doc = json.loads(ours_out)
+        figures["statements"] = ours_doc["summary"]["statements"]
+        figures["unanalysed"] = ours_doc["summary"]["unanalysed"]
+        peer = shutil.which("dsql-lint")
+        if peer is None:
+            figures.update({"dsql_lint_s": None, "ratio": None, "note": "dsql-lint not installed"})
+        else:
+            peer_s, peer_rc, peer_out = _time([peer, "--format", "json", *map(str, files)])
+            figures.update(
+                {
+                    "dsql_lint_s": round(peer_s, 3),
+                    "dsql_lint_mb_s": round(size_mb / peer_s, 3),
+                    "dsql_lint_exit": peer_rc,
+                    "ratio": round(ours_s / peer_s, 3),
+                }
+            )
+            if args.compare:
+                spans = _statement_of(folder)
+                theirs = _flagged(json.loads(peer_out), spans, ours=False)
+                mine = _flagged(ours_doc, spans, ours=True)
+                only_theirs = Counter(r for k in theirs.keys() - mine.keys() for r in theirs[k])
+                only_ours = Counter(r for k in mine.keys() - theirs.keys() for r in mine[k])
+                figures.update(
+                    {
+                        "statements_flagged_by_both": len(theirs.keys() & mine.keys()),
+                        "statements_only_dsql_lint": dict(only_theirs.most_common()),
+                        "statements_only_cutover": dict(only_ours.most_common()),
+                    }
+                )
+        print(
+            f"corpus {figures['corpus_mb']} MB in {figures['files']} files: cutover "
+            f"{figures['cutover_mb_s']} MB/s, dsql-lint {figures.get('dsql_lint_mb_s')} MB/s, "
+            f"ratio {figures['ratio']}"
+        )
+        print(json.dumps(figures))
+    finally:
+        if args.corpus is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
