@@ -7,6 +7,7 @@ one line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -14,16 +15,33 @@ from typing import Any
 
 import click
 
-from harness.dynamo.command import dynamo
 from harness.errors import EXIT_USAGE, HarnessError
-from harness.residue.command import residue
 from harness.results import DEFAULT_REPORT_DIR
-from harness.signoff.command import check_signature, keygen, sign
 from harness.usage import fail, user_errors
 
 
 class _Cutover(click.Group):
-    """Click's usage errors as cutover's one line (click itself prints usage and a hint)."""
+    """Click's usage errors as cutover's one line (click itself prints usage and a hint);
+    capability commands are imported only when run, so ``cutover --help`` stays instant."""
+
+    LAZY = {
+        "check-signature": "harness.signoff.command:check_signature",
+        "dynamo": "harness.dynamo.command:dynamo",
+        "keygen": "harness.signoff.command:keygen",
+        "lint": "harness.lint.command:lint",
+        "residue": "harness.residue.command:residue",
+        "sign": "harness.signoff.command:sign",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            module, name = self.LAZY[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), name)
+            return command
+        return super().get_command(ctx, cmd_name)
 
     def main(  # type: ignore[override]
         self,
@@ -194,12 +212,6 @@ def schema_cmd(write_dir: Path | None) -> None:
     (write_dir / "plan.schema.json").write_text(text, encoding="utf-8")
     click.echo(f"wrote {write_dir / 'plan.schema.json'}")
 
-
-main.add_command(keygen)
-main.add_command(sign)
-main.add_command(check_signature)
-main.add_command(residue)
-main.add_command(dynamo)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -31,6 +31,7 @@ from pydantic import (
 
 from harness.checks.result import FindingKind
 from harness.errors import PlanError, did_you_mean
+from harness.lint.settings import LintSettings
 
 
 class _Model(BaseModel):
@@ -191,6 +192,7 @@ class Plan(_Model):
     renames: Renames = Renames()
     expected_differences: tuple[ExpectedDifference, ...] = ()
     rows: RowSettings = RowSettings()
+    lint: LintSettings | None = None
 
 
 @dataclass(frozen=True)

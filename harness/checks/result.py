@@ -64,6 +64,7 @@ class FindingKind(enum.Enum):
     RESIDUE = "residue"
     POSTURE = "posture"
     ITEMS_CHANGED = "items_changed"
+    DSQL_INCOMPATIBLE = "dsql_incompatible"
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,7 @@ def sql(column: str, target: TypeInfo, options: CanonOptions = CanonOptions()) -
             f"CASE WHEN {c}::float8 = 'NaN' THEN 'NaN' "
             f"WHEN {c}::float8 = 'Infinity' THEN 'Infinity' "
             f"WHEN {c}::float8 = '-Infinity' THEN '-Infinity' "
+            f"WHEN {c}::float8 = 0 THEN '{0.0:.{digits}e}' "  # -0 and 0 are one value
             f"ELSE ltrim(to_char({c}::float8, '9.{'9' * digits}EEEE')) END"
         )
     if family == "text":
@@ -104,7 +105,7 @@ def sql(column: str, target: TypeInfo, options: CanonOptions = CanonOptions()) -
     if family == "time":
         return f"to_char({c}::time::interval, 'HH24:MI:SS.US')"
     if family == "boolean":
-        return f"CASE WHEN {c}::boolean THEN 't' ELSE 'f' END"
+        return f"CASE WHEN {c}::boolean THEN 't' WHEN NOT {c}::boolean THEN 'f' END"
     if family == "bytes":
         return f"encode({c}::bytea, 'hex')"
     if family == "uuid":
@@ -228,6 +229,8 @@ def _plain(number: Decimal) -> str:
 
 def _float(value: Any, digits: int, *, single: bool) -> str:
     number = float(value.strip()) if isinstance(value, str) else float(value)
+    if number == 0:
+        number = 0.0  # -0.0 and 0.0 compare equal, as in PostgreSQL
     if single and math.isfinite(number):  # a real column stores the nearest float4
         number = struct.unpack("f", struct.pack("f", number))[0]
     if math.isnan(number):

@@ -167,7 +167,9 @@ class PostgresSide(Side):
     def _value(self, column: ColumnPlan) -> sql.Composable:
         if column.raw:
             return self._ident(column)
-        return sql.SQL(canon.sql("{}", column.type, column.options)).format(self._ident(column))
+        return sql.SQL(canon.sql("{col}", column.type, column.options)).format(
+            col=self._ident(column)
+        )
 
     def _canon_text(self, column: ColumnPlan) -> sql.Composable:
         if column.raw:
