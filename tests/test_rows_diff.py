@@ -207,7 +207,7 @@ def test_sqlite_to_postgres_reports_exactly_the_mutations(
         cols = ", ".join(f"{c} {t}" for c, _, t in COLUMNS)
         conn.execute(f"CREATE TABLE t (id INTEGER PRIMARY KEY, {cols})")
         conn.executemany(
-            f"INSERT INTO t VALUES (?, {', '.join('?' * len(NAMES))})",
+            f"INSERT INTO t VALUES (?, {', '.join('?' * len(NAMES))})",  # noqa: S608 (fixed names)
             [(i, *(_sqlite_value(c, r[c]) for c in NAMES)) for i, r in rows.items()],
         )
     conn.close()
