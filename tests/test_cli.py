@@ -136,6 +136,12 @@ WAIVERS = [
         "reason": "test user 'cy' purged before cutover (MIG-102)",
         "reviewer": "Ana Lima",
     },
+    {
+        "table": "users",
+        "kind": "row_missing",
+        "reason": "test user 'cy' purged before cutover (MIG-102)",
+        "reviewer": "Ana Lima",
+    },
 ]
 
 
@@ -211,7 +217,7 @@ def waived_run(request: pytest.FixtureRequest) -> Run:
 
 @pytest.fixture(scope="module")
 def expired_run(request: pytest.FixtureRequest) -> Run:
-    expired = [{**WAIVERS[0], "expires": "2020-01-31"}, WAIVERS[1]]
+    expired = [{**WAIVERS[0], "expires": "2020-01-31"}, *WAIVERS[1:]]
     return drifted_run(request, "expired", expected_differences=expired)
 
 
@@ -421,14 +427,16 @@ class TestVerifyGo:
         results = go_run.results()
         assert results["format"] == "cutover.results/1"
         assert results["verdict"] == "GO"
-        assert results["verdict_reason"] == "all 5 checks pass"
-        assert results["summary"] == {"pass": 5, "fail": 0, "error": 0, "waived": 0, "skip": 0}
+        assert results["verdict_reason"] == "all 7 checks pass"
+        assert results["summary"] == {"pass": 7, "fail": 0, "error": 0, "waived": 0, "skip": 0}
         assert {c["id"]: c["status"] for c in results["checks"]} == {
             "schema[orders]": "pass",
             "schema[users]": "pass",
             "schema[views]": "pass",
             "row_count[orders]": "pass",
             "row_count[users]": "pass",
+            "rows[orders]": "pass",
+            "rows[users]": "pass",
         }
         assert go_run.check("row_count[users]")["evidence"] == {
             "source": 3,
@@ -468,6 +476,7 @@ class TestVerifyNoGo:
         assert {c["id"] for c in results["checks"] if c["status"] != "pass"} == {
             "schema[users]",
             "row_count[users]",
+            "rows[users]",
         }
 
     def test_names_the_missing_column(self, nogo_run: Run) -> None:
@@ -495,6 +504,7 @@ class TestExpectedDifferences:
         assert results["verdict"] == "GO WITH WAIVERS"
         assert waived_run.check("schema[users]")["status"] == "waived"
         assert waived_run.check("row_count[users]")["status"] == "waived"
+        assert waived_run.check("rows[users]")["status"] == "waived"
         [finding] = waived_run.check("schema[users]")["findings"]
         assert finding["waived_by"] == {
             "reason": WAIVERS[0]["reason"],
@@ -505,6 +515,7 @@ class TestExpectedDifferences:
         assert [(d["used"], d["expired"]) for d in results["expected_differences"]] == [
             (True, False),
             (True, False),
+            (True, False),
         ]
 
     def test_an_expired_one_no_longer_waives(self, expired_run: Run) -> None:
@@ -513,7 +524,7 @@ class TestExpectedDifferences:
         assert results["verdict"] == "NO-GO"
         assert expired_run.check("schema[users]")["status"] == "fail"
         assert expired_run.check("row_count[users]")["status"] == "waived"
-        first, second = results["expected_differences"]
+        first, second, _ = results["expected_differences"]
         assert first["expires"] == "2020-01-31"
         assert (first["expired"], first["used"]) == (True, False)
         assert (second["expired"], second["used"]) == (False, True)
@@ -646,6 +657,8 @@ class TestDemo:
             "schema[people]",
             "schema[accounts]",
             "row_count[events]",
+            "rows[accounts]",
+            "rows[events]",
         }
         assert {f["object"] for c in failed for f in c["findings"] if f["severity"] == "error"} == {
             "people.nickname",

@@ -207,7 +207,7 @@ class TestPlanErrors:
                 8,
                 "tabels",
                 "unknown key 'tabels'. Did you mean \"tables\"? Allowed keys: expected_differences,"
-                " name, renames, source, tables, target.",
+                " lint, name, renames, rows, source, tables, target.",
                 id="top-level",
             ),
             pytest.param(
