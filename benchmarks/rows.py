@@ -1,0 +1,435 @@
+"""Row-level parity: cutover's row compare against the floor and against reladiff 0.6.0.
+
+    python benchmarks/rows.py [--rows 1000000 --rows 5000000] [--no-reladiff]
+
+For each size it builds ``t(id bigint primary key, name text, amount numeric(12,2),
+created_at timestamp, active boolean)`` three times — a source and a target database on one
+embedded PostgreSQL 16 (TCP on 127.0.0.1, like a real endpoint) and a SQLite file holding the
+same rows the way SQLite applications keep them (money as REAL or INTEGER, timestamps as ISO
+text, booleans as 0/1) — and times four scenarios: PG→PG and SQLite→PG, first identical,
+then with 13 planted diff lines in the target. The 13 are counted as a unified diff counts
+them, which is what reladiff prints: 5 updated rows (a ``-`` and a ``+`` line each), 2 deleted
+rows (``-``) and 1 inserted row (``+``).
+
+Each scenario times, every tool in a child process of its own (so its peak RSS is its own,
+read with ``wait4``; the timer covers connecting and comparing, not Python's start-up):
+
+- **floor** — the least any correct tool must do: one server-side hash-aggregate scan per
+  PostgreSQL side, run concurrently; for SQLite a plain fetch of every row, concurrently with
+  the target's scan;
+- **cutover** — ``harness.rows.compare.compare_table`` with default options;
+- **reladiff** — 0.6.0 through its Python API with its CLI's defaults (PG→PG only: it has no
+  SQLite backend).
+
+It prints a table with the ratios, and its last line is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from harness.provision import PostgresCluster
+
+SIZES = (1_000_000, 5_000_000)
+COLUMNS = ("id", "name", "amount", "created_at", "active")
+DIFF_LINES = 13  # 5 updates x 2 lines + 2 deletes + 1 insert
+
+PG_TABLE = """
+CREATE TABLE t (id bigint PRIMARY KEY, name text, amount numeric(12,2),
+                created_at timestamp, active boolean)
+"""
+# Every value is a function of g, so the SQLite file can hold the same rows (%% is psycopg's %).
+PG_FILL = """
+INSERT INTO t
+SELECT g,
+       CASE WHEN g %% 97 = 0 THEN NULL ELSE 'customer ' || (g * 7919 %% 1000003) END,
+       (g * 37 %% 1000000) / 100.0,
+       timestamp '2020-01-01' + g * interval '1 second' + (g * 7 %% 1000000) * interval '1 us',
+       g %% 3 = 0
+FROM generate_series(1, %s::bigint) AS g
+"""
+SQLITE_TABLE = """
+CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, amount NUMERIC(12,2),
+                created_at DATETIME, active BOOLEAN)
+"""
+# NUMERIC affinity stores 12.34 as REAL and 12.0 as INTEGER: the quirks canon must absorb.
+SQLITE_FILL = """
+WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < ?)
+INSERT INTO t
+SELECT g,
+       CASE WHEN g % 97 = 0 THEN NULL ELSE 'customer ' || (g * 7919 % 1000003) END,
+       (g * 37 % 1000000) / 100.0,
+       printf('%s.%06d', datetime(1577836800 + g, 'unixepoch'), g * 7 % 1000000),
+       g % 3 = 0
+FROM s
+"""
+# The floor's per-row work: hash the whole row, sum 64 bits of it (numeric sum: no overflow).
+HASH_SCAN = "SELECT count(*), sum(('x' || left(md5(t::text), 16))::bit(64)::bigint) FROM t"
+
+
+# -- building the data -----------------------------------------------------------------------
+
+
+def build_postgres(cluster: PostgresCluster, rows: int) -> tuple[str, str]:
+    """Source and target databases holding the same ``rows`` rows; returns their DSNs."""
+    source, target = f"src_{rows}", f"tgt_{rows}"
+    for name in (source, target):
+        cluster.drop_database(name)
+    dsn = cluster.create_database(source)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(PG_TABLE)
+        conn.execute(PG_FILL, (rows,))
+        # Frozen and analysed up front, so no timed scan pays for hint bits or statistics.
+        conn.execute("VACUUM (FREEZE, ANALYZE) t")
+    return dsn, cluster.create_database(target, template=source)  # a file copy: fast
+
+
+def build_sqlite(folder: Path, rows: int) -> Path:
+    path = folder / f"source_{rows}.sqlite"
+    path.unlink(missing_ok=True)
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute(SQLITE_TABLE)
+        conn.execute(SQLITE_FILL, (rows,))
+        conn.commit()
+    finally:
+        conn.close()
+    return path
+
+
+def plant_differences(dsn: str, rows: int) -> None:
+    """5 updates (one column each), 2 deletes and 1 insert, spread over the key range."""
+
+    def at(fraction: float) -> int:
+        key = int(rows * fraction)
+        return key + 1 if key % 97 == 0 else key  # a row whose name is not NULL
+
+    updates = (
+        ("name = name || ' (edited)'", at(0.1)),
+        ("amount = amount + 0.01", at(0.3)),
+        ("created_at = created_at + interval '1 us'", at(0.5)),
+        ("active = NOT active", at(0.7)),
+        ("name = upper(name)", at(0.9)),
+    )
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for assignment, key in updates:
+            conn.execute(f"UPDATE t SET {assignment} WHERE id = %s", (key,))  # noqa: S608 -- constants
+        conn.execute("DELETE FROM t WHERE id IN (%s, %s)", (at(0.2), at(0.6)))
+        conn.execute(
+            "INSERT INTO t VALUES (%s, 'new customer', 1.00, '2030-01-01', true)", (rows + 1,)
+        )
+        conn.execute("VACUUM (FREEZE, ANALYZE) t")
+
+
+# -- the timed jobs (each runs in a child process) -------------------------------------------
+
+
+def job_floor(spec: dict[str, Any]) -> dict[str, Any]:
+    def scan(dsn: str) -> None:
+        with psycopg.connect(dsn) as conn:
+            conn.execute(HASH_SCAN).fetchone()
+
+    def fetch_sqlite(path: str) -> None:
+        conn = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True)
+        try:
+            for _ in conn.execute("SELECT * FROM t"):
+                pass
+        finally:
+            conn.close()
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        work = [pool.submit(scan, dsn) for dsn in spec["postgres"]]
+        if spec.get("sqlite"):
+            work.append(pool.submit(fetch_sqlite, spec["sqlite"]))
+        for future in work:
+            future.result()
+    return {"seconds": time.perf_counter() - start}
+
+
+def job_cutover(spec: dict[str, Any]) -> dict[str, Any]:
+    try:
+        from harness.endpoints import Connector, open_database
+        from harness.rows.compare import RowOptions, compare_table
+    except ImportError:
+        return {"error": "cutover engine not available"}
+    start = time.perf_counter()
+    source = open_database(Connector(**spec["source"]))
+    target = open_database(Connector(**spec["target"]))
+    try:
+        source_table, target_table = source.catalog().table("t"), target.catalog().table("t")
+        assert source_table is not None
+        assert target_table is not None
+        diff = compare_table(
+            source, target, source_table, target_table, lambda name: name, ("id",), RowOptions()
+        )
+    finally:
+        source.close()
+        target.close()
+    return {
+        "seconds": time.perf_counter() - start,
+        "missing": diff.missing,
+        "extra": diff.extra,
+        "changed": diff.changed,
+        "diff_lines": 2 * diff.changed + diff.missing + diff.extra,
+        "rows_fetched": diff.rows_fetched,
+        "segments": diff.segments,
+    }
+
+
+def job_reladiff(spec: dict[str, Any]) -> dict[str, Any]:
+    import reladiff
+
+    threads = spec["threads"]
+    start = time.perf_counter()
+    tables = [
+        reladiff.connect_to_table(url, "t", "id", thread_count=threads, extra_columns=COLUMNS[1:])
+        for url in (spec["source"], spec["target"])
+    ]
+    # threaded and 2x the connection threads, as reladiff's own CLI sets them.
+    with reladiff.diff_tables(*tables, threaded=True, max_threadpool_size=threads * 2) as diff:
+        lines = list(diff)
+    for table in tables:
+        table.database.close()
+    return {
+        "seconds": time.perf_counter() - start,
+        "missing": sum(1 for sign, _ in lines if sign == "-"),
+        "extra": sum(1 for sign, _ in lines if sign == "+"),
+        "diff_lines": len(lines),
+    }
+
+
+JOBS = {"floor": job_floor, "cutover": job_cutover, "reladiff": job_reladiff}
+
+
+def run_job(tool: str, **spec: Any) -> dict[str, Any]:
+    """Run one job in a fresh interpreter; add its peak RSS (MB) from the kernel's rusage."""
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--job", tool],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None
+    assert child.stdout is not None
+    child.stdin.write(json.dumps(spec))
+    child.stdin.close()
+    output = child.stdout.read()  # one short line; read before reaping so the pipe never fills
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not the max of all
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        return {"error": f"{tool} exited with {child.returncode}"}
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)  # Linux reports KiB
+    return result
+
+
+# -- one run ---------------------------------------------------------------------------------
+
+
+def connector(role: str, address: str, *, sqlite: bool) -> dict[str, Any]:
+    dialect = "sqlite" if sqlite else "postgres"
+    return {
+        "role": role,
+        "kind": dialect,
+        "dialect": dialect,
+        "address": address,
+        "display": f"{role} ({dialect})",
+    }
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def scenario(
+    name: str,
+    rows: int,
+    source: str,
+    target: str,
+    *,
+    sqlite: bool,
+    reladiff_threads: int | None,
+    cluster: PostgresCluster,
+) -> dict[str, Any]:
+    """Time the floor, cutover and (PG→PG) reladiff on one source/target pair."""
+    floor = run_job(
+        "floor",
+        postgres=[target] if sqlite else [source, target],
+        sqlite=source if sqlite else None,
+    )
+    cut = run_job(
+        "cutover",
+        source=connector("source", source, sqlite=sqlite),
+        target=connector("target", target, sqlite=False),
+    )
+    rel: dict[str, Any] = {}
+    if reladiff_threads and not sqlite:
+        rel = run_job(
+            "reladiff",
+            source=url(cluster, source),
+            target=url(cluster, target),
+            threads=reladiff_threads,
+        )
+    fetched = cut.get("rows_fetched")
+    return {
+        "scenario": name,
+        "rows": rows,
+        "floor_s": round(floor["seconds"], 3),
+        "floor_rss_mb": floor.get("peak_rss_mb"),
+        "cutover_s": _round(cut.get("seconds")),
+        "cutover_rss_mb": cut.get("peak_rss_mb"),
+        "cutover_diff_lines": cut.get("diff_lines"),
+        "cutover_missing": cut.get("missing"),
+        "cutover_extra": cut.get("extra"),
+        "cutover_changed": cut.get("changed"),
+        "cutover_rows_fetched": fetched,
+        "cutover_fetched_pct": round(100 * fetched / rows, 4) if fetched is not None else None,
+        "cutover_segments": cut.get("segments"),
+        "cutover_error": cut.get("error"),
+        "reladiff_s": _round(rel.get("seconds")),
+        "reladiff_rss_mb": rel.get("peak_rss_mb"),
+        "reladiff_diff_lines": rel.get("diff_lines"),
+        "reladiff_error": rel.get("error"),
+        "cutover_over_floor": ratio(cut.get("seconds"), floor["seconds"]),
+        "reladiff_over_floor": ratio(rel.get("seconds"), floor["seconds"]),
+        "reladiff_over_cutover": ratio(rel.get("seconds"), cut.get("seconds")),
+    }
+
+
+def _round(seconds: float | None) -> float | None:
+    return round(seconds, 3) if seconds is not None else None
+
+
+def url(cluster: PostgresCluster, dsn: str) -> str:
+    """reladiff takes URLs; the cluster is trust-auth on 127.0.0.1."""
+    dbname = conninfo_to_dict(dsn)["dbname"]
+    return f"postgresql://postgres@127.0.0.1:{cluster.port}/{dbname}"
+
+
+def run_size(
+    cluster: PostgresCluster, folder: Path, rows: int, reladiff_threads: int | None
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    started = time.perf_counter()
+    source, target = build_postgres(cluster, rows)
+    pg_built = time.perf_counter()
+    sqlite = str(build_sqlite(folder, rows))
+    built = {
+        "postgres_s": round(pg_built - started, 1),
+        "sqlite_s": round(time.perf_counter() - pg_built, 1),
+    }
+    run_job("floor", postgres=[source, target], sqlite=sqlite)  # warm the OS cache, untimed
+    results = []
+    for state in ("identical", "13 diff lines"):
+        if state != "identical":
+            plant_differences(target, rows)
+        for pair, src, is_sqlite in (("PG→PG", source, False), ("SQLite→PG", sqlite, True)):
+            results.append(
+                scenario(
+                    f"{pair} {state}",
+                    rows,
+                    src,
+                    target,
+                    sqlite=is_sqlite,
+                    reladiff_threads=reladiff_threads,
+                    cluster=cluster,
+                )
+            )
+            print_row(results[-1])
+    for name in (f"src_{rows}", f"tgt_{rows}"):
+        cluster.drop_database(name)
+    Path(sqlite).unlink()
+    return results, built
+
+
+def print_row(r: dict[str, Any]) -> None:
+    def cell(seconds: float | None, over: float | None, rss: float | None) -> str:
+        return "-" if seconds is None else f"{seconds:7.2f}s {over:5.2f}x {rss:5.0f}MB"
+
+    print(
+        f"{r['rows']:>9,} {r['scenario']:<26} floor {r['floor_s']:6.2f}s | "
+        f"cutover {cell(r['cutover_s'], r['cutover_over_floor'], r['cutover_rss_mb'])} "
+        f"lines {r['cutover_diff_lines']} fetched {r['cutover_rows_fetched']} | "
+        f"reladiff {cell(r['reladiff_s'], r['reladiff_over_floor'], r['reladiff_rss_mb'])} "
+        f"lines {r['reladiff_diff_lines']}",
+        flush=True,
+    )
+    for key in ("cutover_error", "reladiff_error"):
+        if r[key]:
+            print(f"  {key.split('_')[0]}: {r[key]}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, action="append", help="table size (repeatable)")
+    parser.add_argument("--no-reladiff", action="store_true", help="skip the reladiff runs")
+    parser.add_argument(
+        "--reladiff-threads",
+        type=int,
+        default=1,
+        help="reladiff --threads (its CLI's default is 1)",
+    )
+    parser.add_argument("--job", choices=sorted(JOBS), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.job:  # a child: read the spec on stdin, print one JSON line
+        print(json.dumps(JOBS[args.job](json.loads(sys.stdin.read()))))
+        return 0
+
+    engine = importlib.util.find_spec("harness.rows.compare") is not None
+    if not engine:
+        print("cutover engine not available: timing the floor and reladiff only", flush=True)
+    reladiff_threads = None
+    reladiff_version = None
+    if not args.no_reladiff:
+        try:
+            import reladiff
+
+            reladiff_threads, reladiff_version = args.reladiff_threads, reladiff.__version__
+        except ImportError:
+            print("reladiff not installed (pip install 'reladiff[postgresql]==0.6.0'): skipped")
+    results, builds = [], {}
+    with (
+        tempfile.TemporaryDirectory(prefix="cutover-bench-") as folder,
+        PostgresCluster(tcp=True) as cluster,
+    ):
+        for rows in args.rows or SIZES:
+            size_results, builds[str(rows)] = run_size(
+                cluster, Path(folder), rows, reladiff_threads
+            )
+            results.extend(size_results)
+        server = cluster.server_version()
+    print(
+        json.dumps(
+            {
+                "benchmark": "rows",
+                "cpus": os.cpu_count(),
+                "postgres": server,
+                "reladiff": reladiff_version,
+                "engine": engine,
+                "expected_diff_lines": DIFF_LINES,
+                "build": builds,
+                "results": results,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""The row benchmark runs end to end on a small table and ends with its JSON line.
+
+Timings are machine-dependent, so nothing here asserts one; what must hold anywhere is that
+the script runs, finds exactly the planted differences and reports every figure.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "rows.py"
+SCENARIOS = {
+    "PG→PG identical",
+    "SQLite→PG identical",
+    "PG→PG 13 diff lines",
+    "SQLite→PG 13 diff lines",
+}
+
+
+@pytest.mark.slow
+def test_row_benchmark_reports_every_scenario_as_json() -> None:
+    if importlib.util.find_spec("harness.rows.compare") is None:
+        pytest.skip("the cutover row engine (harness.rows.compare) is not there yet")
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--rows", "5000", "--no-reladiff"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["engine"] is True
+    assert report["reladiff"] is None
+    results = {r["scenario"]: r for r in report["results"]}
+    assert set(results) == SCENARIOS
+    for name, result in results.items():
+        assert result["rows"] == 5000
+        assert result["floor_s"] > 0
+        assert result["cutover_s"] > 0
+        assert result["cutover_over_floor"] > 0
+        assert result["cutover_error"] is None
+        planted = name.endswith("13 diff lines")
+        assert result["cutover_diff_lines"] == (13 if planted else 0), name
+        assert (result["cutover_changed"], result["cutover_missing"], result["cutover_extra"]) == (
+            (5, 2, 1) if planted else (0, 0, 0)
+        )
