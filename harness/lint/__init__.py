@@ -15,12 +15,35 @@ forms sqlglot mis-reads), ``detect`` (AST rules), ``txn`` (transaction and scrip
 ``formats``/``sarif`` (outputs), ``fix`` (``--fix``), ``command`` (``cutover lint``).
 """
 
-from harness.lint.api import apply_waivers, lint_catalog, lint_paths, to_check_result
-from harness.lint.engine import lint_sql
-from harness.lint.pack import PACK_VERSION, RULES, RULES_BY_ID
-from harness.lint.report import FailOn, FileReport, LintFinding, LintReport, Verdict
-from harness.lint.rule import FixKind, Rule
-from harness.lint.settings import LintSettings, LintWaiver
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
+if _TYPE_CHECKING:
+    from harness.lint.api import apply_waivers, lint_catalog, lint_paths, to_check_result
+    from harness.lint.engine import lint_sql
+    from harness.lint.pack import PACK_VERSION, RULES, RULES_BY_ID
+    from harness.lint.report import FailOn, FileReport, LintFinding, LintReport, Verdict
+    from harness.lint.rule import FixKind, Rule
+    from harness.lint.settings import LintSettings, LintWaiver
+
+# Imported on first use: the plan loader needs only LintSettings, not sqlglot and the engine.
+_MODULE_OF = {
+    **dict.fromkeys(("apply_waivers", "lint_catalog", "lint_paths", "to_check_result"), "api"),
+    "lint_sql": "engine",
+    **dict.fromkeys(("PACK_VERSION", "RULES", "RULES_BY_ID"), "pack"),
+    **dict.fromkeys(("FailOn", "FileReport", "LintFinding", "LintReport", "Verdict"), "report"),
+    **dict.fromkeys(("FixKind", "Rule"), "rule"),
+    **dict.fromkeys(("LintSettings", "LintWaiver"), "settings"),
+}
+
+
+def __getattr__(name: str) -> _Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'harness.lint' has no attribute {name!r}")
+    return getattr(_importlib.import_module(f"harness.lint.{module}"), name)
+
 
 __all__ = [
     "PACK_VERSION",
