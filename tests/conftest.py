@@ -24,6 +24,8 @@ from filelock import FileLock
 
 from harness.provision import PostgresCluster
 
+pytest_plugins = ("harness.faults.pytest_fixtures",)
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CHINOOK = SHARED / "fixtures" / "chinook"
 

@@ -1,0 +1,557 @@
+"""A TCP fault proxy on 127.0.0.1 that speaks Toxiproxy's vocabulary.
+
+Toxiproxy itself is a Go server (no toolchain, package or Docker here), so this is a small
+asyncio equivalent run in a background thread with its own event loop: synchronous tests and
+clients use it through plain method calls. Tests read as Toxiproxy's docs do::
+
+    with FaultProxy(("127.0.0.1", 5432)) as proxy:
+        proxy.add_toxic("latency", stream="downstream", latency=200, jitter=20)
+        with proxy.down():            # connections are refused (nothing listens)
+            ...
+
+Toxics (attributes in Toxiproxy's units: milliseconds, KB/s, bytes):
+
+``latency(latency, jitter)``   each chunk is held ``latency ± jitter`` ms
+``bandwidth(rate)``            at most ``rate`` KB/s
+``timeout(timeout)``           black hole: data is dropped; the link closes after ``timeout``
+                               ms (0: never, until the toxic is removed)
+``reset_peer(timeout)``        TCP RST to both peers ``timeout`` ms after the toxic reaches
+                               the link (0: at the next chunk)
+``limit_data(bytes)``          the link closes once ``bytes`` passed in that direction
+``slow_close(delay)``          a close is passed on ``delay`` ms late
+
+Every toxic acts on one direction (``upstream`` = client → server, ``downstream`` = server
+→ client) with a ``toxicity``: the probability, rolled once per connection from a seedable
+random source, that it applies to that connection. Toxics can be added, changed and removed
+while connections are open; open links pick the change up at their next chunk. ``down``
+(Toxiproxy's ``enabled=false``) closes the listener and every open link.
+
+Every loop is bounded: a link lives at most ``max_link_s`` seconds and moves at most
+``max_chunks`` chunks per direction; every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from harness.errors import HarnessError
+
+__all__ = ["STREAMS", "TOXIC_TYPES", "FaultProxy", "ProxyError", "ProxyStats", "Toxic"]
+
+Stream = Literal["upstream", "downstream"]
+STREAMS: tuple[Stream, ...] = ("upstream", "downstream")
+TOXIC_TYPES: dict[str, tuple[str, ...]] = {
+    "latency": ("latency", "jitter"),
+    "bandwidth": ("rate",),
+    "timeout": ("timeout",),
+    "reset_peer": ("timeout",),
+    "limit_data": ("bytes",),
+    "slow_close": ("delay",),
+}
+"""Each toxic type with the attributes it takes (all optional, default 0)."""
+
+_CHUNK = 64 * 1024
+_TICK_S = 0.005  # how often a paused link (black hole, pending reset) re-reads its toxics
+_CALL_TIMEOUT_S = 10.0  # a control call into the loop thread; it never blocks on traffic
+T = TypeVar("T")
+
+
+class ProxyError(HarnessError):
+    """The fault proxy was used wrongly (unknown toxic, bad attribute) or could not start."""
+
+
+@dataclass(frozen=True)
+class Toxic:
+    """One fault on one direction of every link, in Toxiproxy's terms."""
+
+    name: str
+    type: str
+    stream: Stream = "downstream"
+    toxicity: float = 1.0
+    attributes: dict[str, float] = field(default_factory=dict)
+
+    def attr(self, key: str) -> float:
+        return float(self.attributes.get(key, 0))
+
+
+@dataclass
+class ProxyStats:
+    """What the proxy saw: connections accepted (attempts on the wire), resets sent, bytes."""
+
+    accepted: int = 0
+    resets: int = 0
+    closed_by_toxic: int = 0
+    bytes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STREAMS, 0))
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "resets": self.resets,
+            "closed_by_toxic": self.closed_by_toxic,
+            "bytes": dict(self.bytes),
+        }
+
+
+class _Reset(Exception):
+    """A toxic asked for the link to be torn down with RST."""
+
+
+class _Close(Exception):
+    """A toxic asked for the link to be closed normally (FIN)."""
+
+
+class _Link:
+    """One client connection and its upstream connection, pumped in both directions."""
+
+    def __init__(
+        self,
+        proxy: FaultProxy,
+        client: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+        server: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+    ) -> None:
+        self.proxy = proxy
+        self.client = client
+        self.server = server
+        self.rolls: dict[str, bool] = {}  # toxic name -> applies to this link
+        self.first_seen: dict[str, float] = {}  # toxic name -> when it reached this link
+        self.passed: dict[tuple[str, Stream], int] = {}  # limit_data counters
+        self.born = time.monotonic()
+
+    def active(self, stream: Stream) -> list[Toxic]:
+        """The toxics on ``stream`` that apply to this link, rolled once per toxic."""
+        out = []
+        for toxic in self.proxy.toxics():
+            if toxic.stream != stream:
+                continue
+            if toxic.name not in self.rolls:
+                self.rolls[toxic.name] = self.proxy.roll(toxic.toxicity)
+                self.first_seen[toxic.name] = time.monotonic()
+            if self.rolls[toxic.name]:
+                out.append(toxic)
+        return out
+
+    async def run(self) -> None:
+        pumps = [
+            asyncio.ensure_future(self._pump("upstream", self.client[0], self.server[1])),
+            asyncio.ensure_future(self._pump("downstream", self.server[0], self.client[1])),
+        ]
+        try:
+            # One direction's EOF half-closes the other side; the link ends when both
+            # directions ended, one of them failed, or the link outlived max_link_s.
+            done, pending = await asyncio.wait(
+                pumps, timeout=self.proxy.max_link_s, return_when=asyncio.FIRST_EXCEPTION
+            )
+            failed = [t for t in done if not t.cancelled() and t.exception() is not None]
+            if failed and isinstance(failed[0].exception(), _Reset):
+                self.abort(reset=True)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        finally:
+            self.abort(reset=False)
+
+    async def _pump(
+        self, stream: Stream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        for _ in range(self.proxy.max_chunks):
+            data = await self._read(stream, reader)
+            if not data:  # EOF from this side
+                for toxic in self.active(stream):
+                    if toxic.type == "slow_close":
+                        await asyncio.sleep(toxic.attr("delay") / 1000)
+                with contextlib.suppress(OSError, RuntimeError):
+                    if writer.can_write_eof():
+                        writer.write_eof()
+                return
+            data = await self._apply(stream, data, writer)
+            if data:
+                self.proxy.stats.bytes[stream] += len(data)  # before the peer can see it
+                writer.write(data)
+                await asyncio.wait_for(writer.drain(), self.proxy.max_link_s)
+        raise _Close()
+
+    async def _read(self, stream: Stream, reader: asyncio.StreamReader) -> bytes:
+        """Read the next chunk, waking every tick to act on timed toxics meanwhile."""
+        deadline = self.born + self.proxy.max_link_s
+        while time.monotonic() < deadline and not self.proxy.closing:
+            self._timed(stream)
+            try:
+                return await asyncio.wait_for(reader.read(_CHUNK), _TICK_S * 20)
+            except TimeoutError:
+                continue
+        raise _Close()
+
+    def _timed(self, stream: Stream) -> None:
+        """Toxics that act on the clock rather than on data: reset_peer and timeout."""
+        now = time.monotonic()
+        for toxic in self.active(stream):
+            waited = (now - self.first_seen[toxic.name]) * 1000
+            if (
+                toxic.type == "reset_peer"
+                and toxic.attr("timeout")
+                and waited >= toxic.attr("timeout")
+            ):
+                raise _Reset()
+            if (
+                toxic.type == "timeout"
+                and toxic.attr("timeout")
+                and waited >= toxic.attr("timeout")
+            ):
+                self.proxy.stats.closed_by_toxic += 1
+                raise _Close()
+
+    async def _apply(self, stream: Stream, data: bytes, writer: asyncio.StreamWriter) -> bytes:
+        """Run ``data`` through this direction's toxics, in the order they were added."""
+        for toxic in self.active(stream):
+            kind = toxic.type
+            if kind == "latency":
+                jitter = toxic.attr("jitter")
+                delay = toxic.attr("latency") + self.proxy.uniform(-jitter, jitter)
+                await asyncio.sleep(max(delay, 0.0) / 1000)
+            elif kind == "bandwidth" and toxic.attr("rate") > 0:
+                await asyncio.sleep(len(data) / (toxic.attr("rate") * 1024))
+            elif kind == "reset_peer":
+                self._timed(stream)
+                if not toxic.attr("timeout"):
+                    raise _Reset()
+            elif kind == "timeout":
+                # Black hole: swallow this chunk and wait, bounded, for the toxic to go away
+                # or its timeout to close the link.
+                while toxic.name in self.proxy.toxic_names() and not self.proxy.closing:
+                    self._timed(stream)
+                    if time.monotonic() - self.born > self.proxy.max_link_s:
+                        raise _Close()
+                    await asyncio.sleep(_TICK_S)
+                return b""
+            elif kind == "limit_data":
+                limit = int(toxic.attr("bytes"))
+                seen = self.passed.get((toxic.name, stream), 0)
+                room = max(limit - seen, 0)
+                self.passed[(toxic.name, stream)] = seen + min(len(data), room)
+                if len(data) >= room:
+                    if room:
+                        self.proxy.stats.bytes[stream] += room
+                        writer.write(data[:room])
+                    self.proxy.stats.closed_by_toxic += 1
+                    raise _Close()
+        return data
+
+    def abort(self, *, reset: bool) -> None:
+        """Close both sockets; with ``reset`` they send RST (SO_LINGER 0), not FIN."""
+        for _, writer in (self.client, self.server):
+            transport = writer.transport
+            if transport.is_closing():
+                continue
+            if reset:
+                sock = transport.get_extra_info("socket")
+                if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                    with contextlib.suppress(OSError):
+                        sock.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
+                transport.abort()
+            else:
+                transport.close()
+        if reset:
+            self.proxy.stats.resets += 1
+
+
+class FaultProxy:
+    """A fault-injecting TCP proxy in front of ``upstream`` (host, port) or a unix socket path.
+
+    It listens on 127.0.0.1 only; ``port=0`` picks a free port, kept across down/up so
+    clients can reconnect to the same address.
+    """
+
+    def __init__(
+        self,
+        upstream: tuple[str, int] | str | Path,
+        *,
+        port: int = 0,
+        seed: int | None = None,
+        name: str = "proxy",
+        max_link_s: float = 300.0,
+        max_chunks: int = 1_000_000,
+        connect_timeout_s: float = 5.0,
+    ) -> None:
+        self.upstream = upstream
+        self.name = name
+        self.max_link_s = max_link_s
+        self.max_chunks = max_chunks
+        self.connect_timeout_s = connect_timeout_s
+        self.stats = ProxyStats()
+        self._port = port
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self._toxics: tuple[Toxic, ...] = ()
+        self._names = itertools.count(1)
+        self._links: set[_Link] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
+        self.closing = False  # set by stop(): every link loop ends at its next tick
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FaultProxy:
+        """Start the loop thread and listen; return self."""
+        if self._loop is not None:
+            return self
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name=f"fault-{self.name}", daemon=True)
+        self._thread.start()
+        if not ready.wait(_CALL_TIMEOUT_S):
+            raise ProxyError(f"fault proxy {self.name}: event loop did not start")
+        self.enable()
+        return self
+
+    def stop(self) -> None:
+        """Close the listener and every link, stop the loop and join its thread."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        with contextlib.suppress(Exception):
+            self._call(self._shutdown())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(_CALL_TIMEOUT_S)
+        if not thread.is_alive():
+            loop.close()
+        self._loop = self._thread = None
+
+    def __enter__(self) -> FaultProxy:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- where it is -------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.host, self._port
+
+    @property
+    def enabled(self) -> bool:
+        return self._server is not None
+
+    # -- toxics ------------------------------------------------------------------------------
+
+    def add_toxic(
+        self,
+        type: str,
+        *,
+        stream: Stream = "downstream",
+        toxicity: float = 1.0,
+        name: str | None = None,
+        **attributes: float,
+    ) -> Toxic:
+        """Add a toxic; it applies to open links at their next chunk and to new ones."""
+        toxic = self._validated(
+            Toxic(name or f"{type}_{next(self._names)}", type, stream, toxicity, attributes)
+        )
+        with self._lock:
+            if any(t.name == toxic.name for t in self._toxics):
+                raise ProxyError(f"toxic {toxic.name!r} already exists on {self.name}")
+            self._toxics = (*self._toxics, toxic)
+        return toxic
+
+    def update_toxic(
+        self, name: str, *, toxicity: float | None = None, **attributes: float
+    ) -> Toxic:
+        """Change a toxic's attributes (or toxicity) while links are open."""
+        with self._lock:
+            old = next((t for t in self._toxics if t.name == name), None)
+            if old is None:
+                raise ProxyError(f"no toxic {name!r} on {self.name}")
+            new = self._validated(
+                Toxic(
+                    name,
+                    old.type,
+                    old.stream,
+                    old.toxicity if toxicity is None else toxicity,
+                    {**old.attributes, **attributes},
+                )
+            )
+            self._toxics = tuple(new if t.name == name else t for t in self._toxics)
+        return new
+
+    def remove_toxic(self, name: str) -> None:
+        with self._lock:
+            self._toxics = tuple(t for t in self._toxics if t.name != name)
+
+    def clear(self) -> None:
+        """Remove every toxic (Toxiproxy's reset), leaving the proxy enabled state alone."""
+        with self._lock:
+            self._toxics = ()
+
+    def toxics(self) -> tuple[Toxic, ...]:
+        return self._toxics
+
+    def toxic_names(self) -> set[str]:
+        return {t.name for t in self._toxics}
+
+    @contextlib.contextmanager
+    def toxic(self, type: str, **kwargs: Any) -> Iterator[Toxic]:
+        """A toxic for the length of a ``with`` block."""
+        toxic = self.add_toxic(type, **kwargs)
+        try:
+            yield toxic
+        finally:
+            self.remove_toxic(toxic.name)
+
+    # -- down / up ---------------------------------------------------------------------------
+
+    def disable(self) -> None:
+        """Down: stop listening (connections are refused) and close every open link."""
+        self._call(self._disable())
+
+    def enable(self) -> None:
+        """Up: listen again on the same port."""
+        self._call(self._enable())
+
+    @contextlib.contextmanager
+    def down(self) -> Iterator[None]:
+        """Refuse connections for the length of a ``with`` block."""
+        self.disable()
+        try:
+            yield
+        finally:
+            self.enable()
+
+    def reset_links(self) -> int:
+        """Send RST on every open link now (what reset_peer does, once); return how many."""
+        count: int = self._call(self._reset_links())
+        return count
+
+    # -- randomness (one seeded source, used only on the loop thread) -----------------------
+
+    def roll(self, probability: float) -> bool:
+        return probability >= 1.0 or self._rng.random() < probability
+
+    def uniform(self, low: float, high: float) -> float:
+        return self._rng.uniform(low, high) if high > low else low
+
+    # -- loop-thread side --------------------------------------------------------------------
+
+    def _validated(self, toxic: Toxic) -> Toxic:
+        allowed = TOXIC_TYPES.get(toxic.type)
+        if allowed is None:
+            raise ProxyError(
+                f"unknown toxic type {toxic.type!r}; allowed: {', '.join(TOXIC_TYPES)}"
+            )
+        if toxic.stream not in STREAMS:
+            raise ProxyError(f"stream must be upstream or downstream, not {toxic.stream!r}")
+        if not 0.0 <= toxic.toxicity <= 1.0:
+            raise ProxyError(f"toxicity is a probability in [0, 1], not {toxic.toxicity}")
+        unknown = sorted(set(toxic.attributes) - set(allowed))
+        if unknown:
+            raise ProxyError(
+                f"{toxic.type} takes {', '.join(allowed)}; unknown attribute(s): "
+                + ", ".join(unknown)
+            )
+        if any(float(v) < 0 for v in toxic.attributes.values()):
+            raise ProxyError(f"{toxic.type} attributes must not be negative")
+        return toxic
+
+    def _call(self, coro: Any) -> Any:
+        if self._loop is None:
+            coro.close()
+            raise ProxyError(f"fault proxy {self.name} is not running; call start() first")
+        future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return future.result(_CALL_TIMEOUT_S)
+
+    async def _enable(self) -> None:
+        if self._server is not None:
+            return
+        try:
+            self._server = await asyncio.start_server(
+                self._accept, "127.0.0.1", self._port, reuse_address=True
+            )
+        except OSError as exc:
+            raise ProxyError(
+                f"fault proxy {self.name} cannot listen on 127.0.0.1:{self._port}: {exc.strerror}"
+            ) from None
+        self._port = self._server.sockets[0].getsockname()[1]
+
+    async def _disable(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        for link in list(self._links):
+            link.abort(reset=False)
+        if server is not None:  # since 3.12 this also waits for the links closed above
+            await asyncio.wait_for(server.wait_closed(), _CALL_TIMEOUT_S)
+
+    async def _reset_links(self) -> int:
+        links = list(self._links)
+        for link in links:
+            link.abort(reset=True)
+        return len(links)
+
+    async def _shutdown(self) -> None:
+        self.closing = True
+        await self._disable()
+        tasks = list(self._tasks)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=_CALL_TIMEOUT_S / 2)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self.stats.accepted += 1
+        try:
+            try:
+                server = await asyncio.wait_for(self._open_upstream(), self.connect_timeout_s)
+            except (OSError, TimeoutError):
+                writer.transport.abort()  # upstream unreachable: the client sees a reset
+                return
+            link = _Link(self, (reader, writer), server)
+            self._links.add(link)
+            try:
+                await link.run()
+            finally:
+                self._links.discard(link)
+        except asyncio.CancelledError:
+            # Only stop() cancels, and only a link that outlived its grace period; ending
+            # quietly keeps asyncio's stream callback from logging the cancellation.
+            writer.transport.abort()
+        finally:
+            self._tasks.discard(task)
+
+    async def _open_upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if isinstance(self.upstream, tuple):
+            return await asyncio.open_connection(*self.upstream)
+        return await asyncio.open_unix_connection(str(self.upstream))
