@@ -30,8 +30,11 @@ from pydantic import (
 )
 
 from harness.checks.result import FindingKind
+from harness.dynamo.settings import DynamoSettings
 from harness.errors import PlanError, did_you_mean
 from harness.lint.settings import LintSettings
+from harness.posture.settings import PostureSettings
+from harness.residue.settings import RetiredSettings
 
 
 class _Model(BaseModel):
@@ -193,6 +196,9 @@ class Plan(_Model):
     expected_differences: tuple[ExpectedDifference, ...] = ()
     rows: RowSettings = RowSettings()
     lint: LintSettings | None = None
+    retired: RetiredSettings | None = None
+    posture: PostureSettings | None = None
+    dynamo: DynamoSettings | None = None
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,20 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from harness.lint.summary import results_section
+
 FORMAT = "cutover.results/1"
 VERDICTS = ("GO", "GO WITH WAIVERS", "NO-GO")
-AREA_ORDER = ("schema", "row_count", "rows")
+AREA_ORDER = (
+    "schema",
+    "row_count",
+    "rows",
+    "dsql_compat",
+    "residue",
+    "residue_target",
+    "posture",
+    "dynamo",
+)
 DEFAULT_REPORT_DIR = Path("reports/out")
 
 
@@ -75,6 +86,7 @@ def build_results(
     checks = sorted(checks, key=_order)
     outcome, reason = verdict(checks)
     counts = Counter(c["status"] for c in checks)
+    optional = {"inputs": _inputs(checks), "lint": results_section(checks)}
     return {
         "format": FORMAT,
         "plan": plan,
@@ -87,7 +99,18 @@ def build_results(
         "environment": env,
         "checks": checks,
         "expected_differences": expected_differences,
+        **{key: value for key, value in optional.items() if value},
     }
+
+
+def _inputs(checks: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The files checks read (``evidence.inputs``: linted SQL, scanned IaC), once each, so
+    the sign-off hashes exactly what was checked."""
+    seen: dict[str, dict[str, str]] = {}
+    for check in checks:
+        for entry in (check.get("evidence") or {}).get("inputs") or []:
+            seen.setdefault(entry["path"], entry)
+    return [seen[path] for path in sorted(seen)]
 
 
 def _iso(moment: datetime) -> str:

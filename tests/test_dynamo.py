@@ -169,7 +169,10 @@ class TestCommand:
     def test_snapshot_writes_a_file_from_the_plan(self, aws: Any, tmp_path: Path) -> None:
         make_table(aws, "profiles", 12)
         plan = tmp_path / "plan.yaml"
-        plan.write_text(f"dynamo:\n  region: {REGION}\n  tables: [profiles]\n")
+        plan.write_text(
+            "name: x\nsource: {kind: sqlite, path: a.db}\ntarget: {kind: sqlite, path: b.db}\n"
+            f"dynamo:\n  region: {REGION}\n  tables: [profiles]\n"
+        )
         out = tmp_path / "snap.json"
         result = CliRunner().invoke(
             dynamo, ["snapshot", "--plan", str(plan), "--out", str(out), "--quiet"]

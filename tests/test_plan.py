@@ -206,8 +206,9 @@ class TestPlanErrors:
                 HEADER + "tabels:\n  include: ['*']\n",
                 8,
                 "tabels",
-                "unknown key 'tabels'. Did you mean \"tables\"? Allowed keys: expected_differences,"
-                " lint, name, renames, rows, source, tables, target.",
+                "unknown key 'tabels'. Did you mean \"tables\"? Allowed keys: dynamo,"
+                " expected_differences, lint, name, posture, renames, retired, rows, source,"
+                " tables, target.",
                 id="top-level",
             ),
             pytest.param(

@@ -28,6 +28,8 @@ from harness.residue.rules import EXAMPLE_SETTINGS
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "rds-to-dsql"
 PLAN = EXAMPLE / "plan.yaml"
+HEADER = "name: x\nsource: {kind: sqlite, path: a.db}\ntarget: {kind: sqlite, path: b.db}\n"
+"""A plan needs its endpoints even when only its retired: section is used."""
 
 
 def hits(text: str, name: str, settings: RetiredSettings = EXAMPLE_SETTINGS) -> list[Any]:
@@ -261,15 +263,27 @@ class TestAllowlist:
 class TestPlanSection:
     def test_a_misspelt_key_names_the_line_and_the_closest_key(self, tmp_path: Path) -> None:
         plan = tmp_path / "plan.yaml"
-        plan.write_text("name: x\nretired:\n  cluster_ids: [abc]\n  hostname: [h.example]\n")
-        with pytest.raises(PlanError, match=r"plan.yaml:4: retired.hostname: .*hostnames"):
+        plan.write_text(HEADER + "retired:\n  cluster_ids: [abc]\n  hostname: [h.example]\n")
+        with pytest.raises(PlanError, match=r"plan.yaml:6: retired.hostname: .*hostnames"):
             load_settings(plan)
 
     def test_a_plan_without_the_section_says_so(self, tmp_path: Path) -> None:
         plan = tmp_path / "plan.yaml"
-        plan.write_text("name: x\n")
+        plan.write_text(HEADER)
         with pytest.raises(PlanError, match="no 'retired:' section"):
             load_settings(plan)
+
+    def test_a_plan_without_endpoints_names_the_missing_key(self, tmp_path: Path) -> None:
+        # One plan file for every command: the same file later runs `cutover verify`.
+        plan = tmp_path / "plan.yaml"
+        plan.write_text("name: x\nretired:\n  cluster_ids: [abc]\n")
+        with pytest.raises(PlanError, match=r"plan.yaml:1: source: required key is missing"):
+            load_settings(plan)
+
+    def test_paths_are_relative_to_the_plan_file(self, tmp_path: Path) -> None:
+        plan = tmp_path / "plan.yaml"
+        plan.write_text(HEADER + "retired:\n  paths: [infra]\n  cluster_ids: [abc]\n")
+        assert load_settings(plan).paths == ((tmp_path / "infra").resolve(),)
 
 
 class TestCommand:
@@ -296,7 +310,10 @@ class TestCommand:
         ("args", "message"),
         [
             (["nowhere", "--plan", str(PLAN)], "nowhere: no such file or folder"),
-            ([str(EXAMPLE), "--plan", "missing.yaml"], "missing.yaml: plan file not found"),
+            (
+                [str(EXAMPLE), "--plan", "missing.yaml"],
+                "missing.yaml: plan file not found (create one with `cutover init`)",
+            ),
         ],
     )
     def test_usage_errors_are_one_line_and_exit_2(self, args: list[str], message: str) -> None:

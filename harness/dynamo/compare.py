@@ -7,9 +7,7 @@ from harness.dynamo.snapshot import Snapshot
 
 AREA = "dynamo"
 
-# FindingKind has no member for "same count, different items" yet (requested as
-# ITEMS_CHANGED); until it exists ROW_COUNT is the nearest kind.
-CHANGED_KIND: FindingKind = getattr(FindingKind, "ITEMS_CHANGED", FindingKind.ROW_COUNT)
+CHANGED_KIND = FindingKind.ITEMS_CHANGED
 
 
 def compare_table(name: str, before: Snapshot, after: Snapshot) -> CheckResult:

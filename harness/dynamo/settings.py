@@ -6,11 +6,14 @@
       region: eu-west-1
       tables: [profiles, vocabulary, game_sessions]
       segments: 4          # parallel scan segments per table
+      baseline: dynamo-before.json   # `cutover dynamo snapshot` taken before the cutover
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class DynamoSettings(BaseModel):
@@ -23,3 +26,16 @@ class DynamoSettings(BaseModel):
     endpoint_url: str | None = Field(None, description="DynamoDB Local, LocalStack, moto server.")
     segments: int = Field(4, ge=1, le=64, description="Parallel scan segments per table.")
     consistent_read: bool = Field(True, description="Strongly consistent scans (2x the RCUs).")
+    baseline: Path | None = Field(
+        None,
+        description="Snapshot taken before the cutover; the dynamo scenario compares the "
+        "tables as they are now against it (relative to the plan file).",
+    )
+
+    @field_validator("baseline", mode="after")
+    @classmethod
+    def _relative_to_plan(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        base = (info.context or {}).get("base_dir")
+        if value is None or base is None or value.is_absolute():
+            return value
+        return (Path(base) / value).resolve()

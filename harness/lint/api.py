@@ -215,9 +215,7 @@ def lint_catalog(catalog: Catalog, settings: LintSettings | None = None) -> Lint
 
 # ----------------------------------------------------------------------------- checks
 AREA = "dsql_compat"
-# FindingKind has no lint member yet; until one is added (DSQL_INCOMPATIBLE), the closest
-# meaning is "the target does not accept what the source declares".
-_KIND = FindingKind.__members__.get("DSQL_INCOMPATIBLE", FindingKind.TYPE_INCOMPATIBLE)
+_KIND = FindingKind.DSQL_INCOMPATIBLE
 
 
 def _as_finding(f: LintFinding) -> Finding:

@@ -60,6 +60,11 @@ class LintSettings(_Model):
     )
     app_code: bool = Field(True, description="Also read SQL from .py/.ts/.js files in folders.")
     exclude: tuple[str, ...] = Field((), description="Glob patterns of paths to skip.")
+    live_schema: bool = Field(
+        True,
+        description="In `cutover verify`, also lint the source's live schema (catalog → DDL), "
+        "one item per table or view, when the source is PostgreSQL.",
+    )
     waivers: tuple[LintWaiver, ...] = ()
 
     @field_validator("paths", mode="after")

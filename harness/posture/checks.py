@@ -14,9 +14,7 @@ from harness.posture.settings import PostureSettings
 
 AREA = "posture"
 
-# FindingKind has no member for "a setting is unsafe" yet (requested as POSTURE); until it
-# exists DEFAULT, "a setting differs from what it should be", is the nearest kind.
-POSTURE_KIND: FindingKind = getattr(FindingKind, "POSTURE", FindingKind.DEFAULT)
+POSTURE_KIND = FindingKind.POSTURE
 
 CHECKS: dict[str, str] = {
     "storage_encrypted": "the cluster's storage is encrypted at rest",

@@ -9,11 +9,15 @@
       secret: app/db/credentials          # default: the cluster's RDS-managed secret
       dsql_cluster: abcdefghijklmnopqrstuvwxyz
       dynamodb_tables: [profiles, vocabulary]
+      templates: [infra/cdk.out]         # checked instead when no account is reachable
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class PostureSettings(BaseModel):
@@ -33,3 +37,19 @@ class PostureSettings(BaseModel):
     require_rotation: bool = Field(False, description="Fail, not just report, when not rotated.")
     dsql_cluster: str | None = Field(None, description="Aurora DSQL cluster identifier.")
     dynamodb_tables: tuple[str, ...] = ()
+    templates: tuple[Path, ...] = Field(
+        (), description="Synthesized CloudFormation (cdk.out) checked when no account is used."
+    )
+    mode: Literal["auto", "account", "templates"] = Field(
+        "auto",
+        description="auto: the account when AWS credentials resolve, else the templates; "
+        "account / templates: only that one.",
+    )
+
+    @field_validator("templates", mode="after")
+    @classmethod
+    def _relative_to_plan(cls, value: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
+        base = (info.context or {}).get("base_dir")
+        if base is None:
+            return value
+        return tuple(p if p.is_absolute() else (Path(base) / p).resolve() for p in value)

@@ -26,15 +26,13 @@ from harness.checks.result import (
 from harness.residue.hits import Context, Hit
 from harness.residue.identifiers import Matcher
 from harness.residue.rules import BY_ID
-from harness.residue.scan import FileScan, Source, discover, scan_file
+from harness.residue.scan import FileScan, Source, discover, relative_to, scan_file
 from harness.residue.settings import RetiredSettings
 
 AREA = "residue"
 TARGET_AREA = "residue_target"
 
-# FindingKind has no member for "a reference to a retired resource" yet (requested as
-# RESIDUE); until it exists EXTRA_TABLE, "something the target should not have", is nearest.
-RESIDUE_KIND: FindingKind = getattr(FindingKind, "RESIDUE", FindingKind.EXTRA_TABLE)
+RESIDUE_KIND = FindingKind.RESIDUE
 _TEMPLATE_SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
 
@@ -50,11 +48,13 @@ def file_result(scan: FileScan, settings: RetiredSettings) -> CheckResult:
     if scan.error is not None:
         return errored(AREA, scan.path, scan.error)
     findings = [_finding(hit, scan, settings) for hit in scan.hits]
-    evidence = {
+    evidence: dict[str, object] = {
         "kind": scan.kind,
         "code": [h.to_dict() for h in scan.hits if h.context is Context.CODE],
         "comments": [h.to_dict() for h in scan.hits if h.context is Context.COMMENT],
     }
+    if scan.sha256 and scan.resolved:
+        evidence["inputs"] = [{"path": scan.resolved, "sha256": scan.sha256, "kind": "iac"}]
     return conclude(AREA, scan.path, findings, evidence, ok="no reference to the retired cluster")
 
 
@@ -92,9 +92,16 @@ def check_paths(paths: Sequence[Path], settings: RetiredSettings) -> list[CheckR
     return [file_result(scan, settings) for scan in scans] + [target_result(scans, settings)]
 
 
-def check_target(paths: Sequence[Path], settings: RetiredSettings) -> CheckResult:
-    """SC-001: the templates under ``paths`` define exactly one DSQL cluster and no RDS one."""
+def check_target(
+    paths: Sequence[Path], settings: RetiredSettings, *, shown_from: Path | None = None
+) -> CheckResult:
+    """SC-001: the templates under ``paths`` define exactly one DSQL cluster and no RDS one.
+
+    ``shown_from``: name the templates relative to this folder (a plan's) in the result.
+    """
     sources = [s for s in discover(paths, settings) if s.path.suffix in _TEMPLATE_SUFFIXES]
+    if shown_from is not None:
+        sources = relative_to(sources, shown_from)
     matcher = Matcher(settings)
     return target_result([scan_file(s, settings, matcher) for s in sources], settings)
 

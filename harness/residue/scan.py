@@ -8,6 +8,7 @@ are skipped.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -74,6 +75,10 @@ class FileScan:
     hits: tuple[Hit, ...] = ()
     census: dict[str, list[str]] | None = None
     error: str | None = None
+    sha256: str | None = None
+    """Of the bytes scanned, so a sign-off can cover the exact file (see ``file_result``)."""
+    resolved: str | None = None
+    """Absolute path of the file (``path`` is for people)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,8 @@ class Source:
 
     path: Path
     root: Path
+    label: str | None = None
+    """How to show the path (a scenario shows it relative to the plan); default: ``path``."""
 
     @property
     def relative(self) -> str:
@@ -91,7 +98,7 @@ class Source:
 
     @property
     def shown(self) -> str:
-        return self.path.as_posix()
+        return self.label or self.path.as_posix()
 
 
 @dataclass
@@ -112,6 +119,11 @@ def discover(paths: Sequence[Path], settings: RetiredSettings) -> list[Source]:
             continue
         found.extend(_walk(root, walk))
     return found
+
+
+def relative_to(sources: Sequence[Source], base: Path) -> list[Source]:
+    """The same sources, shown relative to ``base`` (a plan's folder) rather than as given."""
+    return [replace(s, label=Path(os.path.relpath(s.path, base)).as_posix()) for s in sources]
 
 
 def _walk(root: Path, walk: _Walk) -> Iterator[Source]:
@@ -141,7 +153,9 @@ def scan_file(
     if b"\0" in raw[:8192]:
         return FileScan(source.shown, source.relative, "binary")
     text = raw.decode("utf-8", errors="replace")
-    return scan_text(text, source.shown, source.relative, settings, matcher)
+    scan = scan_text(text, source.shown, source.relative, settings, matcher)
+    digest = hashlib.sha256(raw).hexdigest()
+    return replace(scan, sha256=digest, resolved=source.path.resolve().as_posix())
 
 
 def scan_text(

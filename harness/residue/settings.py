@@ -7,6 +7,7 @@ concrete identifiers of the cluster being retired — plus reviewed exceptions.
 .. code-block:: yaml
 
     retired:
+      paths: [infra, lambda, .env]        # what `cutover verify` scans (the CLI takes PATH…)
       cluster_ids: [lexicon-aurora]
       hostnames: [lexicon-aurora.cluster-c1a2b3.eu-west-1.rds.amazonaws.com]
       secrets: ["rds!cluster-6f1e2d3c-aaaa-bbbb-cccc-0123456789ab"]
@@ -22,9 +23,10 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 DEFAULT_EXCLUDE = (
     ".git",
@@ -74,6 +76,11 @@ class AllowEntry(_Model):
 class RetiredSettings(_Model):
     """The retired cluster's concrete identifiers, the expected target and the allowlist."""
 
+    paths: tuple[Path, ...] = Field(
+        (),
+        description="Infrastructure trees and files the residue scenario scans (relative to "
+        "the plan file); `cutover residue PATH…` takes its paths from the command line instead.",
+    )
     cluster_ids: tuple[str, ...] = ()
     hostnames: tuple[str, ...] = Field((), description="Writer, reader and custom endpoints.")
     secrets: tuple[str, ...] = Field((), description="Secret names or ARNs (never values).")
@@ -97,6 +104,14 @@ class RetiredSettings(_Model):
         if any(len(v.strip()) < 3 for v in values):
             raise ValueError("identifiers must be at least 3 characters")
         return values
+
+    @field_validator("paths", mode="after")
+    @classmethod
+    def _relative_to_plan(cls, value: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
+        base = (info.context or {}).get("base_dir")
+        if base is None:
+            return value
+        return tuple(p if p.is_absolute() else (Path(base) / p).resolve() for p in value)
 
     def identifiers(self) -> dict[str, tuple[str, ...]]:
         """Every concrete identifier by what it is, for matching and for the evidence."""

@@ -1,0 +1,57 @@
+"""The lint as scenario items: one check per linted file and per object of a live schema.
+
+``scenarios/test_dsql_compat.py`` calls these and nothing else::
+
+    for path in linted_files(settings):            # parametrize on these
+        result = check_file(path, settings, label=...)
+    for name, result in check_catalog(catalog, settings).items():
+        ...
+
+A file's evidence names it with its sha256 under ``inputs``, so ``results.json`` lists every
+linted file and the sign-off covers the exact bytes that were linted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+from harness.catalog import Catalog
+from harness.checks.result import CheckResult, errored
+from harness.lint.api import AREA, lint_catalog, lint_paths, to_check_result
+from harness.lint.settings import LintSettings
+from harness.lint.sources import discover
+
+
+def linted_files(settings: LintSettings) -> list[Path]:
+    """Every file the plan's ``lint.paths`` hold that the linter reads, in a stable order."""
+    return discover(settings.paths, app_code=settings.app_code, exclude=settings.exclude)
+
+
+def check_file(path: Path, settings: LintSettings, *, label: str | None = None) -> CheckResult:
+    """The lint of one file; ``label`` is how the report names it (default: the path)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return errored(AREA, label or str(path), f"cannot read {path}: {exc.strerror}")
+    report = lint_paths([path], settings)
+    result = to_check_result(report.files[0])
+    evidence = {
+        **result.evidence,
+        "inputs": [
+            {"path": str(path.resolve()), "sha256": hashlib.sha256(raw).hexdigest(), "kind": "sql"}
+        ],
+    }
+    return replace(result, name=label or result.name, evidence=evidence)
+
+
+def check_catalog(catalog: Catalog, settings: LintSettings) -> dict[str, CheckResult]:
+    """The live schema rendered as DDL and linted, one result per table or view, by name."""
+    report = lint_catalog(catalog, settings)
+    results = {}
+    for file in report.files:
+        result = to_check_result(file)
+        name = f"{catalog.schema}.{file.object}" if catalog.schema else str(file.object)
+        results[name] = replace(result, name=f"schema:{name}")
+    return results

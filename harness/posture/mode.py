@@ -1,0 +1,39 @@
+"""Which facts the posture checks read: the AWS account, or the synthesized templates.
+
+``mode: auto`` (the default) uses the account when boto3 can find credentials and falls back
+to the plan's ``templates:`` otherwise, so a laptop without an account still gets the checks
+on what ``cdk synth`` produced; the evidence says which was used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import replace
+
+from harness.checks.result import CheckResult, errored
+from harness.posture.checks import AREA
+from harness.posture.live import live_results
+from harness.posture.settings import PostureSettings
+from harness.posture.template import template_results
+
+
+def resolve_mode(settings: PostureSettings) -> str:
+    """``account`` or ``templates``: what ``settings.mode`` means on this machine."""
+    if settings.mode != "auto":
+        return settings.mode
+    session = importlib.import_module("boto3").Session(region_name=settings.region)
+    if session.get_credentials() is not None or not settings.templates:
+        return "account"
+    return "templates"
+
+
+def posture_results(settings: PostureSettings) -> list[CheckResult]:
+    """Every posture check the plan asks for, each with ``evidence.mode``."""
+    mode = resolve_mode(settings)
+    if mode == "templates":
+        if not settings.templates:
+            return [errored(AREA, "templates", "posture.mode is templates but no templates: given")]
+        results = template_results(list(settings.templates), settings)
+    else:
+        results = live_results(settings)
+    return [replace(r, evidence={**r.evidence, "mode": mode}) for r in results]

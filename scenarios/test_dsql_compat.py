@@ -1,0 +1,106 @@
+"""SQL that DSQL accepts: one item per linted file, and one per object of the source's schema.
+
+Files come from the plan's ``lint.paths`` (schema scripts, migration folders, application code
+with SQL in string literals); each item's evidence lists the file with its sha256, so
+``results.json`` names every linted file under ``inputs``. When the source is PostgreSQL its
+live schema is rendered as DDL and linted too (``lint.live_schema``), one item per table or
+view, findings named by object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from harness.checks.result import CheckResult
+from harness.errors import HarnessError
+from harness.lint.api import AREA
+from harness.lint.checks import check_catalog, check_file, linted_files
+from harness.lint.settings import LintSettings
+from harness.plugin import CutoverRun
+
+NO_SECTION = "the plan has no lint: section"
+NEED_PLAN = "cutover scenarios need a plan: pass --plan FILE"
+
+
+def _skip(metafunc: pytest.Metafunc, name: str, reason: str) -> None:
+    metafunc.parametrize(name, [pytest.param(None, marks=pytest.mark.skip(reason))])
+
+
+_SCHEMA: dict[Path, dict[str, CheckResult]] = {}
+"""The live schema's lint by plan, once per process: collection and every item share it."""
+
+
+def _schema_results(run: CutoverRun, settings: LintSettings) -> dict[str, CheckResult]:
+    if run.loaded.path not in _SCHEMA:
+        catalog = run.database("source").catalog()
+        linted = check_catalog(catalog, settings) if catalog.dialect == "postgres" else {}
+        _SCHEMA[run.loaded.path] = linted
+    return _SCHEMA[run.loaded.path]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``lint_file``: one per linted file; ``schema_object``: one per source table or view."""
+    wanted = {"lint_file", "schema_object"} & set(metafunc.fixturenames)
+    if not wanted:
+        return
+    name = wanted.pop()
+    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    settings = run.plan.lint if run is not None else None
+    if run is None or settings is None:
+        _skip(metafunc, name, NEED_PLAN if run is None else NO_SECTION)
+        return
+    base = run.loaded.path.parent
+    if name == "lint_file":
+        if not settings.paths:
+            _skip(metafunc, name, "lint.paths is empty")
+            return
+        try:
+            files = linted_files(settings)
+        except HarnessError as exc:
+            raise pytest.UsageError(f"{run.loaded.path}: lint.paths: {exc}") from None
+        metafunc.parametrize("lint_file", files, ids=[_label(f, base) for f in files])
+        return
+    if not settings.live_schema:
+        _skip(metafunc, name, "lint.live_schema is off")
+        return
+    try:
+        objects = sorted(_schema_results(run, settings))
+    except HarnessError as exc:
+        raise pytest.UsageError(f"source schema: {exc}") from None
+    if not objects:
+        _skip(metafunc, name, "the source is not PostgreSQL (or has no tables)")
+        return
+    metafunc.parametrize("schema_object", objects)
+
+
+def _label(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def test_dsql_compat_file(
+    lint_file: Path, cutover: CutoverRun, record: Callable[[CheckResult], None]
+) -> None:
+    settings = cutover.plan.lint
+    assert settings is not None  # collection skipped otherwise
+    label = _label(lint_file, cutover.loaded.path.parent)
+    record(cutover.run_check(AREA, label, lambda: check_file(lint_file, settings, label=label)))
+
+
+def test_dsql_compat_schema(
+    schema_object: str, cutover: CutoverRun, record: Callable[[CheckResult], None]
+) -> None:
+    settings = cutover.plan.lint
+    assert settings is not None  # collection skipped otherwise
+    record(
+        cutover.run_check(
+            AREA,
+            f"schema:{schema_object}",
+            lambda: _schema_results(cutover, settings)[schema_object],
+        )
+    )

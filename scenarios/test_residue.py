@@ -1,0 +1,83 @@
+"""Nothing left behind (SC-004): one item per scanned file, and the DSQL target check (SC-001).
+
+Paths come from the plan's ``retired.paths``; each file is one item, named relative to the
+plan's folder, so a reviewer sees which file still points at the retired cluster. Allowlisted
+references stay visible in the item's findings, marked as waived with their reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from harness.checks.result import CheckResult
+from harness.errors import HarnessError
+from harness.plugin import CutoverRun
+from harness.residue.checks import AREA, TARGET_AREA, check_file, check_target
+from harness.residue.identifiers import Matcher
+from harness.residue.scan import Source, discover, relative_to
+from harness.residue.settings import RetiredSettings
+
+NO_SECTION = "the plan has no retired: section with paths to scan"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One ``residue_source`` per file under ``retired.paths``."""
+    if "residue_source" not in metafunc.fixturenames:
+        return
+    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    settings = run.plan.retired if run is not None else None
+    if run is None or settings is None or not settings.paths:
+        reason = "cutover scenarios need a plan: pass --plan FILE" if run is None else NO_SECTION
+        metafunc.parametrize("residue_source", [pytest.param(None, marks=pytest.mark.skip(reason))])
+        return
+    try:
+        sources = discover(list(settings.paths), settings)
+    except HarnessError as exc:
+        raise pytest.UsageError(f"{run.loaded.path}: retired.paths: {exc}") from None
+    labelled = relative_to(sources, run.loaded.path.parent)
+    metafunc.parametrize("residue_source", labelled, ids=[s.shown for s in labelled])
+
+
+@pytest.fixture(scope="session")
+def retired(cutover: CutoverRun) -> RetiredSettings:
+    if cutover.plan.retired is None or not cutover.plan.retired.paths:
+        pytest.skip(NO_SECTION)
+    return cutover.plan.retired
+
+
+@pytest.fixture(scope="session")
+def matcher(retired: RetiredSettings) -> Matcher:
+    """The plan's identifiers compiled once for every file."""
+    return Matcher(retired)
+
+
+def test_residue(
+    residue_source: Source,
+    retired: RetiredSettings,
+    matcher: Matcher,
+    cutover: CutoverRun,
+    record: Callable[[CheckResult], None],
+) -> None:
+    record(
+        cutover.run_check(
+            AREA,
+            residue_source.shown,
+            lambda: check_file(residue_source, retired, matcher=matcher),
+        )
+    )
+
+
+def test_residue_target(
+    retired: RetiredSettings, cutover: CutoverRun, record: Callable[[CheckResult], None]
+) -> None:
+    """SC-001: with a DSQL target, exactly one AWS::DSQL::Cluster and no RDS cluster."""
+    base = cutover.loaded.path.parent
+    record(
+        cutover.run_check(
+            TARGET_AREA,
+            retired.target,
+            lambda: check_target(list(retired.paths), retired, shown_from=base),
+        )
+    )
