@@ -8,7 +8,6 @@ one line on stderr, never a traceback.
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -172,24 +171,39 @@ def init(path: Path, force: bool) -> None:
     "--output",
     type=click.Path(path_type=Path),
     default=None,
-    help="HTML file to write (default: report.html beside RESULTS).",
+    help="Write only the HTML, to this file (default: every derived file beside RESULTS).",
+)
+@click.option(
+    "--public-key",
+    "public_key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With a sign-off bundle beside RESULTS: verify it and show the outcome in signoff.html.",
 )
 @user_errors
-def report(results: Path, output: Path | None) -> None:
-    """Re-render report.html from a results.json."""
-    from harness.report.html import write_html
-    from harness.results import read_results
+def report(results: Path, output: Path | None, public_key: Path | None) -> None:
+    """Re-render report.html, junit.xml and results.sarif from a results.json.
 
-    try:
-        data = read_results(results)
-    except FileNotFoundError:
-        raise HarnessError(f"{results}: no such results file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HarnessError(f"{results}: not a results.json ({exc})") from None
-    if not isinstance(data, dict) or not str(data.get("format", "")).startswith("cutover.results/"):
-        raise HarnessError(f"{results}: not a results.json (no 'format': 'cutover.results/…')")
-    path = write_html(data, output or results.with_name("report.html"))
-    click.echo(f"report: {path}")
+    When a sign-off bundle (signoff.dsse.json) sits beside RESULTS, also write signoff.html:
+    the report with the reviewer, decision, time and signature status filled in. report.html
+    itself never changes after rendering, because the sign-off signs its bytes.
+    """
+    from harness.report.folder import load_results, rerender, write_signoff_page
+
+    if output is not None:
+        from harness.report.html import write_html
+
+        write_html(load_results(results), output)
+        click.echo(f"report: {output}")
+        return
+    written = rerender(results)
+    kept = " (signed off: left as it is)" if written.html_kept else ""
+    click.echo(f"report: {written.html}{kept}")
+    for path in (written.junit, written.sarif):
+        click.echo(f"report: {path}")
+    page = write_signoff_page(results, public_key=public_key)
+    if page is not None:
+        click.echo(f"report: {page}")
 
 
 @main.command(name="schema")

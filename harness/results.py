@@ -118,16 +118,16 @@ def _iso(moment: datetime) -> str:
 
 
 def write_results(results: dict[str, Any], report_dir: Path) -> tuple[Path, Path]:
-    """Write results.json and report.html into ``report_dir``; return both paths."""
-    from harness.report.html import write_html
+    """Write the report folder (results.json, report.html, junit.xml, results.sarif) into
+    ``report_dir``; return the paths of results.json and report.html.
 
-    report_dir.mkdir(parents=True, exist_ok=True)
-    json_path = report_dir / "results.json"
-    text = json.dumps(results, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    json_path.write_text(text, encoding="utf-8")
-    # Render from the document as written, so `cutover report results.json` gives the same bytes.
-    html_path = write_html(json.loads(text), report_dir / "report.html")
-    return json_path, html_path
+    The one write path of a run: :func:`harness.report.folder.write_folder` owns the file
+    names and the canonical form, and `cutover report` re-derives the same bytes from it.
+    """
+    from harness.report.folder import write_folder
+
+    written = write_folder(results, report_dir)
+    return written.results, written.html
 
 
 def read_results(path: Path) -> dict[str, Any]:

@@ -131,3 +131,33 @@ def run_once(
             work.mkdir(exist_ok=True)
             record.write_text(json.dumps(dataclasses.asdict(produce(work))), encoding="utf-8")
         return kind(**json.loads(record.read_text(encoding="utf-8")))
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoReports:
+    """The report folders of two real `cutover demo` runs: one GO, one NO-GO (--drift)."""
+
+    go: str
+    nogo: str
+
+
+DEMO_ROWS = "2000"  # enough rows for every seeded drift; small enough to run in seconds
+
+
+@pytest.fixture(scope="session")
+def demo_reports(request: pytest.FixtureRequest) -> DemoReports:
+    """`cutover demo` and `cutover demo --drift`, once per session (once for all workers)."""
+
+    def produce(work: Path) -> DemoReports:
+        folders = {}
+        for name, extra in (("go", ()), ("nogo", ("--drift",))):
+            out = work / name
+            done = run_cutover(
+                "demo", "--rows", DEMO_ROWS, "--report-dir", str(out), *extra, cwd=work
+            )
+            assert (out / "results.json").is_file(), done.stdout + done.stderr
+            assert done.returncode == (1 if extra else 0), done.stdout + done.stderr
+            folders[name] = str(out)
+        return DemoReports(**folders)
+
+    return run_once(request, "demo-reports", produce, DemoReports)

@@ -241,12 +241,27 @@ class TestVerdictBanner:
         [("GO", "go"), ("GO WITH WAIVERS", "waivers"), ("NO-GO", "nogo")],
     )
     def test_each_verdict_is_shown_in_words_and_colour(self, verdict: str, css: str) -> None:
-        out = render_html(results(verdict=verdict, verdict_reason="because"))
-        banner = re.search(r'<div class="verdict verdict-(\w+)">(.*?)</div>', out, re.S)
+        passing = [c for c in results()["checks"] if c["status"] == "pass"]
+        out = render_html(results(verdict=verdict, verdict_reason="because", checks=passing))
+        banner = re.search(r'<div class="verdict verdict-(\w+)"[^>]*>(.*?)</div>', out, re.S)
         assert banner is not None
         assert banner.group(1) == css
-        assert re.search(rf"Verdict:</span> {re.escape(verdict)}</p>", banner.group(2))
+        assert re.search(rf"Verdict:</span> {re.escape(verdict)}<", banner.group(2))
         assert "because" in banner.group(2)
+
+    def test_a_no_go_banner_names_the_checks_that_decided_it(self, html: str) -> None:
+        banner = html[html.index('<div class="verdict') : html.index("</header>")]
+        assert "Decided by 2 checks that failed or could not run" in banner
+        assert '<a href="#check-schema-accounts"><code>schema[accounts]</code></a>' in banner
+        assert '<a href="#check-row_count-events"><code>row_count[events]</code></a>' in banner
+        assert "schema[customers]" not in banner  # a waived check does not decide a NO-GO
+
+    def test_a_go_with_waivers_banner_names_the_waived_checks(self) -> None:
+        checks = [c for c in results()["checks"] if c["status"] != "fail"]
+        out = render_html(results(verdict="GO WITH WAIVERS", checks=checks))
+        banner = out[out.index('<div class="verdict') : out.index("</header>")]
+        assert "Passes only because of 1 reviewed waiver:" in banner
+        assert "<code>schema[customers]</code>" in banner
 
     def test_a_missing_verdict_says_so_rather_than_guessing(self) -> None:
         doc = results()

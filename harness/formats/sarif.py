@@ -93,6 +93,8 @@ class SarifFinding:
     fingerprint: str | None = None
     """Stable identity across runs; derived from rule, path and message when not given."""
     snippet: str | None = None
+    suppression: str | None = None
+    """Why a reviewer accepted it (a waiver); kept in the log as ``suppressions[]``."""
 
     @property
     def rule_id(self) -> str:
@@ -177,7 +179,7 @@ def _result(finding: SarifFinding, index: int) -> dict[str, Any]:
     region = _region(finding)
     if region:
         location["region"] = region
-    return {
+    result: dict[str, Any] = {
         "ruleId": finding.rule.id,
         "ruleIndex": index,
         "level": _level(finding.severity or finding.rule.severity, finding.rule.id),
@@ -185,6 +187,12 @@ def _result(finding: SarifFinding, index: int) -> dict[str, Any]:
         "locations": [{"physicalLocation": location}],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
     }
+    if finding.suppression is not None:
+        # A waived finding stays visible as accepted, not silently dropped.
+        result["suppressions"] = [
+            {"kind": "external", "status": "accepted", "justification": finding.suppression}
+        ]
+    return result
 
 
 def _sort_key(finding: SarifFinding) -> tuple[str, int, int, str, str]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 
+from harness.report.signoff import UNSIGNED, SignOff
 from harness.report.view import build_report
 
 __all__ = ["render_html", "write_html"]
@@ -24,18 +25,19 @@ TEMPLATE = "report.html.j2"
 # --- public API ---------------------------------------------------------------------------
 
 
-def render_html(results: Mapping[str, Any]) -> str:
+def render_html(results: Mapping[str, Any], signoff: SignOff = UNSIGNED) -> str:
     """Render ``results`` (a parsed ``results.json``) as one self-contained HTML page.
 
     Deterministic: the same mapping always gives byte-identical output, because nothing
     reads the clock or the environment and everything without a given order is sorted.
-    Optional keys may be absent; the page then says so instead of failing.
+    Optional keys may be absent; the page then says so instead of failing. ``signoff`` fills
+    the sign-off block (only signoff.html has one; report.html is itself signed).
     """
     template = _environment().get_template(TEMPLATE)
-    return template.render(report=build_report(results))
+    return template.render(report=build_report(results, signoff))
 
 
-def write_html(results: Mapping[str, Any], path: Path) -> Path:
+def write_html(results: Mapping[str, Any], path: Path, signoff: SignOff = UNSIGNED) -> Path:
     """Render ``results`` to ``path`` (parents created) and return the path written.
 
     The page goes to a sibling temporary file first and is then renamed over ``path``, so a
@@ -44,7 +46,7 @@ def write_html(results: Mapping[str, Any], path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     # Bytes, not text mode: no newline translation, so the file is identical on every OS.
-    partial.write_bytes(render_html(results).encode("utf-8"))
+    partial.write_bytes(render_html(results, signoff).encode("utf-8"))
     partial.replace(path)
     return path
 

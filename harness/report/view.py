@@ -14,6 +14,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from harness.report.sections import (
+    AppliedWaiver,
+    DataState,
+    LintRow,
+    ResidueRow,
+    SchemaDifference,
+    applied_waivers,
+    data_states,
+    lint_rows,
+    residue_rows,
+    schema_differences,
+    tool_versions,
+)
+from harness.report.signoff import UNSIGNED, SignOff
 from harness.results import AREA_ORDER
 
 STATUS_ORDER = ("pass", "fail", "error", "waived", "skip")
@@ -155,6 +169,9 @@ class Check:
     open: bool
     findings: tuple[Finding, ...]
     evidence: EvidenceNode | None
+    data: Mapping[str, Any]
+    """The check's evidence exactly as recorded, for area partials that lay it out their way
+    (an empty mapping when there was none)."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +184,20 @@ class Area:
     counts: tuple[Count, ...]
     checks: tuple[Check, ...]
     templates: tuple[str, ...]
-    """Partial to render it with: an area-specific one when it exists, else the generic one."""
+    """Partials to try in order: ``_area_<key>.html.j2`` when the key is a safe name, then the
+    generic ``_area.html.j2`` (Jinja's include takes the first that exists).
+
+    The area-partial protocol, for whoever adds ``reports/templates/_area_<key>.html.j2``:
+
+    * it is included with ``area`` (this record) and ``report`` (:class:`Report`) in scope;
+    * it renders one ``<section class="area" id="{{ area.anchor }}">`` whose heading is an
+      ``<h3>`` (the page's ``<h2>`` is "Checks by area"), so the outline stays valid;
+    * per check it may ``{% include "_check.html.j2" %}`` with ``check`` set (the standard
+      drill-down, keeping ``check.anchor`` as the id other sections link to), and may read
+      ``check.data`` (the raw evidence mapping) to draw its own tables or charts;
+    * it loads nothing from outside the page (no scripts, images or fonts by URL): inline
+      SVG and CSS only, and every ``<table>`` has a ``<caption>`` and scoped ``<th>``.
+    """
 
 
 @dataclass(frozen=True)
@@ -216,18 +246,39 @@ class Report:
     summary_rows: tuple[SummaryRow, ...]
     """One row per area, then the run's total (from the recorded summary when there is one)."""
     attention: tuple[Check, ...]
+    """Failed and errored checks: for a NO-GO, the checks that decided it."""
+    waived: tuple[Check, ...]
+    """Waived checks: for a GO WITH WAIVERS, the checks that decided it."""
     areas: tuple[Area, ...]
     expected_differences: tuple[ExpectedDifference, ...] | None
     environment: tuple[Row, ...]
+    versions: tuple[tuple[str, str], ...]
+    """(tool, version): cutover and every rule pack the evidence names."""
+    schema_differences: tuple[SchemaDifference, ...]
+    data_states: tuple[DataState, ...]
+    lint: tuple[LintRow, ...]
+    has_lint: bool
+    """Lint ran (it may have found nothing, which is worth saying)."""
+    residue: tuple[ResidueRow, ...]
+    has_residue: bool
+    applied_waivers: tuple[AppliedWaiver, ...]
+    signoff: SignOff
 
 
 # --- shaping results into view records ----------------------------------------------------
 
 
-def build_report(results: Mapping[str, Any]) -> Report:
-    """Shape ``results`` into the view records the templates read."""
-    checks = _checks(_sequence(results.get("checks")))
+def build_report(results: Mapping[str, Any], signoff: SignOff = UNSIGNED) -> Report:
+    """Shape ``results`` into the view records the templates read.
+
+    ``signoff`` fills the sign-off block; report.html always gets :data:`UNSIGNED` (it is
+    itself a signed file), signoff.html gets the bundle's (see :mod:`harness.report.signoff`).
+    """
+    raw = [_mapping(item) for item in _sequence(results.get("checks"))]
+    checks = _checks(raw)
+    anchors = {check.id: check.anchor for _, check in checks}
     areas = _areas(checks)
+    run_day = _text(results.get("finished_at")) or _text(results.get("started_at"))
     summary = _summary(_mapping(results.get("summary")), [check for _, check in checks])
     verdict = _verdict(results)
     plan_name = _text(_mapping(results.get("plan")).get("name"))
@@ -243,6 +294,7 @@ def build_report(results: Mapping[str, Any]) -> Report:
         attention=tuple(
             check for area in areas for check in area.checks if check.status in OPEN_STATUSES
         ),
+        waived=tuple(check for area in areas for check in area.checks if check.status == "waived"),
         areas=areas,
         expected_differences=(
             None
@@ -250,6 +302,15 @@ def build_report(results: Mapping[str, Any]) -> Report:
             else tuple(_expected_difference(_mapping(item)) for item in _sequence(differences))
         ),
         environment=_environment_rows(_mapping(results.get("environment"))),
+        versions=tool_versions(results),
+        schema_differences=schema_differences(raw, anchors),
+        data_states=data_states(raw, anchors),
+        lint=lint_rows(raw, anchors),
+        has_lint=any(check.get("area") == "dsql_compat" for check in raw),
+        residue=residue_rows(raw, anchors),
+        has_residue=any(check.get("area") in ("residue", "residue_target") for check in raw),
+        applied_waivers=applied_waivers(raw, anchors, run_day),
+        signoff=signoff,
     )
 
 
@@ -340,6 +401,7 @@ def _checks(raw: Sequence[Any]) -> list[tuple[str, Check]]:
                     open=status in OPEN_STATUSES,
                     findings=tuple(_finding(_mapping(f)) for f in _sequence(check.get("findings"))),
                     evidence=None if evidence in (None, {}, []) else _evidence(evidence, 1),
+                    data=_mapping(evidence),
                 ),
             )
         )
@@ -464,7 +526,10 @@ def _evidence(value: Any, depth: int) -> EvidenceNode:
                 kind="table",
                 columns=columns,
                 rows=tuple(
-                    tuple(_evidence(row.get(column), depth + 1) for column in columns)
+                    tuple(
+                        _evidence(row[column], depth + 1) if column in row else _ABSENT
+                        for column in columns
+                    )
                     for row in value
                 ),
             )
@@ -473,19 +538,32 @@ def _evidence(value: Any, depth: int) -> EvidenceNode:
 
 
 def _table_columns(rows: Sequence[Any]) -> tuple[str, ...] | None:
-    """Columns when ``rows`` are mappings of scalars sharing one key set, else ``None``."""
-    first = rows[0]
-    if not isinstance(first, Mapping):
-        return None
-    columns = tuple(str(key) for key in first)
+    """Columns when ``rows`` are all mappings (the union of their keys, first seen first),
+    few enough to read across and shallow enough for a cell; else ``None``."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        if not isinstance(row, Mapping):
+            return None
+        for key, item in row.items():
+            if not (_is_scalar(item) or _is_flat(item)):
+                return None
+            columns.setdefault(str(key), None)
     if not columns or len(columns) > _TABLE_MAX_COLUMNS:
         return None
-    for row in rows:
-        if not isinstance(row, Mapping) or set(map(str, row)) != set(columns):
-            return None
-        if not all(_is_scalar(item) for item in row.values()):
-            return None
-    return columns
+    return tuple(columns)
+
+
+def _is_flat(value: Any) -> bool:
+    """A small mapping or list of scalars: still fits in a table cell."""
+    if isinstance(value, Mapping):
+        return len(value) <= _TABLE_MAX_COLUMNS and all(_is_scalar(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_is_scalar(v) for v in value)
+    return False
+
+
+_ABSENT = EvidenceNode(kind="scalar", text="", css="absent")
+"""A table cell for a key this row does not have (unlike ``null``, which it has)."""
 
 
 def _scalar_node(value: Any) -> EvidenceNode:

@@ -116,10 +116,13 @@ def sign(
     The statement names results.json, the report.html beside it and every input of the run
     (the plan, and any linted or scanned files) by sha256.
     """
+    from harness.report.folder import write_signoff_page
+
     who = Reviewer.parse(reviewer)  # a typo in the reviewer fails before the key is read
+    private = load_private_key(key_path)
     signed = sign_results(
         results,
-        key=load_private_key(key_path),
+        key=private,
         reviewer=who,
         decision=decision,
         note=note,
@@ -130,6 +133,9 @@ def sign(
     click.echo(f"decision: {decision} by {who}, verdict {predicate['verdict']}")
     click.echo(f"subjects: {len(signed.statement['subject'])} file(s); key id {signed.keyid}")
     _echo_expired(predicate)
+    if out is None:  # the page reads the bundle beside results.json, where it was written
+        page = write_signoff_page(results, key=private.public_key())
+        click.echo(f"signed report: {page}")
 
 
 def _echo_expired(predicate: dict[str, Any]) -> None:
