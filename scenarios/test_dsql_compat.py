@@ -52,7 +52,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if run is None or settings is None:
         _skip(metafunc, name, NEED_PLAN if run is None else NO_SECTION)
         return
-    base = run.loaded.path.parent
     if name == "lint_file":
         if not settings.paths:
             _skip(metafunc, name, "lint.paths is empty")
@@ -61,7 +60,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             files = linted_files(settings)
         except HarnessError as exc:
             raise pytest.UsageError(f"{run.loaded.path}: lint.paths: {exc}") from None
-        metafunc.parametrize("lint_file", files, ids=[_label(f, base) for f in files])
+        metafunc.parametrize("lint_file", files, ids=[_label(f, settings.paths) for f in files])
         return
     if not settings.live_schema:
         _skip(metafunc, name, "lint.live_schema is off")
@@ -76,11 +75,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("schema_object", objects)
 
 
-def _label(path: Path, base: Path) -> str:
-    try:
-        return path.relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix()
+def _label(path: Path, roots: tuple[Path, ...]) -> str:
+    """``<lint path's name>/<path inside it>`` (``after/db/001.sql``), wherever it lives."""
+    for root in roots:
+        if path == root:
+            return root.name
+        if path.is_relative_to(root):
+            return f"{root.name}/{path.relative_to(root).as_posix()}"
+    return path.as_posix()
 
 
 def test_dsql_compat_file(
@@ -88,7 +90,7 @@ def test_dsql_compat_file(
 ) -> None:
     settings = cutover.plan.lint
     assert settings is not None  # collection skipped otherwise
-    label = _label(lint_file, cutover.loaded.path.parent)
+    label = _label(lint_file, settings.paths)
     record(cutover.run_check(AREA, label, lambda: check_file(lint_file, settings, label=label)))
 
 

@@ -1,8 +1,9 @@
 """Nothing left behind (SC-004): one item per scanned file, and the DSQL target check (SC-001).
 
-Paths come from the plan's ``retired.paths``; each file is one item, named relative to the
-plan's folder, so a reviewer sees which file still points at the retired cluster. Allowlisted
-references stay visible in the item's findings, marked as waived with their reason.
+Paths come from the plan's ``retired.paths``; each file is one item, named by its root folder
+and its path inside it (``after/.env``), so a reviewer sees which file still points at the
+retired cluster. Allowlisted references stay visible in the item's findings, marked as waived
+with their reason.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from harness.errors import HarnessError
 from harness.plugin import CutoverRun
 from harness.residue.checks import AREA, TARGET_AREA, check_file, check_target
 from harness.residue.identifiers import Matcher
-from harness.residue.scan import Source, discover, relative_to
+from harness.residue.scan import Source, discover, short_names
 from harness.residue.settings import RetiredSettings
 
 NO_SECTION = "the plan has no retired: section with paths to scan"
@@ -36,7 +37,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         sources = discover(list(settings.paths), settings)
     except HarnessError as exc:
         raise pytest.UsageError(f"{run.loaded.path}: retired.paths: {exc}") from None
-    labelled = relative_to(sources, run.loaded.path.parent)
+    labelled = short_names(sources)
     metafunc.parametrize("residue_source", labelled, ids=[s.shown for s in labelled])
 
 
@@ -73,11 +74,10 @@ def test_residue_target(
     retired: RetiredSettings, cutover: CutoverRun, record: Callable[[CheckResult], None]
 ) -> None:
     """SC-001: with a DSQL target, exactly one AWS::DSQL::Cluster and no RDS cluster."""
-    base = cutover.loaded.path.parent
     record(
         cutover.run_check(
             TARGET_AREA,
             retired.target,
-            lambda: check_target(list(retired.paths), retired, shown_from=base),
+            lambda: check_target(list(retired.paths), retired, short=True),
         )
     )

@@ -12,6 +12,7 @@ from moto import mock_aws
 
 from harness.checks.result import CheckResult, Severity, Status
 from harness.posture import PostureSettings, live_results, load_settings, template_results
+from harness.posture.mode import posture_results, resolve_mode
 
 REGION = "us-east-1"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "rds-to-dsql"
@@ -223,3 +224,40 @@ class TestTemplates:
     def test_no_template_is_an_error(self, tmp_path: Path) -> None:
         (result,) = template_results([tmp_path], PostureSettings())
         assert result.status is Status.ERROR
+
+
+class TestMode:
+    @pytest.fixture
+    def no_credentials(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "absent"))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "absent"))
+        monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+    @pytest.mark.usefixtures("no_credentials")
+    def test_auto_reads_the_templates_when_no_credentials_resolve(self) -> None:
+        settings = PostureSettings(templates=(EXAMPLE / "after" / "cdk.out",))
+        assert resolve_mode(settings) == "templates"
+        results = posture_results(settings)
+        assert {r.evidence["mode"] for r in results} == {"templates"}
+        assert {r.status for r in results} == {Status.PASS}
+
+    @pytest.mark.usefixtures("no_credentials")
+    def test_auto_without_templates_asks_the_account_so_no_account_is_an_error(self) -> None:
+        settings = PostureSettings(region=REGION, dynamodb_tables=("profiles",))
+        assert resolve_mode(settings) == "account"
+        (result,) = posture_results(settings)
+        assert result.status is Status.ERROR
+
+    def test_auto_uses_the_account_when_credentials_resolve(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        settings = PostureSettings(templates=(EXAMPLE / "after" / "cdk.out",))
+        assert resolve_mode(settings) == "account"
+
+    def test_an_explicit_mode_is_kept(self) -> None:
+        assert resolve_mode(PostureSettings(mode="templates")) == "templates"

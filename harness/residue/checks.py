@@ -26,7 +26,7 @@ from harness.checks.result import (
 from harness.residue.hits import Context, Hit
 from harness.residue.identifiers import Matcher
 from harness.residue.rules import BY_ID
-from harness.residue.scan import FileScan, Source, discover, relative_to, scan_file
+from harness.residue.scan import FileScan, Source, discover, scan_file, short_names
 from harness.residue.settings import RetiredSettings
 
 AREA = "residue"
@@ -93,15 +93,15 @@ def check_paths(paths: Sequence[Path], settings: RetiredSettings) -> list[CheckR
 
 
 def check_target(
-    paths: Sequence[Path], settings: RetiredSettings, *, shown_from: Path | None = None
+    paths: Sequence[Path], settings: RetiredSettings, *, short: bool = False
 ) -> CheckResult:
     """SC-001: the templates under ``paths`` define exactly one DSQL cluster and no RDS one.
 
-    ``shown_from``: name the templates relative to this folder (a plan's) in the result.
+    ``short``: name templates by their root folder and path inside it (see ``short_names``).
     """
     sources = [s for s in discover(paths, settings) if s.path.suffix in _TEMPLATE_SUFFIXES]
-    if shown_from is not None:
-        sources = relative_to(sources, shown_from)
+    if short:
+        sources = short_names(sources)
     matcher = Matcher(settings)
     return target_result([scan_file(s, settings, matcher) for s in sources], settings)
 

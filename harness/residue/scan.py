@@ -121,9 +121,13 @@ def discover(paths: Sequence[Path], settings: RetiredSettings) -> list[Source]:
     return found
 
 
-def relative_to(sources: Sequence[Source], base: Path) -> list[Source]:
-    """The same sources, shown relative to ``base`` (a plan's folder) rather than as given."""
-    return [replace(s, label=Path(os.path.relpath(s.path, base)).as_posix()) for s in sources]
+def short_names(sources: Sequence[Source]) -> list[Source]:
+    """The same sources shown as ``<root folder name>/<path inside it>`` (``after/.env``),
+    wherever the root is: what a report names, rather than an absolute path."""
+    return [
+        replace(s, label=s.path.name if s.path == s.root else f"{s.root.name}/{s.relative}")
+        for s in sources
+    ]
 
 
 def _walk(root: Path, walk: _Walk) -> Iterator[Source]:
