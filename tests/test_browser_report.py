@@ -1,0 +1,305 @@
+"""The report in a real browser: Debian's headless Chromium renders the GO and the NO-GO demo
+reports, with no console error, no request leaving the page, and a screenshot kept.
+
+Chromium is driven over the DevTools protocol on a pipe (``--remote-debugging-pipe``: fd 3
+in, fd 4 out, NUL-separated JSON), so no driver, websocket library or downloaded browser is
+needed. Without ``/usr/bin/chromium`` (``apt-get install chromium``) the tests skip.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import queue
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+TIMEOUT_S = 60.0
+# The probe's flags for this machine: no sandbox as root, and nothing that phones home (its
+# refused connections would otherwise show up as errors).
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--hide-scrollbars",
+    "--remote-debugging-pipe",
+)
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+)
+
+
+class Browser:
+    """One headless Chromium and one page, spoken to over the DevTools pipe."""
+
+    def __init__(self, profile: Path) -> None:
+        to_browser_r, self._to_browser = os.pipe()
+        self._from_browser, from_browser_w = os.pipe()
+
+        def wire() -> None:  # in the child: our pipe ends become fds 3 and 4
+            high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_browser_r, from_browser_w)]
+            os.dup2(high[0], 3)
+            os.dup2(high[1], 4)
+
+        self.proc = subprocess.Popen(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=wire,  # fds 3 and 4 must be exactly these in the browser
+            close_fds=False,
+        )
+        os.close(to_browser_r)
+        os.close(from_browser_w)
+        self._next_id = 0
+        self._inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.events: list[dict[str, Any]] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.page(f"{domain}.enable")
+        # Whatever a page asks for, nothing leaves the machine; the attempt is still reported.
+        self.page("Network.setBlockedURLs", urls=["http://*", "https://*", "ws://*", "wss://*"])
+
+    def _read(self) -> None:
+        buffer = b""
+        with contextlib.suppress(OSError):  # closed under us at the end of a test
+            self._pump(buffer)
+        self._inbox.put(None)  # the browser went away
+
+    def _pump(self, buffer: bytes) -> None:
+        while chunk := os.read(self._from_browser, 1 << 16):
+            buffer += chunk
+            *messages, buffer = buffer.split(b"\0")
+            for message in messages:
+                self._inbox.put(json.loads(message))
+
+    def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = session
+        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._receive()
+            if reply.get("id") == self._next_id:
+                if "error" in reply:
+                    raise AssertionError(f"{method}: {reply['error']}")
+                result: dict[str, Any] = reply.get("result", {})
+                return result
+            self.events.append(reply)
+
+    def page(self, method: str, **params: Any) -> dict[str, Any]:
+        return self.call(method, self.session, **params)
+
+    def wait_for(self, method: str) -> dict[str, Any]:
+        while True:
+            event = self._receive()
+            self.events.append(event)
+            if event.get("method") == method:
+                return event
+
+    def _receive(self) -> dict[str, Any]:
+        try:
+            message = self._inbox.get(timeout=TIMEOUT_S)
+        except queue.Empty:
+            raise AssertionError(f"Chromium said nothing for {TIMEOUT_S:.0f} s") from None
+        if message is None:
+            raise AssertionError("Chromium closed the DevTools pipe")
+        return message
+
+    def open(self, url: str, *, width: int = 1280, height: int = 900) -> None:
+        self.page(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        self.page("Page.navigate", url=url)
+        self.wait_for("Page.loadEventFired")
+
+    def evaluate(self, expression: str) -> Any:
+        reply = self.page("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in reply:
+            raise AssertionError(f"{expression}: {reply['exceptionDetails']}")
+        return reply["result"].get("value")
+
+    def screenshot(self, path: Path) -> Path:
+        """The whole page, not just the viewport."""
+        size = self.page("Page.getLayoutMetrics")["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        shot = self.page(
+            "Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True
+        )
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
+    def pdf(self, path: Path) -> Path:
+        printed = self.page("Page.printToPDF", printBackground=True)
+        path.write_bytes(base64.b64decode(printed["data"]))
+        return path
+
+    def problems(self) -> list[str]:
+        """Console errors, uncaught exceptions, failed loads and any request off the page."""
+        found = []
+        for event in self.events:
+            method, params = event.get("method"), event.get("params", {})
+            if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                texts = [str(a.get("value", a.get("description"))) for a in params["args"]]
+                found.append("console: " + " ".join(texts))
+            elif method == "Runtime.exceptionThrown":
+                found.append("exception: " + str(params["exceptionDetails"].get("text")))
+            elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+                found.append(f"log: {params['entry']['text']} {params['entry'].get('url', '')}")
+            elif method == "Network.requestWillBeSent":
+                url = params["request"]["url"]
+                if not url.startswith(("file:", "data:", "about:")):
+                    found.append(f"request off the page: {url}")
+            elif method == "Network.loadingFailed":
+                found.append(f"failed load: {params.get('errorText')}")
+        return found
+
+    def close(self) -> None:
+        with contextlib.suppress(AssertionError):  # it may close the pipe before answering
+            self.call("Browser.close")
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_browser)
+        os.close(self._from_browser)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    opened = Browser(tmp_path / "profile")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+FACTS = """(() => {
+  const text = (sel) => [...document.querySelectorAll(sel)].map((e) => e.innerText.trim());
+  return {
+    title: document.title,
+    h1: text("h1"),
+    verdict: (() => {
+      const title = document.querySelector(".verdict-title");
+      const chip = title.querySelector(".signoff-chip");
+      return title.textContent.replace(chip ? chip.textContent : "", "").trim();
+    })(),
+    chip: text(".signoff-chip")[0] || "",
+    deciding: text(".verdict-checks li code"),
+    signoff: text(".signoff-status")[0] || "",
+    open: document.querySelectorAll("details[open]").length,
+    tablesWithoutCaption: [...document.querySelectorAll("table")].filter((t) => !t.caption)
+      .length,
+    overflowsSideways: document.documentElement.scrollWidth > window.innerWidth,
+    verdictColour: getComputedStyle(document.querySelector(".verdict")).backgroundColor,
+  };
+})()"""
+
+
+@pytest.mark.parametrize(
+    ("run", "verdict", "colour"),
+    [("go", "GO", "rgb(218, 251, 225)"), ("nogo", "NO-GO", "rgb(255, 235, 233)")],
+)
+def test_the_demo_report_renders_cleanly_in_chromium(
+    browser: Browser, demo_reports: Any, tmp_path: Path, run: str, verdict: str, colour: str
+) -> None:
+    report = Path(getattr(demo_reports, run)) / "report.html"
+    browser.open(report.as_uri())
+    facts = browser.evaluate(FACTS)
+    shot = browser.screenshot(tmp_path / f"{run}.png")
+
+    assert browser.problems() == []
+    assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert shot.stat().st_size > 20_000  # a real page, not a blank one
+    assert facts["verdict"].endswith(f"Verdict: {verdict}")
+    assert facts["chip"] == "Unsigned"
+    assert facts["verdictColour"] == colour  # the stylesheet was applied
+    assert facts["signoff"] == "Unsigned"
+    assert facts["h1"] == ["Cutover report: " + facts["title"].split(" · ")[1]]
+    assert facts["tablesWithoutCaption"] == 0
+    assert not facts["overflowsSideways"]
+    if verdict == "GO":
+        assert facts["deciding"] == []
+        assert facts["open"] == 0  # nothing to read closely: every drill-down closed
+    else:
+        assert "schema[people]" in facts["deciding"]
+        assert "rows[accounts]" in facts["deciding"]
+        assert facts["open"] == len(facts["deciding"])  # each deciding check opens at once
+
+
+def test_the_no_go_report_prints(browser: Browser, demo_reports: Any, tmp_path: Path) -> None:
+    browser.open((Path(demo_reports.nogo) / "report.html").as_uri())
+    pdf = browser.pdf(tmp_path / "nogo.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert browser.problems() == []
+
+
+def test_the_signed_page_renders_its_verified_block(
+    browser: Browser, demo_reports: Any, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli import main
+    from harness.signoff import write_keypair
+
+    folder = tmp_path / "run"
+    shutil.copytree(demo_reports.go, folder)
+    keys = write_keypair(tmp_path / "k.key", tmp_path / "k.pub")
+    signed = CliRunner().invoke(
+        main,
+        [
+            "sign", str(folder / "results.json"), "--key", str(keys.private),
+            "--reviewer", "Ana Reviewer <ana@example.com>", "--decision", "approve",
+        ],
+    )  # fmt: skip
+    assert signed.exit_code == 0, signed.output
+    browser.open((folder / "signoff.html").as_uri())
+    browser.screenshot(tmp_path / "signed.png")
+    facts = browser.evaluate(FACTS)
+    assert browser.problems() == []
+    assert facts["signoff"] == "Signed and verified"
+    assert facts["chip"] == "Signed and verified"
+
+
+def test_the_check_itself_catches_console_errors_and_outside_requests(
+    browser: Browser, tmp_path: Path
+) -> None:
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!DOCTYPE html><title>x</title>"
+        '<script>console.error("boom"); undefinedFunction();</script>'
+        '<img src="http://127.0.0.1:9/pixel.png" alt="">',
+        encoding="utf-8",
+    )
+    browser.open(page.as_uri())
+    problems = browser.problems()
+    assert "console: boom" in problems
+    assert any(p.startswith("exception: Uncaught") for p in problems)
+    assert "request off the page: http://127.0.0.1:9/pixel.png" in problems
