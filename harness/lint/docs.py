@@ -27,6 +27,14 @@ TypeScript use `# cutover: ignore[…] reason` / `// cutover: ignore[…] reason
 the SQL string or the line above. Plans waive findings with `lint.waivers` (rule, path glob,
 object, reason, reviewer, optional expiry).
 
+In `cutover verify`, a plan with a `lint:` section gets one `dsql_compat` item per linted
+file (`lint.paths`: SQL files, migration folders, application code) and, when the source is
+PostgreSQL, one per table or view of its live schema (`schema:public.orders`: the catalog
+rendered as DDL and linted, findings named by object; `lint.live_schema: false` turns it
+off). `results.json` gains a `lint` section (files, schema objects, statements by verdict,
+findings by rule, suppressed, rule pack) and lists every linted file with its sha256 under
+`inputs`, so the sign-off covers the exact bytes that were linted.
+
 Not rules, on purpose: features DSQL supports today and older advice still calls unsupported
 — foreign keys (2026-08-26), sequences and identity columns with an explicit CACHE
 (2026-02-13), JSON/JSONB columns (2026-05), expression indexes (2026-08-13), partial indexes
