@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.demo_data import FACT_ROWS_DEFAULT, apply_drift, build_demo_sqlite
+from harness.demo_queries import apply_query_drift, plan_sections
 from harness.migrate import copy_sqlite
 from harness.provision import PostgresCluster
 from harness.verify import ensure_folder, run_scenarios
@@ -64,6 +65,8 @@ def run_demo(
                 with psycopg.connect(dsn) as conn:
                     for seeded in apply_drift(conn):
                         console.print(f"[yellow]drift:[/] {seeded.description}")
+                    for seeded in apply_query_drift(conn):
+                        console.print(f"[yellow]drift:[/] {seeded.description}")
             plan_path = _write_plan(work, app_db, dsn, drift=drift)
             progress.stop()
             console.print(f"verifying with plan {plan_path}")
@@ -77,6 +80,7 @@ def _write_plan(work: Path, app_db: Path, dsn: str, *, drift: bool) -> Path:
         "source": {"kind": "sqlite", "path": app_db.name},
         # A unix-socket DSN with no password: the server lives only as long as the demo.
         "target": {"kind": "postgres", "dsn": dsn},
+        **plan_sections(),
     }
     path = work / "plan.yaml"
     path.write_text(

@@ -32,8 +32,10 @@ from pydantic import (
 from harness.checks.result import FindingKind
 from harness.dynamo.settings import DynamoSettings
 from harness.errors import PlanError, did_you_mean
+from harness.latency.settings import LatencySettings
 from harness.lint.settings import LintSettings
 from harness.posture.settings import PostureSettings
+from harness.queries.settings import QuerySettings
 from harness.residue.settings import RetiredSettings
 
 
@@ -196,6 +198,8 @@ class Plan(_Model):
     expected_differences: tuple[ExpectedDifference, ...] = ()
     rows: RowSettings = RowSettings()
     lint: LintSettings | None = None
+    queries: QuerySettings | None = None
+    latency: LatencySettings | None = None
     retired: RetiredSettings | None = None
     posture: PostureSettings | None = None
     dynamo: DynamoSettings | None = None
@@ -271,7 +275,8 @@ def _plan_error(exc: ValidationError, path: Path, node: yaml.Node | None) -> Pla
         tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
         tag = str(ctx.get("tag"))
         message = (
-            f"unknown endpoint kind '{tag}'.{did_you_mean(tag, tags)} Allowed: {', '.join(tags)}."
+            f"unknown {'endpoint ' if loc[0] in ('source', 'target') else ''}kind '{tag}'."
+            f"{did_you_mean(tag, tags)} Allowed: {', '.join(tags)}."
         )
         key = f"{key}.kind"
         where = f"{path}:{_line_of(node, (*loc, 'kind'))}"
@@ -302,7 +307,8 @@ def _user_loc(raw_loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
         prev = raw_loc[i - 1] if i else None
         is_endpoint_tag = prev in ("source", "target") and len(out) == 1
         is_load_tag = isinstance(prev, int) and len(out) >= 2 and out[-2] == "load"
-        if is_endpoint_tag or is_load_tag:
+        is_param_tag = i >= 2 and raw_loc[i - 2] == "generate"  # a query parameter's kind
+        if is_endpoint_tag or is_load_tag or is_param_tag:
             continue
         out.append(part)
     return tuple(out)

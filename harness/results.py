@@ -23,6 +23,8 @@ AREA_ORDER = (
     "schema",
     "row_count",
     "rows",
+    "queries",
+    "latency",
     "dsql_compat",
     "residue",
     "residue_target",

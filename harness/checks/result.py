@@ -65,6 +65,9 @@ class FindingKind(enum.Enum):
     POSTURE = "posture"
     ITEMS_CHANGED = "items_changed"
     DSQL_INCOMPATIBLE = "dsql_incompatible"
+    QUERY_FAILED = "query_failed"
+    QUERY_ANSWER = "query_answer"
+    LATENCY = "latency"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from harness.report.sections import (
     tool_versions,
 )
 from harness.report.signoff import UNSIGNED, SignOff
+from harness.report.charts import chart_for
 from harness.results import AREA_ORDER
 
 STATUS_ORDER = ("pass", "fail", "error", "waived", "skip")
@@ -172,6 +173,8 @@ class Check:
     data: Mapping[str, Any]
     """The check's evidence exactly as recorded, for area partials that lay it out their way
     (an empty mapping when there was none)."""
+    chart: str = ""
+    """Inline SVG drawn from the evidence (:mod:`harness.report.charts`), or ``""``."""
 
 
 @dataclass(frozen=True)
@@ -402,6 +405,7 @@ def _checks(raw: Sequence[Any]) -> list[tuple[str, Check]]:
                     findings=tuple(_finding(_mapping(f)) for f in _sequence(check.get("findings"))),
                     evidence=None if evidence in (None, {}, []) else _evidence(evidence, 1),
                     data=_mapping(evidence),
+                    chart=chart_for(area, check),
                 ),
             )
         )

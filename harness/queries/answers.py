@@ -1,0 +1,96 @@
+"""Run one query on one side and read its answer: column names, column types, rows.
+
+A query's answer carries no catalog to say what type a column is, so types come from the
+result itself: PostgreSQL describes every column by type OID (and numeric precision and
+scale), which psycopg's type registry names; SQLite has no column types, so its values are
+typed one by one when they are canonised (:mod:`harness.queries.compare`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from harness import types as coltypes
+from harness.database import Database, PostgresDatabase, SqliteDatabase
+from harness.types import TypeInfo
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The rows one side returned (at most the row cap) and what they are."""
+
+    columns: tuple[str, ...]
+    types: tuple[TypeInfo | None, ...]
+    """Per column; ``None`` where the side does not say (SQLite)."""
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    """More rows than the cap were returned; only the first ``cap`` are here."""
+
+
+class QueryFailed(Exception):
+    """The database refused or failed the query (not the harness's own failure)."""
+
+    def __init__(self, message: str, sqlstate: str | None) -> None:
+        self.message = message
+        self.sqlstate = sqlstate
+        super().__init__(message)
+
+    def text(self) -> str:
+        return f"[{self.sqlstate}] {self.message}" if self.sqlstate else self.message
+
+
+def run(db: Database, text: str, params: dict[str, Any], cap: int) -> Answer:
+    """Run ``text`` with ``params`` on ``db``; a database error is :class:`QueryFailed`."""
+    if isinstance(db, SqliteDatabase):
+        return _run_sqlite(db.conn, text, params, cap)
+    assert isinstance(db, PostgresDatabase)
+    return _run_postgres(db.conn, text, params, cap)
+
+
+def _run_sqlite(conn: sqlite3.Connection, text: str, params: dict[str, Any], cap: int) -> Answer:
+    try:
+        cursor = conn.execute(text, params)
+        rows = cursor.fetchmany(cap + 1)
+    except sqlite3.Error as exc:
+        # SQLite has no SQLSTATE; its result code name (SQLITE_ERROR) plays that part.
+        raise QueryFailed(str(exc), getattr(exc, "sqlite_errorname", None)) from None
+    except (sqlite3.Warning, ValueError) as exc:  # e.g. two statements in one query
+        raise QueryFailed(str(exc), None) from None
+    names = tuple(d[0] for d in cursor.description or ())
+    cursor.close()
+    return Answer(names, (None,) * len(names), rows[:cap], len(rows) > cap)
+
+
+def _run_postgres(
+    conn: psycopg.Connection[Any], text: str, params: dict[str, Any], cap: int
+) -> Answer:
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(text, params)
+            description = cursor.description or []
+            rows = cursor.fetchmany(cap + 1)
+    except psycopg.Error as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise QueryFailed(message, exc.sqlstate) from None
+    names = tuple(c.name for c in description)
+    types = tuple(_pg_type(conn, c) for c in description)
+    return Answer(names, types, [tuple(r) for r in rows[:cap]], len(rows) > cap)
+
+
+def _pg_type(conn: psycopg.Connection[Any], column: Any) -> TypeInfo | None:
+    info = conn.adapters.types.get(column.type_code)
+    if info is None:
+        return None
+    name = info.name
+    if name == "numeric" and column.precision is not None:
+        name = f"numeric({column.precision},{column.scale or 0})"
+    elif name == "bpchar":  # char(n): compared without its blank padding
+        return TypeInfo("text", "char", fixed_length=True)
+    try:
+        return coltypes.parse(name, "postgres")
+    except Exception:  # a type sqlglot cannot name: compared as PostgreSQL's own text
+        return None

@@ -1,0 +1,213 @@
+"""Query-result parity for one query: run it on both sides with each parameter set, compare.
+
+The outcome is a :class:`~harness.checks.result.CheckResult` in area ``queries``; the SQL each
+side ran (transpiled text included), every parameter set and the first differing rows side by
+side go into its evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.checks.result import CheckResult, Finding, FindingKind, Severity, conclude
+from harness.database import Database
+from harness.queries.answers import Answer, QueryFailed, run
+from harness.queries.compare import AnswerDiff, compare
+from harness.queries.corpus import QuerySpec, SideSql
+from harness.queries.settings import QuerySettings
+
+AREA = "queries"
+
+
+def check_query(
+    spec: QuerySpec,
+    param_sets: list[dict[str, Any]],
+    *,
+    source_db: Database,
+    target_db: Database,
+    settings: QuerySettings,
+) -> CheckResult:
+    """Both sides answer ``spec`` the same for every parameter set."""
+    cap = spec.query.row_cap or settings.row_cap
+    evidence: dict[str, Any] = {
+        "source_sql": spec.source.shown,
+        "source_sql_origin": spec.source.origin,
+        "target_sql": spec.target.shown,
+        "target_sql_origin": spec.target.origin,
+        "ordered": spec.ordered,
+        "row_cap": cap,
+    }
+    if spec.query.tolerance:
+        evidence["tolerance"] = dict(spec.query.tolerance)
+    findings: list[Finding] = []
+    runs: list[dict[str, Any]] = []
+    differences: list[dict[str, Any]] = []
+    for index, params in enumerate(param_sets):
+        source = _answer(spec.source, source_db, params, cap)
+        target = _answer(spec.target, target_db, params, cap)
+        outcome, found, diff = _judge(spec, params, source, target, settings)
+        runs.append(
+            {
+                "params": _plain(params),
+                "source_rows": _rows(source),
+                "target_rows": _rows(target),
+                "outcome": outcome,
+            }
+        )
+        for finding in found:
+            if all(f.message != finding.message for f in findings):
+                findings.append(finding)
+        if diff is not None:
+            evidence.setdefault("columns", list(_columns(source, target)))
+            evidence.setdefault("column_types", list(diff.types))
+            for example in diff.examples:
+                if len(differences) < settings.sample_rows:
+                    differences.append(
+                        {
+                            "param_set": index,
+                            "row": example.position if example.position >= 0 else None,
+                            "source": None if example.source is None else list(example.source),
+                            "target": None if example.target is None else list(example.target),
+                        }
+                    )
+        if isinstance(source, Answer) and isinstance(target, Answer):
+            evidence.setdefault("columns", list(_columns(source, target)))
+    evidence["runs"] = runs
+    if differences:
+        evidence["first_differences"] = differences
+    return conclude(
+        AREA,
+        spec.name,
+        findings,
+        evidence,
+        ok=f"same answer for all {len(runs)} parameter set(s) "
+        f"({sum(r['target_rows'] or 0 for r in runs)} rows compared)",
+    )
+
+
+Failed = QueryFailed | str
+
+
+def _answer(side: SideSql, db: Database, params: dict[str, Any], cap: int) -> Answer | Failed:
+    if side.text is None:
+        return side.problem or "no SQL"
+    try:
+        return run(db, side.text, params, cap)
+    except QueryFailed as exc:
+        return exc
+
+
+def _judge(
+    spec: QuerySpec,
+    params: dict[str, Any],
+    source: Answer | Failed,
+    target: Answer | Failed,
+    settings: QuerySettings,
+) -> tuple[str, list[Finding], AnswerDiff | None]:
+    where = f" with {_params_text(params)}" if params else ""
+    if not isinstance(source, Answer) or not isinstance(target, Answer):
+        return "failed", [_failure(spec, source, target, where)], None
+    found: list[Finding] = []
+    if source.truncated or target.truncated:
+        if not spec.ordered:
+            message = (
+                f"more than {len(source.rows)} rows{where}: an unordered answer cannot be "
+                "compared in part (raise row_cap or add ORDER BY)"
+            )
+            found.append(_finding(spec, FindingKind.QUERY_ANSWER, Severity.ERROR, message))
+            return "too many rows", found, None
+        found.append(
+            _finding(
+                spec,
+                FindingKind.QUERY_ANSWER,
+                Severity.WARNING,
+                f"only the first {len(source.rows)} rows compared (row cap)",
+            )
+        )
+    diff = compare(
+        source,
+        target,
+        ordered=spec.ordered,
+        tolerance=dict(spec.query.tolerance),
+        examples=settings.sample_rows,
+    )
+    if diff.same:
+        return "same", found, None
+    if diff.columns_differ:
+        message = f"different columns{where}: {diff.columns_differ}"
+    else:
+        message = (
+            f"answers differ{where}: {diff.differing} row(s) differ "
+            f"(source {diff.source_rows} rows, target {diff.target_rows})"
+        )
+    found.append(
+        _finding(
+            spec,
+            FindingKind.QUERY_ANSWER,
+            Severity.ERROR,
+            message,
+            source=str(diff.source_rows),
+            target=str(diff.target_rows),
+        )
+    )
+    return "differs", found, diff
+
+
+def _failure(
+    spec: QuerySpec, source: Answer | Failed, target: Answer | Failed, where: str
+) -> Finding:
+    parts = []
+    for role, side in (("source", source), ("target", target)):
+        if isinstance(side, QueryFailed):
+            parts.append(f"fails on the {role}{where}: {side.text()}")
+        elif isinstance(side, str):
+            parts.append(f"cannot run on the {role}: {side}")
+    message = "; ".join(parts)
+    return _finding(
+        spec,
+        FindingKind.QUERY_FAILED,
+        Severity.ERROR,
+        message,
+        source=_failure_text(source),
+        target=_failure_text(target),
+    )
+
+
+def _failure_text(side: Answer | Failed) -> str:
+    if isinstance(side, Answer):
+        return f"{len(side.rows)} rows"
+    return side.text() if isinstance(side, QueryFailed) else side
+
+
+def _finding(
+    spec: QuerySpec,
+    kind: FindingKind,
+    severity: Severity,
+    message: str,
+    *,
+    source: str | None = None,
+    target: str | None = None,
+) -> Finding:
+    return Finding(kind, severity, spec.name, message, source=source, target=target)
+
+
+def _rows(side: Answer | Failed) -> int | None:
+    return len(side.rows) if isinstance(side, Answer) else None
+
+
+def _columns(source: Answer | Failed, target: Answer | Failed) -> tuple[str, ...]:
+    for side in (target, source):
+        if isinstance(side, Answer):
+            return side.columns
+    return ()
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in params.items())
+
+
+def _plain(params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v if isinstance(v, str | int | float | bool) or v is None else str(v)
+        for k, v in params.items()
+    }

@@ -1,0 +1,61 @@
+"""Latency budgets: one item per budget (``latency[orders_by_customer-p95]``, ``-ratio``),
+plus the target's connect time (``latency[connect]``) and ``SELECT 1`` health check
+(``latency[health]``). Every item keeps the timed distribution as its evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from harness.checks.result import CheckResult
+from harness.errors import HarnessError
+from harness.latency.check import AREA, Item, check_budget, check_connect, check_health, items
+from harness.latency.health import connect_times, health_probes
+from harness.plugin import CutoverRun
+from harness.queries.session import query_session
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "latency_item" not in metafunc.fixturenames:
+        return
+    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    if run is None or run.plan.latency is None:
+        reason = (
+            "cutover scenarios need a plan: pass --plan FILE"
+            if run is None
+            else "the plan has no latency: section"
+        )
+        metafunc.parametrize("latency_item", [pytest.param(None, marks=pytest.mark.skip(reason))])
+        return
+    try:
+        session = query_session(run)
+        for name in session.specs:
+            session.params(name)
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    found = items(sorted(session.specs), run.plan.latency)
+    metafunc.parametrize("latency_item", found, ids=[i.name for i in found])
+
+
+def test_latency(
+    latency_item: Item, cutover: CutoverRun, record: Callable[[CheckResult], None]
+) -> None:
+    record(cutover.run_check(AREA, latency_item.name, lambda: _check(latency_item, cutover)))
+
+
+def _check(item: Item, cutover: CutoverRun) -> CheckResult:
+    session = query_session(cutover)
+    settings = session.latency
+    target = cutover.connectors["target"]
+    if item.kind == "connect":
+        assert settings.connect_ms is not None  # no item otherwise
+        times, error = connect_times(target, settings.connect_runs)
+        return check_connect(times, error, settings.connect_ms)
+    if item.kind == "health":
+        assert settings.health is not None  # no item otherwise
+        health = settings.health
+        return check_health(health_probes(target, health.runs, health.timeout_ms), health)
+    assert item.query is not None
+    return check_budget(item, session.timings(item.query), settings.budget(item.query), settings)

@@ -1,0 +1,59 @@
+"""Query-result parity: one item per query of the plan's ``queries:`` section.
+
+Each query runs on both sides with every parameter set; the answers are compared with the
+row-level check's value canon, the first differing rows shown side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from harness.checks.result import CheckResult
+from harness.errors import HarnessError
+from harness.plugin import CutoverRun
+from harness.queries.check import AREA, check_query
+from harness.queries.session import query_session
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One ``query_name`` per query, id'd by its name (``queries[orders_by_customer]``)."""
+    if "query_name" not in metafunc.fixturenames:
+        return
+    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    if run is None or run.plan.queries is None:
+        reason = (
+            "cutover scenarios need a plan: pass --plan FILE"
+            if run is None
+            else "the plan has no queries: section"
+        )
+        metafunc.parametrize("query_name", [pytest.param(None, marks=pytest.mark.skip(reason))])
+        return
+    try:
+        session = query_session(run)
+        names = sorted(session.specs)
+        for name in names:
+            session.params(name)  # a bad parameter strategy stops the run here, not per item
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    metafunc.parametrize("query_name", names, ids=names)
+
+
+def test_queries(
+    query_name: str, cutover: CutoverRun, record: Callable[[CheckResult], None]
+) -> None:
+    session = query_session(cutover)
+    record(
+        cutover.run_check(
+            AREA,
+            query_name,
+            lambda: check_query(
+                session.specs[query_name],
+                session.params(query_name),
+                source_db=cutover.database("source"),
+                target_db=cutover.database("target"),
+                settings=session.settings,
+            ),
+        )
+    )
