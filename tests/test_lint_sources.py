@@ -13,7 +13,15 @@ from pydantic import ValidationError
 from harness.catalog import Catalog, Column, Index, Table, View
 from harness.checks.result import Status
 from harness.introspect.sqlite import read_catalog
-from harness.lint import LintSettings, LintWaiver, lint_catalog, lint_paths, to_check_result
+from harness.lint import (
+    FailOn,
+    LintSettings,
+    LintWaiver,
+    lint_catalog,
+    lint_paths,
+    lint_sql,
+    to_check_result,
+)
 from harness.lint.sources import LintSourceError, fragments_of
 
 DATA = Path(__file__).parent / "data" / "lint"
@@ -128,6 +136,15 @@ class TestChecksAndWaivers:
         assert result.evidence["statements"] == {"clean": 2, "finding": 2, "unanalysed": 0}
         clean = lint_paths([DATA / "migrations" / "V001__create_accounts.sql"], jobs=1).files[0]
         assert to_check_result(clean).status is Status.PASS
+
+    def test_a_warning_fails_the_item_only_when_the_plan_fails_on_warnings(self) -> None:
+        file = lint_sql("CREATE TABLE t (id bigint PRIMARY KEY, a numeric);", path="t.sql")
+        assert [f.rule_id for f in file.findings] == ["DSQL046"]
+        assert to_check_result(file).status is Status.PASS
+        strict = to_check_result(file, fail_on=FailOn.WARNING)
+        assert strict.status is Status.FAIL
+        assert strict.summary.startswith("lint.fail_on is warning: DSQL046")
+        assert strict.findings[0].severity.value == "warning"
 
     def test_a_plan_waiver_suppresses_by_rule_path_and_object_until_it_expires(self) -> None:
         path = DATA / "migrations" / "V002__add_status.sql"

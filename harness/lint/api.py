@@ -21,11 +21,11 @@ from pathlib import Path
 from sqlglot import exp
 
 from harness.catalog import Catalog, Table, View
-from harness.checks.result import CheckResult, Finding, FindingKind, Waiver, conclude
+from harness.checks.result import CheckResult, Finding, FindingKind, Status, Waiver, conclude
 from harness.lint.analysis import Analysis
 from harness.lint.engine import Fragment, analyse_statement, lint_fragments
 from harness.lint.pack import CROSS_CHECKED_WITH, PACK_VERSION, TARGET
-from harness.lint.report import FileReport, LintFinding, LintReport, Suppression
+from harness.lint.report import FailOn, FileReport, LintFinding, LintReport, Suppression
 from harness.lint.settings import LintSettings, LintWaiver
 from harness.lint.sources import discover, kind_of, read_fragments
 from harness.lint.split import Script, split
@@ -234,8 +234,12 @@ def _as_finding(f: LintFinding) -> Finding:
     )
 
 
-def to_check_result(file_report: FileReport) -> CheckResult:
-    """One scenario item: the lint of one file or catalog object as a harness result."""
+def to_check_result(file_report: FileReport, *, fail_on: FailOn = FailOn.ERROR) -> CheckResult:
+    """One scenario item: the lint of one file or catalog object as a harness result.
+
+    ``fail_on=WARNING`` (the plan's ``lint.fail_on``) fails the item on an unsuppressed
+    warning too, as ``cutover lint`` exits 1 on one; the findings keep their severity.
+    """
     counts = file_report.verdict_counts()
     evidence = {
         "path": file_report.path,
@@ -248,4 +252,15 @@ def to_check_result(file_report: FileReport) -> CheckResult:
     findings = [_as_finding(f) for f in file_report.findings]
     total = len(file_report.statements)
     ok = f"{total} statement(s) accepted by DSQL"
-    return conclude(AREA, name, findings, evidence, ok=ok)
+    result = conclude(AREA, name, findings, evidence, ok=ok)
+    warned = [
+        f for f in file_report.findings if f.counts_at(fail_on) and not f.counts_at(FailOn.ERROR)
+    ]
+    if result.status is Status.PASS and warned:
+        shown = "; ".join(
+            f"{f.rule_id} {f.message} ({f.path}:{f.line}:{f.col})" for f in warned[:3]
+        )
+        more = f"; and {len(warned) - 3} more" if len(warned) > 3 else ""
+        summary = f"lint.fail_on is warning: {shown}{more}"
+        return replace(result, status=Status.FAIL, summary=summary)
+    return result

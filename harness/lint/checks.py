@@ -36,7 +36,7 @@ def check_file(path: Path, settings: LintSettings, *, label: str | None = None) 
     except OSError as exc:
         return errored(AREA, label or str(path), f"cannot read {path}: {exc.strerror}")
     report = lint_paths([path], settings)
-    result = to_check_result(report.files[0])
+    result = to_check_result(report.files[0], fail_on=settings.fail_on)
     evidence = {
         **result.evidence,
         "inputs": [
@@ -51,7 +51,7 @@ def check_catalog(catalog: Catalog, settings: LintSettings) -> dict[str, CheckRe
     report = lint_catalog(catalog, settings)
     results = {}
     for file in report.files:
-        result = to_check_result(file)
+        result = to_check_result(file, fail_on=settings.fail_on)
         name = f"{catalog.schema}.{file.object}" if catalog.schema else str(file.object)
         results[name] = replace(result, name=f"schema:{name}")
     return results
