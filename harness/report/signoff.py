@@ -46,6 +46,8 @@ class SignOff:
     subjects: tuple[tuple[str, str], ...] = ()
     """(file, state) for each signed file, when checked."""
     problems: tuple[str, ...] = ()
+    expired_waivers: tuple[str, ...] = ()
+    """Waivers that had expired when the reviewer signed (the predicate flags them)."""
 
 
 UNSIGNED = SignOff()
@@ -113,7 +115,20 @@ def _fields(predicate: dict[str, Any]) -> dict[str, Any]:
         "decision": {"approve": "Approved", "reject": "Rejected"}.get(str(decision)),
         "signed_at": _text(predicate.get("signed_at")),
         "note": _text(predicate.get("note")),
+        "expired_waivers": tuple(
+            _waiver_line(w)
+            for w in predicate.get("waivers") or []
+            if isinstance(w, dict) and w.get("expired")
+        ),
     }
+
+
+def _waiver_line(waiver: dict[str, Any]) -> str:
+    where = ".".join(str(p) for p in (waiver.get("table"), waiver.get("column")) if p)
+    return (
+        f"{where or 'any object'}: {waiver.get('reason')} "
+        f"(reviewer {waiver.get('reviewer')}, expired {waiver.get('expires')})"
+    )
 
 
 def _text(value: Any) -> str | None:
