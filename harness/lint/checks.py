@@ -35,15 +35,18 @@ def check_file(path: Path, settings: LintSettings, *, label: str | None = None) 
         raw = path.read_bytes()
     except OSError as exc:
         return errored(AREA, label or str(path), f"cannot read {path}: {exc.strerror}")
-    report = lint_paths([path], settings)
-    result = to_check_result(report.files[0], fail_on=settings.fail_on)
+    file = lint_paths([path], settings).files[0]
+    if label is not None:  # findings say where as the report names the file
+        findings = tuple(replace(f, path=label) for f in file.findings)
+        file = replace(file, path=label, findings=findings)
+    result = to_check_result(file, fail_on=settings.fail_on)
     evidence = {
         **result.evidence,
         "inputs": [
             {"path": str(path.resolve()), "sha256": hashlib.sha256(raw).hexdigest(), "kind": "sql"}
         ],
     }
-    return replace(result, name=label or result.name, evidence=evidence)
+    return replace(result, evidence=evidence)
 
 
 def check_catalog(catalog: Catalog, settings: LintSettings) -> dict[str, CheckResult]:

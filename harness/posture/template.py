@@ -23,7 +23,9 @@ _SUFFIXES = (".json", ".yaml", ".yml", ".template")
 
 
 def load_templates(paths: Sequence[Path]) -> list[tuple[str, dict[str, Any]]]:
-    """(path, Resources) of every CloudFormation template under ``paths``."""
+    """(name, Resources) of every CloudFormation template under ``paths``; a template is
+    named by the folder it was found under and its path inside (``cdk.out/App.template.json``),
+    so check names do not depend on where the checkout lives."""
     found: list[tuple[str, dict[str, Any]]] = []
     for root in paths:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
@@ -36,7 +38,8 @@ def load_templates(paths: Sequence[Path]) -> list[tuple[str, dict[str, Any]]]:
                 continue
             section = cfn.resources(doc)
             if section is not None:
-                found.append((path.as_posix(), section))
+                name = path.name if path == root else f"{root.name}/{path.relative_to(root)}"
+                found.append((Path(name).as_posix(), section))
     return found
 
 
