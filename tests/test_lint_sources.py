@@ -167,7 +167,12 @@ class TestChecksAndWaivers:
             LintSettings.model_validate({"paths": [], "falil_on": "error"})
 
     def test_settings_paths_are_relative_to_the_plan(self, tmp_path: Path) -> None:
+        (tmp_path / "sql").mkdir()
         settings = LintSettings.model_validate(
             {"paths": ["sql/"]}, context={"base_dir": str(tmp_path)}
         )
         assert settings.paths == ((tmp_path / "sql").resolve(),)
+
+    def test_settings_paths_must_exist(self, tmp_path: Path) -> None:
+        with pytest.raises(ValidationError, match=r"sqll: no such file or folder"):
+            LintSettings.model_validate({"paths": ["sqll/"]}, context={"base_dir": str(tmp_path)})

@@ -281,9 +281,18 @@ class TestPlanSection:
             load_settings(plan)
 
     def test_paths_are_relative_to_the_plan_file(self, tmp_path: Path) -> None:
+        (tmp_path / "infra").mkdir()
         plan = tmp_path / "plan.yaml"
         plan.write_text(HEADER + "retired:\n  paths: [infra]\n  cluster_ids: [abc]\n")
         assert load_settings(plan).paths == ((tmp_path / "infra").resolve(),)
+
+    def test_a_path_that_does_not_exist_is_named_with_its_key(self, tmp_path: Path) -> None:
+        plan = tmp_path / "plan.yaml"
+        plan.write_text(HEADER + "retired:\n  cluster_ids: [abc]\n  paths: [infar]\n")
+        with pytest.raises(
+            PlanError, match=r"plan.yaml:6: retired.paths: .*infar: no such file or folder"
+        ):
+            load_settings(plan)
 
 
 class TestCommand:

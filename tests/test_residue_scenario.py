@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.conftest import run_cutover
 from tests.verify_runs import EXAMPLE, Verified, plan_for, verify
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,3 +143,14 @@ def test_an_allowlisted_reference_in_code_makes_the_item_waived(tmp_path: Path) 
     assert item["status"] == "waived"
     assert item["findings"][0]["waived_by"]["reason"] == "read-only fallback"
     assert run.results["verdict"] == "GO WITH WAIVERS"
+
+
+def test_a_retired_path_that_does_not_exist_stops_verify_with_one_line(tmp_path: Path) -> None:
+    plan = plan_for("after", tmp_path, retired={"paths": ["infar"], "cluster_ids": ["abc"]})
+    done = run_cutover("verify", "--plan", str(plan), cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(
+        "retired.paths: " + str(tmp_path / "infar") + ": no such file or folder "
+        "(paths are relative to the plan file)"
+    )
+    assert "Traceback" not in done.stdout + done.stderr

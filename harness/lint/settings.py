@@ -10,11 +10,12 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.errors import did_you_mean
 from harness.lint.pack import RULES_BY_ID
 from harness.lint.report import FailOn
+from harness.plan_paths import existing_paths
 
 
 class _Model(BaseModel):
@@ -67,10 +68,4 @@ class LintSettings(_Model):
     )
     waivers: tuple[LintWaiver, ...] = ()
 
-    @field_validator("paths", mode="after")
-    @classmethod
-    def _relative_to_plan(cls, value: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
-        base = (info.context or {}).get("base_dir")
-        if base is None:
-            return value
-        return tuple(p if p.is_absolute() else (Path(base) / p).resolve() for p in value)
+    _exist = field_validator("paths", mode="after")(existing_paths)

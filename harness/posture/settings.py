@@ -17,7 +17,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.plan_paths import existing_paths
 
 
 class PostureSettings(BaseModel):
@@ -46,10 +48,4 @@ class PostureSettings(BaseModel):
         "account / templates: only that one.",
     )
 
-    @field_validator("templates", mode="after")
-    @classmethod
-    def _relative_to_plan(cls, value: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
-        base = (info.context or {}).get("base_dir")
-        if base is None:
-            return value
-        return tuple(p if p.is_absolute() else (Path(base) / p).resolve() for p in value)
+    _exist = field_validator("templates", mode="after")(existing_paths)

@@ -26,7 +26,9 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.plan_paths import existing_paths
 
 DEFAULT_EXCLUDE = (
     ".git",
@@ -105,13 +107,7 @@ class RetiredSettings(_Model):
             raise ValueError("identifiers must be at least 3 characters")
         return values
 
-    @field_validator("paths", mode="after")
-    @classmethod
-    def _relative_to_plan(cls, value: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
-        base = (info.context or {}).get("base_dir")
-        if base is None:
-            return value
-        return tuple(p if p.is_absolute() else (Path(base) / p).resolve() for p in value)
+    _exist = field_validator("paths", mode="after")(existing_paths)
 
     def identifiers(self) -> dict[str, tuple[str, ...]]:
         """Every concrete identifier by what it is, for matching and for the evidence."""
