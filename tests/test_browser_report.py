@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's package by default; CUTOVER_CHROMIUM names another Chromium build (CI runners' Chrome).
+CHROMIUM = os.environ.get("CUTOVER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 TIMEOUT_S = 60.0
 # The probe's flags for this machine: no sandbox as root, and nothing that phones home (its
 # refused connections would otherwise show up as errors).
