@@ -453,3 +453,115 @@ def test_templates_sit_flat_where_package_data_finds_them() -> None:
     names = [entry.name for entry in templates.iterdir()]
     assert "report.html.j2" in names
     assert not [entry.name for entry in templates.iterdir() if entry.is_dir()]
+
+
+def rows_check(table: str, status: str, evidence: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"rows[{table}]",
+        "area": "rows",
+        "name": table,
+        "status": status,
+        "summary": "",
+        "findings": [],
+        "evidence": evidence,
+    }
+
+
+class TestDataStates:
+    EVIDENCE: dict[str, Any] = {  # the shape harness.checks.rows writes
+        "state": "mismatched",
+        "key": ["id"],
+        "source_rows": 12000,
+        "target_rows": 11999,
+        "missing": 1,
+        "extra": 0,
+        "changed": 2,
+        "changed_columns": {"balance": 2},
+        "samples": [
+            {"kind": "missing", "key": {"id": "7"}},
+            {"kind": "changed", "key": {"id": "1500"}, "columns": {
+                "balance": {"source": "123.50", "target": "99.99"}}},
+            {"kind": "changed", "key": {"id": "500"}, "columns": {
+                "balance": {"source": "100.00", "target": None}}},
+        ],
+    }  # fmt: skip
+
+    def test_each_table_gets_a_row_with_exact_counts(self) -> None:
+        out = render_html(results(checks=[rows_check("accounts", "fail", self.EVIDENCE)]))
+        section = out[out.index('id="data-heading"') : out.index('id="checks-heading"')]
+        assert '<td class="num">12,000</td>\n<td class="num">11,999</td>' in section
+        assert "<code>balance</code> (2)" in section
+
+    def test_samples_sit_source_beside_target_in_reading_order(self) -> None:
+        out = render_html(results(checks=[rows_check("accounts", "fail", self.EVIDENCE)]))
+        keys = re.findall(r'<th scope="rowgroup"[^>]*><code>(id = \d+)</code>', out)
+        assert keys == ["id = 500", "id = 1500", "id = 7"]  # changed first, numbers as numbers
+        assert (
+            '<td class="val val-source val-changed"><code>100.00</code></td>\n'
+            '<td class="val val-target val-changed"><code>NULL</code></td>'
+        ) in out
+        assert "Missing on target" in out
+
+    def test_a_table_with_no_row_checks_says_so(self) -> None:
+        passing = [c for c in results()["checks"] if c["area"] == "schema"]
+        assert "No row counts or row comparisons ran" in render_html(results(checks=passing))
+
+
+class TestGenericEvidence:
+    def test_records_with_different_keys_share_one_table(self) -> None:
+        evidence = {"columns": [{"name": "a", "type": "int"}, {"name": "b", "fits": {"max": 3}}]}
+        check = {"id": "x[t]", "area": "x", "status": "fail", "evidence": evidence}
+        out = render_html(results(checks=[check]))
+        header = '<th scope="col">name</th><th scope="col">type</th><th scope="col">fits</th>'
+        assert header in out
+        assert '<span class="ev-absent"></span>' in out  # a key a record lacks is not "null"
+
+
+class TestWaiversRelied:
+    def test_a_waiver_past_its_date_at_run_time_is_flagged_expired(self) -> None:
+        doc = results()
+        doc["checks"][1]["findings"][0]["waived_by"]["expires"] = "2026-11-20"  # run: 11-21
+        out = render_html(doc)
+        section = out[out.index("Waivers findings relied on") : out.index('id="environment')]
+        assert '<tr class="state-expired">' in section
+        assert "Expired 2026-11-20" in section
+
+    def test_a_waiver_expiring_on_the_run_day_still_holds(self) -> None:
+        doc = results()
+        doc["checks"][1]["findings"][0]["waived_by"]["expires"] = "2026-11-21"
+        out = render_html(doc)
+        section = out[out.index("Waivers findings relied on") : out.index('id="environment')]
+        assert "state-expired" not in section
+
+
+class TestSignoffBlock:
+    def test_report_html_is_always_unsigned_and_says_how_to_sign(self, html: str) -> None:
+        block = html[html.index('id="signoff-heading"') :]
+        assert "<strong>Unsigned</strong>" in block
+        assert "cutover sign results.json --key KEY" in block
+
+    def test_an_unreadable_bundle_says_nothing_is_signed(self, tmp_path: Path) -> None:
+        from harness.report.signoff import signoff_for
+
+        bundle = tmp_path / "signoff.dsse.json"
+        bundle.write_text("{}", encoding="utf-8")
+        block = signoff_for(bundle, None)
+        assert block.state == "unreadable"
+        out = render_html(results(), block)
+        assert 'class="signoff signoff-unreadable"' in out
+        assert "Sign-off unreadable" in out
+
+
+class TestAreaPartials:
+    def test_an_area_tries_its_own_partial_first_then_the_generic_one(self) -> None:
+        from harness.report.view import build_report
+
+        report = build_report(results())
+        assert report.areas[0].templates == ("_area_schema.html.j2", "_area.html.j2")
+
+    def test_an_area_name_unfit_for_a_file_name_gets_only_the_generic_partial(self) -> None:
+        from harness.report.view import build_report
+
+        check = {"id": "x", "area": "../evil", "status": "pass"}
+        (area,) = build_report(results(checks=[check])).areas
+        assert area.templates == ("_area.html.j2",)

@@ -9,6 +9,7 @@ crashed half-way still has to render.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -121,6 +122,7 @@ class AppliedWaiver:
 
 
 _WORST = ("error", "fail", "waived", "skip", "pass")
+_KIND_ORDER = {"changed": 0, "missing": 1, "extra": 2}
 
 
 def schema_differences(
@@ -162,7 +164,12 @@ def data_states(
     for table in sorted(set(counts) | set(rows)):
         count, row = counts.get(table, {}), rows.get(table, {})
         ce, re_ = _map(count.get("evidence")), _map(row.get("evidence"))
-        samples = [_sample(_map(s)) for s in _list(re_.get("samples"))]
+        # Key order as a person reads it (id 500 before id 1500), whatever order segments
+        # happened to be fetched in.
+        samples = sorted(
+            (_sample(_map(s)) for s in _list(re_.get("samples"))),
+            key=lambda sample: (_KIND_ORDER.get(sample.kind, 3), _natural(sample.key)),
+        )
         statuses = [_str(c.get("status")) for c in (count, row) if c]
         first = row or count
         states.append(
@@ -320,6 +327,15 @@ def tool_versions(results: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 
 def _severity_then_place(row: LintRow | ResidueRow) -> tuple[int, str]:
     return ({"error": 0, "warning": 1}.get(row.severity, 2), row.where)
+
+
+def _natural(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key reading runs of digits as numbers: ``id = 500`` before ``id = 1500``."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", text)
+        if part
+    )
 
 
 def _waiver_text(raw: Any) -> str | None:

@@ -34,10 +34,15 @@ class SignOff:
     state: State = "unsigned"
     headline: str = "Unsigned"
     detail: str = (
-        "No reviewer has signed this report yet. Sign it with `cutover sign results.json "
-        '--key KEY --reviewer "Name <email>" --decision approve|reject`; the bundle '
-        f"({BUNDLE_NAME}) then covers this page, results.json and every input by sha256."
+        f"No reviewer has signed this report yet. Signing writes {BUNDLE_NAME}, which covers "
+        "this page, results.json and every input by sha256, and signoff.html, this page with "
+        "the sign-off filled in:"
     )
+    command: str | None = (
+        'cutover sign results.json --key KEY --reviewer "Name <email>" '
+        '--decision approve|reject [--note "why"]'
+    )
+    """A command to run next, shown as code (signing, or checking a signature)."""
     reviewer: str | None = None
     decision: str | None = None
     signed_at: str | None = None
@@ -66,6 +71,7 @@ def signoff_for(bundle: Path, public_key: Ed25519PublicKey | None) -> SignOff:
             state="unreadable",
             headline="Sign-off unreadable",
             detail=f"{bundle.name} is not a cutover sign-off bundle; nothing here is signed.",
+            command=None,
         )
     fields = _fields(predicate)
     if public_key is None:
@@ -74,9 +80,9 @@ def signoff_for(bundle: Path, public_key: Ed25519PublicKey | None) -> SignOff:
             headline="Signed — signature not checked",
             detail=(
                 f"{bundle.name} claims the sign-off below, but no public key was given, so "
-                "nothing proves it. Run `cutover check-signature "
-                f"{bundle.name} --public-key REVIEWER.pub`."
+                "nothing proves it yet. Check it with the reviewer's public key:"
             ),
+            command=f"cutover check-signature {bundle.name} --public-key REVIEWER.pub",
             **fields,
         )
     outcome = check_bundle(bundle, public_key)
@@ -89,6 +95,7 @@ def signoff_for(bundle: Path, public_key: Ed25519PublicKey | None) -> SignOff:
                 f"The signature in {bundle.name} verifies with key {outcome.key[:16]}…, and "
                 f"all {len(subjects)} signed files are unchanged."
             ),
+            command=None,
             key=outcome.key,
             subjects=subjects,
             **fields,
@@ -97,6 +104,7 @@ def signoff_for(bundle: Path, public_key: Ed25519PublicKey | None) -> SignOff:
         state="not-verified",
         headline="NOT VERIFIED",
         detail=f"{bundle.name} does not verify with key {outcome.key[:16]}…; do not rely on it.",
+        command=None,
         key=outcome.key,
         subjects=subjects,
         problems=tuple(outcome.problems()),
