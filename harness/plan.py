@@ -32,6 +32,7 @@ from pydantic import (
 from harness.checks.result import FindingKind
 from harness.dynamo.settings import DynamoSettings
 from harness.errors import PlanError, did_you_mean
+from harness.faults.settings import FaultSettings
 from harness.latency.settings import LatencySettings
 from harness.lint.settings import LintSettings
 from harness.posture.settings import PostureSettings
@@ -203,6 +204,7 @@ class Plan(_Model):
     retired: RetiredSettings | None = None
     posture: PostureSettings | None = None
     dynamo: DynamoSettings | None = None
+    faults: FaultSettings | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ AREA_ORDER = (
     "residue_target",
     "posture",
     "dynamo",
+    "faults",
 )
 DEFAULT_REPORT_DIR = Path("reports/out")
 

@@ -317,3 +317,26 @@ class TestMisuse:
     def test_calls_before_start_say_so(self, echo: EchoServer) -> None:
         with pytest.raises(ProxyError, match="not running; call start"):
             FaultProxy(echo.address).disable()
+
+
+class TestLimitedReset:
+    def test_a_limited_reset_peer_resets_once_then_removes_itself(
+        self, fault_proxy: ProxyFactory, echo: EchoServer
+    ) -> None:
+        proxy = fault_proxy(echo.address)
+        proxy.add_toxic("reset_peer", stream="upstream", limit=1)
+        with connect(proxy) as sock:
+            sock.sendall(b"x")
+            with pytest.raises(ConnectionResetError):
+                sock.recv(1)
+        with connect(proxy) as sock:
+            assert roundtrip(sock, b"fine") == b"fine"
+        assert proxy.toxics() == ()
+        assert proxy.stats.resets == 1
+
+    def test_limit_is_for_reset_peer_only(
+        self, fault_proxy: ProxyFactory, echo: EchoServer
+    ) -> None:
+        proxy = fault_proxy(echo.address)
+        with pytest.raises(ProxyError, match="for reset_peer only"):
+            proxy.add_toxic("latency", limit=1)

@@ -207,8 +207,8 @@ class TestPlanErrors:
                 8,
                 "tabels",
                 "unknown key 'tabels'. Did you mean \"tables\"? Allowed keys: dynamo,"
-                " expected_differences, latency, lint, name, posture, queries, renames, retired,"
-                " rows, source, tables, target.",
+                " expected_differences, faults, latency, lint, name, posture, queries, renames,"
+                " retired, rows, source, tables, target.",
                 id="top-level",
             ),
             pytest.param(

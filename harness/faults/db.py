@@ -30,6 +30,11 @@ __all__ = ["RetryLog", "Session", "provoke_conflict"]
 T = TypeVar("T")
 Connect = Callable[[], psycopg.Connection[Any]]
 CONNECT_TIMEOUT_S = 3  # libpq counts whole seconds, minimum 2
+_BEGIN = {
+    psycopg.IsolationLevel.READ_COMMITTED: "BEGIN ISOLATION LEVEL READ COMMITTED",
+    psycopg.IsolationLevel.REPEATABLE_READ: "BEGIN ISOLATION LEVEL REPEATABLE READ",
+    psycopg.IsolationLevel.SERIALIZABLE: "BEGIN ISOLATION LEVEL SERIALIZABLE",
+}
 
 
 @dataclass
@@ -98,7 +103,6 @@ class Session:
         if self.conn is None or self.conn.closed or self.conn.broken:
             self.drop()
             self.conn = self._connect()
-            self.conn.isolation_level = self.isolation
             self.connects += 1
         return self.conn
 
@@ -114,12 +118,19 @@ class Session:
             nonlocal number
             number += 1
             conn = self.connection()
+            # Explicit BEGIN/COMMIT rather than conn.transaction(): on a connection that just
+            # broke, psycopg's context manager logs its failed rollback as noise.
             try:
-                with conn.transaction():
-                    return body(conn, number)
+                conn.execute(_BEGIN[self.isolation])
+                value = body(conn, number)
+                conn.execute("COMMIT")
+                return value
             except psycopg.Error:
                 if conn.broken:
                     self.drop()
+                else:
+                    with contextlib.suppress(psycopg.Error):
+                        conn.execute("ROLLBACK")
                 raise
 
         return self._retry(attempt)

@@ -202,6 +202,7 @@ class _Link:
                 toxic.type == "reset_peer"
                 and toxic.attr("timeout")
                 and waited >= toxic.attr("timeout")
+                and self.proxy.spend(toxic.name)
             ):
                 raise _Reset()
             if (
@@ -224,7 +225,7 @@ class _Link:
                 await asyncio.sleep(len(data) / (toxic.attr("rate") * 1024))
             elif kind == "reset_peer":
                 self._timed(stream)
-                if not toxic.attr("timeout"):
+                if not toxic.attr("timeout") and self.proxy.spend(toxic.name):
                     raise _Reset()
             elif kind == "timeout":
                 # Black hole: swallow this chunk and wait, bounded, for the toxic to go away
@@ -296,6 +297,7 @@ class FaultProxy:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._toxics: tuple[Toxic, ...] = ()
+        self._budgets: dict[str, int] = {}  # limited toxics: actions left
         self._names = itertools.count(1)
         self._links: set[_Link] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -372,17 +374,40 @@ class FaultProxy:
         stream: Stream = "downstream",
         toxicity: float = 1.0,
         name: str | None = None,
+        limit: int | None = None,
         **attributes: float,
     ) -> Toxic:
-        """Add a toxic; it applies to open links at their next chunk and to new ones."""
+        """Add a toxic; it applies to open links at their next chunk and to new ones.
+
+        ``limit`` (reset_peer only, not in Toxiproxy): the toxic resets at most this many
+        links and then removes itself, so "one reset, then a healthy network" is exact
+        rather than a race between the reset and a test removing the toxic.
+        """
         toxic = self._validated(
             Toxic(name or f"{type}_{next(self._names)}", type, stream, toxicity, attributes)
         )
+        if limit is not None and (type != "reset_peer" or limit < 1):
+            raise ProxyError("limit is a positive number of resets, for reset_peer only")
         with self._lock:
             if any(t.name == toxic.name for t in self._toxics):
                 raise ProxyError(f"toxic {toxic.name!r} already exists on {self.name}")
             self._toxics = (*self._toxics, toxic)
+            if limit is not None:
+                self._budgets[toxic.name] = limit
         return toxic
+
+    def spend(self, name: str) -> bool:
+        """Whether toxic ``name`` may act once more; a spent limited toxic removes itself."""
+        with self._lock:
+            left = self._budgets.get(name)
+            if left is None:
+                return True
+            if left <= 0:
+                return False
+            self._budgets[name] = left - 1
+            if left == 1:
+                self._toxics = tuple(t for t in self._toxics if t.name != name)
+            return True
 
     def update_toxic(
         self, name: str, *, toxicity: float | None = None, **attributes: float
@@ -407,11 +432,13 @@ class FaultProxy:
     def remove_toxic(self, name: str) -> None:
         with self._lock:
             self._toxics = tuple(t for t in self._toxics if t.name != name)
+            self._budgets.pop(name, None)
 
     def clear(self) -> None:
         """Remove every toxic (Toxiproxy's reset), leaving the proxy enabled state alone."""
         with self._lock:
             self._toxics = ()
+            self._budgets.clear()
 
     def toxics(self) -> tuple[Toxic, ...]:
         return self._toxics

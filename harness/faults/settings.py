@@ -1,0 +1,156 @@
+"""The ``faults:`` section of a plan: which faults to inject, on which connection paths.
+
+Frozen pydantic models like the rest of the plan (:mod:`harness.plan`); unknown keys are
+errors. Fault and path names are checked against the registry, with a "did you mean".
+
+.. code-block:: yaml
+
+    faults:
+      faults: [refused, reset_mid_query, slow_network, conflict]   # default: all
+      paths: [harness, app, aws]                                   # default: harness, aws
+      retry: {initial_s: 0.05, multiplier: 2, cap_s: 1, attempts: 6}
+      latency_budget_ms: 50
+      app:
+        command: node scripts/connect.js        # or callable: myapp.db:connect
+        timeout_s: 20
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from harness.errors import did_you_mean
+from harness.retry import Backoff
+
+FAULT_NAMES = (
+    "refused",
+    "down",
+    "reset_mid_query",
+    "black_hole",
+    "slow_network",
+    "server_restart",
+    "conflict",
+    "wrong_password",
+    "reset_during_rows",
+    "no_lost_writes",
+    "throttled",
+    "server_error",
+    "access_denied",
+    "not_found",
+    "wrong_region",
+    "endpoint_down",
+    "hanging",
+)
+"""Every fault the suite knows (see :mod:`harness.faults.suite` for what each one does)."""
+PATH_NAMES = ("harness", "app", "aws")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _known(values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    for value in values:
+        if value not in allowed:
+            hint = did_you_mean(value, allowed)
+            raise ValueError(f"unknown {what} {value!r}.{hint} Allowed: {', '.join(allowed)}")
+    return values
+
+
+class RetryPolicy(_Model):
+    """The harness's own backoff for these faults (the schedule the report shows)."""
+
+    initial_s: float = Field(0.05, ge=0)
+    multiplier: float = Field(2.0, ge=1)
+    cap_s: float = Field(1.0, ge=0)
+    attempts: int = Field(6, ge=1, le=50)
+    jitter: bool = Field(True, description="Full jitter (AWS style); false waits the ceiling.")
+
+    def backoff(self) -> Backoff:
+        return Backoff(
+            initial=self.initial_s,
+            multiplier=self.multiplier,
+            cap=self.cap_s,
+            attempts=self.attempts,
+            jitter="full" if self.jitter else "none",
+        )
+
+
+class AppPath(_Model):
+    """The application's own connection path: a Python callable or a shell command.
+
+    Either is run with the environment pointing at the fault proxy and the moto server
+    (``PGHOST``/``PGPORT``/``PGUSER``/``PGPASSWORD``/``PGDATABASE``, ``DATABASE_URL``,
+    ``AWS_ENDPOINT_URL``, ``AWS_REGION``, ``CUTOVER_SECRET_ID``), like any AWS SDK app. A
+    callable returns a DB-API connection (the harness runs ``SELECT 1`` on it and closes it);
+    a command succeeds when it exits 0.
+    """
+
+    callable: str | None = Field(
+        None, description="module:function returning a connection (called with no arguments)."
+    )
+    command: str | None = Field(None, description="Shell command; exit code 0 means connected.")
+    cwd: Path | None = Field(None, description="Working folder for the command (plan-relative).")
+    timeout_s: float = Field(30.0, gt=0, le=600)
+
+    @field_validator("callable")
+    @classmethod
+    def _module_function(cls, value: str | None) -> str | None:
+        if value is not None:
+            module, sep, function = value.partition(":")
+            if not sep or not module.strip() or not function.strip():
+                raise ValueError(f"callable must be 'module:function', not {value!r}")
+        return value
+
+    @field_validator("cwd", mode="after")
+    @classmethod
+    def _relative(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        base = (info.context or {}).get("base_dir")
+        if value is None or base is None or value.is_absolute():
+            return value
+        return (Path(base) / value).resolve()
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> AppPath:
+        if (self.callable is None) == (self.command is None):
+            raise ValueError("give exactly one of 'callable' or 'command'")
+        return self
+
+
+class FaultSettings(_Model):
+    """The ``faults`` section of a plan: the fault x path matrix to run."""
+
+    faults: tuple[str, ...] = Field(FAULT_NAMES, description="Faults to inject (default: all).")
+    paths: tuple[str, ...] = Field(
+        ("harness", "aws"), description="Connection paths: harness, app (needs app:), aws."
+    )
+    retry: RetryPolicy = RetryPolicy()
+    latency_budget_ms: float = Field(50.0, gt=0, description="p95 budget for one round trip.")
+    injected_latency_ms: float = Field(
+        100.0, gt=0, description="Latency the slow_network fault adds to every answer."
+    )
+    samples: int = Field(10, ge=5, le=1000, description="Round trips timed for the p95.")
+    fail_within_s: float = Field(
+        30.0, gt=0, description="A permanent fault must end in a clear error within this."
+    )
+    writes: int = Field(300, ge=10, le=100_000, description="Writes of the no_lost_writes run.")
+    app: AppPath | None = None
+    seed: int = 0
+
+    @field_validator("faults")
+    @classmethod
+    def _known_faults(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _known(value, FAULT_NAMES, "fault")
+
+    @field_validator("paths")
+    @classmethod
+    def _known_paths(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _known(value, PATH_NAMES, "path")
+
+    @model_validator(mode="after")
+    def _app_given(self) -> FaultSettings:
+        if "app" in self.paths and self.app is None:
+            raise ValueError("path 'app' needs an 'app' section (callable or command)")
+        return self

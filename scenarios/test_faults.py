@@ -1,0 +1,78 @@
+"""Failure injection: one item per (fault x connection path), from the plan's ``faults:``.
+
+Each item injects its fault for real (TCP proxy, server restart, genuine 40001, faulty AWS
+answers) into servers the harness starts for the purpose, except ``reset_during_rows``, which
+compares the plan's own tables through a resetting proxy (reads only). The evidence of every
+item is one row of the fault matrix in the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from harness.checks.result import CheckResult
+from harness.faults.parity import check_reset_during_rows
+from harness.faults.settings import FaultSettings
+from harness.faults.suite import AREA, FaultBed, items, run_item
+from harness.plugin import CutoverRun
+
+NO_SECTION = "the plan has no faults: section"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One ``fault_item`` (path, fault) per matrix cell the plan asks for."""
+    if "fault_item" not in metafunc.fixturenames:
+        return
+    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    settings = run.plan.faults if run is not None else None
+    if settings is None:
+        reason = "cutover scenarios need a plan: pass --plan FILE" if run is None else NO_SECTION
+        metafunc.parametrize("fault_item", [pytest.param(None, marks=pytest.mark.skip(reason))])
+        return
+    cells = items(settings)
+    metafunc.parametrize("fault_item", cells, ids=[f"{path}-{fault}" for path, fault in cells])
+
+
+@pytest.fixture(scope="module")
+def fault_settings(cutover: CutoverRun) -> FaultSettings:
+    if cutover.plan.faults is None:
+        pytest.skip(NO_SECTION)
+    return cutover.plan.faults
+
+
+@pytest.fixture(scope="module")
+def fault_bed(fault_settings: FaultSettings) -> Iterator[FaultBed]:
+    """The servers faults are injected into (PostgreSQL, moto), created and deleted here."""
+    with FaultBed(fault_settings) as bed:
+        yield bed
+
+
+def test_fault(
+    fault_item: tuple[str, str],
+    fault_bed: FaultBed,
+    cutover: CutoverRun,
+    record: Callable[[CheckResult], None],
+) -> None:
+    path, fault = fault_item
+    if fault == "reset_during_rows":
+        record(
+            cutover.run_check(
+                AREA,
+                f"{path}:{fault}",
+                lambda: check_reset_during_rows(
+                    plan=cutover.plan,
+                    scope=cutover.scope(),
+                    source_db=cutover.database("source"),
+                    target_db=cutover.database("target"),
+                    target=cutover.connectors["target"],
+                ),
+            )
+        )
+        return
+    record(
+        cutover.run_check(
+            AREA, f"{path}:{fault}", lambda: run_item(fault_bed, path, fault).result()
+        )
+    )
