@@ -141,7 +141,7 @@ def python(target: TypeInfo, options: CanonOptions = CanonOptions()) -> Canon:
     if family == "boolean":
         return _guarded(_boolean)
     if family == "bytes":
-        return _guarded(lambda v: bytes(v).hex() if not isinstance(v, str) else v.encode().hex())
+        return _guarded(_bytes)
     if family == "uuid":
         return _guarded(_uuid)
     if family == "json":
@@ -251,6 +251,14 @@ def _text(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     return str(value)
+
+
+def _bytes(value: Any) -> str:
+    if isinstance(value, str):
+        return value.encode().hex()  # TEXT in a BLOB column: its UTF-8 bytes
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    raise _NotAValue(value)  # bytes(12) would be twelve zero bytes, not a value
 
 
 def _uuid(value: Any) -> str:

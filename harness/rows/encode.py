@@ -22,17 +22,18 @@ ROW_HASH_SQL = "('x' || left(md5({row}), 16))::bit(64)::bigint"
 _NEEDS_QUOTES = re.compile(r'[ \t\n\r\v\f"\\(),]')
 
 
+def record_field(value: str | None) -> str:
+    """One field of :func:`record_text`: quoted only where ``record_out`` quotes it."""
+    if value is None:
+        return ""
+    if value == "" or _NEEDS_QUOTES.search(value):
+        return '"' + value.replace("\\", "\\\\").replace('"', '""') + '"'
+    return value
+
+
 def record_text(values: Sequence[str | None]) -> str:
     """PostgreSQL's ``record_out`` for a row of text values."""
-    parts = []
-    for value in values:
-        if value is None:
-            parts.append("")
-        elif value == "" or _NEEDS_QUOTES.search(value):
-            parts.append('"' + value.replace("\\", "\\\\").replace('"', '""') + '"')
-        else:
-            parts.append(value)
-    return "(" + ",".join(parts) + ")"
+    return "(" + ",".join(map(record_field, values)) + ")"
 
 
 def row_hash(text: str) -> int:

@@ -20,8 +20,8 @@ from psycopg import sql
 
 from harness.database import Database, PostgresDatabase, SqliteDatabase
 from harness.errors import CheckError
-from harness.rows import canon
-from harness.rows.encode import ROW_HASH_SQL, record_text, row_hash
+from harness.rows import canon, sqlite_record
+from harness.rows.encode import ROW_HASH_SQL, row_hash
 from harness.types import TypeInfo
 
 Key = tuple[Any, ...]
@@ -330,6 +330,16 @@ class SqliteSide(Side):
         names = ", ".join(_q(c.source) for c in self.columns)
         self._select = f"SELECT {names} FROM {_q(table)}"  # noqa: S608 (quoted identifiers)
         self._keys = [_q(self.columns[i].source) for i in self.key]
+        # The row's record text is built by SQLite (sqlite_record); only shapes without a
+        # fast path call back into the Python canon, through functions named for this side.
+        fields = []
+        for i, column in enumerate(self.columns):
+            fallback = f"cutover_field_{id(self):x}_{i}"
+            sqlite_record.register(db.conn, fallback, column.type, column.options)
+            fields.append(
+                sqlite_record.field_sql(_q(column.source), column.type, column.options, fallback)
+            )
+        self._record = sqlite_record.record_sql(fields)
 
     def name(self, column: ColumnPlan) -> str:
         return column.source
@@ -367,10 +377,17 @@ class SqliteSide(Side):
     def checksums(self, segments: Segmenter, within: Range) -> Checksums:
         where, params = self._where(within)
         sums: dict[int, list[int]] = {}
-        key = self.key
-        for row in self._stream(f"{self._select} WHERE {where}", params):
-            number = segments.segment(tuple(row[i] for i in key))
-            h = row_hash(record_text(self._texts(row)))
+        keys = ", ".join(self._keys)
+        query = f"SELECT {keys}, {self._record} FROM {_q(self.table)} WHERE {where}"  # noqa: S608
+        if isinstance(segments, IntSegments):  # the common case, without a call per row
+            lo, width = segments.lo, segments.width
+            numbered = (((int(k) - lo) // width, text) for k, text in self._stream(query, params))
+        else:
+            numbered = (
+                (segments.segment(row[:-1]), row[-1]) for row in self._stream(query, params)
+            )
+        for number, text in numbered:
+            h = row_hash(text)
             acc = sums.get(number)
             if acc is None:
                 sums[number] = [1, h]
@@ -401,8 +418,8 @@ class SqliteSide(Side):
         sums: dict[int, list[int]] = {}
         texts: dict[str, int] = {}
         wanted = set(buckets or ())
-        for row in self._stream(self._select, ()):
-            text = record_text(self._texts(row))
+        query = f"SELECT {self._record} FROM {_q(self.table)}"  # noqa: S608
+        for (text,) in self._stream(query, ()):
             h = row_hash(text)
             bucket = (h >> 60) & 0xF  # the first hex digit of the MD5, as PostgreSQL groups
             if buckets is None:
