@@ -106,6 +106,10 @@ class CutoverRun:
                     "server_version": db.server_version(),
                 }
             self.scope()  # validates every table the plan names
+            if self.plan.queries is not None or self.plan.latency is not None:
+                from harness.queries.session import validate
+
+                validate(self)  # query files, sampled columns, budget names
         except HarnessError as exc:
             self.resources.close()
             raise pytest.UsageError(str(exc)) from None

@@ -92,3 +92,11 @@ def query_session(run: CutoverRun) -> QuerySession:
     if key not in _SESSIONS or _SESSIONS[key].run is not run:
         _SESSIONS[key] = QuerySession(run)
     return _SESSIONS[key]
+
+
+def validate(run: CutoverRun) -> None:
+    """Load the corpus and draw every parameter set now, so a plan mistake in the queries or
+    latency sections stops the run before collection (one line, exit code 2)."""
+    session = query_session(run)
+    for name in session.specs:
+        session.params(name)

@@ -1,0 +1,119 @@
+"""Bad query input through `cutover verify`, as a user meets it.
+
+Plan mistakes (an unknown parameter kind, a column to sample that does not exist, a budget
+for a query nobody defined) stop the run with one line and exit code 2. Mistakes in the SQL
+itself (a syntax error, a missing table, an unknown column) are findings of that query's
+check, with each side's SQLSTATE, and the verdict is NO-GO.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import run_cutover, run_sql
+
+
+@pytest.fixture
+def app_db(tmp_path: Path) -> Path:
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, total REAL);"
+            "INSERT INTO orders VALUES (1, 'ana', 9.5), (2, 'bo', 12.25), (3, 'ana', NULL);"
+        )
+    conn.close()
+    return path
+
+
+def verify(tmp_path: Path, plan: dict[str, Any]) -> Any:
+    (tmp_path / "plan.yaml").write_text(json.dumps(plan), encoding="utf-8")  # JSON is YAML
+    return run_cutover(
+        "verify", "--plan", "plan.yaml", "--report-dir", str(tmp_path / "out"), cwd=tmp_path
+    )
+
+
+def plan(queries: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "name": "queries",
+        "source": {"kind": "sqlite", "path": "app.db"},
+        "target": {"kind": "sqlite", "path": "app.db"},
+        "tables": {"include": ["orders"]},
+        "queries": {"corpus": queries},
+        **extra,
+    }
+
+
+def one_error_line(run: Any) -> str:
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if "error" in line.lower()]
+    assert lines, run.stdout + run.stderr
+    return lines[0]
+
+
+@pytest.mark.slow
+class TestPlanMistakesStopTheRun:
+    def test_an_unknown_parameter_kind(self, tmp_path: Path, app_db: Path) -> None:
+        query = {"sql": "SELECT :n", "generate": {"n": {"kind": "intgers", "min": 1, "max": 2}}}
+        line = one_error_line(verify(tmp_path, plan({"q": query})))
+        assert "queries.corpus.q.generate.n.kind: unknown kind 'intgers'" in line
+        assert 'Did you mean "integers"?' in line
+
+    def test_a_column_to_sample_that_does_not_exist(self, tmp_path: Path, app_db: Path) -> None:
+        query = {
+            "sql": "SELECT * FROM orders WHERE customer = :c",
+            "generate": {"c": {"kind": "column", "column": "orders.custmer"}},
+        }
+        line = one_error_line(verify(tmp_path, plan({"q": query})))
+        assert "queries.corpus.q.generate.c.column: no column 'custmer' in orders." in line
+        assert 'Did you mean "customer"?' in line
+
+    def test_a_budget_for_an_unknown_query(self, tmp_path: Path, app_db: Path) -> None:
+        section = {"budgets": {"totl": {"p95_ms": 10}}, "health": None, "connect_ms": None}
+        run = verify(tmp_path, plan({"total": {"sql": "SELECT 1"}}, latency=section))
+        line = one_error_line(run)
+        assert "latency.budgets.totl: budget for unknown query 'totl'." in line
+        assert 'Did you mean "total"?' in line
+
+
+@pytest.mark.slow
+def test_bad_sql_is_a_finding_with_each_sides_sqlstate(
+    tmp_path: Path, app_db: Path, pg_database: str
+) -> None:
+    run_sql(
+        pg_database,
+        "CREATE TABLE orders (id bigint PRIMARY KEY, customer text NOT NULL, total float8);"
+        "INSERT INTO orders VALUES (1, 'ana', 9.5), (2, 'bo', 12.25), (3, 'ana', NULL);",
+    )
+    queries = {
+        "per_customer": {
+            "sql": "SELECT customer, count(*) AS n, sum(total) AS total FROM orders"
+            " WHERE customer = :c GROUP BY customer",
+            "generate": {"c": {"kind": "column", "column": "orders.customer"}},
+        },
+        "syntax": {"sql": "SELEC id FROM orders"},
+        "missing_table": {"sql": "SELECT id FROM ordrs"},
+        "unknown_column": {"sql": "SELECT nickname FROM orders"},
+    }
+    section = plan(queries, latency={"runs": 3, "warmup": 1, "default": {"p95_ms": 60000}})
+    section["target"] = {"kind": "postgres", "dsn": pg_database}
+    run = verify(tmp_path, section)
+    assert run.returncode == 1, run.stdout + run.stderr
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    by_id = {c["id"]: c for c in results["checks"]}
+    assert by_id["queries[per_customer]"]["status"] == "pass"
+    assert by_id["latency[per_customer-p95]"]["status"] == "pass"
+    assert by_id["latency[health]"]["status"] == "pass"
+    syntax = by_id["queries[syntax]"]
+    assert syntax["status"] == "fail"
+    assert "cannot run on the target: syntax error at line 1" in syntax["summary"]
+    assert "[42P01]" in by_id["queries[missing_table]"]["summary"]
+    assert "no such table: ordrs" in by_id["queries[missing_table]"]["summary"]
+    assert "[42703]" in by_id["queries[unknown_column]"]["summary"]
+    assert by_id["latency[syntax-p95]"]["status"] == "error"
+    assert by_id["queries[per_customer]"]["evidence"]["target_sql"].startswith("SELECT customer")
