@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness.demo_data import FACT_ROWS_DEFAULT, apply_drift, build_demo_sqlite
 from harness.demo_queries import apply_query_drift, plan_sections
+from harness.faults.demo import plan_section as fault_section
 from harness.migrate import copy_sqlite
 from harness.provision import PostgresCluster
 from harness.verify import ensure_folder, run_scenarios
@@ -81,6 +82,7 @@ def _write_plan(work: Path, app_db: Path, dsn: str, *, drift: bool) -> Path:
         # A unix-socket DSN with no password: the server lives only as long as the demo.
         "target": {"kind": "postgres", "dsn": dsn},
         **plan_sections(),
+        "faults": fault_section(),
     }
     path = work / "plan.yaml"
     path.write_text(
