@@ -52,6 +52,7 @@ SARIF_SUBSET: dict[str, Any] = {
                 },
                 "columnKind": {"enum": ["utf16CodeUnits", "unicodeCodePoints"]},
                 "results": {"type": "array", "items": {"$ref": "#/definitions/result"}},
+                "properties": {"$ref": "#/definitions/propertyBag"},
             },
         },
         "toolComponent": {
@@ -116,6 +117,21 @@ SARIF_SUBSET: dict[str, Any] = {
                 "partialFingerprints": {
                     "type": "object",
                     "additionalProperties": {"type": "string"},
+                },
+                "suppressions": {
+                    "type": "array",
+                    "minItems": 0,
+                    "uniqueItems": True,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["kind"],
+                        "properties": {
+                            "kind": {"enum": ["inSource", "external"]},
+                            "status": {"enum": ["accepted", "underReview", "rejected"]},
+                            "justification": {"type": "string"},
+                        },
+                    },
                 },
             },
         },
@@ -319,3 +335,69 @@ class TestSarif:
         assert text(findings()) == text(list(reversed(findings())))
         assert json.loads(text(findings()))["version"] == "2.1.0"
         assert text(findings()).endswith("}\n")
+
+
+class TestFromResults:
+    """results.json → results.sarif (harness.formats.findings), from the real linter's and
+    residue scanner's check results."""
+
+    @pytest.fixture
+    def results(self, tmp_path: Any) -> dict[str, Any]:
+        from datetime import UTC, datetime
+
+        from harness.lint.api import lint_paths, to_check_result
+        from harness.lint.settings import LintSettings, LintWaiver
+        from harness.residue.checks import check_paths
+        from harness.residue.rules import EXAMPLE_SETTINGS
+        from harness.results import build_results, environment
+
+        sql = tmp_path / "V1.sql"
+        sql.write_text("CREATE TABLE t (id SERIAL PRIMARY KEY);\nCREATE INDEX i ON t (id);\n")
+        app = tmp_path / "app.py"
+        app.write_text('HOST = "x"  # LEGACY_DB_HOST\nDB = os.environ["LEGACY_DB_HOST"]\n')
+        waiver = LintWaiver(rule="DSQL050", reason="async later", reviewer="Ana", expires=None)
+        lint = lint_paths([sql], LintSettings(waivers=(waiver,)))
+        checks = [to_check_result(lint.files[0]), *check_paths([app], EXAMPLE_SETTINGS)[:1]]
+        side = {"kind": "sqlite", "display": "a.db", "server_version": "3"}
+        moment = datetime(2026, 1, 1, tzinfo=UTC)
+        return build_results(
+            plan={"name": "p", "path": "p.yaml", "sha256": "0" * 64},
+            checks=[c.to_dict() for c in checks],
+            expected_differences=[],
+            env=environment(side, side, 0),
+            started=moment,
+            finished=moment,
+        )
+
+    def test_the_log_is_valid_sarif_with_a_run_per_tool(self, results: dict[str, Any]) -> None:
+        from harness.formats.findings import sarif_from_results
+
+        log = sarif_from_results(results)
+        validate(log)
+        lint, residue = log["runs"]
+        assert lint["tool"]["driver"]["name"] == "cutover-lint"
+        assert {r["ruleId"] for r in lint["results"]} == {"DSQL020", "DSQL050"}
+        lines = {
+            r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in residue["results"]
+        }
+        assert lines == {1, 2}  # the comment hit and the code hit
+
+    def test_a_comment_hit_keeps_its_lower_severity(self, results: dict[str, Any]) -> None:
+        from harness.formats.findings import sarif_from_results
+
+        residue = sarif_from_results(results)["runs"][1]
+        by_line = {
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]: r["level"]
+            for r in residue["results"]
+        }
+        assert by_line == {1: "warning", 2: "error"}
+
+    def test_the_waived_lint_finding_is_suppressed_not_dropped(
+        self, results: dict[str, Any]
+    ) -> None:
+        from harness.formats.findings import sarif_from_results
+
+        lint = sarif_from_results(results)["runs"][0]
+        (waived,) = [r for r in lint["results"] if "suppressions" in r]
+        assert waived["ruleId"] == "DSQL050"
+        assert waived["suppressions"][0]["justification"] == "async later (Ana)"
