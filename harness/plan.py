@@ -31,6 +31,7 @@ from pydantic import (
 
 from harness.checks.result import FindingKind
 from harness.dynamo.settings import DynamoSettings
+from harness.endpoints.settings import AuroraEndpoint, ConnectSettings, DsqlEndpoint
 from harness.errors import PlanError, did_you_mean
 from harness.faults.settings import FaultSettings
 from harness.latency.settings import LatencySettings
@@ -132,7 +133,12 @@ class ContainerEndpoint(_Model):
 
 
 Endpoint = Annotated[
-    SqliteEndpoint | PostgresEndpoint | EmbeddedEndpoint | ContainerEndpoint,
+    SqliteEndpoint
+    | PostgresEndpoint
+    | EmbeddedEndpoint
+    | ContainerEndpoint
+    | AuroraEndpoint
+    | DsqlEndpoint,
     Field(discriminator="kind"),
 ]
 
@@ -201,6 +207,7 @@ class Plan(_Model):
     lint: LintSettings | None = None
     queries: QuerySettings | None = None
     latency: LatencySettings | None = None
+    connect: ConnectSettings = ConnectSettings()
     retired: RetiredSettings | None = None
     posture: PostureSettings | None = None
     dynamo: DynamoSettings | None = None
@@ -285,7 +292,7 @@ def _plan_error(exc: ValidationError, path: Path, node: yaml.Node | None) -> Pla
     elif kind == "union_tag_not_found" and "load" in loc:
         message = "each load step is {sql: FILE} or {sqlite: FILE}"
     elif kind == "union_tag_not_found":
-        message = "missing 'kind' (allowed: sqlite, postgres, embedded, container)"
+        message = "missing 'kind' (allowed: sqlite, postgres, embedded, container, aurora, dsql)"
     elif kind in ("literal_error", "enum"):
         expected = str(ctx.get("expected", ""))
         choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",") if c.strip()]

@@ -96,7 +96,9 @@ class CutoverRun:
         try:
             for role in ("source", "target"):
                 spec = getattr(self.plan, role)
-                self.connectors[role] = resolve(spec, role, self.resources)
+                self.connectors[role] = resolve(
+                    spec, role, self.resources, connect=self.plan.connect
+                )
             sides = {}
             for role, connector in self.connectors.items():
                 db = self.database(role)

@@ -7,6 +7,13 @@ password and be thrown away with its folder.
 
 PostgreSQL refuses to run as root, so under root every binary runs as the unprivileged
 ``pgserver`` user (the same one the wheel itself creates) and the cluster folder is handed to it.
+
+``tls=True`` puts a TLS front on the cluster (:mod:`harness.tls_front`: the wheel's server is
+built without OpenSSL, so ``ssl=on`` cannot be set on it), with a self-signed certificate made
+here (``cryptography``) for ``localhost``, ``127.0.0.1`` and any ``tls_names``. Clients reach it
+on :attr:`PostgresCluster.tls_port` and may use :attr:`PostgresCluster.ca_file` as
+``sslrootcert``, so ``sslmode=require`` and ``verify-full`` are both really negotiated; the
+plain port keeps working for the harness's own loading.
 """
 
 from __future__ import annotations
@@ -131,7 +138,13 @@ class PostgresCluster:
     """An ephemeral PostgreSQL 16 server the harness owns (created, written and deleted by it)."""
 
     def __init__(
-        self, *, base_dir: Path | None = None, tcp: bool = False, password: str | None = None
+        self,
+        *,
+        base_dir: Path | None = None,
+        tcp: bool = False,
+        password: str | None = None,
+        tls: bool = False,
+        tls_names: tuple[str, ...] = (),
     ) -> None:
         """Prepare a cluster in a fresh folder under ``base_dir`` (default: the temp dir).
 
@@ -142,6 +155,9 @@ class PostgresCluster:
         self._root = Path(tempfile.mkdtemp(prefix="cutover-pg-", dir=base_dir)).resolve()
         self._tcp = tcp
         self._password = password
+        self._tls = tls
+        self._tls_names = tls_names
+        self._front: Any = None
         self._port = _SOCKET_PORT
         self._log = self._root / "server.log"
         self._socket_dir = self._root / "run"
@@ -172,6 +188,8 @@ class PostgresCluster:
                 self._pg_ctl_or_raise("start", "-o", f"-p {self._port}", attempt=attempt)
                 if self.running:
                     break
+            if self._tls:
+                self._start_front()
         except BaseException:
             self.stop()
             raise
@@ -179,6 +197,9 @@ class PostgresCluster:
 
     def stop(self) -> None:
         """Stop the server (fast mode) and delete its folder; safe to call any number of times."""
+        if self._front is not None:
+            self._front.stop()
+            self._front = None
         if self.running:
             self._pg_ctl("stop", "-m", "fast")
         if (pid := self._postmaster_pid()) is not None:
@@ -219,6 +240,21 @@ class PostgresCluster:
     def socket_dir(self) -> Path:
         """The folder holding the unix socket; every cluster has one, TCP or not."""
         return self._socket_dir
+
+    @property
+    def ca_file(self) -> Path:
+        """The TLS front's self-signed certificate, for ``sslrootcert`` (``tls=True`` only)."""
+        if not self._tls:
+            raise ProvisionError("this cluster has no TLS; fix: PostgresCluster(tls=True)")
+        return self._root / "ca.crt"
+
+    @property
+    def tls_port(self) -> int:
+        """Where TLS clients connect on 127.0.0.1 (``tls=True`` clusters, once started)."""
+        if self._front is None:
+            raise ProvisionError("no TLS front: PostgresCluster(tcp=True, tls=True), started")
+        port: int = self._front.port
+        return port
 
     @property
     def data_dir(self) -> Path:
@@ -351,6 +387,22 @@ class PostgresCluster:
             for key, value in settings.items():
                 conf.write(f"{key} = '{value.replace(chr(39), chr(39) * 2)}'\n")
 
+    def _start_front(self) -> None:
+        """Start the TLS front before the backend port; the key stays in our own folder."""
+        from harness.tls_front import TlsFront
+
+        if not self._tcp:
+            raise ProvisionError(
+                "a TLS cluster needs TCP; fix: PostgresCluster(tcp=True, tls=True)"
+            )
+        cert, key = self_signed_certificate(("localhost", "127.0.0.1", *self._tls_names))
+        key_file = self._root / "front.key"
+        key_file.touch(mode=0o600)
+        key_file.write_bytes(key)
+        self.ca_file.write_bytes(cert)
+        self._front = TlsFront(("127.0.0.1", self._port), cert_file=self.ca_file, key_file=key_file)
+        self._front.start()
+
     def _pg_ctl_or_raise(self, action: str, *args: str, attempt: int = _BIND_ATTEMPTS) -> None:
         """Run ``pg_ctl action``; raise with the gist of what the server logged meanwhile.
 
@@ -399,3 +451,42 @@ class PostgresCluster:
                 code = -1
             err.seek(0)
             return code, err.read().decode(errors="replace")
+
+
+def self_signed_certificate(names: tuple[str, ...]) -> tuple[bytes, bytes]:
+    """A PEM certificate (its own CA) valid for ``names`` (DNS names or IPs) and its key."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    alternatives: list[x509.GeneralName] = []
+    for name in names:
+        try:
+            alternatives.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            alternatives.append(x509.DNSName(name))
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem

@@ -20,6 +20,7 @@ from harness.lint.summary import results_section
 FORMAT = "cutover.results/1"
 VERDICTS = ("GO", "GO WITH WAIVERS", "NO-GO")
 AREA_ORDER = (
+    "connectivity",
     "schema",
     "row_count",
     "rows",

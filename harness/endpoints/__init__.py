@@ -3,26 +3,38 @@
 :func:`resolve` does the once-per-run work — starting an embedded or container server and
 loading it, reading a DSN from the environment — and returns a :class:`Connector`: plain
 data that pytest-xdist can hand to every worker. :func:`open_database` opens a read-only
-session from it. Environment overrides: ``CUTOVER_SOURCE_DSN`` / ``CUTOVER_TARGET_DSN``
-replace the DSN of a ``postgres`` endpoint.
+session from it, connecting under the plan's ``connect`` budget and retry policy
+(:mod:`harness.retry`; every attempt is logged, no secret ever is). Environment overrides:
+``CUTOVER_SOURCE_DSN`` / ``CUTOVER_TARGET_DSN`` replace the DSN of a ``postgres`` endpoint;
+``aurora`` reads Secrets Manager (:mod:`.secrets`, :mod:`.aurora`); ``dsql`` signs an IAM token
+for every connection (:mod:`.dsql`).
+
+This package is imported by :mod:`harness.plan` (for :mod:`.settings`), so it imports the plan
+models only inside functions.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import psycopg.conninfo
 
-from harness.database import Database, PostgresDatabase, SqliteDatabase
 from harness.errors import EndpointError
-from harness.plan import ContainerEndpoint, EmbeddedEndpoint, PostgresEndpoint, SqliteEndpoint
 from harness.redact import dsn_secrets, misplaced_at, redact_dsn, scrub
+from harness.retry import Attempt, Backoff, ErrorClass, classify, retry_call
+
+if TYPE_CHECKING:
+    from harness.database import Database
+    from harness.endpoints.settings import ConnectSettings
+    from harness.plan import Endpoint, PostgresEndpoint
 
 CONNECT_TIMEOUT_S = 10
 
@@ -41,6 +53,22 @@ class Connector:
     """A file path or a DSN (which may hold a password: never print it)."""
     display: str
     schema: str | None = None
+    connect_timeout_s: float = CONNECT_TIMEOUT_S
+    """Budget for one connect attempt (the plan's ``connect.connect_timeout_s``)."""
+    retry: dict[str, Any] = field(default_factory=dict)
+    """:class:`harness.retry.Backoff` arguments; empty means the default policy."""
+    token: dict[str, Any] | None = None
+    """DSQL: what to sign a fresh IAM token with for each connection (no secret in it)."""
+    reader_address: str | None = field(default=None, repr=False)
+    """Aurora: the reader endpoint's DSN (same credentials as ``address``)."""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    """The resolved endpoint as it may be shown: redacted DSN, secret id, region…"""
+    credential_hint: str = ""
+    """What to check when the server refuses the credentials (names, never values)."""
+
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(**self.retry)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,11 +78,48 @@ class Connector:
         return cls(**data)
 
 
-Spec = SqliteEndpoint | PostgresEndpoint | EmbeddedEndpoint | ContainerEndpoint
-
-
-def resolve(spec: Spec, role: str, resources: ExitStack) -> Connector:
+def resolve(
+    spec: Endpoint,
+    role: str,
+    resources: ExitStack,
+    *,
+    connect: ConnectSettings | None = None,
+) -> Connector:
     """Resolve one endpoint; servers it starts are stopped when ``resources`` closes."""
+    from harness.endpoints.settings import ConnectSettings
+
+    connect = connect or ConnectSettings()
+    found = _resolve(spec, role, resources)
+    retry = connect.retry
+    return Connector(
+        **{
+            **found.to_dict(),
+            "connect_timeout_s": connect.connect_timeout_s,
+            "retry": {
+                "initial": retry.initial_s,
+                "multiplier": retry.multiplier,
+                "cap": retry.cap_s,
+                "attempts": retry.attempts,
+                "jitter": retry.jitter,
+            },
+        }
+    )
+
+
+def _resolve(spec: Endpoint, role: str, resources: ExitStack) -> Connector:
+    from harness.endpoints.settings import AuroraEndpoint, DsqlEndpoint
+    from harness.plan import EmbeddedEndpoint, PostgresEndpoint, SqliteEndpoint
+
+    if isinstance(spec, AuroraEndpoint):
+        from harness.endpoints.aurora import resolve_aurora
+
+        fields = resolve_aurora(spec, role)
+        return Connector(role, "aurora", "postgres", schema=spec.db_schema, **fields)
+    if isinstance(spec, DsqlEndpoint):
+        from harness.endpoints.dsql import resolve_dsql
+
+        fields = resolve_dsql(spec, role)
+        return Connector(role, "dsql", "postgres", schema=spec.db_schema, **fields)
     if isinstance(spec, SqliteEndpoint):
         path = spec.path
         if not path.is_file():
@@ -106,6 +171,8 @@ def _dsn_of(spec: PostgresEndpoint, role: str) -> str:
 
 def open_database(connector: Connector) -> Database:
     """A read-only session; failures become one-line :class:`EndpointError` with a hint."""
+    from harness.database import PostgresDatabase
+
     if connector.dialect == "sqlite":
         return _open_sqlite(connector)
     conn = _connect_postgres(connector)
@@ -134,25 +201,61 @@ _SESSION = (
 )
 
 
-def _connect_postgres(connector: Connector) -> psycopg.Connection[Any]:
-    secrets = dsn_secrets(connector.address)
-    try:
+def connect_postgres(
+    connector: Connector,
+    *,
+    reader: bool = False,
+    on_attempt: Callable[[Attempt], None] | None = None,
+) -> psycopg.Connection[Any]:
+    """A session on ``connector`` (or its reader), retried under its policy.
+
+    DSQL gets a freshly signed token per attempt. A failure that outlives the retries becomes
+    one :class:`EndpointError` line naming the endpoint, the cause and what to check.
+    """
+    address = connector.reader_address if reader else connector.address
+    if address is None:
+        raise EndpointError("this endpoint has no reader_host", endpoint=connector.role)
+    seen: list[str] = list(dsn_secrets(address))
+
+    def attempt() -> psycopg.Connection[Any]:
+        conninfo = address
+        if connector.token is not None:
+            from harness.endpoints.dsql import make_token
+
+            token = make_token(connector.token, connector.role)
+            seen.append(token)
+            conninfo = psycopg.conninfo.make_conninfo(address, password=token)
         return psycopg.connect(
-            connector.address,
+            conninfo,
             autocommit=True,
-            connect_timeout=CONNECT_TIMEOUT_S,
+            # libpq takes whole seconds and treats anything under 2 as 2
+            connect_timeout=max(2, math.ceil(connector.connect_timeout_s)),
             options=_SESSION,
             application_name="cutover",
         )
-    except psycopg.OperationalError as exc:
+
+    try:
+        return retry_call(
+            attempt,
+            policy=connector.backoff,
+            endpoint=connector.role + ("-reader" if reader else ""),
+            on_attempt=on_attempt,
+        )
+    except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:
+        display = redact_dsn(address) if reader else connector.display
+        message = _connect_hint(scrub(str(exc), seen), classify(exc), connector)
         raise EndpointError(
-            _connect_hint(scrub(str(exc), secrets)) + f" [{connector.display}]",
-            endpoint=connector.role,
-            sqlstate=exc.sqlstate,
+            f"{message} [{display}]", endpoint=connector.role, sqlstate=exc.sqlstate
         ) from None
 
 
+def _connect_postgres(connector: Connector) -> psycopg.Connection[Any]:
+    return connect_postgres(connector)
+
+
 def _open_sqlite(connector: Connector) -> Database:
+    from harness.database import SqliteDatabase
+
     path = Path(connector.address)
     try:
         conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
@@ -169,17 +272,29 @@ _HINTS = (
     ("no password supplied", "the server wants a password and the DSN has none"),
     ("connection refused", "nothing listens there: is the server running, host and port right?"),
     ("could not translate host name", "unknown host name: check the host in the DSN"),
+    ("failed to resolve host", "unknown host name: check the host in the DSN"),
     ("name or service not known", "unknown host name: check the host in the DSN"),
-    ("timeout expired", f"no answer within {CONNECT_TIMEOUT_S} s: check host, port and firewall"),
+    ("timeout expired", "no answer within {timeout} s: check host, port and firewall"),
+    (
+        "server does not support ssl",
+        "TLS is required but the server offers none: is this the right host and port "
+        "(a proxy or tunnel that ends TLS?)",
+    ),
+    ("certificate", "the server's TLS certificate was not accepted: check sslrootcert and host"),
     ("does not exist", "the database or role named in the DSN does not exist"),
     ("no such file or directory", "no server on that unix socket: is it running?"),
 )
 
 
-def _connect_hint(message: str) -> str:
+def _connect_hint(message: str, kind: ErrorClass, connector: Connector) -> str:
     first = " ".join(message.split())
     lowered = first.lower()
     for needle, hint in _HINTS:
         if needle in lowered:
-            return f"cannot connect: {hint} ({first})"
-    return f"cannot connect: {first}"
+            text = f"cannot connect: {hint.format(timeout=connector.connect_timeout_s)} ({first})"
+            break
+    else:
+        text = f"cannot connect: {first}"
+    if kind is ErrorClass.AUTH and connector.credential_hint:
+        text += f"; {connector.credential_hint}"
+    return text

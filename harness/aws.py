@@ -1,0 +1,100 @@
+"""The one way the harness makes boto3 clients: standard retries, explicit timeouts, a region.
+
+Every client gets botocore's ``standard`` retry mode (exponential backoff with jitter on
+throttling, 5xx and connection errors; a retry quota so a dead service is not hammered) and
+explicit connect/read timeouts, so a hung endpoint cannot hang a run. Endpoint URLs come from
+the caller (a plan's ``endpoint_url``) or from botocore's own environment variables
+(``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_SECRETS_MANAGER``…), which is how tests point
+clients at a moto server.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 15.0
+MAX_ATTEMPTS = 4  # botocore counts the first call too
+
+_ARN_REGION = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A resolved AWS region and where it came from (shown in messages and evidence)."""
+
+    name: str
+    origin: str
+    """``AWS_REGION``, ``plan target.region``, ``secret ARN``, ``AWS profile`` …"""
+
+
+def resolve_region(*candidates: tuple[str | None, str]) -> Region | None:
+    """The first ``(value, origin)`` candidate with a value, else the AWS profile's region.
+
+    Callers list their candidates in precedence order, e.g. the environment, then the plan,
+    then the region inside an ARN. None means nothing names a region.
+    """
+    for value, origin in candidates:
+        if value:
+            return Region(value, origin)
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(var):
+            return Region(os.environ[var], var)
+    import boto3
+
+    profile_region = boto3.session.Session().region_name
+    return Region(profile_region, "AWS profile") if profile_region else None
+
+
+def arn_region(arn: str) -> str | None:
+    """The region inside an ARN (``arn:aws:secretsmanager:us-east-2:…``), if it is one."""
+    match = _ARN_REGION.match(arn)
+    return match["region"] if match else None
+
+
+def client(
+    service: str,
+    *,
+    region: str,
+    endpoint_url: str | None = None,
+    connect_timeout_s: float = CONNECT_TIMEOUT_S,
+    read_timeout_s: float = READ_TIMEOUT_S,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> Any:
+    """A boto3 client for ``service`` in ``region`` with the harness's retry and timeouts."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        region_name=region,
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        connect_timeout=connect_timeout_s,
+        read_timeout=read_timeout_s,
+    )
+    session = boto3.session.Session(botocore_session=_botocore_session())
+    return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+def _botocore_session() -> Any:
+    """A fresh botocore session sharing one model loader.
+
+    Fresh, so credentials are looked up now (boto3's default session caches the first ones
+    it finds for the life of the process; a rotated or re-exported key must be seen). One
+    loader, so the service models are parsed once per process, not once per client.
+    """
+    import botocore.session
+
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _loader())
+    return session
+
+
+@functools.cache
+def _loader() -> Any:
+    import botocore.loaders
+
+    return botocore.loaders.create_loader()

@@ -1,0 +1,190 @@
+"""Plan models for AWS endpoints (``aurora``, ``dsql``) and the ``connect`` section.
+
+Frozen pydantic models like the rest of the plan (:mod:`harness.plan`), unknown keys
+rejected. Credentials never live in a plan: an ``aurora`` endpoint names a Secrets Manager
+secret, a ``dsql`` endpoint signs an IAM token; a plan that carries a password, user or DSN
+for them is refused with a message saying where credentials go instead.
+
+This module must not import :mod:`harness.plan` (which imports it).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+_CREDENTIAL_KEYS = (
+    "password",
+    "passwd",
+    "user",
+    "username",
+    "dsn",
+    "dsn_env",
+    "token",
+    "secret_string",
+)
+DSQL_HOST = re.compile(
+    r"^(?P<id>[a-z0-9]+)\.dsql(?:-[a-z0-9]+)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.on\.aws$"
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _relative_to_plan(value: Path | None, info: ValidationInfo) -> Path | None:
+    """Paths in a plan are relative to the plan file's folder (as in :mod:`harness.plan`)."""
+    base = (info.context or {}).get("base_dir")
+    if value is not None and base is not None and not value.is_absolute():
+        return (Path(base) / value).resolve()
+    return value
+
+
+def _no_credentials(data: Any, *, where: str) -> Any:
+    if isinstance(data, dict):
+        found = [key for key in _CREDENTIAL_KEYS if key in data]
+        if found:
+            raise ValueError(
+                f"'{found[0]}' is not allowed here: credentials never go in the plan; {where}"
+            )
+    return data
+
+
+SslMode = Literal["require", "verify-ca", "verify-full"]
+
+
+class AuroraEndpoint(_Model):
+    """Aurora PostgreSQL, RDS Proxy or RDS PostgreSQL, with credentials in Secrets Manager."""
+
+    kind: Literal["aurora"]
+    secret: str | None = Field(
+        None,
+        description="Secrets Manager secret id or ARN (e.g. rds!cluster-…). "
+        "Overridden by CUTOVER_<SIDE>_SECRET_ID, then CUTOVER_SECRET_ID.",
+    )
+    region: str | None = Field(
+        None, description="AWS region of the secret; AWS_REGION overrides it."
+    )
+    endpoint_url: str | None = Field(
+        None, description="Secrets Manager endpoint (a VPC endpoint, or moto in tests)."
+    )
+    host: str | None = Field(
+        None, description="Writer, cluster or RDS Proxy endpoint; default: the secret's host."
+    )
+    port: int | None = Field(None, ge=1, le=65535, description="Default: the secret's, or 5432.")
+    database: str | None = Field(
+        None, description="Database name; default: the secret's dbname, or postgres."
+    )
+    reader_host: str | None = Field(
+        None, description="Reader endpoint; checked to answer the same as the writer."
+    )
+    hostaddr: str | None = Field(
+        None,
+        description="Connect to this IP instead of resolving host (an SSH/SSM tunnel); "
+        "TLS still verifies the certificate against host.",
+    )
+    sslmode: SslMode = Field(
+        "require", description="TLS is always on; verify-full checks the name."
+    )
+    sslrootcert: Path | None = Field(
+        None, description="CA bundle for verify-ca/verify-full (e.g. the RDS global bundle)."
+    )
+    db_schema: str = Field("public", alias="schema")
+
+    _base = field_validator("sslrootcert")(_relative_to_plan)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _credentials_from_secret_only(cls, data: Any) -> Any:
+        return _no_credentials(
+            data, where="store them in the Secrets Manager secret named by 'secret'"
+        )
+
+    @model_validator(mode="after")
+    def _ca_for_verify(self) -> AuroraEndpoint:
+        if self.sslmode != "require" and self.sslrootcert is None:
+            raise ValueError(f"sslmode {self.sslmode} needs 'sslrootcert' (a CA bundle path)")
+        return self
+
+
+class DsqlEndpoint(_Model):
+    """An Aurora DSQL cluster; the password is an IAM auth token signed for each connection."""
+
+    kind: Literal["dsql"]
+    endpoint: str | None = Field(
+        None, description="Cluster endpoint <id>.dsql.<region>.on.aws (or cluster_id + region)."
+    )
+    cluster_id: str | None = None
+    region: str | None = Field(None, description="Default: the region in the endpoint name.")
+    role: str = Field("admin", description="admin, or a custom role mapped to an IAM principal.")
+    expires_in: int = Field(900, ge=1, le=604_800, description="Token lifetime in seconds.")
+    port: int = Field(5432, ge=1, le=65535)
+    hostaddr: str | None = Field(
+        None,
+        description="Connect to this IP instead of resolving the endpoint (a tunnel); the "
+        "token is still signed for, and TLS still verifies, the endpoint name.",
+    )
+    sslmode: SslMode = "require"
+    sslrootcert: Path | None = Field(
+        None, description="CA bundle (Amazon Root CA 1) for verify-full."
+    )
+    database: Literal["postgres"] = "postgres"
+    db_schema: str = Field("public", alias="schema")
+
+    _base = field_validator("sslrootcert")(_relative_to_plan)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _token_only(cls, data: Any) -> Any:
+        return _no_credentials(data, where="DSQL signs an IAM token with your AWS credentials")
+
+    @model_validator(mode="after")
+    def _where(self) -> DsqlEndpoint:
+        if (self.endpoint is None) == (self.cluster_id is None):
+            raise ValueError("give exactly one of 'endpoint' or 'cluster_id' (with 'region')")
+        if self.endpoint is not None and not DSQL_HOST.match(self.endpoint):
+            raise ValueError(
+                f"'{self.endpoint}' is not a DSQL endpoint; expected <id>.dsql.<region>.on.aws"
+            )
+        if self.cluster_id is not None and self.region is None:
+            raise ValueError("'cluster_id' needs 'region' (or give 'endpoint')")
+        if self.sslmode != "require" and self.sslrootcert is None:
+            raise ValueError(f"sslmode {self.sslmode} needs 'sslrootcert' (Amazon Root CA 1)")
+        return self
+
+    @property
+    def hostname(self) -> str:
+        """The endpoint name the token is signed for."""
+        if self.endpoint is not None:
+            return self.endpoint
+        return f"{self.cluster_id}.dsql.{self.region}.on.aws"
+
+    @property
+    def signing_region(self) -> str:
+        if self.region is not None:
+            return self.region
+        match = DSQL_HOST.match(self.hostname)
+        assert match is not None  # checked by _where
+        return match["region"]
+
+
+class RetrySettings(_Model):
+    """The connect retry policy (see :mod:`harness.retry`)."""
+
+    initial_s: float = Field(0.2, ge=0)
+    multiplier: float = Field(2.0, ge=1)
+    cap_s: float = Field(5.0, ge=0)
+    attempts: int = Field(4, ge=1, le=20)
+    jitter: Literal["full", "none"] = "full"
+
+
+class ConnectSettings(_Model):
+    """How the harness connects: the per-attempt budget and the retry policy."""
+
+    connect_timeout_s: float = Field(
+        5.0, gt=0, le=300, description="Budget for one connect (libpq connect_timeout)."
+    )
+    retry: RetrySettings = RetrySettings()

@@ -1,0 +1,53 @@
+"""Connectivity: each side answers within the plan's connect budget; a reader like its writer.
+
+One item per endpoint (``test_connectivity[source]``, ``[target]``) plus one per reader
+endpoint (``[target-reader]``); evidence is the resolved, redacted endpoint, the server
+version and every connect attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from harness.checks.result import CheckResult
+from harness.endpoints.connectivity import AREA, check_connect, check_reader
+from harness.plugin import CutoverRun
+
+_NO_PLAN = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "endpoint_item" not in metafunc.fixturenames:
+        return
+    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    if run is None:
+        metafunc.parametrize(
+            "endpoint_item", [pytest.param(None, marks=pytest.mark.skip(_NO_PLAN))]
+        )
+        return
+    items = ["source", "target"]
+    items += [
+        f"{role}-reader"
+        for role in ("source", "target")
+        if getattr(getattr(run.plan, role), "reader_host", None)
+    ]
+    metafunc.parametrize("endpoint_item", items, ids=items)
+
+
+def test_connectivity(
+    endpoint_item: str, cutover: CutoverRun, record: Callable[[CheckResult], None]
+) -> None:
+    role, _, reader = endpoint_item.partition("-")
+    connector = cutover.connectors[role]
+    budget = cutover.plan.connect.connect_timeout_s
+    record(
+        cutover.run_check(
+            AREA,
+            endpoint_item,
+            (lambda: check_reader(connector))
+            if reader
+            else (lambda: check_connect(connector, budget_s=budget)),
+        )
+    )
