@@ -34,7 +34,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("residue_source", [pytest.param(None, marks=pytest.mark.skip(reason))])
         return
     try:
-        sources = discover(list(settings.paths), settings)
+        sources = discover(list(settings.paths), settings, skip=[run.loaded.path])
     except HarnessError as exc:
         raise pytest.UsageError(f"{run.loaded.path}: retired.paths: {exc}") from None
     labelled = short_names(sources)

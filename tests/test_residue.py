@@ -306,6 +306,16 @@ class TestCommand:
         assert after.exit_code == 0, after.output
         assert "residue_target[dsql]: pass" in after.output
 
+    def test_the_plan_inside_the_scanned_tree_is_not_its_own_finding(self, tmp_path: Path) -> None:
+        (tmp_path / "app.py").write_text('HOST = "db.internal"\n', encoding="utf-8")
+        plan = tmp_path / "plan.yaml"
+        plan.write_text(HEADER + "retired:\n  cluster_ids: [legacy-aurora]\n  target: none\n")
+        result = CliRunner().invoke(residue, [str(tmp_path), "--plan", str(plan)])
+        assert result.exit_code == 0, result.output
+        assert "1 file(s) scanned" in result.output
+        (tmp_path / "app.py").write_text('HOST = "legacy-aurora"\n', encoding="utf-8")
+        assert CliRunner().invoke(residue, [str(tmp_path), "--plan", str(plan)]).exit_code == 1
+
     def test_json_output_is_versioned_and_counts_code_and_comments(self) -> None:
         result = CliRunner().invoke(
             residue, [str(EXAMPLE / "before"), "--plan", str(PLAN), "--format", "json"]

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_cutover
-from tests.verify_runs import EXAMPLE, Verified, plan_for, verify
+from tests.verify_runs import EXAMPLE, Verified, empty_sqlite_endpoints, plan_for, verify
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -154,3 +154,15 @@ def test_a_retired_path_that_does_not_exist_stops_verify_with_one_line(tmp_path:
         "(paths are relative to the plan file)"
     )
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_the_plan_in_the_scanned_tree_is_not_scanned(tmp_path: Path) -> None:
+    """The plan names every identifier of the retired cluster: it is not residue."""
+    (tmp_path / "app.py").write_text('HOST = "db.internal"\n', encoding="utf-8")
+    retired = {"paths": ["."], "other": ["legacy-aurora"], "target": "none"}
+    sections = {**empty_sqlite_endpoints(tmp_path), "lint": None, "posture": None}
+    run = verify(plan_for("after", tmp_path, retired=retired, **sections), tmp_path)
+    scanned = set(run.checks("residue"))
+    assert f"{tmp_path.name}/app.py" in scanned
+    assert not any(name.endswith("plan-after.yaml") for name in scanned)
+    assert run.results["verdict"] == "GO"

@@ -9,10 +9,11 @@ Public API (``harness.lint``)::
     LintSettings / LintWaiver                                      # the plan's lint section
     RULES, PACK_VERSION                                            # the rule pack (data)
 
-Layout: ``pack/`` (rules as data), ``split`` (statements), ``prescan`` (keywords and the
-forms sqlglot mis-reads), ``detect`` (AST rules), ``txn`` (transaction and script rules),
-``engine`` (assembly, suppressions), ``sources`` (files and application code), ``api``,
-``formats``/``sarif`` (outputs), ``fix`` (``--fix``), ``command`` (``cutover lint``).
+Layout: ``pack/`` (rules as data), ``split`` (statements), ``prescan/`` (keywords and the
+forms sqlglot mis-reads, one module per statement family), ``detect`` (AST rules), ``txn``
+(transaction and script rules), ``engine`` (assembly, suppressions), ``sources`` (files and
+application code), ``api``, ``checks`` (scenario items), ``summary`` (the results.json
+section), ``formats``/``sarif`` (outputs), ``fix`` (``--fix``), ``command`` (``cutover lint``).
 """
 
 import importlib as _importlib

@@ -85,10 +85,14 @@ def _finding(hit: Hit, scan: FileScan, settings: RetiredSettings) -> Finding:
     )
 
 
-def check_paths(paths: Sequence[Path], settings: RetiredSettings) -> list[CheckResult]:
-    """Every file's result, then the target's (when the plan expects one)."""
+def check_paths(
+    paths: Sequence[Path], settings: RetiredSettings, *, skip: Sequence[Path] = ()
+) -> list[CheckResult]:
+    """Every file's result, then the target's (when the plan expects one); ``skip``: files
+    not to scan (the plan)."""
     matcher = Matcher(settings)
-    scans = [scan_file(source, settings, matcher) for source in discover(paths, settings)]
+    sources = discover(paths, settings, skip=skip)
+    scans = [scan_file(source, settings, matcher) for source in sources]
     return [file_result(scan, settings) for scan in scans] + [target_result(scans, settings)]
 
 

@@ -38,7 +38,7 @@ def residue(paths: tuple[Path, ...], plan_path: Path, output_format: str) -> Non
 
     try:
         settings = load_settings(plan_path)
-        results = check_paths(list(paths), settings)
+        results = check_paths(list(paths), settings, skip=[plan_path])
     except HarnessError as exc:
         fail(str(exc))
     if output_format == "json":

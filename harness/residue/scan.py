@@ -107,15 +107,22 @@ class _Walk:
     seen: set[Path] = field(default_factory=set)
 
 
-def discover(paths: Sequence[Path], settings: RetiredSettings) -> list[Source]:
-    """Every file under ``paths`` that the scan reads, in a stable order."""
-    walk = _Walk(settings.exclude)
+def discover(
+    paths: Sequence[Path], settings: RetiredSettings, *, skip: Sequence[Path] = ()
+) -> list[Source]:
+    """Every file under ``paths`` that the scan reads, in a stable order.
+
+    ``skip``: files never scanned — the plan itself, which must name every identifier of the
+    retired cluster and would otherwise be its own finding when it lives in the scanned tree.
+    """
+    walk = _Walk(settings.exclude, {p.resolve() for p in skip})
     found: list[Source] = []
     for root in paths:
         if not root.exists():
             raise ScanPathError("no such file or folder", path=str(root))
         if root.is_file():
-            found.append(Source(root, root))
+            if root.resolve() not in walk.seen:
+                found.append(Source(root, root))
             continue
         found.extend(_walk(root, walk))
     return found
