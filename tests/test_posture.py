@@ -259,5 +259,13 @@ class TestMode:
         settings = PostureSettings(templates=(EXAMPLE / "after" / "cdk.out",))
         assert resolve_mode(settings) == "account"
 
+    @pytest.mark.usefixtures("no_credentials")
+    def test_a_profile_that_does_not_exist_counts_as_no_account(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+        settings = PostureSettings(templates=(EXAMPLE / "after" / "cdk.out",))
+        assert resolve_mode(settings) == "templates"
+
     def test_an_explicit_mode_is_kept(self) -> None:
         assert resolve_mode(PostureSettings(mode="templates")) == "templates"

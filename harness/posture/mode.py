@@ -21,10 +21,13 @@ def resolve_mode(settings: PostureSettings) -> str:
     """``account`` or ``templates``: what ``settings.mode`` means on this machine."""
     if settings.mode != "auto":
         return settings.mode
-    session = importlib.import_module("boto3").Session(region_name=settings.region)
-    if session.get_credentials() is not None or not settings.templates:
-        return "account"
-    return "templates"
+    botocore = importlib.import_module("botocore.exceptions")
+    try:
+        session = importlib.import_module("boto3").Session(region_name=settings.region)
+        found = session.get_credentials() is not None
+    except botocore.BotoCoreError:  # a profile that does not exist, a broken config file…
+        found = False
+    return "account" if found or not settings.templates else "templates"
 
 
 def posture_results(settings: PostureSettings) -> list[CheckResult]:
