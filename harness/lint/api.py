@@ -29,6 +29,7 @@ from harness.lint.report import FailOn, FileReport, LintFinding, LintReport, Sup
 from harness.lint.settings import LintSettings, LintWaiver
 from harness.lint.sources import discover, kind_of, read_fragments
 from harness.lint.split import Script, split
+from harness.lint.summary import AREA
 from harness.lint.suppress import waiver_matches
 
 PARALLEL_MIN_BYTES = 256 * 1024
@@ -214,7 +215,6 @@ def lint_catalog(catalog: Catalog, settings: LintSettings | None = None) -> Lint
 
 
 # ----------------------------------------------------------------------------- checks
-AREA = "dsql_compat"
 _KIND = FindingKind.DSQL_INCOMPATIBLE
 
 

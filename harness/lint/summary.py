@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-AREA = "dsql_compat"  # harness.lint.api.AREA, without importing the engine
+AREA = "dsql_compat"
+"""The scenario area of the lint (here, not in ``api``, so results.py needs no engine)."""
 
 
 def results_section(checks: list[dict[str, Any]]) -> dict[str, Any] | None:
