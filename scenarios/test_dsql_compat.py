@@ -16,9 +16,9 @@ import pytest
 
 from harness.checks.result import CheckResult
 from harness.errors import HarnessError
-from harness.lint.api import AREA
 from harness.lint.checks import check_catalog, check_file, linted_files
 from harness.lint.settings import LintSettings
+from harness.lint.summary import AREA
 from harness.plugin import CutoverRun
 
 NO_SECTION = "the plan has no lint: section"

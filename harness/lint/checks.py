@@ -19,9 +19,10 @@ from pathlib import Path
 
 from harness.catalog import Catalog
 from harness.checks.result import CheckResult, errored
-from harness.lint.api import AREA, lint_catalog, lint_paths, to_check_result
+from harness.lint.api import lint_catalog, lint_paths, to_check_result
 from harness.lint.settings import LintSettings
 from harness.lint.sources import discover
+from harness.lint.summary import AREA
 
 
 def linted_files(settings: LintSettings) -> list[Path]:
