@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.checks.result import FindingKind, Status
 from harness.database import Database
@@ -387,3 +389,36 @@ class TestCheckQuery:
         assert result.status is Status.FAIL
         assert "[25006]" in result.summary  # read-only transaction on the target
         assert target.count_rows("orders") == 5
+
+
+rows_strategy = st.lists(
+    st.tuples(
+        st.integers(-1000, 1000),
+        st.one_of(st.none(), st.text(max_size=5)),
+        st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False, width=32)),
+    ),
+    max_size=12,
+)
+
+
+class TestCompareProperties:
+    @staticmethod
+    def answer(rows: list[tuple[Any, ...]]) -> Answer:
+        return Answer(("a", "b", "c"), (None, None, None), rows, False)
+
+    @given(rows=rows_strategy, data=st.data())
+    def test_an_unordered_answer_equals_any_shuffle_of_itself(
+        self, rows: list[tuple[Any, ...]], data: st.DataObject
+    ) -> None:
+        shuffled = data.draw(st.permutations(rows))
+        assert compare(self.answer(rows), self.answer(shuffled), ordered=False, tolerance={}).same
+
+    @given(rows=rows_strategy.filter(bool), data=st.data())
+    def test_a_lost_row_is_exactly_one_difference(
+        self, rows: list[tuple[Any, ...]], data: st.DataObject
+    ) -> None:
+        lost = data.draw(st.integers(0, len(rows) - 1))
+        kept = rows[:lost] + rows[lost + 1 :]
+        diff = compare(self.answer(rows), self.answer(kept), ordered=False, tolerance={})
+        assert diff.differing == 1
+        assert diff.examples[0].target is None

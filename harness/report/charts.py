@@ -1,7 +1,7 @@
 """Inline SVG pictures for the report, drawn from a check's evidence alone.
 
-- a latency budget item: source and target p50/p95/p99 as paired bars, with the budget as
-  a dashed line across them (the target's bars turn red when its p95 is over the line);
+- a latency budget item: source and target p50/p95/p99 as paired bars on a log axis, with
+  the budget as a dashed line across them (the target's bars turn red when its p95 is over);
 - the health check: one cell per ``SELECT 1`` probe, a strip of successes and failures.
 
 Pure functions of plain data, no external assets, no scripts: the report stays one
@@ -17,8 +17,8 @@ from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 _STATS = ("p50", "p95", "p99")
-_WIDTH, _HEIGHT = 360, 150
-_LEFT, _BOTTOM, _TOP = 48, 22, 14
+_WIDTH, _HEIGHT = 420, 180
+_LEFT, _BOTTOM, _TOP = 62, 22, 26
 _SOURCE, _TARGET, _OVER, _BUDGET = "#7a8ca3", "#2f6fb3", "#c0392b", "#b35c00"
 
 
@@ -44,36 +44,46 @@ def latency_bars(
     *,
     label: str = "",
 ) -> str:
-    """Paired bars of p50/p95/p99 per side, with the budget as a dashed horizontal line."""
+    """Paired bars of p50/p95/p99 per side, with the budget as a dashed horizontal line.
+
+    The axis is logarithmic: a 0.3 ms query next to an 800 ms one and a 250 ms budget must
+    all be readable, and a regression is a ratio, which a log axis shows as a distance.
+    """
     values = {
         side: [_number(stats.get(s)) for s in _STATS]
         for side, stats in (("source", source), ("target", target))
     }
-    known = [v for vs in values.values() for v in vs if v is not None]
-    if budget_ms is not None:
+    known = [v for vs in values.values() for v in vs if v is not None and v > 0]
+    if budget_ms is not None and budget_ms > 0:
         known.append(budget_ms)
-    top = _nice(max(known) * 1.1 if known else 1.0)
+    low = 10 ** math.floor(math.log10(min(known))) if known else 0.1
+    high = 10 ** math.ceil(math.log10(max(known) * 1.05)) if known else 1.0
+    high = max(high, low * 10)
     plot_h = _HEIGHT - _BOTTOM - _TOP
     plot_w = _WIDTH - _LEFT - 10
+    span = math.log10(high) - math.log10(low)
 
     def y(ms: float) -> float:
-        return _TOP + plot_h - (ms / top) * plot_h
+        ms = min(max(ms, low), high)
+        return _TOP + plot_h - (math.log10(ms) - math.log10(low)) / span * plot_h
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart latency-chart" '
         f'width="{_WIDTH}" height="{_HEIGHT}" viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img" '
         f'aria-label="{xml_escape(_aria(label, values, budget_ms), {chr(34): "&quot;"})}">',
-        f"<title>{xml_escape(label)} latency (ms)</title>",
+        f"<title>{xml_escape(label)} latency (ms, log scale)</title>",
     ]
-    for tick in (0.0, top / 2, top):
+    tick = low
+    while tick <= high * 1.0001:
         parts.append(
             f'<line x1="{_LEFT}" x2="{_LEFT + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
             'stroke="#ddd" stroke-width="1"/>'
         )
         parts.append(
             f'<text x="{_LEFT - 4}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="10">'
-            f"{_ms(tick)}</text>"
+            f"{_ms(tick)} ms</text>"
         )
+        tick *= 10
     group_w = plot_w / len(_STATS)
     bar_w = group_w * 0.3
     over = budget_ms is not None and (values["target"][1] or 0.0) > budget_ms
@@ -85,10 +95,15 @@ def latency_bars(
                 continue
             colour = _SOURCE if side == "source" else (_OVER if over else _TARGET)
             x = x0 + j * (bar_w + 4)
+            top = y(value)
             parts.append(
-                f'<rect x="{x:.1f}" y="{y(value):.1f}" width="{bar_w:.1f}" '
-                f'height="{max(y(0) - y(value), 0.5):.1f}" fill="{colour}">'
+                f'<rect x="{x:.1f}" y="{top:.1f}" width="{bar_w:.1f}" '
+                f'height="{max(y(low) - top, 0.5):.1f}" fill="{colour}">'
                 f"<title>{side} {stat}: {_ms(value)} ms</title></rect>"
+            )
+            parts.append(
+                f'<text x="{x + bar_w / 2:.1f}" y="{top - 2:.1f}" text-anchor="middle" '
+                f'font-size="9">{_ms(value)}</text>'
             )
         parts.append(
             f'<text x="{x0 + bar_w + 2:.1f}" y="{_HEIGHT - 6}" text-anchor="middle" '
@@ -101,8 +116,9 @@ def latency_bars(
             f"<title>budget {_ms(budget_ms)} ms</title></line>"
         )
         parts.append(
-            f'<text x="{_LEFT + plot_w}" y="{y(budget_ms) - 3:.1f}" text-anchor="end" '
-            f'font-size="10" fill="{_BUDGET}">budget {_ms(budget_ms)} ms</text>'
+            f'<text x="{_LEFT + 4}" y="{y(budget_ms) - 3:.1f}" font-size="10" '
+            f'fill="{_BUDGET}" stroke="#fff" stroke-width="3" paint-order="stroke">'
+            f"budget {_ms(budget_ms)} ms</text>"
         )
     parts.append(_legend())
     parts.append("</svg>")
@@ -161,18 +177,9 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _nice(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2 or 5 times a power of ten)."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * power:
-            return float(step * power)
-    return float(10 * power)
-
-
 def _ms(value: float) -> str:
+    if value >= 1000:
+        return f"{value:,.0f}"
     if value >= 100:
         return f"{value:.0f}"
     if value >= 1:
