@@ -11,9 +11,15 @@
 from __future__ import annotations
 
 import datetime
+import http.server
 import json
+import os
 import secrets
+import socket
 import sqlite3
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +43,7 @@ ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 SCHEMA = """
-CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL, created_at text);
+CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, created_at text);
 INSERT INTO users VALUES (1, 'ada@example.com', '2026-01-01'), (2, 'bob@example.com', NULL);
 """
 
@@ -159,3 +165,124 @@ def dsql_token(*, admin: bool = True, host: str = DSQL_HOST, expires_in: int = 9
 def put_secret(client: Any, value: dict[str, Any] | str, name: str = SECRET_ID) -> None:
     text = value if isinstance(value, str) else json.dumps(value)
     client.create_secret(Name=name, SecretString=text)
+
+
+# --- out of process: a moto server, a misbehaving AWS endpoint, `cutover verify` --------------
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """A moto server on 127.0.0.1 for subprocesses; returns its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class FlakyAws:
+    """A real HTTP endpoint that answers Secrets Manager calls with ``errors`` first, then
+    ``secret_string`` (botocore's JSON protocol), counting every request it gets."""
+
+    def __init__(self, errors: list[tuple[int, str]], secret_string: str) -> None:
+        self.errors = list(errors)
+        self.requests = 0
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                owner.requests += 1
+                if owner.errors:
+                    status, code = owner.errors.pop(0)
+                    body = {"__type": code, "message": "injected by the test"}
+                else:
+                    status = 200
+                    body = {
+                        "ARN": f"arn:aws:secretsmanager:{REGION}:123456789012:secret:x",
+                        "Name": SECRET_ID,
+                        "SecretString": secret_string,
+                        "VersionId": "v1",
+                    }
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:  # keep pytest's output clean
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+FROZEN_PLUGIN = f'''"""Pin botocore's signing clock in a `cutover verify` run (tests only)."""
+import datetime
+
+import botocore.auth
+
+_AT = datetime.datetime.fromisoformat("{FROZEN.isoformat()}")
+botocore.auth.get_current_datetime = lambda remove_tzinfo=True: _AT
+'''
+
+
+def run_verify(
+    plan: Path, cwd: Path, *, env: dict[str, str] | None = None, freeze: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``cutover verify`` as a user runs it, with fake static AWS credentials and no profile;
+    ``freeze`` pins the signing clock so the DSQL token the run makes is predictable."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "PG", "CUTOVER_", "AWS_"))
+    }
+    clean.update(
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+        AWS_CONFIG_FILE=str(cwd / "no-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(cwd / "no-aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    clean.update(env or {})
+    extra: list[str] = []
+    if freeze:
+        (cwd / "cutover_frozen_clock.py").write_text(FROZEN_PLUGIN, encoding="utf-8")
+        clean["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(cwd), clean.get("PYTHONPATH", "")) if p
+        )
+        extra = ["--", "-p", "cutover_frozen_clock"]
+    args = ["verify", "--plan", str(plan), "--report-dir", str(cwd / "out"), *extra]
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def report_texts(folder: Path) -> dict[str, str]:
+    """Every file a run wrote, as text (for greps)."""
+    return {
+        str(path): path.read_text(encoding="utf-8", errors="replace")
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
