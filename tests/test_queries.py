@@ -422,3 +422,18 @@ class TestCompareProperties:
         diff = compare(self.answer(rows), self.answer(kept), ordered=False, tolerance={})
         assert diff.differing == 1
         assert diff.examples[0].target is None
+
+
+class TestColumnOptions:
+    def test_rtrim_per_column_forgives_char_padding_carried_into_text(
+        self, source: Database, target: Database
+    ) -> None:
+        query = "SELECT id, customer || '  ' AS padded FROM orders WHERE id = 1"
+        per_dialect = {"postgres": "SELECT id, customer AS padded FROM orders WHERE id = 1"}
+        strict = run_check(source, target, sql=query, dialects=per_dialect)
+        assert strict.status is Status.FAIL
+        lenient = run_check(
+            source, target, sql=query, dialects=per_dialect, columns={"padded": {"rtrim": True}}
+        )
+        assert lenient.status is Status.PASS, lenient.summary
+        assert lenient.evidence["column_options"] == {"padded": {"rtrim": True, "float_digits": 15}}

@@ -15,6 +15,7 @@ from harness.queries.answers import Answer, QueryFailed, run
 from harness.queries.compare import AnswerDiff, compare
 from harness.queries.corpus import QuerySpec, SideSql
 from harness.queries.settings import QuerySettings
+from harness.rows.canon import CanonOptions
 
 AREA = "queries"
 
@@ -39,6 +40,10 @@ def check_query(
     }
     if spec.query.tolerance:
         evidence["tolerance"] = dict(spec.query.tolerance)
+    if spec.query.columns:
+        evidence["column_options"] = {
+            name: c.model_dump() for name, c in sorted(spec.query.columns.items())
+        }
     findings: list[Finding] = []
     runs: list[dict[str, Any]] = []
     differences: list[dict[str, Any]] = []
@@ -129,6 +134,10 @@ def _judge(
         target,
         ordered=spec.ordered,
         tolerance=dict(spec.query.tolerance),
+        options={
+            name: CanonOptions(float_digits=c.float_digits, rtrim=c.rtrim)
+            for name, c in spec.query.columns.items()
+        },
         examples=settings.sample_rows,
     )
     if diff.same:
