@@ -9,6 +9,7 @@ first one — or a clear error; a false match never.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -19,7 +20,8 @@ from harness.checks.result import CheckResult, Status
 from harness.checks.rows import check_rows
 from harness.database import Database
 from harness.endpoints import Connector, open_database
-from harness.faults.suite import AREA, FaultOutcome, rows_under_reset
+from harness.faults.outcome import AREA, FAULTS_BY_NAME, FaultOutcome
+from harness.faults.proxy import FaultProxy
 from harness.plan import Plan
 from harness.scope import Scope, TablePair
 
@@ -93,3 +95,56 @@ def _through(dsn: str, host: str, port: int) -> str:
     params.pop("hostaddr", None)
     params.update(host=host, port=str(port))
     return make_conninfo("", **params)
+
+
+def rows_under_reset(
+    baseline: CheckResult,
+    upstream: tuple[str, int] | str,
+    compare: Callable[[str, int, Callable[[], None]], CheckResult],
+    *,
+    seed: int = 0,
+) -> FaultOutcome:
+    """Compare again through a proxy that resets the target's connection mid-comparison;
+    the verdict must equal ``baseline``'s (a clear error is acceptable, a different pass or
+    fail never is).
+
+    ``compare(host, port, arm)`` opens the target at host:port, calls ``arm()`` once its
+    session is up, then runs the row check: the next answer the target sends is an RST.
+    """
+    spec = FAULTS_BY_NAME["reset_during_rows"]
+    with FaultProxy(upstream, seed=seed) as proxy:
+
+        def arm() -> None:
+            proxy.add_toxic("reset_peer", stream="downstream", timeout=0, limit=1)
+
+        start = time.monotonic()
+        faulted = compare(proxy.host, proxy.port, arm)
+        injected = proxy.stats.resets
+    same = (faulted.status, faulted.summary) == (baseline.status, baseline.summary)
+    errored_clearly = faulted.status is Status.ERROR
+    passed = injected > 0 and (same or errored_clearly)
+    ended = "same_verdict" if same else "error" if errored_clearly else "changed"
+    summary = (
+        f"verdict unchanged ({faulted.status.value}) through {injected} connection reset(s)"
+        if same
+        else f"ended in a clear error through {injected} reset(s): {faulted.summary}"
+        if errored_clearly
+        else f"verdict changed from {baseline.status.value} to {faulted.status.value}"
+    )
+    if injected == 0:
+        summary = "no reset reached the comparison; nothing was proven"
+    return FaultOutcome(
+        spec.name,
+        "harness",
+        spec.expect,
+        ended,
+        passed,
+        summary,
+        time.monotonic() - start,
+        attempts=injected + 1,
+        detail={
+            "baseline": baseline.status.value,
+            "faulted": faulted.status.value,
+            "resets": injected,
+        },
+    )

@@ -1,0 +1,1 @@
+"""One module per connection path the fault suite injects faults on."""

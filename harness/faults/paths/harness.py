@@ -1,0 +1,284 @@
+"""The harness's own PostgreSQL path under faults: sessions of :mod:`harness.faults.db`
+(retrying through :mod:`harness.retry`) through a fault proxy to the bed's server."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from harness.faults.bed import BED_DB, FaultBed
+from harness.faults.db import RetryLog, Session, connector, provoke_conflict
+from harness.faults.outcome import Fault, FaultOutcome, clear_error, heal_on, recovered
+from harness.faults.workload import WorkloadSettings, run_workload, verify
+
+
+def _h_refused(bed: FaultBed, spec: Fault) -> FaultOutcome:
+    with bed.proxy() as proxy:
+        proxy.disable()
+        log = RetryLog(sleep=heal_on(2, proxy.enable))
+        start = time.monotonic()
+        with bed.session(proxy, log) as session:
+            return recovered(
+                spec, "harness", log, start, lambda: session.query("SELECT 1"), session.policy
+            )
+
+
+def _h_down(bed: FaultBed, spec: Fault) -> FaultOutcome:
+    with bed.proxy() as proxy:
+        proxy.disable()
+        log = RetryLog()
+        start = time.monotonic()
+        with bed.session(proxy, log) as session:
+            try:
+                session.open()
+            except psycopg.Error as exc:
+                return clear_error(
+                    spec,
+                    "harness",
+                    start,
+                    exc,
+                    session.message(exc),
+                    (bed.password,),
+                    attempts=len(log.attempts),
+                    bound_s=bed.settings.fail_within_s,
+                    delays=tuple(log.delays),
+                )
+            return clear_error(
+                spec,
+                "harness",
+                start,
+                None,
+                "",
+                (),
+                attempts=len(log.attempts),
+                bound_s=bed.settings.fail_within_s,
+            )
+
+
+def _h_toxic_then_heal(toxic: str, **attributes: Any) -> Callable[[FaultBed, Fault], FaultOutcome]:
+    def run(bed: FaultBed, spec: Fault) -> FaultOutcome:
+        with bed.proxy() as proxy:
+            log = RetryLog(sleep=heal_on(1, proxy.clear))
+            with bed.session(proxy, log) as session:
+                session.open()
+                log.attempts.clear()
+                proxy.add_toxic(toxic, **attributes)
+                start = time.monotonic()
+                return recovered(
+                    spec, "harness", log, start, lambda: session.query("SELECT 1"), session.policy
+                )
+
+    return run
+
+
+def p95(samples_ms: list[float]) -> float:
+    """Nearest-rank 95th percentile."""
+    ordered = sorted(samples_ms)
+    rank = max(1, -(-95 * len(ordered) // 100))
+    return ordered[rank - 1]
+
+
+def _round_trips(session: Session, count: int) -> list[float]:
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        session.query("SELECT 1")
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def _h_slow_network(bed: FaultBed, spec: Fault) -> FaultOutcome:
+    settings = bed.settings
+    with bed.proxy() as proxy, bed.session(proxy, RetryLog()) as session:
+        session.open()
+        start = time.monotonic()
+        baseline = p95(_round_trips(session, settings.samples))
+        proxy.add_toxic(
+            "latency",
+            stream="downstream",
+            latency=settings.injected_latency_ms,
+            jitter=settings.injected_latency_ms / 10,
+        )
+        faulted = p95(_round_trips(session, settings.samples))
+    budget = settings.latency_budget_ms
+    detected = faulted > budget
+    detail = {
+        "baseline_p95_ms": round(baseline, 2),
+        "faulted_p95_ms": round(faulted, 2),
+        "budget_ms": budget,
+        "injected_ms": settings.injected_latency_ms,
+        "samples": settings.samples,
+        "baseline_within_budget": baseline <= budget,
+    }
+    summary = (
+        f"caught: p95 {faulted:.1f} ms over the {budget:g} ms budget "
+        f"(baseline p95 {baseline:.1f} ms)"
+        if detected
+        else f"missed: p95 {faulted:.1f} ms stays within the {budget:g} ms budget"
+    )
+    return FaultOutcome(
+        spec.name,
+        "harness",
+        spec.expect,
+        "detected" if detected else "missed",
+        detected,
+        summary,
+        time.monotonic() - start,
+        detail=detail,
+    )
+
+
+def _h_server_restart(bed: FaultBed, spec: Fault) -> FaultOutcome:
+    with bed.proxy() as proxy:
+        log = RetryLog()
+        with bed.session(proxy, log) as session:
+            session.query("SELECT 1")
+            log.attempts.clear()
+            start = time.monotonic()
+            bed.cluster.restart()
+            return recovered(
+                spec,
+                "harness",
+                log,
+                start,
+                lambda: session.query("SELECT pg_postmaster_start_time()"),
+                session.policy,
+            )
+
+
+def _h_conflict(bed: FaultBed, spec: Fault) -> FaultOutcome:
+    rival = connector(bed.cluster.conninfo(BED_DB))
+    counters = sql.Identifier("counters")
+
+    def body(conn: psycopg.Connection[Any], attempt: int) -> None:
+        if attempt <= 2:
+            provoke_conflict(conn, rival, counters, 1)
+        conn.execute("UPDATE counters SET hits = hits + 1 WHERE id = 1")
+
+    with bed.proxy() as proxy:
+        log = RetryLog()
+        start = time.monotonic()
+        with bed.session(proxy, log) as session:
+            outcome = recovered(
+                spec, "harness", log, start, lambda: session.transaction(body), session.policy
+            )
+    conflicts = sum(a.error_class == "conflict" for a in log.attempts)
+    passed = outcome.passed and conflicts == 2
+    return FaultOutcome(
+        **{
+            **outcome.__dict__,
+            "passed": passed,
+            "detail": {**outcome.detail, "sqlstate_40001": conflicts},
+        }
+    )
+
+
+def _h_wrong_password(bed: FaultBed, spec: Fault) -> FaultOutcome:
+    wrong = secrets.token_urlsafe(12)
+    with bed.proxy() as proxy:
+        log = RetryLog()
+        start = time.monotonic()
+        with bed.session(proxy, log, password=wrong) as session:
+            try:
+                session.open()
+            except psycopg.Error as exc:
+                outcome = clear_error(
+                    spec,
+                    "harness",
+                    start,
+                    exc,
+                    session.message(exc),
+                    (wrong, bed.password),
+                    attempts=len(log.attempts),
+                    bound_s=bed.settings.fail_within_s,
+                )
+                if len(log.attempts) != 1:
+                    return FaultOutcome(
+                        **{
+                            **outcome.__dict__,
+                            "passed": False,
+                            "summary": "a wrong password was retried",
+                        }
+                    )
+                return outcome
+    return clear_error(
+        spec,
+        "harness",
+        start,
+        None,
+        "",
+        (),
+        attempts=len(log.attempts),
+        bound_s=bed.settings.fail_within_s,
+    )
+
+
+def _h_no_lost_writes(bed: FaultBed, spec: Fault) -> FaultOutcome:
+    settings = WorkloadSettings(writes=bed.settings.writes, seed=bed.settings.seed)
+    with bed.proxy() as proxy:
+        start = time.monotonic()
+        writes, logs = run_workload(
+            connector(bed.conninfo(proxy), password=bed.password), settings=settings, proxy=proxy
+        )
+        resets = proxy.stats.resets
+    figures = verify(
+        bed.cluster.conninfo(BED_DB),
+        writes,
+        logs,
+        resets_injected=resets,
+        seconds=time.monotonic() - start,
+    )
+    passed = (
+        figures.lost == 0
+        and figures.duplicated == 0
+        and figures.inconsistent_rows == 0
+        and figures.acknowledged > 0
+    )
+    summary = (
+        f"{figures.acknowledged} of {figures.attempted} writes acknowledged under "
+        f"{figures.resets_injected} resets and {figures.conflicts} conflicts; lost "
+        f"{figures.lost}, duplicated {figures.duplicated}, {figures.retried} retries, "
+        f"{figures.ambiguous_commits} ambiguous commits caught"
+    )
+    return FaultOutcome(
+        spec.name,
+        "harness",
+        spec.expect,
+        "exact_once" if passed else "lost_writes",
+        passed,
+        summary,
+        figures.seconds,
+        attempts=figures.retried + figures.attempted,
+        detail=figures.to_dict(),
+    )
+
+
+def _not_here(bed: FaultBed, spec: Fault) -> FaultOutcome:
+    return FaultOutcome(
+        spec.name,
+        "harness",
+        spec.expect,
+        "not_exercised",
+        False,
+        f"{spec.name} runs from a scenario with a plan (it needs table pairs)",
+        0.0,
+    )
+
+
+RUNNERS: dict[str, Callable[[FaultBed, Fault], FaultOutcome]] = {
+    "refused": _h_refused,
+    "down": _h_down,
+    "reset_mid_query": _h_toxic_then_heal("reset_peer", stream="downstream", timeout=0),
+    "black_hole": _h_toxic_then_heal("timeout", stream="downstream", timeout=300),
+    "slow_network": _h_slow_network,
+    "server_restart": _h_server_restart,
+    "conflict": _h_conflict,
+    "wrong_password": _h_wrong_password,
+    "reset_during_rows": _not_here,
+    "no_lost_writes": _h_no_lost_writes,
+}
