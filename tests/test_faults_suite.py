@@ -12,7 +12,14 @@ import pytest
 
 from harness.errors import PlanError
 from harness.faults.settings import FAULT_NAMES, PATH_NAMES, AppPath, FaultSettings
-from harness.faults.suite import FAULTS, FAULTS_BY_NAME, FaultBed, items, run_item
+from harness.faults.suite import (
+    FAULTS,
+    FAULTS_BY_NAME,
+    FaultBed,
+    dummy_aws_credentials,
+    items,
+    run_item,
+)
 from harness.plan import load_plan
 
 APPS = Path(__file__).parent / "fault_apps"
@@ -119,6 +126,8 @@ def test_aws_path(bed: FaultBed, botocore_waits: list[float], fault: str) -> Non
     assert bed.password not in str(outcome.evidence())
     if FAULTS_BY_NAME[fault].expect == "recover":
         assert len(botocore_waits) == (outcome.attempts or 0) - 1 > 0
+    elif fault == "dsql_no_credentials":
+        assert "cannot sign a DSQL auth token" in (outcome.message or "")
     else:
         assert "secret 'cutover/faults/" in (outcome.message or "")
     if fault == "wrong_region":
@@ -159,3 +168,13 @@ def test_app_command_meets_throttling_through_aws_endpoint_url(bed: FaultBed) ->
     assert outcome.passed, outcome.summary
     assert bed.password not in str(outcome.evidence())
     assert outcome.detail["aws_calls"] == 2  # the SDK in the app retried once by itself
+
+
+def test_the_dsql_token_signs_when_credentials_exist() -> None:
+    """The control for dsql_no_credentials: the same call succeeds with (dummy) keys."""
+    from harness.endpoints.dsql import make_token
+
+    signing = {"hostname": "x.dsql.us-east-2.on.aws", "region": "us-east-2", "admin": True,
+               "expires_in": 900}  # fmt: skip
+    with dummy_aws_credentials():
+        assert "X-Amz-Signature=" in make_token(signing, "target")

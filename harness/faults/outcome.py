@@ -134,6 +134,12 @@ FAULTS: tuple[Fault, ...] = (
         ("aws", "app"),
         "Secrets Manager does not answer for 0.5 s, then drops the connection, once.",
     ),
+    Fault(
+        "dsql_no_credentials",
+        "clear_error",
+        ("aws",),
+        "No AWS credentials anywhere: the DSQL IAM token cannot be signed (signing is local).",
+    ),
 )
 FAULTS_BY_NAME = {f.name: f for f in FAULTS}
 

@@ -42,6 +42,7 @@ FAULT_NAMES = (
     "wrong_region",
     "endpoint_down",
     "hanging",
+    "dsql_no_credentials",
 )
 """Every fault the suite knows (see :mod:`harness.faults.suite` for what each one does)."""
 PATH_NAMES = ("harness", "app", "aws")
