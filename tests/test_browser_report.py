@@ -286,7 +286,7 @@ def test_the_signed_page_renders_its_verified_block(
     facts = browser.evaluate(FACTS)
     assert browser.problems() == []
     assert facts["signoff"] == "Signed and verified"
-    assert facts["chip"] == "Signed and verified"
+    assert facts["chip"] == "Signed and verified: approved by Ana Reviewer"
 
 
 def test_the_check_itself_catches_console_errors_and_outside_requests(

@@ -44,6 +44,8 @@ class SignOff:
     )
     """A command to run next, shown as code (signing, or checking a signature)."""
     reviewer: str | None = None
+    reviewer_name: str | None = None
+    """The name alone, for the banner's chip."""
     decision: str | None = None
     signed_at: str | None = None
     note: str | None = None
@@ -120,6 +122,7 @@ def _fields(predicate: dict[str, Any]) -> dict[str, Any]:
     decision = predicate.get("decision")
     return {
         "reviewer": _text(who),
+        "reviewer_name": _text(name or email),
         "decision": {"approve": "Approved", "reject": "Rejected"}.get(str(decision)),
         "signed_at": _text(predicate.get("signed_at")),
         "note": _text(predicate.get("note")),
