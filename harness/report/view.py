@@ -29,7 +29,6 @@ from harness.report.sections import (
     tool_versions,
 )
 from harness.report.signoff import UNSIGNED, SignOff
-from harness.report.charts import chart_for
 from harness.results import AREA_ORDER
 
 STATUS_ORDER = ("pass", "fail", "error", "waived", "skip")
