@@ -1,6 +1,6 @@
 """Latency: cutover's timing loop against a bare psycopg loop, same queries, same run.
 
-    python benchmarks/latency.py [--rows 100000] [--runs 5] [--rounds 200]
+    python benchmarks/latency.py [--rows 100000] [--runs 1] [--rounds 1000]
 
 On one embedded PostgreSQL 16 (TCP on 127.0.0.1, like a real endpoint) it loads
 ``events(id bigint primary key, account_id int, kind text, amount numeric(12,2), occurred_at
@@ -13,10 +13,10 @@ varied parameters, two ways on one session (same backend, same prepared statemen
 - **bare** — ``cursor.execute(sql, params); cursor.fetchall()`` between two
   ``perf_counter_ns()`` calls, the least any timer can do.
 
-The two alternate in rounds (which goes first alternates too), so drift in machine load falls
-on both. The harness's overhead is its p50 over the bare loop's p50, minus one, per query;
-over all queries (sum of p50s against sum of p50s) it must stay under 5%. The last line
-is one JSON object with every figure.
+The two alternate run by run by default (which goes first alternates too), so drift in
+machine load falls on both alike. The harness's overhead is its p50 over the bare loop's p50,
+minus one, per query; over all queries (sum of p50s against sum of p50s) it must stay under
+5%. The last line is one JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def bare_loop(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per loop per round")
-    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=1, help="timed runs per loop per round")
+    parser.add_argument("--rounds", type=int, default=1000)
     args = parser.parse_args()
     figures: dict[str, Any] = {}
     with PostgresCluster(tcp=True) as cluster:

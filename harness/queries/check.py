@@ -7,6 +7,7 @@ side go into its evidence.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from harness.checks.result import CheckResult, Finding, FindingKind, Severity, conclude
@@ -60,7 +61,9 @@ def check_query(
             }
         )
         for finding in found:
-            if all(f.message != finding.message for f in findings):
+            # One finding per kind: the first parameter set that shows it; every set's
+            # outcome is in the evidence's runs.
+            if all((f.kind, f.severity) != (finding.kind, finding.severity) for f in findings):
                 findings.append(finding)
         if diff is not None:
             evidence.setdefault("columns", list(_columns(source, target)))
@@ -80,6 +83,14 @@ def check_query(
     evidence["runs"] = runs
     if differences:
         evidence["first_differences"] = differences
+    bad = sum(r["outcome"] != "same" for r in runs)
+    if bad > 1:
+        findings = [
+            replace(f, message=f"{f.message} (and {bad - 1} more parameter set(s))")
+            if f.severity is Severity.ERROR
+            else f
+            for f in findings
+        ]
     return conclude(
         AREA,
         spec.name,
