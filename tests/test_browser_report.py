@@ -202,7 +202,7 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
         opened.close()
 
 
-FACTS = """(() => {
+FACTS_BODY = """(() => {
   const text = (sel) => [...document.querySelectorAll(sel)].map((e) => e.innerText.trim());
   return {
     title: document.title,
@@ -220,8 +220,47 @@ FACTS = """(() => {
       .length,
     overflowsSideways: document.documentElement.scrollWidth > window.innerWidth,
     verdictColour: getComputedStyle(document.querySelector(".verdict")).backgroundColor,
+    headingSkips: (() => {
+      const levels = [...document.querySelectorAll("h1,h2,h3,h4,h5,h6")].map((h) => +h.tagName[1]);
+      return levels.filter((level, i) => i > 0 && level > levels[i - 1] + 1).length;
+    })(),
+    headersWithoutScope: [...document.querySelectorAll("th:not([scope])")].length,
+    lowContrast: lowContrast(),
   };
 })()"""
+
+# WCAG 2.1 contrast of every element that shows text of its own (SVG drawings aside) against
+# the first opaque background behind it: 4.5:1, or 3:1 for large text (24px, or 18.66px bold).
+CONTRAST = """
+function lowContrast() {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const found = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.closest("svg")) continue;
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    const [a, b] = [lum(rgb(style.color).slice(0, 3)), lum(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && +style.fontWeight >= 700);
+    if (ratio < (large ? 3 : 4.5)) found.push(`${el.tagName}.${el.className}: ${ratio.toFixed(2)}`);
+  }
+  return found;
+}
+"""
+FACTS = CONTRAST + FACTS_BODY
 
 
 @pytest.mark.parametrize(
@@ -245,6 +284,9 @@ def test_the_demo_report_renders_cleanly_in_chromium(
     assert facts["signoff"] == "Unsigned"
     assert facts["h1"] == ["Cutover report: " + facts["title"].split(" · ")[1]]
     assert facts["tablesWithoutCaption"] == 0
+    assert facts["headingSkips"] == 0
+    assert facts["headersWithoutScope"] == 0
+    assert facts["lowContrast"] == []
     assert not facts["overflowsSideways"]
     if verdict == "GO":
         assert facts["deciding"] == []
@@ -296,7 +338,8 @@ def test_the_check_itself_catches_console_errors_and_outside_requests(
     page.write_text(
         "<!DOCTYPE html><title>x</title>"
         '<script>console.error("boom"); undefinedFunction();</script>'
-        '<img src="http://127.0.0.1:9/pixel.png" alt="">',
+        '<img src="http://127.0.0.1:9/pixel.png" alt="">'
+        '<p style="color: #c8c8c8">faint</p><p style="color: #595959">dark enough</p>',
         encoding="utf-8",
     )
     browser.open(page.as_uri())
@@ -304,3 +347,5 @@ def test_the_check_itself_catches_console_errors_and_outside_requests(
     assert "console: boom" in problems
     assert any(p.startswith("exception: Uncaught") for p in problems)
     assert "request off the page: http://127.0.0.1:9/pixel.png" in problems
+    (faint,) = browser.evaluate(CONTRAST + "lowContrast()")
+    assert faint.startswith("P.: 1.")  # #c8c8c8 on white is 1.7:1; #595959 (7:1) passes

@@ -565,3 +565,10 @@ class TestAreaPartials:
         check = {"id": "x", "area": "../evil", "status": "pass"}
         (area,) = build_report(results(checks=[check])).areas
         assert area.templates == ("_area.html.j2",)
+
+
+def test_skipped_checks_are_called_out_in_the_banner() -> None:
+    doc = results(summary={"pass": 2, "fail": 2, "error": 0, "waived": 1, "skip": 3})
+    banner = render_html(doc).split("</header>")[0]
+    assert "3 checks were skipped as not applicable to this plan" in banner
+    assert "skipped as not applicable" not in render_html(results()).split("</header>")[0]
