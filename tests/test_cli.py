@@ -427,9 +427,11 @@ class TestVerifyGo:
         results = go_run.results()
         assert results["format"] == "cutover.results/1"
         assert results["verdict"] == "GO"
-        assert results["verdict_reason"] == "all 7 checks pass"
-        assert results["summary"] == {"pass": 7, "fail": 0, "error": 0, "waived": 0, "skip": 0}
+        assert results["verdict_reason"] == "all 9 checks pass"
+        assert results["summary"] == {"pass": 9, "fail": 0, "error": 0, "waived": 0, "skip": 0}
         assert {c["id"]: c["status"] for c in results["checks"]} == {
+            "connectivity[source]": "pass",
+            "connectivity[target]": "pass",
             "schema[orders]": "pass",
             "schema[users]": "pass",
             "schema[views]": "pass",
