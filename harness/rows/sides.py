@@ -154,6 +154,12 @@ class PostgresSide(Side):
         self.role = role
         self._from = sql.Identifier(db.schema, table)
         self._text_keys = tuple(text_keys)
+        # Text keys are ranged in byte order (SQLite's BINARY, Aurora DSQL's C). A column
+        # that already sorts that way needs no COLLATE "C", which would bypass its index.
+        self._collate_c = tuple(
+            text and not self._byte_ordered(self.columns[i])
+            for text, i in zip(self._text_keys, self.key, strict=True)
+        )
         values = [self._value(c) for c in self.columns]
         self._row = sql.SQL("ROW({})::text").format(sql.SQL(", ").join(values))
         self._hash = sql.SQL(ROW_HASH_SQL).format(row=self._row)
@@ -180,7 +186,20 @@ class PostgresSide(Side):
     def _key_expr(self, i: int) -> sql.Composable:
         ident = self._ident(self.columns[self.key[i]])
         # Byte order for text keys, as SQLite's BINARY and Aurora DSQL's C collation sort.
-        return sql.SQL('{} COLLATE "C"').format(ident) if self._text_keys[i] else ident
+        return sql.SQL('{} COLLATE "C"').format(ident) if self._collate_c[i] else ident
+
+    def _byte_ordered(self, column: ColumnPlan) -> bool:
+        """Whether the column's collation is C or POSIX (its own or the database's)."""
+        query = sql.SQL(
+            "SELECT CASE WHEN c.collname = 'default' THEN d.datlocprovider = 'c'"
+            " AND d.datcollate IN ('C', 'POSIX') ELSE c.collname IN ('C', 'POSIX', 'ucs_basic')"
+            " END FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation"
+            " JOIN pg_database d ON d.datname = current_database()"
+            " WHERE a.attrelid = %s::regclass AND a.attname = %s"
+        )
+        table = f'"{self.db.schema}"."{self.table}"'
+        rows = self._run(query, (table, self.name(column)))
+        return bool(rows and rows[0][0])
 
     def _where(self, within: Range) -> tuple[sql.Composable, list[Any]]:
         parts: list[sql.Composable] = []
