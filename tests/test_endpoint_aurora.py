@@ -256,3 +256,10 @@ class TestConnectCheck:
         assert result.evidence["tls"] is True
         assert result.evidence["endpoint"]["secret_id"] == SECRET_ID
         assert [a["outcome"] for a in result.evidence["attempts"]] == ["ok"]
+
+    def test_a_connect_over_the_budget_fails_the_check(self, sm: Any, standin: StandIn) -> None:
+        put_secret(sm, rds_secret(standin))
+        spec = aurora(secret=SECRET_ID, region=REGION, host="127.0.0.1", port=standin.tls_port)
+        result = check_connect(resolved(spec), budget_s=0.0)  # no connect takes zero seconds
+        assert result.status.value == "fail"
+        assert "over the 0 s connect budget (PostgreSQL 16" in result.summary

@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stale-secret", action="store_true", help="store an outdated password in the secret"
     )
+    parser.add_argument("-n", dest="workers", default="0", help="pytest-xdist workers")
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
 
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             command = [sys.executable, "-m", "harness.cli", "verify"]
             command += ["--plan", str(HERE / "plan.yaml"), "--report-dir", str(args.report_dir)]
+            command += ["-n", args.workers]
             return subprocess.run(command, env=env, check=False).returncode
         finally:
             moto.stop()
