@@ -106,8 +106,10 @@ class TestRetryScheduleInRealTime:
             original(attempt)
 
         log.record = stamp  # type: ignore[method-assign]
-        policy = Backoff(initial=0.05, multiplier=3.0, cap=2.0, attempts=8, jitter="none")
-        timer = threading.Timer(0.4, proxy.enable)  # after the third failure's wait began
+        # Waits 0.05, 0.2, 0.8 s: the proxy comes back during the third wait, and each
+        # observed gap must be longer than the last (ordering only, no absolute threshold).
+        policy = Backoff(initial=0.05, multiplier=4.0, cap=2.0, attempts=8, jitter="none")
+        timer = threading.Timer(0.5, proxy.enable)
         timer.start()
         try:
             with Session(connector(via(proxy.port), password=password), policy=policy,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -99,10 +100,12 @@ AWS = [f.name for f in FAULTS if "aws" in f.paths]
 
 
 @pytest.mark.parametrize("fault", HARNESS)
-def test_harness_path(bed: FaultBed, fault: str) -> None:
+def test_harness_path(bed: FaultBed, fault: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     outcome = run_item(bed, "harness", fault)
     assert outcome.passed, outcome.summary
     assert bed.password not in str(outcome.evidence())
+    assert bed.password not in caplog.text  # the retry log lines name types, never values
     expect = FAULTS_BY_NAME[fault].expect
     if expect == "recover":
         assert outcome.attempts is not None
