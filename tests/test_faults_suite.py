@@ -22,6 +22,7 @@ from harness.faults.suite import (
     run_item,
 )
 from harness.plan import load_plan
+from harness.provision import postgres_bin
 
 APPS = Path(__file__).parent / "fault_apps"
 EXPECTS = {"recover", "clear_error", "detected", "same_verdict", "exact_once"}
@@ -181,3 +182,17 @@ def test_the_dsql_token_signs_when_credentials_exist() -> None:
                "expires_in": 900}  # fmt: skip
     with dummy_aws_credentials():
         assert "X-Amz-Signature=" in make_token(signing, "target")
+
+
+@pytest.mark.parametrize(("fault", "passes"), [("wrong_password", True), ("down", True),
+                                               ("refused", False)])  # fmt: skip
+def test_a_non_python_app_psql_through_the_same_environment(
+    bed: FaultBed, fault: str, passes: bool
+) -> None:
+    """libpq's psql reads PGHOST/PGPORT/PGPASSWORD like any backend; it has no retry of its
+    own, so a brief outage is a failure the matrix must show."""
+    psql = postgres_bin("psql")
+    app = AppPath(command=f"{psql} -X -c 'SELECT 1'", timeout_s=30)
+    outcome = run_item(app_bed(bed, app), "app", fault)
+    assert outcome.passed is passes, outcome.summary
+    assert bed.password not in str(outcome.evidence())
