@@ -262,6 +262,7 @@ class TestSignoffPage:
         assert not (folder / "junit.xml").exists()
         result = cli("report", folder / "results.json", "--public-key", signed["public"])
         assert result.exit_code == 0, result.output
+        assert f"report: {html} (signed off: left as it is)" in result.stdout
         page = (folder / "signoff.html").read_text(encoding="utf-8")
         assert "NOT VERIFIED" in page
         assert "report.html changed since it was signed" in page

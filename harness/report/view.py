@@ -8,13 +8,13 @@ reads always exists on a record, even when the optional key was absent from the 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from harness.report.charts import chart_for
+from harness.report.evidence import EvidenceNode, evidence_node, scalar_text
 from harness.report.sections import (
     AppliedWaiver,
     DataState,
@@ -56,9 +56,6 @@ _VERDICTS = {
 _ENVIRONMENT_ORDER = ("harness_version", "python", "platform", "pytest_workers")
 _ENDPOINT_ORDER = ("kind", "display", "server_version")
 _SHA_SHORT = 12
-_EVIDENCE_MAX_DEPTH = 3
-"""Nesting deeper than this reads better as indented JSON than as boxes inside boxes."""
-_TABLE_MAX_COLUMNS = 8
 _SAFE_TEMPLATE_PART = re.compile(r"[a-z0-9_]+")
 
 
@@ -116,22 +113,6 @@ class Count:
     badge: Badge
     status: str
     count: int
-
-
-@dataclass(frozen=True)
-class EvidenceNode:
-    """One evidence value laid out for reading; ``kind`` picks the template branch."""
-
-    kind: Literal["scalar", "list", "mapping", "table", "json", "empty"]
-    text: str = ""
-    css: str = ""
-    items: tuple[EvidenceNode, ...] = ()
-    """A list's elements."""
-    entries: tuple[tuple[str, EvidenceNode], ...] = ()
-    """A mapping's key/value pairs, in the order the check recorded them."""
-    columns: tuple[str, ...] = ()
-    rows: tuple[tuple[EvidenceNode, ...], ...] = ()
-    """A table's cells, row by row, aligned with ``columns``."""
 
 
 @dataclass(frozen=True)
@@ -403,7 +384,7 @@ def _checks(raw: Sequence[Any]) -> list[tuple[str, Check]]:
                     nodeid=_text(check.get("nodeid")),
                     open=status in OPEN_STATUSES,
                     findings=tuple(_finding(_mapping(f)) for f in _sequence(check.get("findings"))),
-                    evidence=None if evidence in (None, {}, []) else _evidence(evidence, 1),
+                    evidence=evidence_node(evidence),
                     data=_mapping(evidence),
                     chart=chart_for(area, check),
                 ),
@@ -499,90 +480,13 @@ def _environment_rows(environment: Mapping[str, Any]) -> tuple[Row, ...]:
         if isinstance(value, Mapping):
             nested.append(key)
         else:
-            rows.append(Row(label=_humanise(key), value=_scalar_text(value)))
+            rows.append(Row(label=_humanise(key), value=scalar_text(value)))
     for key in nested:
         value = environment[key]
         for sub in _ordered(value, _ENDPOINT_ORDER):
             label = f"{_humanise(key)}: {_humanise(sub).lower()}"
-            rows.append(Row(label=label, value=_scalar_text(value[sub])))
+            rows.append(Row(label=label, value=scalar_text(value[sub])))
     return tuple(rows)
-
-
-def _evidence(value: Any, depth: int) -> EvidenceNode:
-    """Lay out one evidence value: definition lists and tables while shallow, JSON when deep."""
-    if isinstance(value, Mapping):
-        if not value:
-            return EvidenceNode(kind="empty", text="empty mapping")
-        if depth > _EVIDENCE_MAX_DEPTH:
-            return _json_node(value)
-        return EvidenceNode(
-            kind="mapping",
-            entries=tuple((str(key), _evidence(item, depth + 1)) for key, item in value.items()),
-        )
-    if isinstance(value, list | tuple):
-        if not value:
-            return EvidenceNode(kind="empty", text="empty list")
-        if all(_is_scalar(item) for item in value):
-            return EvidenceNode(kind="list", items=tuple(_evidence(item, depth) for item in value))
-        columns = _table_columns(value)
-        if columns is not None and depth <= _EVIDENCE_MAX_DEPTH:
-            return EvidenceNode(
-                kind="table",
-                columns=columns,
-                rows=tuple(
-                    tuple(
-                        _evidence(row[column], depth + 1) if column in row else _ABSENT
-                        for column in columns
-                    )
-                    for row in value
-                ),
-            )
-        return _json_node(value)
-    return _scalar_node(value)
-
-
-def _table_columns(rows: Sequence[Any]) -> tuple[str, ...] | None:
-    """Columns when ``rows`` are all mappings (the union of their keys, first seen first),
-    few enough to read across and shallow enough for a cell; else ``None``."""
-    columns: dict[str, None] = {}
-    for row in rows:
-        if not isinstance(row, Mapping):
-            return None
-        for key, item in row.items():
-            if not (_is_scalar(item) or _is_flat(item)):
-                return None
-            columns.setdefault(str(key), None)
-    if not columns or len(columns) > _TABLE_MAX_COLUMNS:
-        return None
-    return tuple(columns)
-
-
-def _is_flat(value: Any) -> bool:
-    """A small mapping or list of scalars: still fits in a table cell."""
-    if isinstance(value, Mapping):
-        return len(value) <= _TABLE_MAX_COLUMNS and all(_is_scalar(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return all(_is_scalar(v) for v in value)
-    return False
-
-
-_ABSENT = EvidenceNode(kind="scalar", text="", css="absent")
-"""A table cell for a key this row does not have (unlike ``null``, which it has)."""
-
-
-def _scalar_node(value: Any) -> EvidenceNode:
-    if value is None:
-        return EvidenceNode(kind="scalar", text="null", css="null")
-    if isinstance(value, bool):
-        return EvidenceNode(kind="scalar", text=_scalar_text(value), css="bool")
-    if isinstance(value, int | float):
-        return EvidenceNode(kind="scalar", text=_scalar_text(value), css="num")
-    return EvidenceNode(kind="scalar", text=_scalar_text(value), css="str")
-
-
-def _json_node(value: Any) -> EvidenceNode:
-    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    return EvidenceNode(kind="json", text=text)
 
 
 # --- small helpers ------------------------------------------------------------------------
@@ -638,27 +542,11 @@ def _css_token(text: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-") or "unknown"
 
 
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
-
-
-def _scalar_text(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
 def _text(value: Any) -> str | None:
     """A displayable string, or ``None`` for absent/empty so templates can show a dash."""
     if value is None or value == "":
         return None
-    return value if isinstance(value, str) else _scalar_text(value)
+    return value if isinstance(value, str) else scalar_text(value)
 
 
 def _int(value: Any) -> int:
