@@ -262,6 +262,7 @@ class TestVerdictBanner:
         banner = out[out.index('<div class="verdict') : out.index("</header>")]
         assert "Passes only because of 1 reviewed waiver:" in banner
         assert "<code>schema[customers]</code>" in banner
+        assert "— waived by Ana &lt;ana@example.com&gt; until 2027-01-01" in banner
 
     def test_a_missing_verdict_says_so_rather_than_guessing(self) -> None:
         doc = results()
