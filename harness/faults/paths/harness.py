@@ -11,10 +11,15 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from harness.checks.result import Status
 from harness.faults.bed import BED_DB, FaultBed
 from harness.faults.db import RetryLog, Session, connector, provoke_conflict
 from harness.faults.outcome import Fault, FaultOutcome, clear_error, heal_on, recovered
 from harness.faults.workload import WorkloadSettings, run_workload, verify
+from harness.latency.check import Item as LatencyItem
+from harness.latency.check import check_budget
+from harness.latency.settings import Budget, LatencySettings
+from harness.latency.timing import Timing, time_runs
 
 
 def _h_refused(bed: FaultBed, spec: Fault) -> FaultOutcome:
@@ -76,50 +81,58 @@ def _h_toxic_then_heal(toxic: str, **attributes: Any) -> Callable[[FaultBed, Fau
     return run
 
 
-def p95(samples_ms: list[float]) -> float:
-    """Nearest-rank 95th percentile."""
-    ordered = sorted(samples_ms)
-    rank = max(1, -(-95 * len(ordered) // 100))
-    return ordered[rank - 1]
-
-
-def _round_trips(session: Session, count: int) -> list[float]:
-    times = []
-    for _ in range(count):
-        start = time.perf_counter()
-        session.query("SELECT 1")
-        times.append((time.perf_counter() - start) * 1000)
-    return times
+def _timed(session: Session, samples: int) -> Timing:
+    """``SELECT 1`` round trips through the proxy, timed by the latency module's own loop."""
+    return time_runs(
+        lambda _params: session.query("SELECT 1"),
+        [{}],
+        warmup=1,
+        runs=samples,
+        max_seconds=60.0,
+    )
 
 
 def _h_slow_network(bed: FaultBed, spec: Fault) -> FaultOutcome:
+    """Latency injected on every answer must fail the latency check's p95 budget.
+
+    The budget is judged by :func:`harness.latency.check.check_budget` itself, the check a
+    plan's ``latency:`` section runs: the round trips before the fault stand for the source,
+    those under it for the target.
+    """
     settings = bed.settings
     with bed.proxy() as proxy, bed.session(proxy, RetryLog()) as session:
         session.open()
         start = time.monotonic()
-        baseline = p95(_round_trips(session, settings.samples))
+        baseline = _timed(session, settings.samples)
         proxy.add_toxic(
             "latency",
             stream="downstream",
             latency=settings.injected_latency_ms,
             jitter=settings.injected_latency_ms / 10,
         )
-        faulted = p95(_round_trips(session, settings.samples))
+        faulted = _timed(session, settings.samples)
     budget = settings.latency_budget_ms
-    detected = faulted > budget
+    verdict = check_budget(
+        LatencyItem("slow_network-p95", "p95", "SELECT 1"),
+        {"source": baseline, "target": faulted},
+        Budget(p95_ms=budget),
+        LatencySettings(warmup=1, runs=settings.samples),
+    )
+    before, after = baseline.stats()["p95"], faulted.stats()["p95"]
+    detected = verdict.status is Status.FAIL
     detail = {
-        "baseline_p95_ms": round(baseline, 2),
-        "faulted_p95_ms": round(faulted, 2),
+        "baseline_p95_ms": before,
+        "faulted_p95_ms": after,
         "budget_ms": budget,
         "injected_ms": settings.injected_latency_ms,
         "samples": settings.samples,
-        "baseline_within_budget": baseline <= budget,
+        "baseline_within_budget": before is not None and before <= budget,
+        "latency_check": verdict.summary,
     }
     summary = (
-        f"caught: p95 {faulted:.1f} ms over the {budget:g} ms budget "
-        f"(baseline p95 {baseline:.1f} ms)"
+        f"caught by the latency check: {verdict.summary} (before the fault: p95 {before} ms)"
         if detected
-        else f"missed: p95 {faulted:.1f} ms stays within the {budget:g} ms budget"
+        else f"missed: the latency check says {verdict.summary}"
     )
     return FaultOutcome(
         spec.name,
