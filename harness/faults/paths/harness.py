@@ -6,63 +6,109 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import asdict, replace
 from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from harness.checks.result import Status
+from harness.endpoints import Connector, connect_postgres
+from harness.errors import EndpointError
 from harness.faults.bed import BED_DB, FaultBed
 from harness.faults.db import RetryLog, Session, connector, provoke_conflict
 from harness.faults.outcome import Fault, FaultOutcome, clear_error, heal_on, recovered
+from harness.faults.proxy import FaultProxy
 from harness.faults.workload import WorkloadSettings, run_workload, verify
 from harness.latency.check import Item as LatencyItem
 from harness.latency.check import check_budget
 from harness.latency.settings import Budget, LatencySettings
 from harness.latency.timing import Timing, time_runs
+from harness.redact import redact_dsn
+from harness.retry import Attempt
+
+
+def _connector(bed: FaultBed, proxy: FaultProxy, password: str | None = None) -> Connector:
+    """The bed's database as a plan endpoint, reached through ``proxy``, with the plan's
+    retry policy: connect faults go through the harness's own connect code."""
+    dsn = make_conninfo(bed.conninfo(proxy), password=password or bed.password)
+    return Connector(
+        role="target",
+        kind="postgres",
+        dialect="postgres",
+        address=dsn,
+        display=redact_dsn(dsn),
+        connect_timeout_s=3,
+        retry=asdict(bed.settings.retry.backoff()),
+    )
+
+
+def _connect_once(connector: Connector, log: RetryLog, **hooks: Any) -> None:
+    """Open a session the way every check does (:func:`harness.endpoints.connect_postgres`),
+    run ``SELECT 1`` and close it; ``hooks[n]`` runs when attempt n is about to be retried."""
+
+    def on_attempt(attempt: Attempt) -> None:
+        log.record(attempt)
+        action = hooks.get(f"after_{attempt.number}")
+        if action is not None and attempt.outcome == "retry":
+            action()
+
+    with connect_postgres(connector, on_attempt=on_attempt) as conn:
+        conn.execute("SELECT 1").fetchone()
 
 
 def _h_refused(bed: FaultBed, spec: Fault) -> FaultOutcome:
     with bed.proxy() as proxy:
         proxy.disable()
-        log = RetryLog(sleep=heal_on(2, proxy.enable))
+        log = RetryLog()
+        connector = _connector(bed, proxy)
         start = time.monotonic()
-        with bed.session(proxy, log) as session:
-            return recovered(
-                spec, "harness", log, start, lambda: session.query("SELECT 1"), session.policy
-            )
+        return recovered(
+            spec,
+            "harness",
+            log,
+            start,
+            lambda: _connect_once(connector, log, after_2=proxy.enable),  # up in the 2nd wait
+            connector.backoff,
+        )
+
+
+def _connect_refused(bed: FaultBed, spec: Fault, *, wrong_password: bool) -> FaultOutcome:
+    """A permanent connect fault through the harness's connect code: one clear line."""
+    password = secrets.token_urlsafe(12) if wrong_password else bed.password
+    with bed.proxy() as proxy:
+        if not wrong_password:
+            proxy.disable()
+        log = RetryLog()
+        start = time.monotonic()
+        error: EndpointError | None = None
+        try:
+            _connect_once(_connector(bed, proxy, password), log)
+        except EndpointError as exc:
+            error = exc
+    outcome = clear_error(
+        spec,
+        "harness",
+        start,
+        error,
+        str(error or ""),
+        (bed.password, password),
+        attempts=len(log.attempts),
+        bound_s=bed.settings.fail_within_s,
+        delays=tuple(log.delays),
+    )
+    if wrong_password and len(log.attempts) != 1:
+        return replace(outcome, passed=False, summary="a wrong password was retried")
+    return outcome
 
 
 def _h_down(bed: FaultBed, spec: Fault) -> FaultOutcome:
-    with bed.proxy() as proxy:
-        proxy.disable()
-        log = RetryLog()
-        start = time.monotonic()
-        with bed.session(proxy, log) as session:
-            try:
-                session.open()
-            except psycopg.Error as exc:
-                return clear_error(
-                    spec,
-                    "harness",
-                    start,
-                    exc,
-                    session.message(exc),
-                    (bed.password,),
-                    attempts=len(log.attempts),
-                    bound_s=bed.settings.fail_within_s,
-                    delays=tuple(log.delays),
-                )
-            return clear_error(
-                spec,
-                "harness",
-                start,
-                None,
-                "",
-                (),
-                attempts=len(log.attempts),
-                bound_s=bed.settings.fail_within_s,
-            )
+    return _connect_refused(bed, spec, wrong_password=False)
+
+
+def _h_wrong_password(bed: FaultBed, spec: Fault) -> FaultOutcome:
+    return _connect_refused(bed, spec, wrong_password=True)
 
 
 def _h_toxic_then_heal(toxic: str, **attributes: Any) -> Callable[[FaultBed, Fault], FaultOutcome]:
@@ -188,46 +234,6 @@ def _h_conflict(bed: FaultBed, spec: Fault) -> FaultOutcome:
             "passed": passed,
             "detail": {**outcome.detail, "sqlstate_40001": conflicts},
         }
-    )
-
-
-def _h_wrong_password(bed: FaultBed, spec: Fault) -> FaultOutcome:
-    wrong = secrets.token_urlsafe(12)
-    with bed.proxy() as proxy:
-        log = RetryLog()
-        start = time.monotonic()
-        with bed.session(proxy, log, password=wrong) as session:
-            try:
-                session.open()
-            except psycopg.Error as exc:
-                outcome = clear_error(
-                    spec,
-                    "harness",
-                    start,
-                    exc,
-                    session.message(exc),
-                    (wrong, bed.password),
-                    attempts=len(log.attempts),
-                    bound_s=bed.settings.fail_within_s,
-                )
-                if len(log.attempts) != 1:
-                    return FaultOutcome(
-                        **{
-                            **outcome.__dict__,
-                            "passed": False,
-                            "summary": "a wrong password was retried",
-                        }
-                    )
-                return outcome
-    return clear_error(
-        spec,
-        "harness",
-        start,
-        None,
-        "",
-        (),
-        attempts=len(log.attempts),
-        bound_s=bed.settings.fail_within_s,
     )
 
 
