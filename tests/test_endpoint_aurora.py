@@ -138,6 +138,15 @@ class TestOverrides:
             "AWS_REGION",
         )
 
+    def test_the_side_region_beats_aws_region(
+        self, sm: Any, standin: StandIn, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        put_secret(sm, rds_secret(standin, host="127.0.0.1", port=standin.tls_port))
+        monkeypatch.setenv("AWS_REGION", "eu-west-1")
+        monkeypatch.setenv("CUTOVER_TARGET_REGION", REGION)
+        connector = resolved(aurora(secret=SECRET_ID))
+        assert connector.evidence["region_from"] == "CUTOVER_TARGET_REGION"
+
     def test_the_region_of_a_secret_arn_is_used(self, sm: Any, standin: StandIn) -> None:
         arn = sm.create_secret(
             Name="by-arn",

@@ -6,9 +6,10 @@
   ``DATABASE_URL``…) or as the whole secret (``postgresql://user:pass@host:5432/db``).
 
 Which secret, in which region: ``CUTOVER_<SIDE>_SECRET_ID``, then ``CUTOVER_SECRET_ID``, then
-the plan's ``secret``; region from ``AWS_REGION``, then the plan, then the secret's ARN, then
-the AWS profile. Errors name the endpoint, the secret id, the region and what to check; they
-never contain the secret's value (JSON errors give a position, not the text).
+the plan's ``secret``; region from ``CUTOVER_<SIDE>_REGION``, then ``AWS_REGION``, then the
+plan, then the secret's ARN, then the AWS profile. Errors name the endpoint, the secret id,
+the region and what to check; they never contain the secret's value (JSON errors give a
+position, not the text).
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def locate(
             f"or {side_var} / CUTOVER_SECRET_ID",
             endpoint=role,
         )
+    side_region = f"CUTOVER_{role.upper()}_REGION"
     region = aws.resolve_region(
+        (os.environ.get(side_region), side_region),
         (os.environ.get("AWS_REGION"), "AWS_REGION"),
         (plan_region, f"plan {role}.region"),
         (aws.arn_region(secret_id), "secret ARN"),

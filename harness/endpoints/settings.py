@@ -66,7 +66,8 @@ class AuroraEndpoint(_Model):
         "Overridden by CUTOVER_<SIDE>_SECRET_ID, then CUTOVER_SECRET_ID.",
     )
     region: str | None = Field(
-        None, description="AWS region of the secret; AWS_REGION overrides it."
+        None,
+        description="AWS region of the secret; CUTOVER_<SIDE>_REGION, then AWS_REGION override it.",
     )
     endpoint_url: str | None = Field(
         None, description="Secrets Manager endpoint (a VPC endpoint, or moto in tests)."
