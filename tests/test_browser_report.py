@@ -25,6 +25,7 @@ import pytest
 
 # Debian's package by default; CUTOVER_CHROMIUM names another Chromium build (CI runners' Chrome).
 CHROMIUM = os.environ.get("CUTOVER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+BASH = shutil.which("bash") or "/bin/bash"  # dash takes only one-digit fds in redirections
 TIMEOUT_S = 60.0
 # The probe's flags for this machine: no sandbox as root, and nothing that phones home (its
 # refused connections would otherwise show up as errors).
@@ -53,20 +54,22 @@ class Browser:
     def __init__(self, profile: Path) -> None:
         to_browser_r, self._to_browser = os.pipe()
         self._from_browser, from_browser_w = os.pipe()
-
-        def wire() -> None:  # in the child: our pipe ends become fds 3 and 4
-            high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_browser_r, from_browser_w)]
-            os.dup2(high[0], 3)
-            os.dup2(high[1], 4)
-
+        # bash moves our pipe ends to fds 3 and 4 and execs Chromium (no preexec_fn,
+        # which is unsafe with threads); lifting them above 9 first keeps `3<&r 4>&w` from
+        # overwriting one with the other.
+        ends = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_browser_r, from_browser_w)]
         self.proc = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            [
+                BASH, "-c", f'exec "$0" "$@" 3<&{ends[0]} 4>&{ends[1]}',
+                CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank",
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=wire,  # fds 3 and 4 must be exactly these in the browser
-            close_fds=False,
-        )
+            pass_fds=ends,
+        )  # fmt: skip
+        for fd in ends:
+            os.close(fd)
         os.close(to_browser_r)
         os.close(from_browser_w)
         self._next_id = 0
