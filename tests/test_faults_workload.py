@@ -56,6 +56,7 @@ def test_no_write_is_lost_or_doubled_under_resets_and_conflicts(
     assert figures.acknowledged >= 250
     assert figures.resets_injected > 0
     assert figures.connection_errors > 0  # the resets really hit transactions
+    assert figures.conflicts > 0  # and concurrent updates of hot rows really collided
     assert figures.retried > 0
     assert (figures.lost, figures.duplicated, figures.inconsistent_rows) == (0, 0, 0)
     assert figures.acknowledged + figures.failed == figures.attempted
