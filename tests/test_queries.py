@@ -437,3 +437,30 @@ class TestColumnOptions:
         )
         assert lenient.status is Status.PASS, lenient.summary
         assert lenient.evidence["column_options"] == {"padded": {"rtrim": True, "float_digits": 15}}
+
+
+class TestOtherDirections:
+    def test_postgres_to_postgres_compares_with_the_targets_types(self, target: Database) -> None:
+        section = settings(
+            q={"sql": "SELECT customer, sum(amount) AS total FROM orders GROUP BY 1"}
+        )
+        specs = load_corpus(section, source_dialect="postgres", target_dialect="postgres")
+        (spec,) = specs
+        assert spec.source.origin == spec.target.origin == "as written"
+        result = check_query(spec, [{}], source_db=target, target_db=target, settings=section)
+        assert result.status is Status.PASS, result.summary
+        assert result.evidence["runs"][0]["target_rows"] == 4
+
+    def test_a_query_written_for_postgres_is_transpiled_for_a_sqlite_side(self) -> None:
+        section = QuerySettings.model_validate(
+            {
+                "dialect": "postgres",
+                "corpus": {
+                    "q": {"sql": "SELECT x::text FROM t WHERE n ILIKE :p", "params": [{"p": "a%"}]}
+                },
+            }
+        )
+        (spec,) = load_corpus(section, source_dialect="sqlite", target_dialect="postgres")
+        assert spec.target.origin == "as written"
+        assert spec.source.origin.startswith("transpiled by sqlglot")
+        assert spec.source.text == "SELECT CAST(x AS TEXT) FROM t WHERE LOWER(n) LIKE LOWER(:p)"
