@@ -37,6 +37,8 @@ from harness.results import (
 from harness.scope import Scope, build_scope
 
 RESULT_KEY = "cutover.result"
+NOT_APPLICABLE = "cutover_not_applicable"
+"""Marker of a scenario item the plan does not ask for (no ``lint:``, no ``retired:``…)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,6 +58,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "cutover_area(name): the check area a scenario reports under"
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{NOT_APPLICABLE}: the plan has no section for this scenario; the item is deselected",
     )
     plan_path = config.getoption("--plan")
     if not plan_path:
@@ -212,6 +218,22 @@ class CutoverRun:
         terminalreporter.write_line(reason)
         terminalreporter.write_line(f"results: {json_path}")
         terminalreporter.write_line(f"report:  {html_path}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect items marked :data:`NOT_APPLICABLE`: a plan without a capability's section
+    asks for none of its checks, so they are not skipped checks in the report either."""
+    dropped = [item for item in items if item.get_closest_marker(NOT_APPLICABLE)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not item.get_closest_marker(NOT_APPLICABLE)]
+
+
+def not_applicable(metafunc: pytest.Metafunc, argname: str) -> None:
+    """Parametrize ``argname`` with one item that :func:`pytest_collection_modifyitems`
+    deselects: for a scenario whose plan section is absent."""
+    metafunc.parametrize(argname, [pytest.param(None, marks=pytest.mark.cutover_not_applicable)])
 
 
 def _run(config: pytest.Config) -> CutoverRun:

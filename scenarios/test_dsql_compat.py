@@ -19,14 +19,9 @@ from harness.errors import HarnessError
 from harness.lint.checks import check_catalog, check_file, linted_files
 from harness.lint.settings import LintSettings
 from harness.lint.summary import AREA
-from harness.plugin import CutoverRun
+from harness.plugin import CutoverRun, not_applicable
 
-NO_SECTION = "the plan has no lint: section"
-NEED_PLAN = "cutover scenarios need a plan: pass --plan FILE"
-
-
-def _skip(metafunc: pytest.Metafunc, name: str, reason: str) -> None:
-    metafunc.parametrize(name, [pytest.param(None, marks=pytest.mark.skip(reason))])
+NEED_PLAN = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
 
 
 _SCHEMA: dict[Path, dict[str, CheckResult]] = {}
@@ -48,13 +43,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     name = wanted.pop()
     run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
-    settings = run.plan.lint if run is not None else None
-    if run is None or settings is None:
-        _skip(metafunc, name, NEED_PLAN if run is None else NO_SECTION)
+    if run is None:
+        metafunc.parametrize(name, [pytest.param(None, marks=pytest.mark.skip(NEED_PLAN))])
+        return
+    settings = run.plan.lint
+    if settings is None:
+        not_applicable(metafunc, name)
         return
     if name == "lint_file":
         if not settings.paths:
-            _skip(metafunc, name, "lint.paths is empty")
+            not_applicable(metafunc, name)
             return
         try:
             files = linted_files(settings)
@@ -63,14 +61,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("lint_file", files, ids=[_label(f, settings.paths) for f in files])
         return
     if not settings.live_schema:
-        _skip(metafunc, name, "lint.live_schema is off")
+        not_applicable(metafunc, name)
         return
     try:
         objects = sorted(_schema_results(run, settings))
     except HarnessError as exc:
         raise pytest.UsageError(f"source schema: {exc}") from None
-    if not objects:
-        _skip(metafunc, name, "the source is not PostgreSQL (or has no tables)")
+    if not objects:  # the source is not PostgreSQL, or has no tables
+        not_applicable(metafunc, name)
         return
     metafunc.parametrize("schema_object", objects)
 

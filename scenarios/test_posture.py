@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.checks.result import CheckResult
-from harness.plugin import CutoverRun
+from harness.plugin import CutoverRun, not_applicable
 from harness.posture.checks import AREA
 from harness.posture.mode import posture_results
 from harness.posture.settings import PostureSettings
@@ -33,14 +33,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "posture_check" not in metafunc.fixturenames:
         return
     run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
-    settings = run.plan.posture if run is not None else None
-    if run is None or settings is None:
-        reason = (
-            "cutover scenarios need a plan: pass --plan FILE"
-            if run is None
-            else ("the plan has no posture: section")
-        )
+    if run is None:
+        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
         metafunc.parametrize("posture_check", [pytest.param(None, marks=pytest.mark.skip(reason))])
+        return
+    settings = run.plan.posture
+    if settings is None:
+        not_applicable(metafunc, "posture_check")
         return
     names = sorted(_results(run, settings))
     metafunc.parametrize("posture_check", names, ids=names)

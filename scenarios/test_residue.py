@@ -14,7 +14,7 @@ import pytest
 
 from harness.checks.result import CheckResult
 from harness.errors import HarnessError
-from harness.plugin import CutoverRun
+from harness.plugin import CutoverRun, not_applicable
 from harness.residue.checks import AREA, TARGET_AREA, check_file, check_target
 from harness.residue.identifiers import Matcher
 from harness.residue.scan import Source, discover, short_names
@@ -24,14 +24,22 @@ NO_SECTION = "the plan has no retired: section with paths to scan"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One ``residue_source`` per file under ``retired.paths``."""
-    if "residue_source" not in metafunc.fixturenames:
+    """One ``residue_source`` per file under ``retired.paths``; one ``residue_target``."""
+    wanted = {"residue_source", "residue_target"} & set(metafunc.fixturenames)
+    if not wanted:
         return
+    name = wanted.pop()
     run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
-    settings = run.plan.retired if run is not None else None
-    if run is None or settings is None or not settings.paths:
-        reason = "cutover scenarios need a plan: pass --plan FILE" if run is None else NO_SECTION
-        metafunc.parametrize("residue_source", [pytest.param(None, marks=pytest.mark.skip(reason))])
+    if run is None:
+        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
+        metafunc.parametrize(name, [pytest.param(None, marks=pytest.mark.skip(reason))])
+        return
+    settings = run.plan.retired
+    if settings is None or not settings.paths:
+        not_applicable(metafunc, name)
+        return
+    if name == "residue_target":
+        metafunc.parametrize(name, [settings.target], ids=[settings.target])
         return
     try:
         sources = discover(list(settings.paths), settings, skip=[run.loaded.path])
@@ -71,13 +79,16 @@ def test_residue(
 
 
 def test_residue_target(
-    retired: RetiredSettings, cutover: CutoverRun, record: Callable[[CheckResult], None]
+    residue_target: str,
+    retired: RetiredSettings,
+    cutover: CutoverRun,
+    record: Callable[[CheckResult], None],
 ) -> None:
     """SC-001: with a DSQL target, exactly one AWS::DSQL::Cluster and no RDS cluster."""
     record(
         cutover.run_check(
             TARGET_AREA,
-            retired.target,
+            residue_target,
             lambda: check_target(list(retired.paths), retired, short=True),
         )
     )

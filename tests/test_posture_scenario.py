@@ -74,6 +74,15 @@ class TestAccount:
         assert safe.results["verdict"] == "GO"
         assert safe.code == 0
 
+    def test_sections_the_plan_does_not_have_add_no_items_not_even_skipped_ones(
+        self, safe: Verified
+    ) -> None:
+        checks = safe.results["checks"]
+        for absent in ("test_residue", "test_dsql_compat", "test_dynamo"):
+            assert not [c for c in checks if absent in c["nodeid"]], absent
+        assert not [c for c in checks if c["area"] in ("residue", "dsql_compat", "dynamo")]
+        assert "deselected" in safe.output
+
     def test_the_managed_secret_is_an_item_with_its_rotation_state(self, safe: Verified) -> None:
         (secret,) = [c for n, c in safe.checks("posture").items() if n.startswith("credentials_")]
         assert "rds!cluster-" in secret["name"]
