@@ -20,7 +20,7 @@ from harness.checks.result import FindingKind, Status
 from harness.database import Database
 from harness.endpoints import Connector, open_database
 from harness.errors import PlanError
-from harness.queries.answers import Answer
+from harness.queries.answers import Answer, QueryFailed, run
 from harness.queries.check import check_query
 from harness.queries.compare import compare
 from harness.queries.corpus import load_corpus
@@ -464,3 +464,21 @@ class TestOtherDirections:
         assert spec.target.origin == "as written"
         assert spec.source.origin.startswith("transpiled by sqlglot")
         assert spec.source.text == "SELECT CAST(x AS TEXT) FROM t WHERE LOWER(n) LIKE LOWER(:p)"
+
+
+class TestTimeouts:
+    SLOW_SQLITE = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+    )
+
+    def test_a_runaway_query_is_cancelled_on_postgresql_with_57014(self, target: Database) -> None:
+        with pytest.raises(QueryFailed) as failed:
+            run(target, "SELECT pg_sleep(5)", {}, 10, timeout_s=0.2)
+        assert failed.value.sqlstate == "57014"
+        assert run(target, "SELECT 1", {}, 10).rows == [(1,)]  # the session is usable again
+
+    def test_a_runaway_query_is_interrupted_on_sqlite(self, source: Database) -> None:
+        with pytest.raises(QueryFailed) as failed:
+            run(source, self.SLOW_SQLITE, {}, 10, timeout_s=0.2)
+        assert failed.value.sqlstate == "SQLITE_INTERRUPT"
+        assert run(source, "SELECT 1", {}, 10).rows == [(1,)]

@@ -20,7 +20,7 @@ from harness.database import Database
 from harness.latency.health import Probe
 from harness.latency.settings import Budget, HealthCheck, LatencySettings
 from harness.latency.timing import Timing, executor, summary, time_pair
-from harness.queries.answers import QueryFailed
+from harness.queries.answers import QueryFailed, statement_timeout
 from harness.queries.corpus import QuerySpec
 
 AREA = "latency"
@@ -71,13 +71,19 @@ def measure(
         "target": executor(target_db, spec.target.text or ""),
     }
     try:
-        return time_pair(
-            sides,
-            param_sets,
-            warmup=settings.warmup,
-            runs=settings.runs,
-            max_seconds=settings.max_seconds,
-        )
+        # A single run longer than the whole time allowance is cancelled by the server
+        # (outside the clock: the setting is made once, before the loop).
+        with (
+            statement_timeout(source_db, settings.max_seconds),
+            statement_timeout(target_db, settings.max_seconds),
+        ):
+            return time_pair(
+                sides,
+                param_sets,
+                warmup=settings.warmup,
+                runs=settings.runs,
+                max_seconds=settings.max_seconds,
+            )
     except QueryFailed as exc:
         return f"cannot time {spec.name}: the query fails ({exc.text()}); see queries[{spec.name}]"
 

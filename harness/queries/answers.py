@@ -8,7 +8,10 @@ typed one by one when they are canonised (:mod:`harness.queries.compare`).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,23 +46,57 @@ class QueryFailed(Exception):
         return f"[{self.sqlstate}] {self.message}" if self.sqlstate else self.message
 
 
-def run(db: Database, text: str, params: dict[str, Any], cap: int) -> Answer:
-    """Run ``text`` with ``params`` on ``db``; a database error is :class:`QueryFailed`."""
+def run(
+    db: Database, text: str, params: dict[str, Any], cap: int, *, timeout_s: float | None = None
+) -> Answer:
+    """Run ``text`` with ``params`` on ``db``; a database error is :class:`QueryFailed`.
+
+    With ``timeout_s`` the query is cancelled after that long (PostgreSQL: the server's
+    ``statement_timeout``, SQLSTATE 57014; SQLite: interrupted from its progress handler),
+    so one runaway query cannot hang the whole verification.
+    """
     if isinstance(db, SqliteDatabase):
-        return _run_sqlite(db.conn, text, params, cap)
+        return _run_sqlite(db.conn, text, params, cap, timeout_s)
     assert isinstance(db, PostgresDatabase)
-    return _run_postgres(db.conn, text, params, cap)
+    with statement_timeout(db, timeout_s):
+        return _run_postgres(db.conn, text, params, cap)
 
 
-def _run_sqlite(conn: sqlite3.Connection, text: str, params: dict[str, Any], cap: int) -> Answer:
+@contextlib.contextmanager
+def statement_timeout(db: Database, timeout_s: float | None) -> Iterator[None]:
+    """PostgreSQL's ``statement_timeout`` for this session while the block runs."""
+    if timeout_s is None or not isinstance(db, PostgresDatabase):
+        yield
+        return
+    db.conn.execute(f"SET statement_timeout = {max(int(timeout_s * 1000), 1)}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(psycopg.Error):
+            db.conn.execute("RESET statement_timeout")
+
+
+def _run_sqlite(
+    conn: sqlite3.Connection, text: str, params: dict[str, Any], cap: int, timeout_s: float | None
+) -> Answer:
+    if timeout_s is not None:
+        deadline = time.monotonic() + timeout_s
+        conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
     try:
         cursor = conn.execute(text, params)
         rows = cursor.fetchmany(cap + 1)
+    except sqlite3.OperationalError as exc:
+        if timeout_s is not None and str(exc) == "interrupted":
+            raise QueryFailed(f"cancelled after {timeout_s:g} s", "SQLITE_INTERRUPT") from None
+        raise QueryFailed(str(exc), getattr(exc, "sqlite_errorname", None)) from None
     except sqlite3.Error as exc:
         # SQLite has no SQLSTATE; its result code name (SQLITE_ERROR) plays that part.
         raise QueryFailed(str(exc), getattr(exc, "sqlite_errorname", None)) from None
     except (sqlite3.Warning, ValueError) as exc:  # e.g. two statements in one query
         raise QueryFailed(str(exc), None) from None
+    finally:
+        if timeout_s is not None:
+            conn.set_progress_handler(None, 0)
     names = tuple(d[0] for d in cursor.description or ())
     cursor.close()
     return Answer(names, (None,) * len(names), rows[:cap], len(rows) > cap)

@@ -49,8 +49,8 @@ def check_query(
     runs: list[dict[str, Any]] = []
     differences: list[dict[str, Any]] = []
     for index, params in enumerate(param_sets):
-        source = _answer(spec.source, source_db, params, cap)
-        target = _answer(spec.target, target_db, params, cap)
+        source = _answer(spec.source, source_db, params, cap, settings.timeout_s)
+        target = _answer(spec.target, target_db, params, cap, settings.timeout_s)
         outcome, found, diff = _judge(spec, params, source, target, settings)
         runs.append(
             {
@@ -104,11 +104,13 @@ def check_query(
 Failed = QueryFailed | str
 
 
-def _answer(side: SideSql, db: Database, params: dict[str, Any], cap: int) -> Answer | Failed:
+def _answer(
+    side: SideSql, db: Database, params: dict[str, Any], cap: int, timeout_s: float
+) -> Answer | Failed:
     if side.text is None:
         return side.problem or "no SQL"
     try:
-        return run(db, side.text, params, cap)
+        return run(db, side.text, params, cap, timeout_s=timeout_s)
     except QueryFailed as exc:
         return exc
 

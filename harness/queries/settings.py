@@ -159,6 +159,9 @@ class QuerySettings(_Model):
     samples: int = Field(3, ge=1, le=1000, description="Parameter sets generated per query.")
     row_cap: int = Field(10_000, ge=1, description="Rows fetched and compared per side.")
     sample_rows: int = Field(5, ge=1, le=100, description="Differing rows shown side by side.")
+    timeout_s: float = Field(
+        300, gt=0, description="Cancel a query that runs longer than this (a finding, not a hang)."
+    )
 
     @field_validator("corpus")
     @classmethod
