@@ -11,6 +11,8 @@ clients at a moto server.
 from __future__ import annotations
 
 import functools
+import json
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -75,8 +77,53 @@ def client(
         connect_timeout=connect_timeout_s,
         read_timeout=read_timeout_s,
     )
+    _guard_debug_logs()
     session = boto3.session.Session(botocore_session=_botocore_session())
     return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+_SECRET_FIELDS = ("SecretString", "SecretBinary")
+
+
+class _BotocoreDebugGuard(logging.Filter):
+    """botocore's DEBUG lines would show a secret's value (the GetSecretValue response body)
+    and a DSQL token's signature (the token is a presigned URL: its signature is the secret
+    part). Mask the one, drop the other, whoever turned DEBUG on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == "botocore.auth":
+            return "Signature" not in str(record.msg)
+        if isinstance(record.args, tuple) and any(_holds_secret(a) for a in record.args):
+            record.args = tuple(_masked(a) for a in record.args)
+        return True
+
+
+def _holds_secret(value: object) -> bool:
+    text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return any(f'"{field}"' in text for field in _SECRET_FIELDS)
+
+
+def _masked(value: object) -> object:
+    """The response body with its secret fields masked, or a placeholder if it cannot be read."""
+    if not _holds_secret(value):
+        return value
+    try:
+        data = json.loads(value.decode() if isinstance(value, bytes) else str(value))
+    except (ValueError, UnicodeDecodeError):
+        return "<response body hidden: it holds a secret>"
+    if isinstance(data, dict):
+        data.update({f: "***" for f in _SECRET_FIELDS if f in data})
+    return json.dumps(data)
+
+
+_GUARD = _BotocoreDebugGuard()
+
+
+def _guard_debug_logs() -> None:
+    for name in ("botocore.parsers", "botocore.auth"):
+        logger = logging.getLogger(name)
+        if _GUARD not in logger.filters:
+            logger.addFilter(_GUARD)
 
 
 def _botocore_session() -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,31 @@ class TestRegion:
     )
     def test_the_region_inside_an_arn(self, arn: str, region: str | None) -> None:
         assert aws.arn_region(arn) == region
+
+
+class TestDebugGuard:
+    """botocore's DEBUG lines are guarded once a harness client exists."""
+
+    def test_secret_values_in_response_bodies_are_masked(
+        self, aws_env: None, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        aws.client("secretsmanager", region="us-east-2")
+        body = b'{"Name": "s", "SecretString": "{\\"password\\": \\"hunter2\\"}"}'
+        with caplog.at_level(logging.DEBUG):
+            logging.getLogger("botocore.parsers").debug("Response body:\n%r", body)
+            logging.getLogger("botocore.parsers").debug(
+                "Response body:\n%r", b'{"SecretString": "x'
+            )
+        assert caplog.messages == [
+            'Response body:\n\'{"Name": "s", "SecretString": "***"}\'',
+            "Response body:\n'<response body hidden: it holds a secret>'",
+        ]
+
+    def test_signatures_are_not_logged(
+        self, aws_env: None, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        aws.client("dsql", region="us-east-1")
+        with caplog.at_level(logging.DEBUG):
+            logging.getLogger("botocore.auth").debug("Signature:\n%s", "abc123")
+            logging.getLogger("botocore.auth").debug("Calculating signature using v4 auth.")
+        assert caplog.messages == ["Calculating signature using v4 auth."]

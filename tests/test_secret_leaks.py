@@ -109,20 +109,25 @@ def test_no_secret_reaches_logs_errors_or_results_in_process(
         lambda: resolved(aurora("missing", **tls)),
         lambda: check_connect(resolved(dsql), budget_s=30),
     ]
-    with mock_aws(), caplog.at_level(logging.DEBUG, logger="cutover"):
+    # Every logger at DEBUG, botocore's too: its DEBUG lines carry response bodies and
+    # signatures, which harness.aws masks.
+    with mock_aws():
         client = boto3.client("secretsmanager", region_name=REGION)
-        for name, value in secrets.items():
+        for name, value in secrets.items():  # the test's own setup: not captured
             client.create_secret(Name=name, SecretString=value)
-        for path in paths:
-            produced += _outputs(path)
-        # A token signed later is refused: that error must not echo the token either.
-        frozen_clock(monkeypatch, FROZEN.replace(minute=FROZEN.minute + 1))
-        produced += _outputs(lambda: connect_postgres(resolved(dsql)))
+        with caplog.at_level(logging.DEBUG):
+            for path in paths:
+                produced += _outputs(path)
+            # A token signed later is refused: that error must not echo the token either.
+            frozen_clock(monkeypatch, FROZEN.replace(minute=FROZEN.minute + 1))
+            produced += _outputs(lambda: connect_postgres(resolved(dsql)))
     produced += [record.getMessage() for record in caplog.records]
     produced += [json.dumps(getattr(r, "cutover", {})) for r in caplog.records]
     produced.append(caplog.text)
 
-    assert len(caplog.records) >= len(paths)  # the attempts really were logged
+    attempts = [r for r in caplog.records if r.name == "cutover.retry"]
+    assert len(attempts) >= len(paths)  # the attempts really were logged
+    assert any(r.name == "botocore.parsers" for r in caplog.records)  # and botocore's bodies
     values = (standin.app_password, standin.admin_password, WRONG, token, SECRET_KEY)
     leaks = [(value[:6] + "…", text) for text in produced for value in values if value in text]
     assert leaks == []
