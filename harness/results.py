@@ -63,13 +63,17 @@ def verdict(checks: list[dict[str, Any]]) -> tuple[str, str]:
     if bad:
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         return "NO-GO", f"{len(bad)} check(s) failed or could not run: {shown}"
+    skipped = sum(1 for c in checks if c["status"] == "skip")
+    if skipped == len(checks):  # a skip proves nothing: all skipped is no evidence at all
+        return "NO-GO", f"{skipped} of {skipped} checks skipped, so nothing was proven"
+    also = f" ({skipped} skipped)" if skipped else ""
     waived = [c["id"] for c in checks if c["status"] == "waived"]
     if waived:
         return "GO WITH WAIVERS", (
-            f"all checks pass; {len(waived)} rely on reviewed expected "
+            f"all checks pass{also}; {len(waived)} rely on reviewed expected "
             f"differences: {', '.join(waived[:5])}"
         )
-    return "GO", f"all {len(checks)} checks pass"
+    return "GO", f"all {len(checks) - skipped} checks pass{also}"
 
 
 def _order(check: dict[str, Any]) -> tuple[int, str, str]:

@@ -299,6 +299,35 @@ class TestVerificationRun:
         validator.validate(verified.results)
 
 
+SKIPPING_TESTS = """\
+import pytest
+
+
+def test_not_ready_yet():
+    pytest.skip("waiting for the staging cluster")
+"""
+
+
+def _only_skipping_tests(pytester: pytest.Pytester) -> None:
+    write_project(pytester, team_tests=False)
+    for name in ("test_schema.py", "test_row_counts.py"):
+        (pytester.path / name).unlink()
+    (pytester.path / "test_later.py").write_text(SKIPPING_TESTS, encoding="utf-8")
+
+
+class TestAllSkipped:
+    def test_a_run_whose_every_check_skipped_is_no_go(
+        self, inner_pytest: Callable[..., Outcome]
+    ) -> None:
+        outcome = inner_pytest("all-skipped", *RUN_ARGS, setup=_only_skipping_tests)
+        assert outcome.results is not None
+        assert outcome.results["summary"]["skip"] == 1
+        assert (outcome.results["verdict"], outcome.results["verdict_reason"]) == (
+            "NO-GO",
+            "1 of 1 checks skipped, so nothing was proven",
+        )
+
+
 class TestWithoutPlan:
     def test_the_scenarios_skip_saying_a_plan_is_needed(self, unplanned: Outcome) -> None:
         assert unplanned.ret == pytest.ExitCode.OK
