@@ -16,7 +16,7 @@ from harness.checks.result import CheckResult
 from harness.faults.parity import check_reset_during_rows
 from harness.faults.settings import FaultSettings
 from harness.faults.suite import AREA, FaultBed, items, run_item
-from harness.plugin import CutoverRun
+from harness.plugin import CutoverRun, not_applicable
 
 NO_SECTION = "the plan has no faults: section"
 
@@ -26,10 +26,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "fault_item" not in metafunc.fixturenames:
         return
     run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
-    settings = run.plan.faults if run is not None else None
-    if settings is None:
-        reason = "cutover scenarios need a plan: pass --plan FILE" if run is None else NO_SECTION
+    if run is None:
+        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
         metafunc.parametrize("fault_item", [pytest.param(None, marks=pytest.mark.skip(reason))])
+        return
+    settings = run.plan.faults
+    if settings is None:  # no faults: section, so nothing to inject: deselected, not skipped
+        not_applicable(metafunc, "fault_item")
         return
     cells = items(settings)
     metafunc.parametrize("fault_item", cells, ids=[f"{path}-{fault}" for path, fault in cells])

@@ -178,7 +178,7 @@ class TestOutOfProcess:
         host, port = moto_server.removeprefix("http://").split(":")
         with dummy_aws_credentials(), FaultProxy((host, int(port))) as proxy:
             proxy.add_toxic("timeout", stream="downstream", timeout=0)
-            client = self.client(f"http://127.0.0.1:{proxy.port}", max_attempts=0,
+            client = self.client(f"http://127.0.0.1:{proxy.port}", max_attempts=1,
                                  read_timeout_s=0.3)  # fmt: skip
             with pytest.raises(ReadTimeoutError):
                 client.get_secret_value(SecretId=SECRET)
