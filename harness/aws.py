@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,8 +79,30 @@ def client(
         read_timeout=read_timeout_s,
     )
     _guard_debug_logs()
-    session = boto3.session.Session(botocore_session=_botocore_session())
-    return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+    core = _shared_session()
+    # Credentials are looked up for every client (a rotated or re-exported key, a renewed SSO
+    # session must be seen: boto3's default session would keep the first ones for the life of
+    # the process); clients are reused while the credentials and settings stay the same.
+    found = core.get_component("credential_provider").load_credentials()
+    frozen = found.get_frozen_credentials() if found is not None else None
+    key = (service, region, endpoint_url, connect_timeout_s, read_timeout_s, max_attempts, frozen)
+    with _LOCK:
+        if key not in _CLIENTS:
+            session = boto3.session.Session(botocore_session=core)
+            _CLIENTS[key] = session.client(
+                service,
+                region_name=region,
+                endpoint_url=endpoint_url,
+                config=config,
+                aws_access_key_id=frozen.access_key if frozen else None,
+                aws_secret_access_key=frozen.secret_key if frozen else None,
+                aws_session_token=frozen.token if frozen else None,
+            )
+        return _CLIENTS[key]
+
+
+_LOCK = threading.Lock()  # botocore sessions are not safe to create clients from concurrently
+_CLIENTS: dict[tuple[Any, ...], Any] = {}
 
 
 _SECRET_FIELDS = ("SecretString", "SecretBinary")
@@ -126,13 +149,10 @@ def _guard_debug_logs() -> None:
             logger.addFilter(_GUARD)
 
 
-def _botocore_session() -> Any:
-    """A fresh botocore session sharing one model loader.
-
-    Fresh, so credentials are looked up now (boto3's default session caches the first ones
-    it finds for the life of the process; a rotated or re-exported key must be seen). One
-    loader, so the service models are parsed once per process, not once per client.
-    """
+@functools.cache
+def _shared_session() -> Any:
+    """One botocore session per process: building one registers ~2,500 event handlers (tens
+    of ms), too slow to repeat for every DSQL connection."""
     import botocore.session
 
     session = botocore.session.get_session()
