@@ -7,8 +7,10 @@ the server version, how long the connect took and every attempt the retry policy
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -30,8 +32,8 @@ def check_connect(connector: Connector, *, budget_s: float) -> CheckResult:
     evidence: dict[str, Any] = {"endpoint": endpoint_evidence(connector), "budget_s": budget_s}
     if connector.dialect == "sqlite":
         start = time.perf_counter()
-        uri = f"file:{connector.address}?mode=ro"
-        with sqlite3.connect(uri, uri=True) as conn:
+        uri = f"{Path(connector.address).as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
             conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
         elapsed = time.perf_counter() - start
         version = f"SQLite {sqlite3.sqlite_version}"
