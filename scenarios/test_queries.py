@@ -12,7 +12,7 @@ import pytest
 
 from harness.checks.result import CheckResult
 from harness.errors import HarnessError
-from harness.plugin import CutoverRun
+from harness.plugin import CutoverRun, not_applicable
 from harness.queries.check import AREA, check_query
 from harness.queries.session import query_session
 
@@ -22,13 +22,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "query_name" not in metafunc.fixturenames:
         return
     run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
-    if run is None or run.plan.queries is None:
-        reason = (
-            "cutover scenarios need a plan: pass --plan FILE"
-            if run is None
-            else "the plan has no queries: section"
-        )
+    if run is None:
+        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
         metafunc.parametrize("query_name", [pytest.param(None, marks=pytest.mark.skip(reason))])
+        return
+    if run.plan.queries is None:
+        not_applicable(metafunc, "query_name")
         return
     try:
         session = query_session(run)
