@@ -46,7 +46,7 @@ class Connector:
     role: str
     """``source`` or ``target``."""
     kind: str
-    """The plan's endpoint kind (sqlite, postgres, embedded, container)."""
+    """The plan's endpoint kind (sqlite, postgres, embedded, container, aurora, dsql)."""
     dialect: str
     """``sqlite`` or ``postgres``: what sessions speak."""
     address: str = field(repr=False)
