@@ -365,3 +365,59 @@ class TestVerify:
         assert target_check["status"] == "pass"
         assert target_check["evidence"]["user"] == "admin"
         assert target_check["evidence"]["endpoint"]["hostname"] == DSQL_HOST
+
+
+class TestPlanMistakes:
+    """A plan that carries credentials or names no DSQL endpoint stops `cutover verify` with
+    one line and exit code 2, before anything is reached."""
+
+    @pytest.mark.parametrize(
+        ("target", "line", "message"),
+        [
+            (
+                "  kind: aurora\n  secret: s\n  password: hunter2\n",
+                3,
+                "target: 'password' is not allowed here: credentials never go in the plan; "
+                "store them in the Secrets Manager secret named by 'secret'",
+            ),
+            (
+                "  kind: dsql\n  endpoint: mydb.cluster-x.us-east-1.rds.amazonaws.com\n",
+                3,
+                "target: 'mydb.cluster-x.us-east-1.rds.amazonaws.com' is not a DSQL endpoint; "
+                "expected <id>.dsql.<region>.on.aws",
+            ),
+        ],
+        ids=["password-in-plan", "not-a-dsql-endpoint"],
+    )
+    def test_the_mistake_is_one_line_naming_file_line_and_fix(
+        self, tmp_path: Path, target: str, line: int, message: str
+    ) -> None:
+        plan = tmp_path / "plan.yaml"
+        plan.write_text(
+            f"name: x\nsource: {{kind: sqlite, path: a.db}}\ntarget:\n{target}", encoding="utf-8"
+        )
+        run = run_verify(plan, tmp_path)
+        assert run.returncode == 2
+        assert run.stderr.splitlines() == [f"cutover: error: {plan}:{line}: {message}"]
+        assert "hunter2" not in run.stdout + run.stderr
+
+    @pytest.mark.slow
+    def test_a_refused_dsql_token_exits_2_naming_the_iam_action(
+        self, aws_env: None, standin: StandIn, tmp_path: Path
+    ) -> None:
+        standin.set_password("app_writer", "not-a-token")
+        target = {
+            "kind": "dsql",
+            "endpoint": DSQL_HOST,
+            "role": "app_writer",
+            "hostaddr": "127.0.0.1",
+            "port": standin.tls_port,
+        }
+        run = run_verify(_plan(tmp_path, target), tmp_path)
+        assert run.returncode == 2, run.stdout + run.stderr
+        errors = [line for line in run.stderr.splitlines() if line.startswith("ERROR: target:")]
+        assert len(errors) == 1, run.stderr
+        assert "wrong user name or password" in errors[0]
+        assert "the IAM token for role 'app_writer' was refused" in errors[0]
+        assert "dsql:DbConnect on this cluster" in errors[0]
+        assert "X-Amz-Signature" not in run.stdout + run.stderr
