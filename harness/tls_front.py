@@ -7,15 +7,19 @@ it. Aurora behind RDS Proxy, and DSQL, are reached over TLS, and the harness mus
 relays bytes to the plain server unchanged — the server still checks the password (SCRAM), so
 a wrong secret still fails authentication. Like RDS Proxy, it terminates TLS.
 
-``require_tls=True`` refuses clients that skip TLS with the error a TLS-only server sends
-(``28000``), as DSQL does. GSSAPI encryption requests are declined (``N``), as libpq expects.
-It runs an asyncio loop in one daemon thread; :meth:`TlsFront.stop` closes every connection.
+Both ways into TLS work: PostgreSQL's ``SSLRequest`` and ``sslnegotiation=direct`` (a TLS
+ClientHello from the first byte, ALPN ``postgresql``, as AWS's DSQL connectors use); the first
+byte is peeked to tell them apart. ``require_tls=True`` refuses clients that skip TLS with
+the error a TLS-only server sends (``28000``), as DSQL does. GSSAPI encryption requests are
+declined (``N``), as libpq expects. It runs an asyncio loop in one daemon thread;
+:meth:`TlsFront.stop` closes every connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 import struct
 import threading
@@ -23,6 +27,7 @@ from pathlib import Path
 
 __all__ = ["TlsFront"]
 
+_TLS_HANDSHAKE = b"\x16"  # the first byte of a TLS record carrying a ClientHello
 _SSL_REQUEST = 80877103
 _GSSENC_REQUEST = 80877104
 _CHUNK = 64 * 1024
@@ -52,10 +57,12 @@ class TlsFront:
         self._backend = backend
         self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._context.load_cert_chain(str(cert_file), str(key_file))
+        self._context.set_alpn_protocols(["postgresql"])  # libpq 17+ insists on it when direct
         self._require_tls = require_tls
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: asyncio.base_events.Server | None = None
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._acceptor: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
 
@@ -66,8 +73,11 @@ class TlsFront:
         return self
 
     async def _listen(self) -> int:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        port: int = self._server.sockets[0].getsockname()[1]
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(64)
+        self._listener.setblocking(False)
+        self._acceptor = self._loop.create_task(self._accept_loop())
+        port: int = self._listener.getsockname()[1]
         return port
 
     def stop(self) -> None:
@@ -80,27 +90,65 @@ class TlsFront:
         self._loop.close()
 
     async def _close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
+        tasks = [*self._tasks, *([self._acceptor] if self._acceptor else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._listener.close()
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
+    async def _accept_loop(self) -> None:
+        while True:
+            conn, _ = await self._loop.sock_accept(self._listener)
+            task = self._loop.create_task(self._connection(conn))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _connection(self, conn: socket.socket) -> None:
+        writer: asyncio.StreamWriter | None = None
         try:
-            await self._serve(reader, writer)
+            direct = await self._opens_with_tls(conn)
+            reader = asyncio.StreamReader()
+            opened: asyncio.Future[asyncio.StreamWriter] = self._loop.create_future()
+            # A connected-callback marks the protocol server-side: StreamWriter.start_tls then
+            # does the server half of the handshake (as asyncio.start_server's streams do).
+            protocol = asyncio.StreamReaderProtocol(reader, lambda _, w: opened.set_result(w))
+            await self._loop.connect_accepted_socket(
+                lambda: protocol, conn, ssl=self._context if direct else None
+            )
+            writer = await opened
+            await self._serve(reader, writer, negotiated=direct)
         except (OSError, ssl.SSLError, asyncio.IncompleteReadError):
             pass  # the client went away or failed its handshake: nothing to relay
         except asyncio.CancelledError:
-            pass  # stop(): end quietly (asyncio's stream callback would log a cancelled task)
+            pass  # stop(): end quietly
         finally:
-            self._tasks.discard(task)
-            writer.close()
+            if writer is not None:
+                writer.close()
+            else:
+                conn.close()
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _opens_with_tls(self, conn: socket.socket) -> bool:
+        """Whether the client starts with a TLS ClientHello (``sslnegotiation=direct``) rather
+        than PostgreSQL's SSLRequest; peeks, so the bytes stay for whoever reads next."""
+        readable: asyncio.Future[None] = self._loop.create_future()
+
+        def ready() -> None:
+            if not readable.done():
+                readable.set_result(None)
+
+        self._loop.add_reader(conn.fileno(), ready)
+        try:
+            await readable
+        finally:
+            self._loop.remove_reader(conn.fileno())
+        return conn.recv(1, socket.MSG_PEEK) == _TLS_HANDSHAKE
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, negotiated: bool
+    ) -> None:
+        if negotiated:  # direct TLS: the startup message follows the handshake at once
+            await self._relay(reader, writer, b"")
+            return
         head = await reader.readexactly(8)
         code = struct.unpack("!ii", head)[1]
         if code == _GSSENC_REQUEST:
@@ -117,6 +165,11 @@ class TlsFront:
             writer.write(_fatal("28000", "connection refused: TLS is required"))
             await writer.drain()
             return
+        await self._relay(reader, writer, head)
+
+    async def _relay(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
+    ) -> None:
         backend_reader, backend_writer = await asyncio.open_connection(*self._backend)
         try:
             backend_writer.write(head)

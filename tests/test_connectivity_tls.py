@@ -39,6 +39,12 @@ class TestTlsCluster:
             with psycopg.connect(dsn(standin, standin.tls_port, **params, sslrootcert=ca)) as conn:
                 assert conn.pgconn.ssl_in_use
 
+    def test_direct_tls_negotiation_works_as_dsql_connectors_use_it(self, standin: StandIn) -> None:
+        ca = str(standin.cluster.ca_file)
+        params = {"sslmode": "verify-full", "sslrootcert": ca, "sslnegotiation": "direct"}
+        with psycopg.connect(dsn(standin, standin.tls_port, **params)) as conn:
+            assert conn.pgconn.ssl_in_use
+
     def test_the_password_is_still_checked_by_the_server(self, standin: StandIn) -> None:
         with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
             psycopg.connect(dsn(standin, standin.tls_port, sslmode="require", password="nope"))

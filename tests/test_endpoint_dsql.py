@@ -65,6 +65,17 @@ class TestToken:
             )
             assert conn.pgconn.ssl_in_use
 
+    def test_direct_tls_negotiation_carries_the_token_too(
+        self, aws_env: None, standin: StandIn, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        frozen_clock(monkeypatch)
+        standin.set_password("admin", dsql_token(admin=True))
+        connector = resolved(tunnelled(standin, sslnegotiation="direct"))
+        assert "sslnegotiation=direct" in connector.display
+        with connect_postgres(connector) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("admin",)
+            assert conn.pgconn.ssl_in_use
+
     def test_a_token_signed_at_another_time_is_refused(
         self, aws_env: None, standin: StandIn, monkeypatch: pytest.MonkeyPatch
     ) -> None:

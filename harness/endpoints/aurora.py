@@ -76,6 +76,8 @@ def conninfo(
     }
     if hostaddr:
         params["hostaddr"] = hostaddr
+    if spec.sslnegotiation != "postgres":
+        params["sslnegotiation"] = spec.sslnegotiation
     if spec.sslrootcert is not None:
         params["sslrootcert"] = str(spec.sslrootcert)
     return make_conninfo("", **params)

@@ -39,6 +39,8 @@ def resolve_dsql(spec: DsqlEndpoint, role: str) -> dict[str, Any]:
     }
     if spec.hostaddr:
         params["hostaddr"] = spec.hostaddr
+    if spec.sslnegotiation != "postgres":
+        params["sslnegotiation"] = spec.sslnegotiation
     if spec.sslrootcert is not None:
         params["sslrootcert"] = str(spec.sslrootcert)
     address = make_conninfo("", **params)

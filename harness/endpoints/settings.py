@@ -54,6 +54,7 @@ def _no_credentials(data: Any, *, where: str) -> Any:
 
 
 SslMode = Literal["require", "verify-ca", "verify-full"]
+SslNegotiation = Literal["postgres", "direct"]
 
 
 class AuroraEndpoint(_Model):
@@ -89,6 +90,9 @@ class AuroraEndpoint(_Model):
     )
     sslmode: SslMode = Field(
         "require", description="TLS is always on; verify-full checks the name."
+    )
+    sslnegotiation: SslNegotiation = Field(
+        "postgres", description="direct: TLS from the first byte (libpq 17+, PostgreSQL 17+)."
     )
     sslrootcert: Path | None = Field(
         None, description="CA bundle for verify-ca/verify-full (e.g. the RDS global bundle)."
@@ -129,6 +133,9 @@ class DsqlEndpoint(_Model):
         "token is still signed for, and TLS still verifies, the endpoint name.",
     )
     sslmode: SslMode = "require"
+    sslnegotiation: SslNegotiation = Field(
+        "postgres", description="direct, as AWS's DSQL connectors do (libpq 17+)."
+    )
     sslrootcert: Path | None = Field(
         None, description="CA bundle (Amazon Root CA 1) for verify-full."
     )
