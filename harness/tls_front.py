@@ -99,6 +99,8 @@ class TlsFront:
     async def _accept_loop(self) -> None:
         while True:
             conn, _ = await self._loop.sock_accept(self._listener)
+            # As asyncio.start_server does: small protocol messages must not wait for Nagle.
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             task = self._loop.create_task(self._connection(conn))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
