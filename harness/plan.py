@@ -39,6 +39,7 @@ from harness.lint.settings import LintSettings
 from harness.posture.settings import PostureSettings
 from harness.queries.settings import QuerySettings
 from harness.residue.settings import RetiredSettings
+from harness.rows.settings import RowSettings
 
 
 class _Model(BaseModel):
@@ -172,26 +173,6 @@ class ExpectedDifference(_Model):
     reason: str = Field(min_length=1)
     reviewer: str = Field(min_length=1)
     expires: date | None = None
-
-
-class ColumnCanon(_Model):
-    """How one column's values are compared (shown in the report when not the default)."""
-
-    rtrim: bool = False
-    """Ignore trailing spaces (CHAR padding carried into a VARCHAR)."""
-    float_digits: int = Field(15, ge=1, le=17)
-    """Significant digits compared for a float column."""
-
-
-class RowSettings(_Model):
-    """Row-level comparison: segment size, sample cap, per-column value options."""
-
-    segment_rows: int = Field(10_000, ge=100)
-    """Rows per checksum segment; smaller finds differences in fewer rows fetched."""
-    sample_cap: int = Field(20, ge=0)
-    """Differing rows kept per table as examples (the counts stay exact)."""
-    columns: dict[str, ColumnCanon] = {}
-    """Keyed by ``table.column`` in source names."""
 
 
 class Plan(_Model):

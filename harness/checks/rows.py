@@ -7,9 +7,10 @@ from typing import Any
 from harness.checks import waivers
 from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status, conclude
 from harness.database import Database
-from harness.plan import ExpectedDifference, RowSettings
+from harness.plan import ExpectedDifference
 from harness.rows.canon import CanonOptions
 from harness.rows.compare import RowDiff, RowOptions, compare_table
+from harness.rows.settings import RowSettings
 from harness.scope import Scope, TablePair
 
 AREA = "rows"

@@ -18,6 +18,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from harness.rows.settings import ColumnCanon
+
 Dialect = Literal["sqlite", "postgres"]
 Scalar = str | int | float | bool | None
 
@@ -83,15 +85,6 @@ ParamStrategy = Annotated[
 ]
 
 
-class ColumnOptions(_Model):
-    """How one result column's values are canonised (the row check's options, per column)."""
-
-    rtrim: bool = False
-    """Ignore trailing spaces (CHAR padding carried into a VARCHAR)."""
-    float_digits: int = Field(15, ge=1, le=17)
-    """Significant digits compared for a float column."""
-
-
 class Query(_Model):
     """One application query: its SQL, its parameters and how its answer is compared."""
 
@@ -118,7 +111,7 @@ class Query(_Model):
         default_factory=dict, description="Absolute numeric tolerance by result column name."
     )
     row_cap: int | None = Field(None, ge=1, description="Rows fetched and compared per side.")
-    columns: dict[str, ColumnOptions] = Field(
+    columns: dict[str, ColumnCanon] = Field(
         default_factory=dict, description="Value-canon options by result column name."
     )
     _base = field_validator("file")(lambda v, info: _relative(v, info))

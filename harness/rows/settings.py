@@ -1,0 +1,34 @@
+"""How rows and answers are compared: the plan's ``rows:`` section and per-column canon options.
+
+Frozen pydantic models like the rest of the plan (:mod:`harness.plan`). :class:`ColumnCanon`
+is shared by row parity and query parity (``queries.columns``): one value canon, one set of
+options for it.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ColumnCanon(_Model):
+    """How one column's values are compared (shown in the report when not the default)."""
+
+    rtrim: bool = False
+    """Ignore trailing spaces (CHAR padding carried into a VARCHAR)."""
+    float_digits: int = Field(15, ge=1, le=17)
+    """Significant digits compared for a float column."""
+
+
+class RowSettings(_Model):
+    """Row-level comparison: segment size, sample cap, per-column value options."""
+
+    segment_rows: int = Field(10_000, ge=100)
+    """Rows per checksum segment; smaller finds differences in fewer rows fetched."""
+    sample_cap: int = Field(20, ge=0)
+    """Differing rows kept per table as examples (the counts stay exact)."""
+    columns: dict[str, ColumnCanon] = {}
+    """Keyed by ``table.column`` in source names."""
