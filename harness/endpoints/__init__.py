@@ -95,13 +95,7 @@ def resolve(
         **{
             **found.to_dict(),
             "connect_timeout_s": connect.connect_timeout_s,
-            "retry": {
-                "initial": retry.initial_s,
-                "multiplier": retry.multiplier,
-                "cap": retry.cap_s,
-                "attempts": retry.attempts,
-                "jitter": retry.jitter,
-            },
+            "retry": asdict(retry.backoff()),
         }
     )
 

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from harness.retry import Backoff
+
 _CREDENTIAL_KEYS = (
     "password",
     "passwd",
@@ -180,13 +182,22 @@ class DsqlEndpoint(_Model):
 
 
 class RetrySettings(_Model):
-    """The connect retry policy (see :mod:`harness.retry`)."""
+    """A retry policy in a plan (see :mod:`harness.retry`): ``connect.retry``, ``faults.retry``."""
 
     initial_s: float = Field(0.2, ge=0)
     multiplier: float = Field(2.0, ge=1)
     cap_s: float = Field(5.0, ge=0)
-    attempts: int = Field(4, ge=1, le=20)
+    attempts: int = Field(4, ge=1, le=50)
     jitter: Literal["full", "none"] = "full"
+
+    def backoff(self) -> Backoff:
+        return Backoff(
+            initial=self.initial_s,
+            multiplier=self.multiplier,
+            cap=self.cap_s,
+            attempts=self.attempts,
+            jitter=self.jitter,
+        )
 
 
 class ConnectSettings(_Model):

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from harness.endpoints.settings import RetrySettings
 from harness.errors import did_you_mean
-from harness.retry import Backoff
 
 FAULT_NAMES = (
     "refused",
@@ -58,25 +58,6 @@ def _known(values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> tupl
             hint = did_you_mean(value, allowed)
             raise ValueError(f"unknown {what} {value!r}.{hint} Allowed: {', '.join(allowed)}")
     return values
-
-
-class RetryPolicy(_Model):
-    """The harness's own backoff for these faults (the schedule the report shows)."""
-
-    initial_s: float = Field(0.05, ge=0)
-    multiplier: float = Field(2.0, ge=1)
-    cap_s: float = Field(1.0, ge=0)
-    attempts: int = Field(6, ge=1, le=50)
-    jitter: bool = Field(True, description="Full jitter (AWS style); false waits the ceiling.")
-
-    def backoff(self) -> Backoff:
-        return Backoff(
-            initial=self.initial_s,
-            multiplier=self.multiplier,
-            cap=self.cap_s,
-            attempts=self.attempts,
-            jitter="full" if self.jitter else "none",
-        )
 
 
 class AppPath(_Model):
@@ -127,7 +108,7 @@ class FaultSettings(_Model):
     paths: tuple[str, ...] = Field(
         ("harness", "aws"), description="Connection paths: harness, app (needs app:), aws."
     )
-    retry: RetryPolicy = RetryPolicy()
+    retry: RetrySettings = RetrySettings(initial_s=0.05, cap_s=1.0, attempts=6)
     latency_budget_ms: float = Field(50.0, gt=0, description="p95 budget for one round trip.")
     injected_latency_ms: float = Field(
         100.0, gt=0, description="Latency the slow_network fault adds to every answer."
