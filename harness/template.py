@@ -13,6 +13,10 @@ source:
 # Where it went. For a real server prefer dsn_env, so no secret sits in this file:
 #   target: {kind: postgres, dsn_env: TARGET_DSN, schema: public}
 # CUTOVER_SOURCE_DSN / CUTOVER_TARGET_DSN override a postgres endpoint's DSN.
+# Aurora PostgreSQL / RDS Proxy (credentials only from Secrets Manager; TLS on):
+#   target: {kind: aurora, secret: "rds!cluster-...", region: us-east-2, reader_host: ...}
+# Aurora DSQL (a fresh IAM token per connection):
+#   target: {kind: dsql, endpoint: <id>.dsql.us-east-1.on.aws, role: admin}
 target:
   kind: embedded                # an ephemeral PostgreSQL 16 started by cutover
   load:
@@ -40,4 +44,23 @@ expected_differences: []
 #    reason: amounts above 10^8 were archived before cutover (TICKET-123)
 #    reviewer: Ana Lima <ana@example.com>
 #    expires: 2027-03-31
+
+# Optional capabilities: each section switches its checks on (README: "Plan file").
+# rows: {segment_rows: 10000, sample_cap: 20, columns: {Customer.City: {rtrim: true}}}
+# connect: {connect_timeout_s: 5, retry: {initial_s: 0.2, multiplier: 2, cap_s: 5, attempts: 4}}
+# queries:                      # the application's queries, answered the same on both sides
+#   corpus:
+#     orders_of_customer:
+#       sql: SELECT id, total FROM orders WHERE customer_id = :customer ORDER BY id
+#       generate: {customer: {kind: column, column: orders.customer_id}}
+#   paths: [sql/]               # or NAME.sql files
+# latency: {default: {p95_ms: 250, max_ratio: 1.5}, health: {runs: 100, min_successes: 99}}
+# faults: {paths: [harness, aws], writes: 300}      # failure injection against stand-ins
+# lint: {paths: [migrations/, src/db.ts]}           # DSQL compatibility of schema and app SQL
+# retired:                      # residue: nothing may still point at the retired database
+#   paths: [infra/]
+#   cluster_ids: [legacy-aurora]
+#   secrets: ["rds!cluster-..."]
+# posture: {mode: auto, dsql_cluster: my-cluster, dynamodb_tables: [profiles]}
+# dynamo: {tables: [profiles], baseline: dynamo-before.json}
 """

@@ -341,6 +341,21 @@ def comparable(run: Run) -> list[dict[str, Any]]:
 
 
 class TestInit:
+    def test_every_optional_section_it_shows_is_valid_when_uncommented(
+        self, tmp_path: Path
+    ) -> None:
+        commented = PLAN_TEMPLATE.split("# Optional capabilities")[1].splitlines()[1:]
+        sections = yaml.safe_load("\n".join(line[2:] for line in commented))
+        assert {"rows", "queries", "latency", "faults", "lint", "retired", "posture"} <= set(
+            sections
+        )
+        for folder in ("migrations", "infra", "src"):
+            (tmp_path / folder).mkdir()
+        (tmp_path / "src" / "db.ts").write_text("", encoding="utf-8")
+        plan = {**yaml.safe_load(PLAN_TEMPLATE), **sections}
+        (tmp_path / "cutover.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
+        assert load_plan(tmp_path / "cutover.yaml").plan.queries is not None
+
     def test_writes_a_commented_template_that_validates(self, tmp_path: Path) -> None:
         path = tmp_path / "cutover.yaml"
         result = cli("init", str(path))
