@@ -230,6 +230,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if not item.get_closest_marker(NOT_APPLICABLE)]
 
 
+NEEDS_PLAN = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
+
+
+def planned_run(metafunc: pytest.Metafunc, argname: str) -> CutoverRun | None:
+    """The run whose plan parametrizes ``argname``; without a plan, ``argname`` gets one item
+    skipped as needing a plan, and None comes back."""
+    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    if run is None:
+        metafunc.parametrize(argname, [pytest.param(None, marks=pytest.mark.skip(NEEDS_PLAN))])
+    return run
+
+
 def not_applicable(metafunc: pytest.Metafunc, argname: str) -> None:
     """Parametrize ``argname`` with one item that :func:`pytest_collection_modifyitems`
     deselects: for a scenario whose plan section is absent."""
@@ -239,7 +251,7 @@ def not_applicable(metafunc: pytest.Metafunc, argname: str) -> None:
 def _run(config: pytest.Config) -> CutoverRun:
     run: CutoverRun | None = config.pluginmanager.get_plugin("cutover-run")
     if run is None:
-        pytest.skip("cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)")
+        pytest.skip(NEEDS_PLAN)
     return run
 
 
@@ -247,10 +259,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Scenarios taking ``table_pair`` get one item per table pair, id'd by table name."""
     if "table_pair" not in metafunc.fixturenames:
         return
-    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    run = planned_run(metafunc, "table_pair")
     if run is None:
-        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
-        metafunc.parametrize("table_pair", [pytest.param(None, marks=pytest.mark.skip(reason))])
         return
     try:
         pairs = run.scope().pairs

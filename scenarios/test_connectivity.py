@@ -13,19 +13,14 @@ import pytest
 
 from harness.checks.result import CheckResult
 from harness.endpoints.connectivity import AREA, check_connect, check_reader
-from harness.plugin import CutoverRun
-
-_NO_PLAN = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
+from harness.plugin import CutoverRun, planned_run
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "endpoint_item" not in metafunc.fixturenames:
         return
-    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    run = planned_run(metafunc, "endpoint_item")
     if run is None:
-        metafunc.parametrize(
-            "endpoint_item", [pytest.param(None, marks=pytest.mark.skip(_NO_PLAN))]
-        )
         return
     items = ["source", "target"]
     items += [

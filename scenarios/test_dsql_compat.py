@@ -19,10 +19,7 @@ from harness.errors import HarnessError
 from harness.lint.checks import check_catalog, check_file, linted_files
 from harness.lint.settings import LintSettings
 from harness.lint.summary import AREA
-from harness.plugin import CutoverRun, not_applicable
-
-NEED_PLAN = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
-
+from harness.plugin import CutoverRun, not_applicable, planned_run
 
 _SCHEMA: dict[Path, dict[str, CheckResult]] = {}
 """The live schema's lint by plan, once per process: collection and every item share it."""
@@ -42,9 +39,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not wanted:
         return
     name = wanted.pop()
-    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    run = planned_run(metafunc, name)
     if run is None:
-        metafunc.parametrize(name, [pytest.param(None, marks=pytest.mark.skip(NEED_PLAN))])
         return
     settings = run.plan.lint
     if settings is None:

@@ -18,7 +18,7 @@ from harness.checks.result import CheckResult
 from harness.dynamo.compare import AREA, compare_table
 from harness.dynamo.settings import DynamoSettings
 from harness.dynamo.snapshot import Snapshot, read_snapshot, take_snapshot
-from harness.plugin import CutoverRun, not_applicable
+from harness.plugin import CutoverRun, not_applicable, planned_run
 
 _SNAPSHOTS: dict[Path, tuple[Snapshot, Snapshot]] = {}
 """(baseline, now) by plan, taken once per process."""
@@ -28,10 +28,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One ``dynamo_table`` per table the plan names."""
     if "dynamo_table" not in metafunc.fixturenames:
         return
-    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    run = planned_run(metafunc, "dynamo_table")
     if run is None:
-        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
-        metafunc.parametrize("dynamo_table", [pytest.param(None, marks=pytest.mark.skip(reason))])
         return
     settings = run.plan.dynamo
     if settings is None or settings.baseline is None:

@@ -16,7 +16,7 @@ from harness.checks.result import CheckResult
 from harness.faults.parity import check_reset_during_rows
 from harness.faults.settings import FaultSettings
 from harness.faults.suite import AREA, FaultBed, items, run_item
-from harness.plugin import CutoverRun, not_applicable
+from harness.plugin import CutoverRun, not_applicable, planned_run
 
 NO_SECTION = "the plan has no faults: section"
 
@@ -25,10 +25,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One ``fault_item`` (path, fault) per matrix cell the plan asks for."""
     if "fault_item" not in metafunc.fixturenames:
         return
-    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    run = planned_run(metafunc, "fault_item")
     if run is None:
-        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
-        metafunc.parametrize("fault_item", [pytest.param(None, marks=pytest.mark.skip(reason))])
         return
     settings = run.plan.faults
     if settings is None:  # no faults: section, so nothing to inject: deselected, not skipped

@@ -13,17 +13,15 @@ from harness.checks.result import CheckResult
 from harness.errors import HarnessError
 from harness.latency.check import AREA, Item, check_budget, check_connect, check_health, items
 from harness.latency.health import connect_times, health_probes
-from harness.plugin import CutoverRun, not_applicable
+from harness.plugin import CutoverRun, not_applicable, planned_run
 from harness.queries.session import query_session
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "latency_item" not in metafunc.fixturenames:
         return
-    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    run = planned_run(metafunc, "latency_item")
     if run is None:
-        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
-        metafunc.parametrize("latency_item", [pytest.param(None, marks=pytest.mark.skip(reason))])
         return
     if run.plan.latency is None:
         not_applicable(metafunc, "latency_item")

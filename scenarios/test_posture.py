@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.checks.result import CheckResult
-from harness.plugin import CutoverRun, not_applicable
+from harness.plugin import CutoverRun, not_applicable, planned_run
 from harness.posture.checks import AREA
 from harness.posture.mode import posture_results
 from harness.posture.settings import PostureSettings
@@ -32,10 +32,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One ``posture_check`` per check and subject (``storage_encrypted:app-db``…)."""
     if "posture_check" not in metafunc.fixturenames:
         return
-    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    run = planned_run(metafunc, "posture_check")
     if run is None:
-        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
-        metafunc.parametrize("posture_check", [pytest.param(None, marks=pytest.mark.skip(reason))])
         return
     settings = run.plan.posture
     if settings is None:

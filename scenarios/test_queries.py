@@ -12,7 +12,7 @@ import pytest
 
 from harness.checks.result import CheckResult
 from harness.errors import HarnessError
-from harness.plugin import CutoverRun, not_applicable
+from harness.plugin import CutoverRun, not_applicable, planned_run
 from harness.queries.check import AREA, check_query
 from harness.queries.session import query_session
 
@@ -21,10 +21,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One ``query_name`` per query, id'd by its name (``queries[orders_by_customer]``)."""
     if "query_name" not in metafunc.fixturenames:
         return
-    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    run = planned_run(metafunc, "query_name")
     if run is None:
-        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
-        metafunc.parametrize("query_name", [pytest.param(None, marks=pytest.mark.skip(reason))])
         return
     if run.plan.queries is None:
         not_applicable(metafunc, "query_name")

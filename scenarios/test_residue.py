@@ -14,7 +14,7 @@ import pytest
 
 from harness.checks.result import CheckResult
 from harness.errors import HarnessError
-from harness.plugin import CutoverRun, not_applicable
+from harness.plugin import CutoverRun, not_applicable, planned_run
 from harness.residue.checks import AREA, TARGET_AREA, check_file, check_target
 from harness.residue.identifiers import Matcher
 from harness.residue.scan import Source, discover, short_names
@@ -29,10 +29,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not wanted:
         return
     name = wanted.pop()
-    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    run = planned_run(metafunc, name)
     if run is None:
-        reason = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
-        metafunc.parametrize(name, [pytest.param(None, marks=pytest.mark.skip(reason))])
         return
     settings = run.plan.retired
     if settings is None or not settings.paths:

@@ -559,8 +559,10 @@ class TestParallel:
         assert comparable(parallel_run) == comparable(nogo_run)
         assert parallel_run.results()["environment"]["pytest_workers"] == 2
         assert sorted(p.name for p in Path(parallel_run.report_dir).iterdir()) == [
+            "junit.xml",
             "report.html",
             "results.json",
+            "results.sarif",
         ]
 
 
