@@ -538,14 +538,16 @@ class TestGeneratedSchemaAndTemplate:
     def test_the_templates_commented_example_of_an_expected_difference_is_valid(
         self, write_plan
     ) -> None:
+        block = PLAN_TEMPLATE.split("expected_differences: []")[1].split("# Optional")[0]
         example = [
             line.removeprefix("#")
-            for line in PLAN_TEMPLATE.splitlines()
+            for line in block.splitlines()
             if line.startswith(("#  - ", "#    "))
         ]
         assert example, "the template shows how to declare an expected difference"
         text = PLAN_TEMPLATE.replace("expected_differences: []", "expected_differences:")
-        plan = load_plan(write_plan(text + "\n".join(example) + "\n")).plan
+        text = text.replace(block, "\n" + "\n".join(example) + "\n\n")
+        plan = load_plan(write_plan(text)).plan
         (expected,) = plan.expected_differences
         assert expected.kind is FindingKind.TYPE_NARROWING
 
