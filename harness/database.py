@@ -10,9 +10,8 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -109,30 +108,6 @@ class SqliteDatabase(Database):
 
     def server_version(self) -> str:
         return f"SQLite {sqlite3.sqlite_version}"
-
-    @property
-    def file(self) -> Path | None:
-        """The database file; None for an in-memory database."""
-        ((path,),) = self.conn.execute(
-            "SELECT file FROM pragma_database_list WHERE name = 'main'"
-        ).fetchall()
-        return Path(path) if path else None
-
-    @contextlib.contextmanager
-    def reader(self) -> Iterator[sqlite3.Connection]:
-        """A second read-only connection to the same file, for reading in another thread."""
-        if self.file is None:
-            raise CheckError(f"{self.display}: an in-memory database has no second connection")
-        try:
-            conn = sqlite3.connect(
-                f"{self.file.as_uri()}?mode=ro", uri=True, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise CheckError(f"{self.display}: {exc}") from None
-        try:
-            yield conn
-        finally:
-            conn.close()
 
     @staticmethod
     def _ident(name: str) -> str:

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 from harness.endpoints import Connector, open_database
 from harness.provision import PostgresCluster
 from harness.rows.compare import RowOptions, compare_table
-from harness.rows.sides import SqliteSide
 
 # (column, PostgreSQL type, SQLite declared type)
 COLUMNS = (
@@ -198,12 +197,9 @@ def test_postgres_to_postgres_reports_exactly_the_mutations(
 
 
 @SETTINGS
-@given(case=tables(), two_readers=st.booleans())
+@given(case=tables())
 def test_sqlite_to_postgres_reports_exactly_the_mutations(
-    cluster: PostgresCluster,
-    tmp_path_factory: pytest.TempPathFactory,
-    case: Any,
-    two_readers: bool,
+    cluster: PostgresCluster, tmp_path_factory: pytest.TempPathFactory, case: Any
 ) -> None:
     rows, mutations = case
     path: Path = tmp_path_factory.mktemp("rows") / "app.db"
@@ -217,10 +213,5 @@ def test_sqlite_to_postgres_reports_exactly_the_mutations(
     conn.close()
     target_dsn = cluster.create_database(f"t_{uuid.uuid4().hex[:10]}")
     _load_pg(target_dsn, _apply(rows, mutations))
-    # Half the examples read the SQLite side through two connections at once, as wide
-    # tables are, so the split and the merge of segment sums are held to the same diff.
-    parallel_keys = 1 if two_readers else SqliteSide.PARALLEL_KEYS
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(SqliteSide, "PARALLEL_KEYS", parallel_keys)
-        diff = _diff(Connector("source", "sqlite", "sqlite", str(path), "s"), target_dsn)
+    diff = _diff(Connector("source", "sqlite", "sqlite", str(path), "s"), target_dsn)
     _check(diff, rows, mutations)
