@@ -165,14 +165,24 @@ class Renames(_Model):
 
 
 class ExpectedDifference(_Model):
-    """A difference the team knows about and a reviewer accepted."""
+    """A difference the team knows about and a reviewer accepted: on a table (and column), or
+    on one of the application's queries (its answer and latency items)."""
 
-    table: str
+    table: str | None = None
     column: str | None = None
+    query: str | None = Field(None, description="A query of queries: instead of table.")
     kind: FindingKind | None = Field(None, description="Finding kind; omitted means any kind.")
     reason: str = Field(min_length=1)
     reviewer: str = Field(min_length=1)
     expires: date | None = None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> ExpectedDifference:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give exactly one of 'table' or 'query'")
+        if self.query is not None and self.column is not None:
+            raise ValueError("'column' goes with 'table', not with 'query'")
+        return self
 
 
 class Plan(_Model):

@@ -114,10 +114,11 @@ class CutoverRun:
                     "server_version": db.server_version(),
                 }
             self.scope()  # validates every table the plan names
-            if self.plan.queries is not None or self.plan.latency is not None:
+            waives_queries = any(d.query for d in self.plan.expected_differences)
+            if self.plan.queries is not None or self.plan.latency is not None or waives_queries:
                 from harness.queries.session import validate
 
-                validate(self)  # query files, sampled columns, budget names
+                validate(self)  # query files, sampled columns, budget and waiver names
         except HarnessError as exc:
             self.resources.close()
             raise pytest.UsageError(str(exc)) from None

@@ -94,6 +94,7 @@ def _check_named_tables(plan: Plan, source: Catalog, target: Catalog, renamer: R
     named += [
         (f"expected_differences.{i}.table", d.table)
         for i, d in enumerate(plan.expected_differences)
+        if d.table is not None
     ]
     for key, name in named:
         if name not in known:

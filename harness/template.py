@@ -44,6 +44,7 @@ expected_differences: []
 #    reason: amounts above 10^8 were archived before cutover (TICKET-123)
 #    reviewer: Ana Lima <ana@example.com>
 #    expires: 2027-03-31
+#  (or `query: NAME` instead of table/column: a reviewed difference in one of the queries below)
 
 # Optional capabilities: each section switches its checks on (README: "Plan file").
 # rows: {segment_rows: 10000, sample_cap: 20, columns: {Customer.City: {rtrim: true}}}

@@ -55,4 +55,10 @@ def _check(item: Item, cutover: CutoverRun) -> CheckResult:
         health = settings.health
         return check_health(health_probes(target, health.runs, health.timeout_ms), health)
     assert item.query is not None
-    return check_budget(item, session.timings(item.query), settings.budget(item.query), settings)
+    return check_budget(
+        item,
+        session.timings(item.query),
+        settings.budget(item.query),
+        settings,
+        cutover.plan.expected_differences,
+    )

@@ -51,6 +51,7 @@ def test_queries(
                 source_db=cutover.database("source"),
                 target_db=cutover.database("target"),
                 settings=session.settings,
+                expected=cutover.plan.expected_differences,
             ),
         )
     )

@@ -128,6 +128,27 @@ class TestValidPlans:
         assert expected.column is None
         assert expected.expires is None
 
+    def test_an_expected_difference_may_name_a_query_instead_of_a_table(self, write_plan) -> None:
+        text = HEADER + "expected_differences:\n  - {query: totals, reason: r, reviewer: me}\n"
+        (expected,) = load_plan(write_plan(text)).plan.expected_differences
+        assert (expected.query, expected.table) == ("totals", None)
+
+    @pytest.mark.parametrize(
+        ("entry", "message"),
+        [
+            ("{table: t, query: q, reason: r, reviewer: me}", "exactly one of 'table' or 'query'"),
+            ("{reason: r, reviewer: me}", "exactly one of 'table' or 'query'"),
+            ("{query: q, column: c, reason: r, reviewer: me}", "'column' goes with 'table'"),
+        ],
+    )
+    def test_an_expected_difference_names_one_subject(
+        self, write_plan, entry: str, message: str
+    ) -> None:
+        path = write_plan(HEADER + f"expected_differences:\n  - {entry}\n")
+        with pytest.raises(PlanError, match=message) as caught:
+            load_plan(path)
+        assert caught.value.key == "expected_differences.0"
+
     def test_plan_models_are_frozen(self, write_plan) -> None:
         plan = load_plan(write_plan(FULL)).plan
 

@@ -117,3 +117,59 @@ def test_bad_sql_is_a_finding_with_each_sides_sqlstate(
     assert "[42703]" in by_id["queries[unknown_column]"]["summary"]
     assert by_id["latency[syntax-p95]"]["status"] == "error"
     assert by_id["queries[per_customer]"]["evidence"]["target_sql"].startswith("SELECT customer")
+
+
+class TestReviewedQueryDifferences:
+    """An expected difference may name a query: its answer and latency findings are waived."""
+
+    def test_one_on_an_unknown_query_stops_the_run(self, tmp_path: Path, app_db: Path) -> None:
+        waiver = {"query": "totl", "reason": "known", "reviewer": "Ana <ana@example.com>"}
+        run = verify(tmp_path, plan({"total": {"sql": "SELECT 1"}}, expected_differences=[waiver]))
+        line = one_error_line(run)
+        assert "expected_differences.0.query: expected difference on unknown query 'totl'." in line
+        assert 'Did you mean "total"?' in line
+
+    def test_a_waived_answer_and_budget_make_the_run_go_with_waivers(
+        self, tmp_path: Path, app_db: Path
+    ) -> None:
+        target = tmp_path / "target.db"
+        with sqlite3.connect(target) as conn:
+            conn.executescript(
+                "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, total REAL);"
+                "INSERT INTO orders VALUES (1, 'ana', 9.5), (2, 'bo', 12.3), (3, 'ana', NULL);"
+            )
+        conn.close()
+        waiver = {
+            "query": "totals",
+            "reason": "12.25 was rounded on purpose in the new billing (BILL-7)",
+            "reviewer": "Ana Lima <ana@example.com>",
+        }
+        section = plan(
+            {
+                "totals": {"sql": "SELECT id, total FROM orders ORDER BY id"},
+                "same": {"sql": "SELECT 1"},
+            },
+            # A p95 budget no query can meet: the waiver must excuse it, as it names the query.
+            latency={
+                "runs": 3,
+                "warmup": 1,
+                "default": {"p95_ms": 0.000001},
+                "health": None,
+                "connect_ms": None,
+                "budgets": {"same": {"p95_ms": 60000}},
+            },
+            expected_differences=[waiver],
+        )
+        section["target"] = {"kind": "sqlite", "path": "target.db"}
+        section["tables"] = {"include": ["nothing*"]}  # rows differ too; this test is about queries
+        run = verify(tmp_path, section)
+        results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+        by_id = {c["id"]: c for c in results["checks"]}
+        assert by_id["queries[totals]"]["status"] == "waived", by_id["queries[totals]"]
+        assert by_id["latency[totals-p95]"]["status"] == "waived"
+        assert by_id["queries[same]"]["status"] == "pass"
+        assert by_id["latency[same-p95]"]["status"] == "pass"
+        (declared,) = results["expected_differences"]
+        assert (declared["query"], declared["table"], declared["used"]) == ("totals", None, True)
+        assert (results["verdict"], run.returncode) == ("GO WITH WAIVERS", 0), run.stdout
+        assert "query totals" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -12,7 +13,7 @@ from harness.scope import TablePair
 
 
 def _matches(diff: ExpectedDifference, finding: Finding, pair: TablePair) -> bool:
-    if diff.table not in (pair.id, pair.source, pair.target):
+    if diff.table is None or diff.table not in (pair.id, pair.source, pair.target):
         return False
     if diff.kind is not None and diff.kind is not finding.kind:
         return False
@@ -30,10 +31,34 @@ def apply(
     today: date | None = None,
 ) -> list[Finding]:
     """Mark findings excused by an unexpired expected difference (the first that matches)."""
+    return _apply(findings, diffs, lambda d, f: _matches(d, f, pair), today)
+
+
+def apply_to_query(
+    findings: list[Finding],
+    diffs: tuple[ExpectedDifference, ...],
+    query: str,
+    *,
+    today: date | None = None,
+) -> list[Finding]:
+    """The same for the findings of one application query (its answer or latency items)."""
+
+    def matches(diff: ExpectedDifference, finding: Finding) -> bool:
+        return diff.query == query and (diff.kind is None or diff.kind is finding.kind)
+
+    return _apply(findings, diffs, matches, today)
+
+
+def _apply(
+    findings: list[Finding],
+    diffs: tuple[ExpectedDifference, ...],
+    matches: Callable[[ExpectedDifference, Finding], bool],
+    today: date | None,
+) -> list[Finding]:
     out = []
     for finding in findings:
         for index, diff in enumerate(diffs):
-            if not is_expired(diff, today) and _matches(diff, finding, pair):
+            if not is_expired(diff, today) and matches(diff, finding):
                 finding = replace(
                     finding,
                     waived_by=Waiver(
@@ -62,6 +87,7 @@ def account(
         {
             "table": d.table,
             "column": d.column,
+            "query": d.query,
             "kind": d.kind.value if d.kind else None,
             "reason": d.reason,
             "reviewer": d.reviewer,

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from harness.checks import waivers
 from harness.checks.result import CheckResult, Finding, FindingKind, Severity, conclude
 from harness.database import Database
+from harness.plan import ExpectedDifference
 from harness.queries.answers import Answer, QueryFailed, run
 from harness.queries.compare import AnswerDiff, compare
 from harness.queries.corpus import QuerySpec, SideSql
@@ -28,8 +30,10 @@ def check_query(
     source_db: Database,
     target_db: Database,
     settings: QuerySettings,
+    expected: tuple[ExpectedDifference, ...] = (),
 ) -> CheckResult:
-    """Both sides answer ``spec`` the same for every parameter set."""
+    """Both sides answer ``spec`` the same for every parameter set (``expected``: the plan's
+    expected differences, of which those naming this query excuse its findings)."""
     cap = spec.query.row_cap or settings.row_cap
     evidence: dict[str, Any] = {
         "source_sql": spec.source.shown,
@@ -91,6 +95,7 @@ def check_query(
             else f
             for f in findings
         ]
+    findings = waivers.apply_to_query(findings, expected, spec.name)
     return conclude(
         AREA,
         spec.name,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import PlanError
+from harness.errors import PlanError, did_you_mean
 from harness.latency.settings import LatencySettings
 from harness.latency.timing import Timing
 from harness.queries.corpus import load_corpus
@@ -39,14 +39,18 @@ class QuerySession:
         except PlanError as exc:
             raise exc.in_file(run.loaded.path) from None
         self.specs = {spec.name: spec for spec in specs}
-        for name in self.latency.budgets:
+        named = [(f"latency.budgets.{name}", "budget for", name) for name in self.latency.budgets]
+        named += [
+            (f"expected_differences.{i}.query", "expected difference on", d.query)
+            for i, d in enumerate(run.plan.expected_differences)
+            if d.query is not None
+        ]
+        for key, what, name in named:
             if name not in self.specs:
-                from harness.errors import did_you_mean
-
                 raise PlanError(
-                    f"budget for unknown query '{name}'.{did_you_mean(name, self.specs)}",
+                    f"{what} unknown query '{name}'.{did_you_mean(name, self.specs)}",
                     path=str(run.loaded.path),
-                    key=f"latency.budgets.{name}",
+                    key=key,
                 )
         self._params: dict[str, list[dict[str, Any]]] = {}
         self._timings: dict[str, dict[str, Timing] | str] = {}

@@ -459,7 +459,8 @@ def _expected_difference(raw: Mapping[str, Any]) -> ExpectedDifference:
     else:
         state, css = "Not recorded", "unknown"
     return ExpectedDifference(
-        object=".".join(part for part in (table, column) if part) or None,
+        object=".".join(part for part in (table, column) if part)
+        or (f"query {query}" if (query := _text(raw.get("query"))) else None),
         kind=_text(raw.get("kind")),
         reason=_text(raw.get("reason")),
         reviewer=_text(raw.get("reviewer")),
