@@ -18,16 +18,22 @@ import pytest
 from tests.conftest import run_cutover, run_sql
 
 
-@pytest.fixture
-def app_db(tmp_path: Path) -> Path:
-    path = tmp_path / "app.db"
+def orders_db(path: Path, bo_total: float = 12.25) -> Path:
     with sqlite3.connect(path) as conn:
-        conn.executescript(
-            "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, total REAL);"
-            "INSERT INTO orders VALUES (1, 'ana', 9.5), (2, 'bo', 12.25), (3, 'ana', NULL);"
+        conn.execute(
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, total REAL)"
+        )
+        conn.executemany(
+            "INSERT INTO orders VALUES (?, ?, ?)",
+            [(1, "ana", 9.5), (2, "bo", bo_total), (3, "ana", None)],
         )
     conn.close()
     return path
+
+
+@pytest.fixture
+def app_db(tmp_path: Path) -> Path:
+    return orders_db(tmp_path / "app.db")
 
 
 def verify(tmp_path: Path, plan: dict[str, Any]) -> Any:
@@ -132,13 +138,7 @@ class TestReviewedQueryDifferences:
     def test_a_waived_answer_and_budget_make_the_run_go_with_waivers(
         self, tmp_path: Path, app_db: Path
     ) -> None:
-        target = tmp_path / "target.db"
-        with sqlite3.connect(target) as conn:
-            conn.executescript(
-                "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer TEXT NOT NULL, total REAL);"
-                "INSERT INTO orders VALUES (1, 'ana', 9.5), (2, 'bo', 12.3), (3, 'ana', NULL);"
-            )
-        conn.close()
+        orders_db(tmp_path / "target.db", bo_total=12.3)
         waiver = {
             "query": "totals",
             "reason": "12.25 was rounded on purpose in the new billing (BILL-7)",
