@@ -261,7 +261,7 @@ class TestPlanErrors:
                 12,
                 "expected_differences.0.expiry",
                 "unknown key 'expiry'. Did you mean \"expires\"? Allowed keys: column, expires, "
-                "kind, reason, reviewer, table.",
+                "kind, query, reason, reviewer, table.",
                 id="in-a-list-item",
             ),
             pytest.param(
