@@ -19,12 +19,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -36,25 +34,14 @@ from harness.errors import PlanError, did_you_mean
 from harness.faults.settings import FaultSettings
 from harness.latency.settings import LatencySettings
 from harness.lint.settings import LintSettings
+from harness.plan_model import PlanModel, relative_to_plan
 from harness.posture.settings import PostureSettings
 from harness.queries.settings import QuerySettings
 from harness.residue.settings import RetiredSettings
 from harness.rows.settings import RowSettings
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _resolve_path(value: Path, info: ValidationInfo) -> Path:
-    """Paths in a plan are relative to the plan file's folder."""
-    base = (info.context or {}).get("base_dir")
-    if base is not None and not value.is_absolute():
-        return (Path(base) / value).resolve()
-    return value
-
-
-class LoadSql(_Model):
+class LoadSql(PlanModel):
     """Run a SQL script with psql (meta-commands such as ``\\c`` work)."""
 
     sql: Path
@@ -63,16 +50,16 @@ class LoadSql(_Model):
         description="Database to run the script in; default: the endpoint's database. "
         "Use 'postgres' for scripts that create and switch to their own database.",
     )
-    _base = field_validator("sql")(_resolve_path)
+    _base = field_validator("sql")(relative_to_plan)
 
 
-class LoadSqlite(_Model):
+class LoadSqlite(PlanModel):
     """Copy a SQLite database's tables, keys, indexes and rows into the embedded database."""
 
     sqlite: Path
     naming: Literal["none", "snake_case", "lower"] = "none"
     """Name policy applied to tables and columns while copying."""
-    _base = field_validator("sqlite")(_resolve_path)
+    _base = field_validator("sqlite")(relative_to_plan)
 
 
 def _load_step_tag(value: Any) -> str | None:
@@ -89,15 +76,15 @@ LoadStep = Annotated[
 ]
 
 
-class SqliteEndpoint(_Model):
+class SqliteEndpoint(PlanModel):
     """A SQLite database file, opened read-only."""
 
     kind: Literal["sqlite"]
     path: Path
-    _base = field_validator("path")(_resolve_path)
+    _base = field_validator("path")(relative_to_plan)
 
 
-class PostgresEndpoint(_Model):
+class PostgresEndpoint(PlanModel):
     """An existing PostgreSQL database; sessions are read-only."""
 
     kind: Literal["postgres"]
@@ -114,7 +101,7 @@ class PostgresEndpoint(_Model):
         return self
 
 
-class EmbeddedEndpoint(_Model):
+class EmbeddedEndpoint(PlanModel):
     """An ephemeral PostgreSQL 16 started by the harness (pgserver wheel), optionally loaded."""
 
     kind: Literal["embedded"]
@@ -123,7 +110,7 @@ class EmbeddedEndpoint(_Model):
     db_schema: str = Field("public", alias="schema")
 
 
-class ContainerEndpoint(_Model):
+class ContainerEndpoint(PlanModel):
     """A PostgreSQL container started with testcontainers (needs a Docker engine)."""
 
     kind: Literal["container"]
@@ -144,7 +131,7 @@ Endpoint = Annotated[
 ]
 
 
-class TableSelection(_Model):
+class TableSelection(PlanModel):
     """Which tables to verify. Names match source or target names; patterns are fnmatch globs."""
 
     include: tuple[str, ...] = ("*",)
@@ -154,7 +141,7 @@ class TableSelection(_Model):
     )
 
 
-class Renames(_Model):
+class Renames(PlanModel):
     """How source names become target names: explicit maps first, then the policy."""
 
     policy: Literal["none", "snake_case", "lower"] = "none"
@@ -164,7 +151,7 @@ class Renames(_Model):
     )
 
 
-class ExpectedDifference(_Model):
+class ExpectedDifference(PlanModel):
     """A difference the team knows about and a reviewer accepted: on a table (and column), or
     on one of the application's queries (its answer and latency items)."""
 
@@ -185,7 +172,7 @@ class ExpectedDifference(_Model):
         return self
 
 
-class Plan(_Model):
+class Plan(PlanModel):
     """A verification plan: two endpoints and what must hold between them."""
 
     name: str = Field(min_length=1)

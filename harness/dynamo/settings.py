@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
+
+from harness.plan_model import PlanModel, relative_to_plan
 
 
-class DynamoSettings(BaseModel):
+class DynamoSettings(PlanModel):
     """Tables to snapshot and how to reach them."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     tables: tuple[str, ...] = Field(min_length=1)
     region: str | None = Field(None, description="Default: AWS_REGION / the AWS profile.")
@@ -35,7 +35,4 @@ class DynamoSettings(BaseModel):
     @field_validator("baseline", mode="after")
     @classmethod
     def _relative_to_plan(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        base = (info.context or {}).get("base_dir")
-        if value is None or base is None or value.is_absolute():
-            return value
-        return (Path(base) / value).resolve()
+        return relative_to_plan(value, info)

@@ -14,8 +14,9 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from harness.plan_model import PlanModel, relative_to_plan
 from harness.retry import Backoff
 
 _CREDENTIAL_KEYS = (
@@ -33,18 +34,6 @@ DSQL_HOST = re.compile(
 )
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _relative_to_plan(value: Path | None, info: ValidationInfo) -> Path | None:
-    """Paths in a plan are relative to the plan file's folder (as in :mod:`harness.plan`)."""
-    base = (info.context or {}).get("base_dir")
-    if value is not None and base is not None and not value.is_absolute():
-        return (Path(base) / value).resolve()
-    return value
-
-
 def _no_credentials(data: Any, *, where: str) -> Any:
     if isinstance(data, dict):
         found = [key for key in _CREDENTIAL_KEYS if key in data]
@@ -59,7 +48,7 @@ SslMode = Literal["require", "verify-ca", "verify-full"]
 SslNegotiation = Literal["postgres", "direct"]
 
 
-class AuroraEndpoint(_Model):
+class AuroraEndpoint(PlanModel):
     """Aurora PostgreSQL, RDS Proxy or RDS PostgreSQL, with credentials in Secrets Manager."""
 
     kind: Literal["aurora"]
@@ -101,7 +90,7 @@ class AuroraEndpoint(_Model):
     )
     db_schema: str = Field("public", alias="schema")
 
-    _base = field_validator("sslrootcert")(_relative_to_plan)
+    _base = field_validator("sslrootcert")(relative_to_plan)
 
     @model_validator(mode="before")
     @classmethod
@@ -117,7 +106,7 @@ class AuroraEndpoint(_Model):
         return self
 
 
-class DsqlEndpoint(_Model):
+class DsqlEndpoint(PlanModel):
     """An Aurora DSQL cluster; the password is an IAM auth token signed for each connection."""
 
     kind: Literal["dsql"]
@@ -144,7 +133,7 @@ class DsqlEndpoint(_Model):
     database: Literal["postgres"] = "postgres"
     db_schema: str = Field("public", alias="schema")
 
-    _base = field_validator("sslrootcert")(_relative_to_plan)
+    _base = field_validator("sslrootcert")(relative_to_plan)
 
     @model_validator(mode="before")
     @classmethod
@@ -181,7 +170,7 @@ class DsqlEndpoint(_Model):
         return match["region"]
 
 
-class RetrySettings(_Model):
+class RetrySettings(PlanModel):
     """A retry policy in a plan (see :mod:`harness.retry`): ``connect.retry``, ``faults.retry``."""
 
     initial_s: float = Field(0.2, ge=0)
@@ -200,7 +189,7 @@ class RetrySettings(_Model):
         )
 
 
-class ConnectSettings(_Model):
+class ConnectSettings(PlanModel):
     """How the harness connects: the per-attempt budget and the retry policy."""
 
     connect_timeout_s: float = Field(

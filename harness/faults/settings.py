@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from harness.endpoints.settings import RetrySettings
 from harness.errors import did_you_mean
+from harness.plan_model import PlanModel, relative_to_plan
 
 FAULT_NAMES = (
     "refused",
@@ -48,10 +49,6 @@ FAULT_NAMES = (
 PATH_NAMES = ("harness", "app", "aws")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 def _known(values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
     for value in values:
         if value not in allowed:
@@ -60,7 +57,7 @@ def _known(values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> tupl
     return values
 
 
-class AppPath(_Model):
+class AppPath(PlanModel):
     """The application's own connection path: a Python callable or a shell command.
 
     Either is run with the environment pointing at the fault proxy and the moto server
@@ -89,10 +86,7 @@ class AppPath(_Model):
     @field_validator("cwd", mode="after")
     @classmethod
     def _relative(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        base = (info.context or {}).get("base_dir")
-        if value is None or base is None or value.is_absolute():
-            return value
-        return (Path(base) / value).resolve()
+        return relative_to_plan(value, info)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> AppPath:
@@ -101,7 +95,7 @@ class AppPath(_Model):
         return self
 
 
-class FaultSettings(_Model):
+class FaultSettings(PlanModel):
     """The ``faults`` section of a plan: the fault x path matrix to run."""
 
     faults: tuple[str, ...] = Field(FAULT_NAMES, description="Faults to inject (default: all).")

@@ -8,14 +8,12 @@ relative to the source (``max_ratio``); each budget is its own check. Connect ti
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from harness.plan_model import PlanModel
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class Budget(_Model):
+class Budget(PlanModel):
     """What one query's target timings must stay within."""
 
     p95_ms: float | None = Field(None, gt=0, description="The target's p95 must not exceed this.")
@@ -30,7 +28,7 @@ class Budget(_Model):
     )
 
 
-class HealthCheck(_Model):
+class HealthCheck(PlanModel):
     """``SELECT 1`` in a row on one session: at least ``min_successes`` within ``timeout_ms``."""
 
     runs: int = Field(100, ge=1, le=10_000)
@@ -44,7 +42,7 @@ class HealthCheck(_Model):
         return self
 
 
-class LatencySettings(_Model):
+class LatencySettings(PlanModel):
     """The ``latency`` section: timing loop, budgets per query, connect time, health check."""
 
     warmup: int = Field(3, ge=0, le=1000, description="Untimed runs first, per side.")

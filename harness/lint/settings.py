@@ -10,19 +10,15 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from harness.errors import did_you_mean
 from harness.lint.pack import RULES_BY_ID
 from harness.lint.report import FailOn
-from harness.plan_paths import existing_paths
+from harness.plan_model import PlanModel, existing_paths
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class LintWaiver(_Model):
+class LintWaiver(PlanModel):
     """A finding a reviewer accepted: which rule, where, why, who, until when."""
 
     rule: str = Field(description="Rule id (DSQL050) or name (index-async), or * for any rule.")
@@ -45,7 +41,7 @@ class LintWaiver(_Model):
         raise ValueError(f"unknown rule {value!r}.{hint}")
 
 
-class LintSettings(_Model):
+class LintSettings(PlanModel):
     """The ``lint`` section of a plan: what to lint against DSQL and what is waived."""
 
     paths: tuple[Path, ...] = Field(

@@ -17,15 +17,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from harness.plan_paths import existing_paths
+from harness.plan_model import PlanModel, existing_paths
 
 
-class PostureSettings(BaseModel):
+class PostureSettings(PlanModel):
     """What to check and the thresholds; every subject is optional."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     region: str | None = Field(None, description="Default: AWS_REGION / the AWS profile.")
     endpoint_url: str | None = Field(None, description="One endpoint for every service (tests).")

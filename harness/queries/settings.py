@@ -16,8 +16,9 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from harness.plan_model import PlanModel, relative_to_plan
 from harness.rows.settings import ColumnCanon
 
 Dialect = Literal["sqlite", "postgres"]
@@ -26,11 +27,7 @@ Scalar = str | int | float | bool | None
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class IntegerParam(_Model):
+class IntegerParam(PlanModel):
     """Integers drawn uniformly from ``min``..``max`` (both included)."""
 
     kind: Literal["integers"]
@@ -44,14 +41,14 @@ class IntegerParam(_Model):
         return self
 
 
-class ChoiceParam(_Model):
+class ChoiceParam(PlanModel):
     """One of the listed values."""
 
     kind: Literal["choices"]
     values: tuple[Scalar, ...] = Field(min_length=1)
 
 
-class ColumnParam(_Model):
+class ColumnParam(PlanModel):
     """A value sampled from a column of the source (distinct, non-NULL values)."""
 
     kind: Literal["column"]
@@ -66,7 +63,7 @@ class ColumnParam(_Model):
         return value
 
 
-class DateParam(_Model):
+class DateParam(PlanModel):
     """A date (ISO text, as applications bind it) drawn uniformly from ``start``..``end``."""
 
     kind: Literal["dates"]
@@ -85,7 +82,7 @@ ParamStrategy = Annotated[
 ]
 
 
-class Query(_Model):
+class Query(PlanModel):
     """One application query: its SQL, its parameters and how its answer is compared."""
 
     sql: str | None = Field(None, description="SQL in the source dialect (transpiled).")
@@ -114,7 +111,7 @@ class Query(_Model):
     columns: dict[str, ColumnCanon] = Field(
         default_factory=dict, description="Value-canon options by result column name."
     )
-    _base = field_validator("file")(lambda v, info: _relative(v, info))
+    _base = field_validator("file")(relative_to_plan)
 
     @field_validator("tolerance")
     @classmethod
@@ -136,7 +133,7 @@ class Query(_Model):
         return self
 
 
-class QuerySettings(_Model):
+class QuerySettings(PlanModel):
     """The ``queries`` section: the application's queries, answered the same on both sides."""
 
     dialect: Dialect | None = Field(
@@ -167,12 +164,4 @@ class QuerySettings(_Model):
     @field_validator("paths", mode="after")
     @classmethod
     def _relative_to_plan(cls, value: tuple[Path, ...], info: ValidationInfo) -> tuple[Path, ...]:
-        return tuple(p for p in (_relative(v, info) for v in value) if p is not None)
-
-
-def _relative(value: Path | None, info: ValidationInfo) -> Path | None:
-    """Paths in a plan are relative to the plan file's folder."""
-    base = (info.context or {}).get("base_dir")
-    if value is None or base is None or value.is_absolute():
-        return value
-    return (Path(base) / value).resolve()
+        return tuple(p for p in (relative_to_plan(v, info) for v in value) if p is not None)

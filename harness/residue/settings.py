@@ -26,9 +26,9 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from harness.plan_paths import existing_paths
+from harness.plan_model import PlanModel, existing_paths
 
 DEFAULT_EXCLUDE = (
     ".git",
@@ -45,11 +45,7 @@ DEFAULT_EXCLUDE = (
 """Folder names never descended into: vendored or generated, never the team's own code."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AllowEntry(_Model):
+class AllowEntry(PlanModel):
     """A reviewed exception: matches in files under ``path`` whose text matches ``pattern``."""
 
     path: str = Field(min_length=1, description="fnmatch glob on the path relative to the root.")
@@ -75,7 +71,7 @@ class AllowEntry(_Model):
         return value
 
 
-class RetiredSettings(_Model):
+class RetiredSettings(PlanModel):
     """The retired cluster's concrete identifiers, the expected target and the allowlist."""
 
     paths: tuple[Path, ...] = Field(

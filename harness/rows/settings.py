@@ -7,14 +7,12 @@ options for it.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from harness.plan_model import PlanModel
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class ColumnCanon(_Model):
+class ColumnCanon(PlanModel):
     """How one column's values are compared (shown in the report when not the default)."""
 
     rtrim: bool = False
@@ -23,7 +21,7 @@ class ColumnCanon(_Model):
     """Significant digits compared for a float column."""
 
 
-class RowSettings(_Model):
+class RowSettings(PlanModel):
     """Row-level comparison: segment size, sample cap, per-column value options."""
 
     segment_rows: int = Field(10_000, ge=100)
