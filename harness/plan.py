@@ -241,6 +241,16 @@ def load_plan(path: str | Path) -> LoadedPlan:
     return LoadedPlan(plan, path.resolve(), hashlib.sha256(raw).hexdigest())
 
 
+def load_section(path: str | Path, key: str) -> Any:
+    """The validated ``key:`` section of the plan at ``path``, for the commands that read one
+    section (``cutover residue``, ``cutover dynamo``); a PlanError when the plan has none."""
+    loaded = load_plan(path)
+    section = getattr(loaded.plan, key)
+    if section is None:
+        raise PlanError(f"the plan has no '{key}:' section", path=str(loaded.path))
+    return section
+
+
 def _plan_error(exc: ValidationError, path: Path, node: yaml.Node | None) -> PlanError:
     """Turn pydantic's first error into one line: file:line: key.path: what, allowed, hint."""
     # Unknown keys first: a misspelt key usually also causes a "missing" error, and the

@@ -7,8 +7,7 @@ Public API: :func:`load_settings`, :func:`take_snapshot`, :func:`scan_table`,
 from __future__ import annotations
 
 from harness.dynamo.compare import compare, compare_table
-from harness.dynamo.loader import load_settings
-from harness.dynamo.settings import DynamoSettings
+from harness.dynamo.settings import DynamoSettings, load_settings
 from harness.dynamo.snapshot import (
     DynamoError,
     Snapshot,

@@ -28,7 +28,7 @@ def dynamo() -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def snapshot(plan_path: Path, out_path: Path, quiet: bool) -> None:
     """Record each table's item count and digest (no item values) in a JSON file."""
-    from harness.dynamo.loader import load_settings
+    from harness.dynamo.settings import load_settings
     from harness.dynamo.snapshot import snapshot_with_progress, take_snapshot, write_snapshot
 
     try:

@@ -36,3 +36,11 @@ class DynamoSettings(PlanModel):
     @classmethod
     def _relative_to_plan(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         return relative_to_plan(value, info)
+
+
+def load_settings(path: str | Path) -> DynamoSettings:
+    """The validated ``dynamo:`` section of the plan at ``path`` (PlanError if it has none)."""
+    from harness.plan import load_section  # harness.plan imports this module
+
+    section: DynamoSettings = load_section(path, "dynamo")
+    return section

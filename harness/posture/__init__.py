@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from harness.posture.checks import CHECKS
 from harness.posture.live import live_results
-from harness.posture.loader import load_settings
-from harness.posture.settings import PostureSettings
+from harness.posture.settings import PostureSettings, load_settings
 from harness.posture.template import template_results
 
 __all__ = ["CHECKS", "PostureSettings", "live_results", "load_settings", "template_results"]

@@ -47,3 +47,11 @@ class PostureSettings(PlanModel):
     )
 
     _exist = field_validator("templates", mode="after")(existing_paths)
+
+
+def load_settings(path: str | Path) -> PostureSettings:
+    """The validated ``posture:`` section of the plan at ``path`` (PlanError if it has none)."""
+    from harness.plan import load_section  # harness.plan imports this module
+
+    section: PostureSettings = load_section(path, "posture")
+    return section

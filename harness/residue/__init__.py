@@ -7,10 +7,9 @@ Public API: :func:`load_settings`, :func:`discover`, :func:`check_file`, :func:`
 from __future__ import annotations
 
 from harness.residue.checks import check_file, check_paths, check_target
-from harness.residue.loader import load_settings
 from harness.residue.rules import RULES, Rule
 from harness.residue.scan import FileScan, Source, discover, scan_file, scan_text
-from harness.residue.settings import AllowEntry, RetiredSettings
+from harness.residue.settings import AllowEntry, RetiredSettings, load_settings
 
 __all__ = [
     "RULES",

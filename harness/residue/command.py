@@ -34,7 +34,7 @@ EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 def residue(paths: tuple[Path, ...], plan_path: Path, output_format: str) -> None:
     """Find references to the retired database in infrastructure code (SC-004, SC-001)."""
     from harness.residue.checks import check_paths
-    from harness.residue.loader import load_settings
+    from harness.residue.settings import load_settings
 
     try:
         settings = load_settings(plan_path)

@@ -114,3 +114,11 @@ class RetiredSettings(PlanModel):
             "environment variable": self.env_vars,
             "identifier": self.other,
         }
+
+
+def load_settings(path: str | Path) -> RetiredSettings:
+    """The validated ``retired:`` section of the plan at ``path`` (PlanError if it has none)."""
+    from harness.plan import load_section  # harness.plan imports this module
+
+    section: RetiredSettings = load_section(path, "retired")
+    return section
