@@ -90,7 +90,10 @@ class Mutations:
 
 @st.composite
 def tables(draw: st.DrawFn) -> tuple[dict[int, dict[str, Any]], Mutations]:
-    ids = draw(st.lists(st.integers(1, 5000), min_size=1, max_size=60, unique=True))
+    if draw(st.booleans()):  # sparse keys: segments from sampled boundaries
+        ids = draw(st.lists(st.integers(1, 5000), min_size=1, max_size=60, unique=True))
+    else:  # dense keys: segments by arithmetic
+        ids = list(range(1, draw(st.integers(1, 60)) + 1))
     rows = {i: draw(values) for i in ids}
     touched = draw(st.lists(st.sampled_from(ids), max_size=6, unique=True))
     split = draw(st.integers(0, len(touched)))
@@ -215,3 +218,40 @@ def test_sqlite_to_postgres_reports_exactly_the_mutations(
     _load_pg(target_dsn, _apply(rows, mutations))
     diff = _diff(Connector("source", "sqlite", "sqlite", str(path), "s"), target_dsn)
     _check(diff, rows, mutations)
+
+
+def test_keyless_tables_are_compared_as_multisets(cluster: PostgresCluster, tmp_path: Path) -> None:
+    """No key on either side: duplicates count, a changed row is one missing plus one extra,
+    and the samples show the rows as PostgreSQL writes records, whichever side they are on."""
+    rows = [("a b", 1.5, 1), ("a b", 1.5, 1), ("c", None, 0), ("d,e", 2.25, 1)]
+    changed = [("a b", 1.5, 1), ("c", None, 0), ("d,e", 2.5, 1), ("new", 0.0, 0)]
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (name TEXT, amount NUMERIC(12,2), active BOOLEAN)")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+    conn.close()
+    pg_rows = [(n, a, bool(b)) for n, a, b in rows]
+    source_dsn = cluster.create_database(f"s_{uuid.uuid4().hex[:10]}")
+    target_dsn = cluster.create_database(f"t_{uuid.uuid4().hex[:10]}")
+    for dsn, data in (
+        (source_dsn, pg_rows),
+        (target_dsn, [(n, a, bool(b)) for n, a, b in changed]),
+    ):
+        with psycopg.connect(dsn, autocommit=True) as pg:
+            pg.execute("CREATE TABLE t (name text, amount numeric(12,2), active boolean)")
+            pg.cursor().executemany("INSERT INTO t VALUES (%s, %s, %s)", data)
+    sources = {
+        "sqlite": Connector("source", "sqlite", "sqlite", str(path), "s"),
+        "postgres": Connector("source", "postgres", "postgres", source_dsn, "s", "public"),
+    }
+    for name, source in sources.items():
+        diff = _diff(source, target_dsn)
+        assert diff.state == "mismatched", name
+        assert (diff.missing, diff.extra, diff.changed) == (2, 2, 0), name
+        shown = sorted((s.kind, s.key["row"]) for s in diff.samples)
+        assert shown == [
+            ("extra", '("d,e",2.50,t)'),
+            ("extra", "(new,0.00,f)"),
+            ("missing", '("a b",1.50,t)'),
+            ("missing", '("d,e",2.25,t)'),
+        ], name

@@ -91,7 +91,7 @@ def test_only_columns_not_sorting_by_bytes_are_spelled_collate_c(
         assert table is not None
         columns = plan_columns(db, table, db, table, str, RowOptions())
         assert isinstance(db, PostgresDatabase)
-        side = PostgresSide(db, "target", "t", columns, [0], text_keys=[True])
+        side = PostgresSide(db, "target", "t", columns, [0], text_keys=[True], fields=False)
         assert side._collate_c == (spelled_c,)
     finally:
         db.close()

@@ -1,8 +1,10 @@
 """Compare a table's rows on both sides: segment checksums, bisection, then the exact rows.
 
-1. Split the key space into segments of about ``segment_rows`` rows (integer keys by
-   arithmetic, other keys by boundaries sampled in key order) and have each side compute
-   ``(count, sum of row hashes)`` per segment — one scan per side, run concurrently.
+1. Split the key space into segments of about ``segment_rows`` rows and have each side
+   compute a checksum per segment (:mod:`harness.rows.encode`), run concurrently. Integer
+   keys are split by arithmetic; other keys by boundaries sampled in key order on both
+   sides, so no segment holds more than ``segment_rows`` rows of either. (With SQLite on
+   one side a checksum holds its segment's text, so sparse integer keys are sampled too.)
 2. A segment whose checksums differ is split again, only within its key range, until it is
    small enough to fetch; when most of its parts differ it is fetched at once instead of
    split further (many differences: bisecting would only cost round trips).
@@ -30,6 +32,7 @@ from harness.rows.sides import (
     Checksums,
     ColumnPlan,
     IntSegments,
+    Key,
     Range,
     Rows,
     Segmenter,
@@ -136,8 +139,12 @@ def compare_table(
         )
     key_index = [names.index(k) for k in key_names]
     text_keys = [columns[i].type.family == "text" for i in key_index]
-    src = side_for(source_db, "source", source.name, columns, key_index, text_keys)
-    tgt = side_for(target_db, "target", target.name, columns, key_index, text_keys)
+    both_postgres = isinstance(source_db, PostgresDatabase) and isinstance(
+        target_db, PostgresDatabase
+    )
+    fields = not both_postgres
+    src = side_for(source_db, "source", source.name, columns, key_index, text_keys, fields=fields)
+    tgt = side_for(target_db, "target", target.name, columns, key_index, text_keys, fields=fields)
     diff = RowDiff(key=key_names, columns=tuple(names), keyed=bool(key_index))
     if not key_index:
         _compare_multisets(src, tgt, diff, options)
@@ -200,9 +207,16 @@ class _Bisection:
             )
             span = hi - lo + 1
             width = max(1, math.ceil(span * every / max(estimate, 1)))
-            return IntSegments(lo, width)
-        boundaries = self.src.sample_keys(every, Range()) or self.tgt.sample_keys(every, Range())
-        return BoundarySegments(tuple(boundaries))
+            # Unique integer keys put at most ``width`` rows in a segment. A sum of hashes
+            # needs no memory whatever the count; a digest holds the segment's text, so sparse
+            # keys (where width could hide a dense cluster) are split by samples instead.
+            if not self.src.fields or width <= 2 * every:
+                return IntSegments(lo, width)
+        a, b = _both(
+            lambda: self.src.sample_keys(every, Range()),
+            lambda: self.tgt.sample_keys(every, Range()),
+        )
+        return BoundarySegments(_union(a, b))
 
     def _resolve(self, segments: Segmenter, a: Checksums, b: Checksums, depth: int) -> None:
         differing = sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
@@ -218,8 +232,9 @@ class _Bisection:
         if parts is None:
             self._diff_rows(within)
             return
-        a = self.src.checksums(parts, within)
-        b = self.tgt.checksums(parts, within)
+        a, b = _both(
+            lambda: self.src.checksums(parts, within), lambda: self.tgt.checksums(parts, within)
+        )
         self.diff.segments_split += 1
         numbers = set(a) | set(b)
         differing = [n for n in numbers if a.get(n) != b.get(n)]
@@ -229,9 +244,7 @@ class _Bisection:
         self._resolve(parts, a, b, depth + 1)
 
     def _split(self, within: Range, rows: int) -> Segmenter | None:
-        if self.integer_key:
-            assert within.lo is not None  # integer segments are always bounded
-            assert within.hi is not None
+        if self.integer_key and within.lo is not None and within.hi is not None:
             lo, hi = int(within.lo[0]), int(within.hi[0])
             width = max(1, math.ceil((hi - lo) / SPLIT))
             return IntSegments(lo, width, hi) if width < hi - lo else None
@@ -243,6 +256,18 @@ class _Bisection:
     def _diff_rows(self, within: Range) -> None:
         a, b = _both(lambda: self.src.fetch(within), lambda: self.tgt.fetch(within))
         _diff_rows(a, b, self.columns, self.key, self.diff, self.options.sample_cap)
+
+
+def _union(a: Sequence[Key], b: Sequence[Key]) -> tuple[Key, ...]:
+    """Both sides' sampled boundaries in key order, so each side's segments stay small.
+
+    Python orders ints and strs as the sides do (text keys are ranged in byte order); keys
+    whose Python types do not order together (a datetime and SQLite's text for it) fall back
+    to the side with more samples."""
+    try:
+        return tuple(sorted(set(a) | set(b)))
+    except TypeError:
+        return tuple(a if len(a) >= len(b) else b)
 
 
 def _diff_rows(
@@ -297,8 +322,8 @@ def _compare_multisets(src: Side, tgt: Side, diff: RowDiff, options: RowOptions)
         if surplus > 0:
             diff.missing += surplus
             if len(diff.samples) < options.sample_cap:
-                diff.samples.append(RowSample("missing", {"row": text}))
+                diff.samples.append(RowSample("missing", {"row": src.show_row(text)}))
         elif surplus < 0:
             diff.extra += -surplus
             if len(diff.samples) < options.sample_cap:
-                diff.samples.append(RowSample("extra", {"row": text}))
+                diff.samples.append(RowSample("extra", {"row": tgt.show_row(text)}))

@@ -1,10 +1,19 @@
-"""How a row becomes one 64-bit hash, identically in PostgreSQL and in Python.
+"""How rows become the text that both sides hash, identically in the database and in Python.
 
-A row's text is PostgreSQL's own ``record_out`` of its values (``ROW(a, b)::text``): NULL is
-an empty field and ``''`` a quoted empty string, so the two never collide. Its hash is the
-first 8 bytes of the MD5 of that text as a signed 64-bit integer; a segment's checksum is the
-row count and the *sum* of those hashes — order-independent, and exact because PostgreSQL's
-``sum(bigint)`` is a numeric and Python's int is unbounded.
+Two encodings, picked by the pair of databases compared:
+
+**Record** (PostgreSQL on both sides). A row's text is PostgreSQL's own ``record_out`` of its
+values (``ROW(a, b)::text``): NULL is an empty field and ``''`` a quoted empty string, so the
+two never collide. Its hash is the first 8 bytes of the MD5 of that text as a signed 64-bit
+integer; a segment's checksum is the row count and the *sum* of those hashes —
+order-independent, and exact because PostgreSQL's ``sum(bigint)`` is a numeric.
+
+**Fields** (a SQLite side). SQLite has no hash function, so hashing each row would mean a
+Python call per row; instead both sides write a segment's fields in key order, column by
+column, as one text (``string_agg`` in PostgreSQL, ``group_concat`` in SQLite) and hash it
+once. The fields are built to be cheap for SQLite (see :class:`FieldForm`) and readable back
+(:func:`parse_fields`): a segment's text determines its rows, so equal digests mean equal
+rows, field by field.
 
 MD5 is not here for security: both sides must compute the same function, and PostgreSQL
 ships it everywhere (including Aurora DSQL).
@@ -15,9 +24,17 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.types import TypeInfo
 
 ROW_HASH_SQL = "('x' || left(md5({row}), 16))::bit(64)::bigint"
-"""Template: ``{row}`` is a ``ROW(...)::text`` expression."""
+"""Template: ``{row}`` is a row's text expression."""
+
+BARE_FAMILIES = frozenset(
+    {"integer", "numeric", "float", "timestamp", "timestamptz", "date", "time", "boolean", "uuid"}
+)
+"""Families the fields encoding writes as they are (see :class:`FieldForm`)."""
 
 _NEEDS_QUOTES = re.compile(r'[ \t\n\r\v\f"\\(),]')
 
@@ -39,3 +56,105 @@ def record_text(values: Sequence[str | None]) -> str:
 def row_hash(text: str) -> int:
     """The signed 64-bit hash of a row's text (see :data:`ROW_HASH_SQL`)."""
     return int.from_bytes(hashlib.md5(text.encode()).digest()[:8], "big", signed=True)
+
+
+def segment_digest(text: bytes) -> str:
+    """A segment's digest from its fields text (PostgreSQL's ``md5()`` of the same text)."""
+    return hashlib.md5(text).hexdigest()
+
+
+# -- the fields encoding -----------------------------------------------------------------------
+
+NULL_FIELD = "~"
+"""NULL's field: not empty (old SQLite's group_concat drops the separator after an empty
+value), and no other field starts with it but a bare one, which runs to its comma anyway."""
+
+_SCALED = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+@dataclass(frozen=True)
+class FieldForm:
+    """How one column's canonical text is written as a field (fields are joined by commas).
+
+    - *bare* families (numbers, times, booleans, UUIDs) are written as they are: their
+      canonical text is never empty and never holds a comma (the canon's tests hold
+      PostgreSQL to that);
+    - any other text as ``<characters>:<text>``;
+    - numeric(p, s) as its integer value times 10^s (``12.30`` → ``1230``), which SQLite derives
+      from money stored as REAL several times faster than the decimal text.
+
+    A bare text that breaks those rules is not one PostgreSQL writes (only the canon's ``!``
+    mark for an unusable SQLite value gets there); it is kept unequal to every PostgreSQL field
+    and readable by a leading ``!`` and commas as ``;``.
+    """
+
+    bare: bool
+    scale: int | None = None
+
+    @classmethod
+    def of(cls, target: TypeInfo) -> FieldForm:
+        if target.family == "numeric" and target.scale is not None:
+            return cls(bare=True, scale=target.scale)
+        return cls(bare=target.family in BARE_FAMILIES)
+
+    def write(self, text: str | None) -> str:
+        if text is None:
+            return NULL_FIELD
+        if not self.bare:
+            return f"{len(text)}:{text}"
+        if self.scale is not None and _SCALED.fullmatch(text):
+            whole, _, fraction = text.partition(".")
+            if len(fraction) == self.scale:
+                return str(int(whole + fraction))
+        if text and "," not in text and text != NULL_FIELD:
+            return text
+        return "!" + text.replace(",", ";")
+
+    def read(self, field: str) -> str | None:
+        """The canonical text of a field written by :meth:`write`."""
+        if field == NULL_FIELD:
+            return None
+        if not self.bare:
+            return field.partition(":")[2]
+        if self.scale and re.fullmatch(r"-?[0-9]+", field):
+            sign, digits = ("-", field[1:]) if field.startswith("-") else ("", field)
+            digits = digits.rjust(self.scale + 1, "0")
+            return f"{sign}{digits[: -self.scale]}.{digits[-self.scale :]}"
+        return field
+
+    def sql(self, column: str, canon: str) -> str:
+        """PostgreSQL: the field of ``column`` (an SQL expression) whose canonical text is
+        the expression ``canon``."""
+        if not self.bare:
+            written = f"length({canon}) || ':' || {canon}"
+        elif self.scale is not None:
+            written = f"trim_scale(round(({column})::numeric, {self.scale}) * 1e{self.scale})::text"
+        else:
+            written = canon
+        return f"coalesce({written}, '{NULL_FIELD}')"
+
+
+def fields_text(values: Sequence[str | None], forms: Sequence[FieldForm]) -> str:
+    """A row's fields text: what the keyless (multiset) comparison hashes."""
+    return ",".join(form.write(v) for v, form in zip(values, forms, strict=True))
+
+
+def parse_fields(text: str, forms: Sequence[FieldForm]) -> list[str | None]:
+    """Read a row's fields text back into canonical texts (the inverse of
+    :func:`fields_text`): a bare field runs to the next comma, a counted one is as long as
+    it says."""
+    values: list[str | None] = []
+    at = 0
+    for number, form in enumerate(forms):
+        if form.bare or text.startswith(NULL_FIELD, at):
+            end = text.find(",", at)
+            end = len(text) if end < 0 else end
+        else:
+            colon = text.index(":", at)
+            end = colon + 1 + int(text[at:colon])
+        values.append(form.read(text[at:end]))
+        last = number == len(forms) - 1
+        if (end != len(text)) if last else not text.startswith(",", end):
+            raise ValueError(f"not a fields text: {text!r}")
+        at = end + 1
+    return values

@@ -1,16 +1,18 @@
-"""A SQLite row's record text, computed by SQLite itself where the value's shape allows.
+"""A SQLite row's fields text (see :mod:`harness.rows.encode`), computed by SQLite itself.
 
-Canonising every SQLite value in Python costs ~20 µs a row. Most values are in a handful
-of storage shapes (an INTEGER in an integer column, TEXT in a text column, cents stored as
-REAL, ISO timestamps with microseconds, booleans as 0/1); for those, SQLite's own functions
-build the same ``record_out`` field that :func:`harness.rows.canon.python` followed by
-:func:`harness.rows.encode.record_field` would. Every other value goes to that Python canon
-through a registered function, so the Python canon stays the one definition and this module
-only a faster route to the same bytes — ``tests/test_rows_sqlite_record.py`` holds the two
-to the same text for random values of every storage class.
+Canonising every SQLite value in Python costs ~20 µs a row. Most values are in a handful of
+storage shapes (an INTEGER in an integer column, TEXT in a text column, cents stored as REAL,
+ISO timestamps, booleans as 0/1); for those, SQLite's own functions build the field. Every
+other value goes to the Python canon through a registered function, so the Python canon
+stays the one definition and this module only a faster route to it.
 
-Only the row hash and the multiset texts use this; the row diff's values still come from
-the Python canon, one row at a time.
+A fast path may differ from the Python canon only where its output can never be a
+PostgreSQL field: a 26-character text in a timestamp column is taken as it is, and if it is
+not a canonical timestamp, no PostgreSQL row can hash the same, so its segment is fetched and
+compared by the Python canon after all. The argument needs two facts, each tested: every
+PostgreSQL canonical text is a fixed point of the Python canon (``test_rows_canon.py``), and
+every fast-path field either equals the Python canon's or is not such a fixed point
+(``test_rows_sqlite_record.py``, for values of every storage class).
 """
 
 from __future__ import annotations
@@ -20,109 +22,93 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness.rows import canon
-from harness.rows.encode import record_field
+from harness.rows.encode import NULL_FIELD, FieldForm
 from harness.types import TypeInfo
 
-# Characters that make record_out quote a field (encode._NEEDS_QUOTES), for a GLOB class.
-_QUOTE_CLASS = ' \t\n\r\v\f"\\(),'
-_DIGIT = "[0-9]"
-_SECONDS = f"{_DIGIT * 4}-{_DIGIT * 2}-{_DIGIT * 2}[ T]{_DIGIT * 2}:{_DIGIT * 2}:{_DIGIT * 2}"
 _MAX_FAST_SCALE = 12
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def field_sql(column: str, target: TypeInfo, options: canon.CanonOptions, fallback: str) -> str:
-    """A SQLite expression giving ``column``'s ``record_out`` field ('' for NULL).
+    """A SQLite expression giving ``column``'s field (:class:`FieldForm`), never NULL.
 
     ``column`` is a quoted identifier; ``fallback`` names a registered one-argument function
     (see :func:`register`) that computes the field in Python for shapes without a fast path.
     """
     x = column
-    fast = _fast_paths(x, target, options)
-    whens = "".join(f" WHEN {cond} THEN {expr}" for cond, expr in fast)
-    return f"(CASE WHEN {x} IS NULL THEN ''{whens} ELSE {fallback}({x}) END)"
+    whens = "".join(f" WHEN {cond} THEN {expr}" for cond, expr in _fast_paths(x, target, options))
+    return f"(CASE{whens} WHEN {x} IS NULL THEN '{NULL_FIELD}' ELSE {fallback}({x}) END)"
 
 
-def record_sql(fields: Sequence[str]) -> str:
-    """The row's ``record_out`` text from its fields."""
-    return "'(' || " + " || ',' || ".join(fields) + " || ')'"
+def row_sql(fields: Sequence[str]) -> str:
+    """The row's fields text (:func:`harness.rows.encode.fields_text`)."""
+    return " || ',' || ".join(fields)
 
 
 def register(
     conn: sqlite3.Connection, name: str, target: TypeInfo, options: canon.CanonOptions
 ) -> None:
-    """Register ``name`` on ``conn``: the Python canon's record field of a non-NULL value."""
+    """Register ``name`` on ``conn``: the Python canon's field of a non-NULL value."""
     convert: Callable[[Any], str] = canon.python(target, options)
-    conn.create_function(name, 1, lambda value: record_field(convert(value)), deterministic=True)
+    form = FieldForm.of(target)
+    conn.create_function(name, 1, lambda value: form.write(convert(value)), deterministic=True)
 
 
 def _fast_paths(x: str, target: TypeInfo, options: canon.CanonOptions) -> list[tuple[str, str]]:
-    """(condition, field expression) pairs, each exactly what the Python canon gives."""
+    """(condition, field expression) pairs, most common shape first."""
     family = target.family
     if family == "integer":
-        return [(f"typeof({x}) = 'integer'", f"CAST({x} AS TEXT)")]
+        return [(f"typeof({x}) = 'integer'", x)]
     if family == "numeric" and target.scale is not None and target.scale <= _MAX_FAST_SCALE:
         return _numeric(x, target.scale)
     if family == "text":
-        trim = options.rtrim or target.fixed_length
-        value = f"rtrim({x}, ' ')" if trim else x
-        # GLOB stops at a NUL; PostgreSQL text never holds one, so Python may canonise those.
-        return [(f"typeof({x}) = 'text' AND instr({x}, char(0)) = 0", _quoted_if_needed(value))]
+        # length() counts characters as PostgreSQL does; it stops at a NUL, which no
+        # PostgreSQL text holds, so such a row can only differ, as it should.
+        value = f"rtrim({x}, ' ')" if options.rtrim or target.fixed_length else x
+        return [(f"typeof({x}) = 'text'", f"length({value}) || ':' || {value}")]
     if family == "timestamp":
-        # Python's fast path takes these two shapes verbatim (canon._naive_timestamp); the
-        # canonical text has a space, so record_out always quotes it.
-        return [
-            (
-                f"typeof({x}) = 'text' AND {x} GLOB '{_SECONDS}.{_DIGIT * 6}'",
-                f"""'"' || substr({x}, 1, 10) || ' ' || substr({x}, 12) || '"'""",
-            ),
-            (
-                f"typeof({x}) = 'text' AND {x} GLOB '{_SECONDS}'",
-                f"""'"' || substr({x}, 1, 10) || ' ' || substr({x}, 12) || '.000000"'""",
-            ),
-        ]
+        return _timestamp(x)
     if family == "boolean":
-        return [
-            (f"typeof({x}) = 'integer' AND {x} = 1", "'t'"),
-            (f"typeof({x}) = 'integer' AND {x} = 0", "'f'"),
-        ]
+        flag = f"(CASE {x} WHEN 1 THEN 't' ELSE 'f' END)"
+        return [(f"typeof({x}) = 'integer' AND {x} IN (0, 1)", flag)]
     return []
 
 
+def _timestamp(x: str) -> list[tuple[str, str]]:
+    """``YYYY-MM-DD HH:MM:SS.ffffff`` (the canonical text) or ``T`` for the space, and the same
+    without the fraction. The text's shape is not checked beyond its length: one that is not
+    a timestamp cannot equal PostgreSQL's canonical text (see the module's docstring); the
+    comma check keeps the field readable (:func:`harness.rows.encode.parse_fields`)."""
+    text = f"typeof({x}) = 'text' AND instr({x}, ',') = 0"
+    spaced = (
+        f"(CASE substr({x}, 11, 1) WHEN 'T' THEN substr({x}, 1, 10) || ' ' || substr({x}, 12)"
+        f" ELSE {x} END)"
+    )
+    return [
+        (f"{text} AND length({x}) = 26", spaced),
+        (f"{text} AND length({x}) = 19", f"{spaced} || '.000000'"),
+    ]
+
+
 def _numeric(x: str, scale: int) -> list[tuple[str, str]]:
-    """numeric(p, s): integers get ``.000``; a REAL that is the double nearest to a decimal
-    with at most ``s`` places is printed from that decimal.
+    """numeric(p, s), written as the integer value times 10^s: an INTEGER is multiplied; a
+    REAL that is the double nearest to a decimal with at most ``s`` places gives that
+    decimal's digits.
 
     ``k = round(|x| * 10^s)`` is that decimal scaled to an integer exactly when ``k / 10^s``
     (a correctly rounded IEEE division) gives ``|x|`` back. Below ``10^(15-s)`` doubles are
     closer together than ``10^-s``, so only one such decimal exists: the one Python's
     ``Decimal(repr(x))`` holds, which then quantizes without rounding. Anything else (a REAL
-    between two decimals, huge magnitudes, text) goes to Python.
+    between two decimals, huge magnitudes, text) goes to Python. ``round()`` is spelled as
+    a cast of ``+ 0.5``: SQLite's round() prints and re-parses its argument, several times
+    slower, and the check makes any ``k`` that passes right. (An INTEGER so large that the
+    product overflows becomes a REAL, whose text PostgreSQL never writes for a numeric.)
     """
     unit = 10**scale
-    integer = f"CAST({x} AS TEXT)" if scale == 0 else f"{x} || '.{'0' * scale}'"
-    k = f"CAST(round(abs({x}) * {unit}) AS INTEGER)"
-    sign = f"CASE WHEN {x} < 0 THEN '-' ELSE '' END"
-    digits = f"{k} / {unit}" if scale == 0 else f"{k} / {unit}, {k} % {unit}"
-    pattern = "%s%d" if scale == 0 else f"%s%d.%0{scale}d"
+    k = f"CAST(abs({x}) * {unit} + 0.5 AS INTEGER)"
     return [
-        (f"typeof({x}) = 'integer'", integer),
         (
-            f"typeof({x}) = 'real' AND abs({x}) < 1e{15 - scale}"
-            f" AND round(abs({x}) * {unit}) / {unit}.0 = abs({x})",
-            f"printf('{pattern}', {sign}, {digits})",
+            f"typeof({x}) = 'real' AND abs({x}) < 1e{15 - scale} AND {k} / {unit}.0 = abs({x})",
+            f"(CASE WHEN {x} < 0 THEN -{k} ELSE {k} END)",
         ),
+        (f"typeof({x}) = 'integer'", f"{x} * {unit}"),
     ]
-
-
-def _quoted_if_needed(value: str) -> str:
-    """record_out's quoting of a text field (see encode.record_field)."""
-    special = _literal(f"*[{_QUOTE_CLASS}]*")
-    escaped = f"""replace(replace({value}, '\\', '\\\\'), '"', '""')"""
-    return (
-        f"""(CASE WHEN {value} = '' OR {value} GLOB {special} THEN '"' || {escaped} || '"'"""
-        f" ELSE {value} END)"
-    )
