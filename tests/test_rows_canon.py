@@ -35,7 +35,7 @@ CANON = settings(max_examples=40, deadline=None)
 BATCH = {"min_size": 1, "max_size": 40}
 DEFAULT = CanonOptions()
 
-# The families SQLite's fast paths take (harness.rows.sqlite_record): their canonical texts,
+# The families SQLite's fast paths take (harness.rows.sqlite_fields): their canonical texts,
 # stored in SQLite as text, must canonise to themselves. (Not so for every family: a float
 # rounded to one digit can round up to 2e+308, which reads back as Infinity.)
 FIXED_POINT_FAMILIES = {"integer", "numeric", "text", "timestamp", "boolean"}
@@ -120,7 +120,7 @@ def assert_fields_ready(
     pg_type: str, pg: Sequence[str], fields: Sequence[str], options: CanonOptions
 ) -> None:
     """What the fields encoding and SQLite's fast paths rely on (harness.rows.encode,
-    harness.rows.sqlite_record): PostgreSQL writes each field as Python writes its canonical
+    harness.rows.sqlite_fields): PostgreSQL writes each field as Python writes its canonical
     text; a bare family's text is never empty, never ``~`` and never holds a comma; and every
     canonical text, read back as SQLite text, canonises to itself."""
     target = parse(pg_type, "postgres")

@@ -17,9 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.database import SqliteDatabase
 from harness.endpoints import Connector, open_database
 from harness.provision import PostgresCluster
-from harness.rows.compare import RowOptions, compare_table
+from harness.rows.compare import RowOptions, compare_table, plan_columns
+from harness.rows.sides import SqliteSide
 
 # (column, PostgreSQL type, SQLite declared type)
 COLUMNS = (
@@ -255,3 +257,40 @@ def test_keyless_tables_are_compared_as_multisets(cluster: PostgresCluster, tmp_
             ("missing", '("a b",1.50,t)'),
             ("missing", '("d,e",2.25,t)'),
         ], name
+
+
+@pytest.mark.parametrize("key", ["n", "code"])
+def test_a_sqlite_key_without_an_index_is_read_in_one_scan(
+    cluster: PostgresCluster, tmp_path: Path, key: str
+) -> None:
+    """A plan's key that SQLite has no index for: segments come from one ordered scan (a
+    query per segment would scan the table each time) and hash to what PostgreSQL computes."""
+    rows = [(n, f"k{n:04d}", f"name {n}" if n % 7 else None) for n in range(1, 121)]
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (n INTEGER, code TEXT, name TEXT)")  # no key, no index
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+    conn.close()
+    changed = [r for r in rows if r[0] not in (5, 77)] + [(500, "k0500", "new")]
+    changed[40] = (changed[40][0], changed[40][1], "edited")
+    target_dsn = cluster.create_database(f"t_{uuid.uuid4().hex[:10]}")
+    with psycopg.connect(target_dsn, autocommit=True) as pg:
+        pg.execute('CREATE TABLE t (n bigint, code text COLLATE "C", name text)')
+        pg.cursor().executemany("INSERT INTO t VALUES (%s, %s, %s)", changed)
+    src = open_database(Connector("source", "sqlite", "sqlite", str(path), "s"))
+    tgt = open_database(Connector("target", "postgres", "postgres", target_dsn, "t", "public"))
+    try:
+        s, t = src.catalog().table("t"), tgt.catalog().table("t")
+        assert s is not None
+        assert t is not None
+        assert isinstance(src, SqliteDatabase)
+        columns = plan_columns(src, s, tgt, t, str, RowOptions())
+        index = [c.source for c in columns].index(key)
+        assert not SqliteSide(src, "t", columns, [index])._seekable
+        diff = compare_table(src, tgt, s, t, str, (key,), RowOptions(segment_rows=8))
+    finally:
+        src.close()
+        tgt.close()
+    assert (diff.missing, diff.extra, diff.changed) == (2, 1, 1)
+    assert diff.changed_columns == {"name": 1}
+    assert diff.rows_fetched < 100  # found by bisection, not by fetching everything

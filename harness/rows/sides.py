@@ -3,7 +3,7 @@
 Only per-segment counts and digests cross the wire; how a row becomes hashed text is
 :mod:`harness.rows.encode`'s. PostgreSQL against PostgreSQL sums per-row hashes (records);
 with SQLite on one side both sides hash each segment's fields texts in key order, which
-SQLite builds itself (:mod:`harness.rows.sqlite_record`) so no Python runs per row. Every
+SQLite builds itself (:mod:`harness.rows.sqlite_fields`) so no Python runs per row. Every
 query is bounded by a key range, so none outlives a segment (Aurora DSQL ends transactions
 after five minutes), and a dropped connection retries just that segment.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import itertools
 import sqlite3
 from abc import ABC, abstractmethod
@@ -24,7 +25,7 @@ from psycopg import sql
 
 from harness.database import Database, PostgresDatabase, SqliteDatabase
 from harness.errors import CheckError
-from harness.rows import canon, encode, sqlite_record
+from harness.rows import canon, encode, sqlite_fields
 from harness.rows.encode import ROW_HASH_SQL, row_hash
 from harness.types import TypeInfo
 
@@ -393,16 +394,16 @@ class SqliteSide(Side):
         names = ", ".join(_q(c.source) for c in self.columns)
         self._select = f"SELECT {names} FROM {_q(table)}"  # noqa: S608 (quoted identifiers)
         self._keys = [_q(self.columns[i].source) for i in self.key]
-        # The row's fields text is built by SQLite (sqlite_record); only shapes without a
+        # The row's fields text is built by SQLite (sqlite_fields); only shapes without a
         # fast path call back into the Python canon, through functions named for this side.
         self._fallbacks = [f"cutover_field_{id(self):x}_{i}" for i in range(len(self.columns))]
         self._cells = [
-            sqlite_record.field_sql(_q(c.source), c.type, c.options, fallback)
+            sqlite_fields.field_sql(_q(c.source), c.type, c.options, fallback)
             for c, fallback in zip(self.columns, self._fallbacks, strict=True)
         ]
-        self._row = sqlite_record.row_sql(self._cells)
+        self._row = sqlite_fields.row_sql(self._cells)
         for column, fallback in zip(self.columns, self._fallbacks, strict=True):
-            sqlite_record.register(db.conn, fallback, column.type, column.options)
+            sqlite_fields.register(db.conn, fallback, column.type, column.options)
         # group_concat's text as bytes without a decode; a UTF-16 file's text is re-encoded.
         ((encoding,),) = db.conn.execute("PRAGMA encoding").fetchall()
         self._utf8 = encoding == "UTF-8"
@@ -449,7 +450,9 @@ class SqliteSide(Side):
         return int(count) or None
 
     def checksums(self, segments: Segmenter, within: Range) -> Checksums:
-        # One query per segment, each a range scan in key order: SQLite writes the fields
+        if not self._seekable:
+            return self._checksums_by_scan(segments, within)
+        # One query per segment, each a range search in key order: SQLite writes the fields
         # column by column, Python hashes the segment once.
         concat = " || ',' || ".join(f"group_concat(f{i}, ',')" for i in range(len(self._cells)))
         if self._utf8:
@@ -468,6 +471,33 @@ class SqliteSide(Side):
                 data = text if isinstance(text, bytes) else text.encode()
                 out[number] = (n, encode.segment_digest(data))
         return out
+
+    def _checksums_by_scan(self, segments: Segmenter, within: Range) -> Checksums:
+        """A key without an index: one scan in key order, cut into segments here, where a
+        query per segment would scan the whole table each time. The text is the one
+        group_concat writes (cells are text or integers)."""
+        where, params = self._where(within)
+        keys = ", ".join(self._keys)
+        cells = ", ".join(self._cells)
+        query = f"SELECT {keys}, {cells} FROM {_q(self.table)} WHERE {where} ORDER BY {keys}"  # noqa: S608
+        width = len(self._keys)
+        out: Checksums = {}
+        rows = self._stream(query, params)
+        for number, group in itertools.groupby(rows, key=lambda row: segments.segment(row[:width])):
+            part = [row[width:] for row in group]
+            text = ",".join(",".join(map(str, column)) for column in zip(*part, strict=True))
+            out[number] = (len(part), encode.segment_digest(text.encode()))
+        return out
+
+    @functools.cached_property
+    def _seekable(self) -> bool:
+        """Whether SQLite finds a key range through an index rather than by a scan."""
+        probe = (0,) * len(self._keys)
+        where, params = self._where(Range(probe, probe))
+        keys = ", ".join(self._keys)
+        query = f"EXPLAIN QUERY PLAN SELECT 1 FROM {_q(self.table)} WHERE {where} ORDER BY {keys}"  # noqa: S608
+        details = [row[-1] for row in self._stream(query, params)]
+        return all(d.startswith("SEARCH") for d in details)
 
     def _parts(self, segments: Segmenter, within: Range) -> Iterator[tuple[int, Range]]:
         """Each segment's number and key range inside ``within``."""

@@ -12,7 +12,7 @@ not a canonical timestamp, no PostgreSQL row can hash the same, so its segment i
 compared by the Python canon after all. The argument needs two facts, each tested: every
 PostgreSQL canonical text is a fixed point of the Python canon (``test_rows_canon.py``), and
 every fast-path field either equals the Python canon's or is not such a fixed point
-(``test_rows_sqlite_record.py``, for values of every storage class).
+(``test_rows_sqlite_fields.py``, for values of every storage class).
 """
 
 from __future__ import annotations

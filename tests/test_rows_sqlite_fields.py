@@ -1,6 +1,6 @@
 """SQLite's fast fields agree with the Python canon wherever PostgreSQL could agree with them.
 
-A SQLite segment's text is built by SQLite (harness.rows.sqlite_record) and its digest
+A SQLite segment's text is built by SQLite (harness.rows.sqlite_fields) and its digest
 compared with PostgreSQL's; the Python canon (harness.rows.canon.python, itself held to
 PostgreSQL by test_rows_canon.py) is the definition. A fast field must either be the Python
 canon's field, or be one no PostgreSQL row can produce: it holds a NUL, or it is not a fixed
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from harness.rows import sqlite_record
+from harness.rows import sqlite_fields
 from harness.rows.canon import CanonOptions, python
 from harness.rows.encode import FieldForm, fields_text, parse_fields
 from harness.types import TypeInfo
@@ -84,8 +84,8 @@ def conn() -> Iterator[sqlite3.Connection]:
 def sql_field(
     conn: sqlite3.Connection, value: object, target: TypeInfo, options: CanonOptions
 ) -> str:
-    sqlite_record.register(conn, "fallback", target, options)
-    expr = sqlite_record.field_sql('"x"', target, options, "fallback")
+    sqlite_fields.register(conn, "fallback", target, options)
+    expr = sqlite_fields.field_sql('"x"', target, options, "fallback")
     conn.execute("DELETE FROM v")
     conn.execute("INSERT INTO v VALUES (?)", (value,))
     ((fast,),) = conn.execute(f"SELECT {expr} FROM v").fetchall()  # noqa: S608
@@ -159,7 +159,7 @@ def test_fields_text_keeps_null_empty_and_commas_apart() -> None:
     text = fields_text(["12", None, "", "a,b", None, "-0.07", "12.30"], forms)
     assert text == "12,~,0:,3:a,b,~,-7,1230"
     assert parse_fields(text, forms) == ["12", None, "", "a,b", None, "-0.07", "12.30"]
-    assert sqlite_record.row_sql(["'1'", "'~'"]) == "'1' || ',' || '~'"
+    assert sqlite_fields.row_sql(["'1'", "'~'"]) == "'1' || ',' || '~'"
     # A bare value PostgreSQL never writes (the canon's mark for an unusable SQLite value).
     assert bare.write("!'a,b'") == "!!'a;b'"
     assert bare.write("~") == "!~"
@@ -187,7 +187,7 @@ def test_fast_paths_take_the_common_shapes(conn: sqlite3.Connection) -> None:
         (TYPES["boolean"], 0, "f"),
     ]
     for target, value, expected in cases:
-        expr = sqlite_record.field_sql('"x"', target, CanonOptions(), "refuse")
+        expr = sqlite_fields.field_sql('"x"', target, CanonOptions(), "refuse")
         conn.execute("DELETE FROM v")
         conn.execute("INSERT INTO v VALUES (?)", (value,))
         assert str(conn.execute(f"SELECT {expr} FROM v").fetchone()[0]) == expected  # noqa: S608
