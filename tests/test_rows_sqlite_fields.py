@@ -123,6 +123,8 @@ def could_be_postgres(fast: str, target: TypeInfo, options: CanonOptions) -> boo
 @example(value="2020-01-01 00:00:01.000007")
 @example(value="2020-01-01T00:00:01")
 @example(value="2020-13-45 25:61:61.999999")
+@example(value="2020-01-01X00:00:00.00000T")
+@example(value="2020-01-01 00:00:0T")
 @example(value="٢٠٢٠-01-01 00:00:01")
 @example(value="a b")
 @example(value='say "hi"\\')

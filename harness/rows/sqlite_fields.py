@@ -76,12 +76,14 @@ def _fast_paths(x: str, target: TypeInfo, options: canon.CanonOptions) -> list[t
 def _timestamp(x: str) -> list[tuple[str, str]]:
     """``YYYY-MM-DD HH:MM:SS.ffffff`` (the canonical text) or ``T`` for the space, and the same
     without the fraction. The text's shape is not checked beyond its length: one that is not
-    a timestamp cannot equal PostgreSQL's canonical text (see the module's docstring); the
-    comma check keeps the field readable (:func:`harness.rows.encode.parse_fields`)."""
+    a timestamp cannot equal PostgreSQL's canonical text (see the module's docstring). So a
+    ``T`` anywhere stands for the 11th character's (a ``T`` elsewhere survives, and no
+    canonical text has one), and the comma check only keeps the field readable
+    (:func:`harness.rows.encode.parse_fields`)."""
     text = f"typeof({x}) = 'text' AND instr({x}, ',') = 0"
     spaced = (
-        f"(CASE substr({x}, 11, 1) WHEN 'T' THEN substr({x}, 1, 10) || ' ' || substr({x}, 12)"
-        f" ELSE {x} END)"
+        f"(CASE instr({x}, 'T') WHEN 0 THEN {x}"
+        f" ELSE substr({x}, 1, 10) || ' ' || substr({x}, 12) END)"
     )
     return [
         (f"{text} AND length({x}) = 26", spaced),
