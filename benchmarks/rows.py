@@ -1,6 +1,6 @@
 """Row-level parity: cutover's row compare against the floor and against reladiff 0.6.0.
 
-    python benchmarks/rows.py [--rows 1000000 --rows 5000000] [--no-reladiff]
+    python benchmarks/rows.py [--rows 1000000 --rows 5000000] [--no-reladiff] [--repeat 3]
 
 For each size it builds ``t(id bigint primary key, name text, amount numeric(12,2),
 created_at timestamp, active boolean)`` three times — a source and a target database on one
@@ -21,7 +21,10 @@ read with ``wait4``; the timer covers connecting and comparing, not Python's sta
 - **reladiff** — 0.6.0 through its Python API with its CLI's defaults (PG→PG only: it has no
   SQLite backend).
 
-It prints a table with the ratios, and its last line is one JSON object with every figure.
+Each tool runs ``--repeat`` times per scenario (3 by default), interleaved with the others so a
+slow spell on a shared machine hits all of them; the median run is reported, with every run's
+time in the JSON. It prints a table with the ratios, and its last line is one JSON object with
+every figure.
 """
 
 from __future__ import annotations
@@ -267,31 +270,41 @@ def scenario(
     sqlite: bool,
     reladiff_threads: int | None,
     cluster: PostgresCluster,
+    repeat: int,
 ) -> dict[str, Any]:
-    """Time the floor, cutover and (PG→PG) reladiff on one source/target pair."""
-    floor = run_job(
-        "floor",
-        postgres=[target] if sqlite else [source, target],
-        sqlite=source if sqlite else None,
-    )
-    cut = run_job(
-        "cutover",
-        source=connector("source", source, sqlite=sqlite),
-        target=connector("target", target, sqlite=False),
-    )
-    rel: dict[str, Any] = {}
+    """Time the floor, cutover and (PG→PG) reladiff on one source/target pair, ``repeat``
+    times each, interleaved so that a slow spell on a shared machine hits every tool; each
+    figure is the median run's."""
+    jobs: dict[str, dict[str, Any]] = {
+        "floor": {
+            "postgres": [target] if sqlite else [source, target],
+            "sqlite": source if sqlite else None,
+        },
+        "cutover": {
+            "source": connector("source", source, sqlite=sqlite),
+            "target": connector("target", target, sqlite=False),
+        },
+    }
     if reladiff_threads and not sqlite:
-        rel = run_job(
-            "reladiff",
-            source=url(cluster, source),
-            target=url(cluster, target),
-            threads=reladiff_threads,
-        )
+        jobs["reladiff"] = {
+            "source": url(cluster, source),
+            "target": url(cluster, target),
+            "threads": reladiff_threads,
+        }
+    runs: dict[str, list[dict[str, Any]]] = {tool: [] for tool in jobs}
+    for _ in range(repeat):
+        for tool, spec in jobs.items():
+            runs[tool].append(run_job(tool, **spec))
+    floor, cut = median_run(runs["floor"]), median_run(runs["cutover"])
+    rel = median_run(runs["reladiff"]) if "reladiff" in runs else {}
     fetched = cut.get("rows_fetched")
     return {
         "scenario": name,
         "rows": rows,
         "floor_s": round(floor["seconds"], 3),
+        "floor_runs_s": floor.get("runs_s"),
+        "cutover_runs_s": cut.get("runs_s"),
+        "reladiff_runs_s": rel.get("runs_s"),
         "floor_rss_mb": floor.get("peak_rss_mb"),
         "cutover_s": _round(cut.get("seconds")),
         "cutover_rss_mb": cut.get("peak_rss_mb"),
@@ -313,6 +326,19 @@ def scenario(
     }
 
 
+def median_run(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median time (a failed run wins: errors are never averaged away), with
+    every run's seconds and the largest peak RSS."""
+    failed = [r for r in results if "error" in r]
+    if failed:
+        return failed[0]
+    ordered = sorted(results, key=lambda r: float(r["seconds"]))
+    median = dict(ordered[(len(ordered) - 1) // 2])
+    median["runs_s"] = [round(float(r["seconds"]), 3) for r in results]
+    median["peak_rss_mb"] = max(r.get("peak_rss_mb") or 0 for r in results)
+    return median
+
+
 def _round(seconds: float | None) -> float | None:
     return round(seconds, 3) if seconds is not None else None
 
@@ -324,7 +350,11 @@ def url(cluster: PostgresCluster, dsn: str) -> str:
 
 
 def run_size(
-    cluster: PostgresCluster, folder: Path, rows: int, reladiff_threads: int | None
+    cluster: PostgresCluster,
+    folder: Path,
+    rows: int,
+    reladiff_threads: int | None,
+    repeat: int,
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     started = time.perf_counter()
     source, target = build_postgres(cluster, rows)
@@ -349,6 +379,7 @@ def run_size(
                     sqlite=is_sqlite,
                     reladiff_threads=reladiff_threads,
                     cluster=cluster,
+                    repeat=repeat,
                 )
             )
             print_row(results[-1])
@@ -385,6 +416,12 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="reladiff --threads (its CLI's default is 1)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each tool per scenario, interleaved; the median is reported (default 3)",
+    )
     parser.add_argument("--job", choices=sorted(JOBS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.job:  # a child: read the spec on stdin, print one JSON line
@@ -410,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         for rows in args.rows or SIZES:
             size_results, builds[str(rows)] = run_size(
-                cluster, Path(folder), rows, reladiff_threads
+                cluster, Path(folder), rows, reladiff_threads, args.repeat
             )
             results.extend(size_results)
         server = cluster.server_version()
@@ -423,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
                 "reladiff": reladiff_version,
                 "engine": engine,
                 "expected_diff_lines": DIFF_LINES,
+                "repeat": args.repeat,
                 "build": builds,
                 "results": results,
             }

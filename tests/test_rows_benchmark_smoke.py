@@ -28,7 +28,7 @@ def test_row_benchmark_reports_every_scenario_as_json() -> None:
     if importlib.util.find_spec("harness.rows.compare") is None:
         pytest.skip("the cutover row engine (harness.rows.compare) is not there yet")
     run = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--rows", "5000", "--no-reladiff"],
+        [sys.executable, str(BENCHMARK), "--rows", "5000", "--no-reladiff", "--repeat", "2"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -46,6 +46,8 @@ def test_row_benchmark_reports_every_scenario_as_json() -> None:
         assert result["cutover_s"] > 0
         assert result["cutover_over_floor"] > 0
         assert result["cutover_error"] is None
+        assert len(result["cutover_runs_s"]) == len(result["floor_runs_s"]) == 2
+        assert result["cutover_s"] in result["cutover_runs_s"]
         planted = name.endswith("13 diff lines")
         assert result["cutover_diff_lines"] == (13 if planted else 0), name
         assert (result["cutover_changed"], result["cutover_missing"], result["cutover_extra"]) == (

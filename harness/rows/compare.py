@@ -16,11 +16,13 @@ are capped. Memory holds one segment's rows at a time, whatever the table's size
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from harness import types
 from harness.catalog import Table
@@ -42,6 +44,11 @@ from harness.rows.sides import (
 
 SPLIT = 16
 """Parts a mismatching segment is split into."""
+BATCH_JOBS = 64
+"""Segments split in one batch (one query a side)."""
+FETCH_BATCH_ROWS = 50_000
+"""Rows fetched in one batch at most (with the largest segment fetched whole): memory."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -191,7 +198,7 @@ class _Bisection:
         self.diff.source_rows = sum(n for n, _ in a.values())
         self.diff.target_rows = sum(n for n, _ in b.values())
         self.diff.segments = len(set(a) | set(b))
-        self._resolve(segments, a, b, depth=0)
+        self._resolve(segments, a, b)
 
     def _initial_segments(self) -> Segmenter | None:
         every = self.options.segment_rows
@@ -218,30 +225,38 @@ class _Bisection:
         )
         return BoundarySegments(_union(a, b))
 
-    def _resolve(self, segments: Segmenter, a: Checksums, b: Checksums, depth: int) -> None:
-        differing = sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
-        for number in differing:
-            rows = max(a.get(number, (0, 0))[0], b.get(number, (0, 0))[0])
-            self._segment(segments.range(number), rows, depth)
-
-    def _segment(self, within: Range, rows: int, depth: int) -> None:
-        if rows <= self.options.fetch_rows or depth > 40:
-            self._diff_rows(within)
-            return
-        parts = self._split(within, rows)
-        if parts is None:
-            self._diff_rows(within)
-            return
-        a, b = _both(
-            lambda: self.src.checksums(parts, within), lambda: self.tgt.checksums(parts, within)
-        )
-        self.diff.segments_split += 1
-        numbers = set(a) | set(b)
-        differing = [n for n in numbers if a.get(n) != b.get(n)]
-        if len(differing) * 2 > len(numbers) and rows <= self.options.early_fetch_rows:
-            self._diff_rows(within)  # most parts differ: fetching beats more round trips
-            return
-        self._resolve(parts, a, b, depth + 1)
+    def _resolve(self, segments: Segmenter, a: Checksums, b: Checksums) -> None:
+        """Bisect the differing segments level by level: each level's splits go to each side
+        as one batch (one round trip on PostgreSQL), and so do its fetches."""
+        level = _differing(segments, a, b)
+        for depth in itertools.count():
+            fetch: list[tuple[Range, int]] = []
+            splits: list[tuple[Range, int, Segmenter]] = []
+            for within, rows in level:
+                small = rows <= self.options.fetch_rows or depth > 40
+                parts = None if small else self._split(within, rows)
+                if parts is None:
+                    fetch.append((within, rows))
+                else:
+                    splits.append((within, rows, parts))
+            level = []
+            for batch in _batches(splits, BATCH_JOBS):
+                jobs = [(parts, within) for within, _, parts in batch]
+                a_all, b_all = _both(
+                    partial(self.src.checksums_many, jobs), partial(self.tgt.checksums_many, jobs)
+                )
+                for (within, rows, parts), a, b in zip(batch, a_all, b_all, strict=True):
+                    self.diff.segments_split += 1
+                    differing = _differing(parts, a, b)
+                    if len(differing) * 2 > len(set(a) | set(b)) and (
+                        rows <= self.options.early_fetch_rows
+                    ):
+                        fetch.append((within, rows))  # most parts differ: fetch, no more trips
+                    else:
+                        level += differing
+            self._diff_rows(fetch)
+            if not level:
+                return
 
     def _split(self, within: Range, rows: int) -> Segmenter | None:
         if self.integer_key and within.lo is not None and within.hi is not None:
@@ -253,9 +268,33 @@ class _Bisection:
         inner = tuple(k for k in boundaries if k != within.lo)
         return BoundarySegments(inner, within) if inner else None
 
-    def _diff_rows(self, within: Range) -> None:
-        a, b = _both(lambda: self.src.fetch(within), lambda: self.tgt.fetch(within))
+    def _diff_rows(self, ranges: Sequence[tuple[Range, int]]) -> None:
+        """Fetch the ranges from both sides, some batches of rows, and diff the rows."""
+        batch: list[Range] = []
+        held = 0
+        for within, rows in ranges:
+            if batch and held + rows > FETCH_BATCH_ROWS:
+                self._fetch_and_diff(batch)
+                batch, held = [], 0
+            batch.append(within)
+            held += rows
+        if batch:
+            self._fetch_and_diff(batch)
+
+    def _fetch_and_diff(self, ranges: Sequence[Range]) -> None:
+        a, b = _both(partial(self.src.fetch_many, ranges), partial(self.tgt.fetch_many, ranges))
         _diff_rows(a, b, self.columns, self.key, self.diff, self.options.sample_cap)
+
+
+def _differing(segments: Segmenter, a: Checksums, b: Checksums) -> list[tuple[Range, int]]:
+    """The differing segments' ranges, in order, each with its larger row count."""
+    numbers = sorted(n for n in set(a) | set(b) if a.get(n) != b.get(n))
+    return [(segments.range(n), max(a.get(n, (0, 0))[0], b.get(n, (0, 0))[0])) for n in numbers]
+
+
+def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _union(a: Sequence[Key], b: Sequence[Key]) -> tuple[Key, ...]:

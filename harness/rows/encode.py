@@ -10,10 +10,13 @@ order-independent, and exact because PostgreSQL's ``sum(bigint)`` is a numeric.
 
 **Fields** (a SQLite side). SQLite has no hash function, so hashing each row would mean a
 Python call per row; instead both sides write a segment's fields in key order, column by
-column, as one text (``string_agg`` in PostgreSQL, ``group_concat`` in SQLite) and hash it
-once. The fields are built to be cheap for SQLite (see :class:`FieldForm`) and readable back
-(:func:`parse_fields`): a segment's text determines its rows, so equal digests mean equal
-rows, field by field.
+column, all joined by commas (``string_agg`` in PostgreSQL, ``group_concat`` in SQLite), and
+take the MD5 of that one text. The fields are built to be cheap for SQLite (see
+:class:`FieldForm`) and readable back (:func:`parse_fields`): with the row count, a segment's
+text determines its rows, so equal digests mean equal rows, field by field.
+
+Keyless tables, compared as multisets, hash each row in either encoding (:func:`row_hash` of
+its record or of :func:`fields_text`).
 
 MD5 is not here for security: both sides must compute the same function, and PostgreSQL
 ships it everywhere (including Aurora DSQL).

@@ -143,6 +143,17 @@ class Side(ABC):
     @abstractmethod
     def fetch(self, within: Range) -> Rows: ...
 
+    def checksums_many(self, jobs: Sequence[tuple[Segmenter, Range]]) -> list[Checksums]:
+        """:meth:`checksums` of several (segments, within) pairs, batched where it pays."""
+        return [self.checksums(segments, within) for segments, within in jobs]
+
+    def fetch_many(self, ranges: Sequence[Range]) -> Rows:
+        """:meth:`fetch` of several disjoint ranges, batched where it pays."""
+        rows: Rows = {}
+        for within in ranges:
+            rows.update(self.fetch(within))
+        return rows
+
     @abstractmethod
     def multiset(self, buckets: Sequence[str] | None) -> tuple[Checksums, dict[str, int]]:
         """Keyless tables: checksums per hash bucket (first hex digit of the row's MD5), or,
@@ -282,27 +293,53 @@ class PostgresSide(Side):
         return int(row[0]) if row[0] is not None and row[0] > 0 else None
 
     def checksums(self, segments: Segmenter, within: Range) -> Checksums:
+        return self.checksums_many([(segments, within)])[0]
+
+    def checksums_many(self, jobs: Sequence[tuple[Segmenter, Range]]) -> list[Checksums]:
+        # One round trip for the lot: each job's grouped query, UNION ALL, tagged with its job.
         if self.fields:
             self._serial()
+        out: list[Checksums] = [{} for _ in jobs]
+        parts: list[sql.Composable] = []
+        params: list[Any] = []
+        for number, (segments, within) in enumerate(jobs):
+            grouped = self._grouped(segments, within)
+            if grouped is None:
+                out[number] = self._per_range(segments)
+                continue
+            query, job_params = grouped
+            tag = sql.Literal(number)
+            parts.append(sql.SQL("SELECT {}, q.* FROM ({}) q").format(tag, query))
+            params += job_params
+        if parts:
+            for job, seg, n, total in self._run(sql.SQL(" UNION ALL ").join(parts), params):
+                out[job][int(seg)] = (int(n), self._total(total))
+        return out
+
+    def _grouped(self, segments: Segmenter, within: Range) -> tuple[sql.Composed, list[Any]] | None:
+        """One scan numbering rows into ``segments`` inside ``within``, giving (segment,
+        count, checksum) rows; None for a composite key's boundaries."""
         where, params = self._where(within)
         if isinstance(segments, IntSegments):
-            query = sql.SQL(
-                "SELECT ({k}::bigint - %s) / %s AS seg, count(*), {c} FROM {t} WHERE {w} GROUP BY 1"
-            ).format(k=self._key_expr(0), c=self._checksum, t=self._from, w=where)
-            rows = self._run(query, [segments.lo, segments.width, *params])
-            return {int(seg): (int(n), self._total(total)) for seg, n, total in rows}
-        assert isinstance(segments, BoundarySegments)
-        if len(self.key) == 1:
-            # One scan: width_bucket() numbers segments as bisect_right does (and follows the
-            # operand's collation), where per-range queries on a COLLATE "C" expression could
-            # not use a default-collation index.
-            bounds = [b[0] for b in segments.boundaries]
+            seg = sql.SQL("({}::bigint - %s) / %s").format(self._key_expr(0))
+            seg_params: list[Any] = [segments.lo, segments.width]
+        elif isinstance(segments, BoundarySegments) and len(self.key) == 1:
+            # width_bucket() numbers segments as bisect_right does (and follows the operand's
+            # collation), where per-range queries on a COLLATE "C" expression could not use a
+            # default-collation index.
             typed = sql.SQL("%s::text[]" if self._text_keys[0] else "%s")
-            query = sql.SQL(
-                "SELECT width_bucket({k}, {b}) AS seg, count(*), {c} FROM {t} WHERE {w} GROUP BY 1"
-            ).format(k=self._key_expr(0), b=typed, c=self._checksum, t=self._from, w=where)
-            rows = self._run(query, [bounds, *params])
-            return {int(seg): (int(n), self._total(total)) for seg, n, total in rows}
+            seg = sql.SQL("width_bucket({}, {})").format(self._key_expr(0), typed)
+            seg_params = [[b[0] for b in segments.boundaries]]
+        else:
+            return None
+        query = sql.SQL("SELECT {s} AS seg, count(*), {c} FROM {t} WHERE {w} GROUP BY 1").format(
+            s=seg, c=self._checksum, t=self._from, w=where
+        )
+        return query, [*seg_params, *params]
+
+    def _per_range(self, segments: Segmenter) -> Checksums:
+        """A composite key: a query per segment, each a range of the key's index."""
+        assert isinstance(segments, BoundarySegments)
         out: Checksums = {}
         for number in range(len(segments.boundaries) + 1):
             part, part_params = self._where(segments.range(number))
@@ -336,9 +373,17 @@ class PostgresSide(Side):
         return [tuple(row) for row in self._run(query, [*params, every])]
 
     def fetch(self, within: Range) -> Rows:
-        where, params = self._where(within)
+        return self.fetch_many([within])
+
+    def fetch_many(self, ranges: Sequence[Range]) -> Rows:
+        wheres: list[sql.Composable] = []
+        params: list[Any] = []
+        for within in ranges:
+            where, range_params = self._where(within)
+            wheres.append(sql.SQL("({})").format(where))
+            params += range_params
         query = sql.SQL("SELECT {c} FROM {t} WHERE {w}").format(
-            c=sql.SQL(", ").join(self._canon), t=self._from, w=where
+            c=sql.SQL(", ").join(self._canon), t=self._from, w=sql.SQL(" OR ").join(wheres)
         )
         rows = self._run(query, params)
         self.rows_fetched += len(rows)
