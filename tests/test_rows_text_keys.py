@@ -95,3 +95,42 @@ def test_only_columns_not_sorting_by_bytes_are_spelled_collate_c(
         assert side._collate_c == (spelled_c,)
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("case", ["lower", "upper"])
+def test_uuid_keys_from_sqlite_text_diff_exactly(
+    cluster: PostgresCluster, tmp_path: Path, case: str
+) -> None:
+    """UUID keys stored by SQLite as text (either case) against a uuid column: both sides
+    sample boundaries of different Python types, and the ranges still line up."""
+    keys = [uuid.UUID(int=(i * 0x9E3779B97F4A7C15) % 2**128) for i in range(1, 301)]
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (ref TEXT PRIMARY KEY, label TEXT)")
+        texts = [str(k).upper() if case == "upper" else str(k) for k in keys]
+        conn.executemany(
+            "INSERT INTO t VALUES (?, ?)", [(t, f"label {i}") for i, t in enumerate(texts)]
+        )
+    conn.close()
+    dsn = cluster.create_database(f"u_{uuid.uuid4().hex[:10]}")
+    with psycopg.connect(dsn, autocommit=True) as pg:
+        pg.execute("CREATE TABLE t (ref uuid PRIMARY KEY, label text)")
+        rows = [(k, f"label {i}" + (" (edited)" if i == 17 else "")) for i, k in enumerate(keys)]
+        pg.cursor().executemany(
+            "INSERT INTO t VALUES (%s, %s)", [r for i, r in enumerate(rows) if i != 42]
+        )
+    src = open_database(Connector("source", "sqlite", "sqlite", str(path), "s"))
+    tgt = open_database(Connector("target", "postgres", "postgres", dsn, "t", "public"))
+    try:
+        s, t = src.catalog().table("t"), tgt.catalog().table("t")
+        assert s is not None
+        assert t is not None
+        diff = compare_table(src, tgt, s, t, str, None, RowOptions(segment_rows=100))
+    finally:
+        src.close()
+        tgt.close()
+    assert (diff.changed, diff.missing, diff.extra) == (1, 1, 0)
+    assert {(x.kind, x.key["ref"]) for x in diff.samples} == {
+        ("changed", str(keys[17])),
+        ("missing", str(keys[42])),
+    }

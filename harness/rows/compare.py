@@ -7,7 +7,8 @@
    one side a checksum holds its segment's text, so sparse integer keys are sampled too.)
 2. A segment whose checksums differ is split again, only within its key range, until it is
    small enough to fetch; when most of its parts differ it is fetched at once instead of
-   split further (many differences: bisecting would only cost round trips).
+   split further (many differences: bisecting would only cost round trips). This goes level
+   by level, each level's splits and fetches batched into one query a side.
 3. Fetched rows are matched by key and compared column by column in canonical form.
 
 Counts of missing, extra and changed rows are exact; only the samples kept for the report
@@ -300,13 +301,14 @@ def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 def _union(a: Sequence[Key], b: Sequence[Key]) -> tuple[Key, ...]:
     """Both sides' sampled boundaries in key order, so each side's segments stay small.
 
-    Python orders ints and strs as the sides do (text keys are ranged in byte order); keys
-    whose Python types do not order together (a datetime and SQLite's text for it) fall back
-    to the side with more samples."""
+    Python orders ints and strs as the sides do (text keys are ranged in byte order). Keys
+    whose Python types do not order together (a UUID and SQLite's text for it) come from the
+    source alone, whose SQLite values bind in both databases; segments are then sized by the
+    source's rows only."""
     try:
         return tuple(sorted(set(a) | set(b)))
     except TypeError:
-        return tuple(a if len(a) >= len(b) else b)
+        return tuple(a or b)
 
 
 def _diff_rows(
