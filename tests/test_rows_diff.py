@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from harness.database import SqliteDatabase
 from harness.endpoints import Connector, open_database
+from harness.errors import CheckError
 from harness.provision import PostgresCluster
 from harness.rows.compare import RowOptions, compare_table, plan_columns
 from harness.rows.sides import SqliteSide
@@ -294,3 +295,41 @@ def test_a_sqlite_key_without_an_index_is_read_in_one_scan(
     assert (diff.missing, diff.extra, diff.changed) == (2, 1, 1)
     assert diff.changed_columns == {"name": 1}
     assert diff.rows_fetched < 100  # found by bisection, not by fetching everything
+
+
+def _sqlite_vs_postgres(
+    cluster: PostgresCluster, tmp_path: Path, rows: list[tuple[Any, ...]], changed: list[Any]
+) -> tuple[Connector, str]:
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (code TEXT PRIMARY KEY, name TEXT)")  # SQLite allows NULLs
+        conn.executemany("INSERT INTO t VALUES (?, ?)", rows)
+    conn.close()
+    target_dsn = cluster.create_database(f"t_{uuid.uuid4().hex[:10]}")
+    with psycopg.connect(target_dsn, autocommit=True) as pg:
+        pg.execute("CREATE TABLE t (code text, name text)")
+        pg.cursor().executemany("INSERT INTO t VALUES (%s, %s)", changed)
+    return Connector("source", "sqlite", "sqlite", str(path), "s"), target_dsn
+
+
+def test_a_null_in_the_key_is_an_error_not_a_skipped_row(
+    cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    """SQLite lets a non-integer PRIMARY KEY hold NULL; such rows fall in no key range, so
+    they must stop the check rather than go uncompared."""
+    rows = [("a", "x"), (None, "orphan"), ("b", "y")]
+    source, target_dsn = _sqlite_vs_postgres(cluster, tmp_path, rows, [("a", "x"), ("b", "y")])
+    with pytest.raises(CheckError, match=r"1 row\(s\) of t have a NULL in the key \(code\)"):
+        _diff(source, target_dsn)
+
+
+def test_a_key_that_is_not_unique_is_an_error_when_its_rows_differ(
+    cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    """Rows are matched by key: two target rows under one key cannot be matched silently."""
+    rows = [("a", "x"), ("b", "y")]
+    source, target_dsn = _sqlite_vs_postgres(
+        cluster, tmp_path, rows, [("a", "x"), ("b", "y"), ("b", "z")]
+    )
+    with pytest.raises(CheckError, match=r"the key \(code\) of t is not unique \(b twice\)"):
+        _diff(source, target_dsn)

@@ -189,6 +189,15 @@ class _Bisection:
         self.integer_key = single and all(columns[i].type.family == "integer" for i in key)
 
     def run(self) -> None:
+        for side, nulls in zip(
+            (self.src, self.tgt), _both(self.src.null_keys, self.tgt.null_keys), strict=True
+        ):
+            if nulls:
+                names = ", ".join(side.name(self.columns[i]) for i in self.key)
+                raise CheckError(
+                    f"{side.display}: {nulls} row(s) of {side.table} have a NULL in the key"
+                    f" ({names}), so they cannot be matched; set a key without NULLs in tables.keys"
+                )
         segments = self._initial_segments()
         if segments is None:  # both sides empty
             return

@@ -16,7 +16,7 @@ import functools
 import itertools
 import sqlite3
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -110,7 +110,10 @@ class Side(ABC):
     fields: bool
     """Rows are encoded as fields and segments digested in key order (else records, summed)."""
 
-    def __init__(self, table: str, columns: Sequence[ColumnPlan], key: Sequence[int]) -> None:
+    def __init__(
+        self, display: str, table: str, columns: Sequence[ColumnPlan], key: Sequence[int]
+    ) -> None:
+        self.display = display
         self.table = table
         self.columns = tuple(columns)
         self.key = tuple(key)
@@ -125,6 +128,26 @@ class Side(ABC):
 
     @abstractmethod
     def name(self, column: ColumnPlan) -> str: ...
+
+    def _by_key(self, rows: Iterable[tuple[str | None, ...]]) -> Rows:
+        """Fetched rows by canonical key; a key met twice is an error, as rows are matched
+        by key (a dict would silently keep one of them)."""
+        out: Rows = {}
+        for row in rows:
+            key = tuple(row[i] for i in self.key)
+            if key in out:
+                names = ", ".join(self.name(self.columns[i]) for i in self.key)
+                raise CheckError(
+                    f"{self.display}: the key ({names}) of {self.table} is not unique"
+                    f" ({', '.join(map(str, key))} twice); set a unique one in tables.keys"
+                )
+            out[key] = row
+        self.rows_fetched += len(out)
+        return out
+
+    @abstractmethod
+    def null_keys(self) -> int:
+        """Rows with a NULL in a key column: they cannot be matched by key."""
 
     @abstractmethod
     def key_bounds(self) -> tuple[int, int] | None:
@@ -175,7 +198,7 @@ class PostgresSide(Side):
         text_keys: Sequence[bool],
         fields: bool,
     ) -> None:
-        super().__init__(table, columns, key)
+        super().__init__(db.display, table, columns, key)
         self.fields = fields
         self.db = db
         self.role = role
@@ -277,6 +300,13 @@ class PostgresSide(Side):
         self, query: sql.SQL | sql.Composed, params: Sequence[Any] = ()
     ) -> list[tuple[Any, ...]]:
         return _retrying(self.db, lambda: self.db.conn.execute(query, params).fetchall())
+
+    def null_keys(self) -> int:
+        test = sql.SQL(" OR ").join(
+            sql.SQL("{} IS NULL").format(self._ident(self.columns[i])) for i in self.key
+        )
+        query = sql.SQL("SELECT count(*) FROM {t} WHERE {w}").format(t=self._from, w=test)
+        return int(self._run(query)[0][0])
 
     def key_bounds(self) -> tuple[int, int] | None:
         k = self._key_expr(0)
@@ -385,9 +415,7 @@ class PostgresSide(Side):
         query = sql.SQL("SELECT {c} FROM {t} WHERE {w}").format(
             c=sql.SQL(", ").join(self._canon), t=self._from, w=sql.SQL(" OR ").join(wheres)
         )
-        rows = self._run(query, params)
-        self.rows_fetched += len(rows)
-        return {tuple(row[i] for i in self.key): tuple(row) for row in rows}
+        return self._by_key(tuple(row) for row in self._run(query, params))
 
     def multiset(self, buckets: Sequence[str] | None) -> tuple[Checksums, dict[str, int]]:
         if buckets is None:
@@ -433,7 +461,7 @@ class SqliteSide(Side):
     def __init__(
         self, db: SqliteDatabase, table: str, columns: Sequence[ColumnPlan], key: Sequence[int]
     ) -> None:
-        super().__init__(table, columns, key)
+        super().__init__(db.display, table, columns, key)
         self.db = db
         self._canons = [canon.python(c.type, c.options) for c in self.columns]
         names = ", ".join(_q(c.source) for c in self.columns)
@@ -476,6 +504,12 @@ class SqliteSide(Side):
 
     def _texts(self, row: tuple[Any, ...]) -> tuple[str | None, ...]:
         return tuple(None if v is None else f(v) for f, v in zip(self._canons, row, strict=True))
+
+    def null_keys(self) -> int:
+        test = " OR ".join(f"{k} IS NULL" for k in self._keys)
+        query = f"SELECT count(*) FROM {_q(self.table)} WHERE {test}"  # noqa: S608
+        ((count,),) = list(self._stream(query, ()))
+        return int(count)
 
     def key_bounds(self) -> tuple[int, int] | None:
         return self._key_bounds(Range())
@@ -571,12 +605,8 @@ class SqliteSide(Side):
 
     def fetch(self, within: Range) -> Rows:
         where, params = self._where(within)
-        out: Rows = {}
-        for row in self._stream(f"{self._select} WHERE {where}", params):
-            texts = self._texts(row)
-            out[tuple(texts[i] for i in self.key)] = texts
-            self.rows_fetched += 1
-        return out
+        rows = self._stream(f"{self._select} WHERE {where}", params)
+        return self._by_key(self._texts(row) for row in rows)
 
     def multiset(self, buckets: Sequence[str] | None) -> tuple[Checksums, dict[str, int]]:
         sums: dict[int, list[int]] = {}
