@@ -11,6 +11,7 @@ controller writes ``results.json`` and ``report.html`` at the end.
 
 from __future__ import annotations
 
+import argparse
 import time
 import traceback
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any, cast
 
 import pytest
 
+from harness import usage
 from harness.checks import waivers
 from harness.checks.result import CheckResult, Status, errored, timed
 from harness.database import Database
@@ -53,6 +55,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help=f"Where results.json and report.html go (default: {DEFAULT_REPORT_DIR})",
     )
+    # Set by ``cutover verify``: its bad-input lines read like every other command's.
+    group.addoption("--cutover-cli", action="store_true", help=argparse.SUPPRESS)
+
+
+def usage_error(config: pytest.Config, message: str) -> pytest.UsageError:
+    """The error for a user's mistake found while pytest starts (exit 2 under ``cutover``).
+
+    Run by ``cutover verify`` it prints ``cutover: error: …`` itself and leaves pytest an
+    empty UsageError (pytest prints one ``ERROR:`` line per argument: none); run by pytest
+    directly, or inside an xdist worker whose stderr nobody reads, pytest prints it.
+    """
+    if config.getoption("--cutover-cli", default=False) and not hasattr(config, "workerinput"):
+        usage.say_error(message)
+        return pytest.UsageError()
+    return pytest.UsageError(message)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,7 +86,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         loaded = load_plan(plan_path)
     except HarnessError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise usage_error(config, str(exc)) from None
     config.pluginmanager.register(CutoverRun(config, loaded), "cutover-run")
 
 
@@ -121,7 +138,7 @@ class CutoverRun:
                 validate(self)  # query files, sampled columns, budget and waiver names
         except HarnessError as exc:
             self.resources.close()
-            raise pytest.UsageError(str(exc)) from None
+            raise usage_error(self.config, str(exc)) from None
         workers = getattr(self.config.option, "numprocesses", None) or 0
         self.fingerprint = environment(sides["source"], sides["target"], int(workers))
 
@@ -266,7 +283,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     try:
         pairs = run.scope().pairs
     except HarnessError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise usage_error(metafunc.config, str(exc)) from None
     metafunc.parametrize("table_pair", pairs, ids=[p.id for p in pairs])
 
 

@@ -18,9 +18,14 @@ from harness.errors import EXIT_USAGE, HarnessError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def say_error(message: str) -> None:
+    """Print ``cutover: error: MESSAGE`` on stderr."""
+    click.echo(f"cutover: error: {message}", err=True)
+
+
 def fail(message: str) -> NoReturn:
     """Print ``cutover: error: MESSAGE`` and exit 2."""
-    click.echo(f"cutover: error: {message}", err=True)
+    say_error(message)
     sys.exit(EXIT_USAGE)
 
 

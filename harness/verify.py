@@ -56,6 +56,7 @@ def run_scenarios(
         "no:cacheprovider",
         "-n",
         workers,
+        "--cutover-cli",
         *extra,
     ]
     code = pytest.main(args)

@@ -19,7 +19,7 @@ from harness.errors import HarnessError
 from harness.lint.checks import check_catalog, check_file, linted_files
 from harness.lint.settings import LintSettings
 from harness.lint.summary import AREA
-from harness.plugin import CutoverRun, not_applicable, planned_run
+from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
 
 _SCHEMA: dict[Path, dict[str, CheckResult]] = {}
 """The live schema's lint by plan, once per process: collection and every item share it."""
@@ -53,7 +53,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         try:
             files = linted_files(settings)
         except HarnessError as exc:
-            raise pytest.UsageError(f"{run.loaded.path}: lint.paths: {exc}") from None
+            raise usage_error(metafunc.config, f"{run.loaded.path}: lint.paths: {exc}") from None
         metafunc.parametrize("lint_file", files, ids=[_label(f, settings.paths) for f in files])
         return
     if not settings.live_schema:
@@ -62,7 +62,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     try:
         objects = sorted(_schema_results(run, settings))
     except HarnessError as exc:
-        raise pytest.UsageError(f"source schema: {exc}") from None
+        raise usage_error(metafunc.config, f"source schema: {exc}") from None
     if not objects:  # the source is not PostgreSQL, or has no tables
         not_applicable(metafunc, name)
         return

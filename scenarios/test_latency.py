@@ -13,7 +13,7 @@ from harness.checks.result import CheckResult
 from harness.errors import HarnessError
 from harness.latency.check import AREA, Item, check_budget, check_connect, check_health, items
 from harness.latency.health import connect_times, health_probes
-from harness.plugin import CutoverRun, not_applicable, planned_run
+from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
 from harness.queries.session import query_session
 
 
@@ -31,7 +31,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for name in session.specs:
             session.params(name)
     except HarnessError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise usage_error(metafunc.config, str(exc)) from None
     found = items(sorted(session.specs), run.plan.latency)
     metafunc.parametrize("latency_item", found, ids=[i.name for i in found])
 

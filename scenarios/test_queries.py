@@ -12,7 +12,7 @@ import pytest
 
 from harness.checks.result import CheckResult
 from harness.errors import HarnessError
-from harness.plugin import CutoverRun, not_applicable, planned_run
+from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
 from harness.queries.check import AREA, check_query
 from harness.queries.session import query_session
 
@@ -33,7 +33,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for name in names:
             session.params(name)  # a bad parameter strategy stops the run here, not per item
     except HarnessError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise usage_error(metafunc.config, str(exc)) from None
     metafunc.parametrize("query_name", names, ids=names)
 
 

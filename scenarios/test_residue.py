@@ -14,7 +14,7 @@ import pytest
 
 from harness.checks.result import CheckResult
 from harness.errors import HarnessError
-from harness.plugin import CutoverRun, not_applicable, planned_run
+from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
 from harness.residue.checks import AREA, TARGET_AREA, check_file, check_target
 from harness.residue.identifiers import Matcher
 from harness.residue.scan import Source, discover, short_names
@@ -42,7 +42,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     try:
         sources = discover(list(settings.paths), settings, skip=[run.loaded.path])
     except HarnessError as exc:
-        raise pytest.UsageError(f"{run.loaded.path}: retired.paths: {exc}") from None
+        raise usage_error(metafunc.config, f"{run.loaded.path}: retired.paths: {exc}") from None
     labelled = short_names(sources)
     metafunc.parametrize("residue_source", labelled, ids=[s.shown for s in labelled])
 

@@ -48,6 +48,7 @@ def usage_error(result: subprocess.CompletedProcess[str]) -> str:
     out = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(err) == 1, f"stderr is not one line:\n{result.stderr}"
     assert len(err) + len(out) <= 2, output
+    assert err[0].startswith("cutover: error: "), err[0]  # one style, whichever stage found it
     return err[0]
 
 

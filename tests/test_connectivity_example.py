@@ -69,8 +69,10 @@ def test_the_local_run_goes_with_both_sides_connected(tmp_path: Path) -> None:
 def test_a_stale_secret_stops_the_run_with_one_line(tmp_path: Path) -> None:
     run = run_local(tmp_path, "--stale-secret")
     assert run.returncode == 2, run.stdout + run.stderr
-    errors = [line for line in run.stderr.splitlines() if line.startswith("ERROR: ")]
+    errors = [line for line in run.stderr.splitlines() if "error" in line.lower()]
     assert len(errors) == 1, run.stderr
-    assert errors[0].startswith("ERROR: target: cannot connect: wrong user name or password")
+    assert errors[0].startswith(
+        "cutover: error: target: cannot connect: wrong user name or password"
+    )
     assert f"secret '{SECRET_ID}' in us-east-2 (plan target.secret)" in errors[0]
     assert "rotated-away" not in run.stdout + run.stderr
