@@ -56,6 +56,9 @@ def run_scenarios(
         "no:cacheprovider",
         "-n",
         workers,
+        # Items marked xdist_group share a worker (the latency items: see test_latency).
+        "--dist",
+        "loadgroup",
         "--cutover-cli",
         *extra,
     ]

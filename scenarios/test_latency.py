@@ -1,6 +1,7 @@
 """Latency budgets: one item per budget (``latency[orders_by_customer-p95]``, ``-ratio``),
 plus the target's connect time (``latency[connect]``) and ``SELECT 1`` health check
-(``latency[health]``). Every item keeps the timed distribution as its evidence.
+(``latency[health]``). Every item keeps the timed distribution as its evidence; all of them
+run on one xdist worker.
 """
 
 from __future__ import annotations
@@ -33,7 +34,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     except HarnessError as exc:
         raise usage_error(metafunc.config, str(exc)) from None
     found = items(sorted(session.specs), run.plan.latency)
-    metafunc.parametrize("latency_item", found, ids=[i.name for i in found])
+    # One xdist worker times them all, one after another (``cutover verify`` distributes by
+    # group): timings on two workers at once would inflate each other, and a query's p95
+    # and ratio items share one timing instead of each worker timing it again.
+    together = pytest.mark.xdist_group("latency")
+    metafunc.parametrize(
+        "latency_item", [pytest.param(i, id=i.name, marks=together) for i in found]
+    )
 
 
 def test_latency(

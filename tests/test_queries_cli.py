@@ -173,3 +173,38 @@ class TestReviewedQueryDifferences:
         assert (declared["query"], declared["table"], declared["used"]) == ("totals", None, True)
         assert (results["verdict"], run.returncode) == ("GO WITH WAIVERS", 0), run.stdout
         assert "query totals" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_latency_items_share_one_timing_per_query_under_xdist(tmp_path: Path, app_db: Path) -> None:
+    """With workers, a query's p95 and ratio items come from one timing on one worker (two
+    workers timing at once would inflate each other's figures)."""
+    queries = {f"q{i}": {"sql": f"SELECT id, total FROM orders WHERE id > {i}"} for i in range(20)}  # noqa: S608
+    section = plan(
+        queries,
+        latency={
+            "runs": 5,
+            "warmup": 1,
+            "default": {"p95_ms": 60000, "max_ratio": 1000},
+            "health": None,
+            "connect_ms": None,
+        },
+    )
+    section["tables"] = {"include": ["nothing*"]}  # a SQLite target: no row comparison
+    (tmp_path / "plan.yaml").write_text(json.dumps(section), encoding="utf-8")
+    run = run_cutover(
+        "verify",
+        "--plan",
+        "plan.yaml",
+        "--report-dir",
+        str(tmp_path / "out"),
+        "-n",
+        "2",
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    by_id = {c["id"]: c for c in results["checks"]}
+    for name in queries:
+        p95, ratio = by_id[f"latency[{name}-p95]"], by_id[f"latency[{name}-ratio]"]
+        assert p95["evidence"]["samples_ms"] == ratio["evidence"]["samples_ms"], name
