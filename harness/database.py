@@ -165,12 +165,16 @@ class PostgresDatabase(Database):
         schema: str,
         *,
         reopen: Callable[[], psycopg.Connection[Any]] | None = None,
+        bounded: bool = False,
     ) -> None:
         super().__init__()
         self.conn = conn
         self.display = display
         self.schema = schema
         self._reopen = reopen
+        self.bounded = bounded
+        """Transactions end after five minutes (Aurora DSQL): no statement may scan a whole
+        large table, so long passes go in key-range blocks (see harness.rows.sides)."""
 
     def reconnect(self) -> None:
         """Replace a dropped session with a new one (same settings), for retried queries."""

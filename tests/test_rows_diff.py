@@ -17,10 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.database import SqliteDatabase
+from harness.database import PostgresDatabase, SqliteDatabase
 from harness.endpoints import Connector, open_database
 from harness.errors import CheckError
 from harness.provision import PostgresCluster
+from harness.rows import sides
 from harness.rows.compare import RowOptions, compare_table, plan_columns
 from harness.rows.sides import SqliteSide
 
@@ -333,3 +334,63 @@ def test_a_key_that_is_not_unique_is_an_error_when_its_rows_differ(
     )
     with pytest.raises(CheckError, match=r"the key \(code\) of t is not unique \(b twice\)"):
         _diff(source, target_dsn)
+
+
+def _scanned_rows(plan: Any) -> int:
+    """The most rows any scan node of an EXPLAIN ANALYZE (FORMAT JSON) plan read."""
+    node = plan if isinstance(plan, dict) else plan[0]["Plan"]
+    own = node["Actual Rows"] * node.get("Actual Loops", 1) if "Scan" in node["Node Type"] else 0
+    return max([own, *(_scanned_rows(child) for child in node.get("Plans", []))])
+
+
+@pytest.mark.parametrize("key_type", ["bigint", "text"])
+def test_a_server_with_a_transaction_limit_is_read_in_bounded_statements(
+    cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch, key_type: str
+) -> None:
+    """Aurora DSQL ends transactions after five minutes: on such a server (``bounded``) no
+    checksum statement covers more than BOUNDED_SEGMENTS segments, key samples are taken a
+    few keys at a time, and the diff is the same."""
+    monkeypatch.setattr(sides, "BOUNDED_SEGMENTS", 3)
+    ids = range(1, 301)
+    key = (lambda i: i) if key_type == "bigint" else (lambda i: f"k{i:04d}")
+    dsns = []
+    for rows in ([(key(i), f"n{i}") for i in ids], [(key(i), f"n{i}") for i in ids if i != 150]):
+        dsn = cluster.create_database(f"b_{uuid.uuid4().hex[:10]}")
+        with psycopg.connect(dsn, autocommit=True) as pg:
+            pg.execute(
+                f'CREATE TABLE t (id {key_type} COLLATE "C" PRIMARY KEY, name text)'
+                if key_type == "text"
+                else "CREATE TABLE t (id bigint PRIMARY KEY, name text)"
+            )
+            pg.cursor().executemany("INSERT INTO t VALUES (%s, %s)", rows)
+            pg.execute("ANALYZE t")
+        dsns.append(dsn)
+    statements: list[tuple[Any, list[Any]]] = []
+    run = sides.PostgresSide._run
+
+    def spy(self: sides.PostgresSide, query: Any, params: Any = ()) -> Any:
+        statements.append((query.as_string(self.db.conn), list(params)))
+        return run(self, query, params)
+
+    monkeypatch.setattr(sides.PostgresSide, "_run", spy)
+    src = open_database(Connector("source", "postgres", "postgres", dsns[0], "s", "public"))
+    tgt = open_database(Connector("target", "postgres", "postgres", dsns[1], "t", "public"))
+    try:
+        for db in (src, tgt):
+            assert isinstance(db, PostgresDatabase)
+            db.bounded = True
+        s, t = src.catalog().table("t"), tgt.catalog().table("t")
+        assert s is not None
+        assert t is not None
+        diff = compare_table(src, tgt, s, t, str, None, RowOptions(segment_rows=10))
+        assert (diff.missing, diff.extra, diff.changed) == (1, 0, 0)
+        assert not any("row_number" in text for text, _ in statements)
+        checksums = [(q, p) for q, p in statements if "GROUP BY" in q or "count(*)" in q]
+        assert len(checksums) > 10  # the first pass alone takes 300 / 10 / 3 = 10 statements
+        for text, params in checksums:
+            plan = src.conn.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {text}", params).fetchone()
+            assert plan is not None
+            assert _scanned_rows(plan[0]) <= 3 * 10 + 10, text  # 3 segments of ~10 rows
+    finally:
+        src.close()
+        tgt.close()

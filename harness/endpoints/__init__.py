@@ -175,6 +175,7 @@ def open_database(connector: Connector) -> Database:
         connector.display,
         connector.schema or "public",
         reopen=lambda: _connect_postgres(connector),
+        bounded=connector.kind == "dsql",
     )
     exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (db.schema,)).fetchone()
     if not exists:

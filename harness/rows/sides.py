@@ -3,9 +3,13 @@
 Only per-segment counts and digests cross the wire; how a row becomes hashed text is
 :mod:`harness.rows.encode`'s. PostgreSQL against PostgreSQL sums per-row hashes (records);
 with SQLite on one side both sides hash each segment's fields texts in key order, which
-SQLite builds itself (:mod:`harness.rows.sqlite_fields`) so no Python runs per row. Every
-query is bounded by a key range, so none outlives a segment (Aurora DSQL ends transactions
-after five minutes), and a dropped connection retries just that segment.
+SQLite builds itself (:mod:`harness.rows.sqlite_fields`) so no Python runs per row.
+
+The first pass is one scan a side; on a server that ends transactions after five minutes
+(Aurora DSQL: ``PostgresDatabase.bounded``) it goes in statements of at most
+:data:`BOUNDED_SEGMENTS` segments and key samples are read a few keys at a time, so no
+statement spans a large table. Every later query is bounded by segments, and a dropped
+connection retries just that query.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ Rows = dict[tuple[str | None, ...], tuple[str | None, ...]]
 """Canonical key → canonical values of the compared columns."""
 
 RETRIES = 3
+BOUNDED_SEGMENTS = 100
+"""Segments one statement may cover on a server that ends transactions after five minutes
+(Aurora DSQL): ~1,000,000 rows at the default segment size."""
 T = TypeVar("T")
 
 
@@ -281,7 +288,7 @@ class PostgresSide(Side):
 
     def _compare(self, bound: Key, op: str) -> tuple[sql.Composable, list[Any]]:
         """Lexicographic ``key OP bound``, spelled out so each part keeps its collation."""
-        strict = ">" if op == ">=" else "<"
+        strict = "<" if op.startswith("<") else ">"
         keys = [self._key_expr(i) for i in range(len(self.key))]
         clauses: list[sql.Composable] = []
         params: list[Any] = []
@@ -323,7 +330,39 @@ class PostgresSide(Side):
         return int(row[0]) if row[0] is not None and row[0] > 0 else None
 
     def checksums(self, segments: Segmenter, within: Range) -> Checksums:
-        return self.checksums_many([(segments, within)])[0]
+        if not self.db.bounded:
+            return self.checksums_many([(segments, within)])[0]
+        out: Checksums = {}  # one statement per block of segments, none over the whole table
+        for block in self._blocks(segments, within):
+            out.update(self.checksums_many([(segments, block)])[0])
+        return out
+
+    def _blocks(self, segments: Segmenter, within: Range) -> list[Range]:
+        """``within`` cut at segment boundaries into ranges of at most BOUNDED_SEGMENTS
+        segments, for a server whose transactions end after five minutes."""
+        if isinstance(segments, IntSegments):
+            if within.lo is not None and within.hi is not None:
+                low, high = int(within.lo[0]), int(within.hi[0]) - 1
+            else:
+                keys = self.key_bounds()  # reads the two ends of the key's index
+                if keys is None:
+                    return [within]  # an empty table
+                low = max(keys[0], int(within.lo[0])) if within.lo is not None else keys[0]
+                high = min(keys[1], int(within.hi[0]) - 1) if within.hi is not None else keys[1]
+            first, last = segments.segment((low,)), segments.segment((max(low, high),))
+        else:
+            assert isinstance(segments, BoundarySegments)
+            first, last = 0, len(segments.boundaries)
+        blocks = []
+        for start in range(first, last + 1, BOUNDED_SEGMENTS):
+            end = start + BOUNDED_SEGMENTS  # the next block's first segment
+            blocks.append(
+                Range(
+                    within.lo if start == first else segments.range(start).lo,
+                    within.hi if end > last else segments.range(end).lo,
+                )
+            )
+        return blocks
 
     def checksums_many(self, jobs: Sequence[tuple[Segmenter, Range]]) -> list[Checksums]:
         # One round trip for the lot: each job's grouped query, UNION ALL, tagged with its job.
@@ -393,6 +432,8 @@ class PostgresSide(Side):
         return str(value) if self.fields else int(value)
 
     def sample_keys(self, every: int, within: Range) -> list[Key]:
+        if self.db.bounded:
+            return self._sample_keys_stepwise(every, within)
         where, params = self._where(within)
         keys = [self._key_expr(i) for i in range(len(self.key))]
         names = [self._ident(self.columns[i]) for i in self.key]
@@ -401,6 +442,26 @@ class PostgresSide(Side):
             " WHERE {w}) s WHERE rn %% %s = 0 ORDER BY rn"
         ).format(n=sql.SQL(", ").join(names), o=sql.SQL(", ").join(keys), t=self._from, w=where)
         return [tuple(row) for row in self._run(query, [*params, every])]
+
+    def _sample_keys_stepwise(self, every: int, within: Range) -> list[Key]:
+        """:meth:`sample_keys` as one short statement per sample, each reading ``every``
+        keys along the index from the last sample: none spans the table."""
+        keys = sql.SQL(", ").join(self._key_expr(i) for i in range(len(self.key)))
+        names = sql.SQL(", ").join(self._ident(self.columns[i]) for i in self.key)
+        out: list[Key] = []
+        while True:
+            where, params = self._where(within)
+            if out:
+                after, after_params = self._compare(out[-1], ">")
+                where = sql.SQL("{} AND {}").format(where, after)
+                params += after_params
+            query = sql.SQL("SELECT {n} FROM {t} WHERE {w} ORDER BY {k} OFFSET %s LIMIT 1").format(
+                n=names, t=self._from, w=where, k=keys
+            )
+            rows = self._run(query, [*params, every - 1])
+            if not rows:
+                return out
+            out.append(tuple(rows[0]))
 
     def fetch(self, within: Range) -> Rows:
         return self.fetch_many([within])
