@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness import database
 from harness.database import PostgresDatabase, SqliteDatabase
 from harness.endpoints import Connector, open_database
 from harness.errors import CheckError
@@ -394,3 +395,42 @@ def test_a_server_with_a_transaction_limit_is_read_in_bounded_statements(
     finally:
         src.close()
         tgt.close()
+
+
+@pytest.mark.parametrize(
+    ("columns", "steps"),
+    [
+        # 50 rows, 7 a statement: 7 blocks found, an 8th not, then a count of the last row
+        ("id bigint PRIMARY KEY, b text", 9),
+        ("id bigint, b text, PRIMARY KEY (b, id)", 9),
+        ("id bigint, b text", 1),  # no key to step along: one count
+    ],
+)
+def test_row_counts_on_a_bounded_server_step_along_the_primary_key(
+    cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch, columns: str, steps: int
+) -> None:
+    """The row count check's count(*) on Aurora DSQL: a block of rows per statement."""
+    monkeypatch.setattr(database, "COUNT_BLOCK", 7)
+    dsn = cluster.create_database(f"c_{uuid.uuid4().hex[:10]}")
+    with psycopg.connect(dsn, autocommit=True) as pg:
+        pg.execute(f"CREATE TABLE t ({columns})")
+        pg.cursor().executemany(
+            "INSERT INTO t VALUES (%s, %s)", [(i, f"b{i % 9}") for i in range(50)]
+        )
+    db = open_database(Connector("target", "postgres", "postgres", dsn, "t", "public"))
+    try:
+        assert isinstance(db, PostgresDatabase)
+        db.bounded = True
+        db.catalog()  # read before counting statements
+        statements: list[str] = []
+        one = db._one
+
+        def spy(query: Any, params: Any = ()) -> Any:
+            statements.append(query.as_string(db.conn))
+            return one(query, params)
+
+        monkeypatch.setattr(db, "_one", spy)
+        assert db.count_rows("t") == 50
+        assert len(statements) == steps
+    finally:
+        db.close()
