@@ -330,7 +330,9 @@ class TestVerify:
         run = run_verify(_plan(tmp_path, target), tmp_path)
         assert run.returncode == 2, run.stdout + run.stderr
         assert "Traceback" not in run.stdout + run.stderr
-        errors = [line for line in run.stderr.splitlines() if line.startswith("cutover: error: target:")]
+        errors = [
+            line for line in run.stderr.splitlines() if line.startswith("cutover: error: target:")
+        ]
         assert len(errors) == 1, run.stderr
         assert "wrong user name or password" in errors[0]
         assert f"secret '{name}' in {REGION}" in errors[0]
@@ -415,7 +417,9 @@ class TestPlanMistakes:
         }
         run = run_verify(_plan(tmp_path, target), tmp_path)
         assert run.returncode == 2, run.stdout + run.stderr
-        errors = [line for line in run.stderr.splitlines() if line.startswith("cutover: error: target:")]
+        errors = [
+            line for line in run.stderr.splitlines() if line.startswith("cutover: error: target:")
+        ]
         assert len(errors) == 1, run.stderr
         assert "wrong user name or password" in errors[0]
         assert "the IAM token for role 'app_writer' was refused" in errors[0]

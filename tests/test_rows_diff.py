@@ -22,9 +22,9 @@ from harness.database import PostgresDatabase, SqliteDatabase
 from harness.endpoints import Connector, open_database
 from harness.errors import CheckError
 from harness.provision import PostgresCluster
-from harness.rows import sides
 from harness.rows.compare import RowOptions, compare_table, plan_columns
 from harness.rows.sides import SqliteSide
+from harness.rows.sides import postgres as postgres_side
 
 # (column, PostgreSQL type, SQLite declared type)
 COLUMNS = (
@@ -351,7 +351,7 @@ def test_a_server_with_a_transaction_limit_is_read_in_bounded_statements(
     """Aurora DSQL ends transactions after five minutes: on such a server (``bounded``) no
     checksum statement covers more than BOUNDED_SEGMENTS segments, key samples are taken a
     few keys at a time, and the diff is the same."""
-    monkeypatch.setattr(sides, "BOUNDED_SEGMENTS", 3)
+    monkeypatch.setattr(postgres_side, "BOUNDED_SEGMENTS", 3)
     ids = range(1, 301)
     key = (lambda i: i) if key_type == "bigint" else (lambda i: f"k{i:04d}")
     dsns = []
@@ -367,13 +367,13 @@ def test_a_server_with_a_transaction_limit_is_read_in_bounded_statements(
             pg.execute("ANALYZE t")
         dsns.append(dsn)
     statements: list[tuple[Any, list[Any]]] = []
-    run = sides.PostgresSide._run
+    run = postgres_side.PostgresSide._run
 
-    def spy(self: sides.PostgresSide, query: Any, params: Any = ()) -> Any:
+    def spy(self: postgres_side.PostgresSide, query: Any, params: Any = ()) -> Any:
         statements.append((query.as_string(self.db.conn), list(params)))
         return run(self, query, params)
 
-    monkeypatch.setattr(sides.PostgresSide, "_run", spy)
+    monkeypatch.setattr(postgres_side.PostgresSide, "_run", spy)
     src = open_database(Connector("source", "postgres", "postgres", dsns[0], "s", "public"))
     tgt = open_database(Connector("target", "postgres", "postgres", dsns[1], "t", "public"))
     try:

@@ -30,18 +30,8 @@ from harness.catalog import Table
 from harness.database import Database, PostgresDatabase
 from harness.errors import CheckError
 from harness.rows.canon import CanonOptions
-from harness.rows.sides import (
-    BoundarySegments,
-    Checksums,
-    ColumnPlan,
-    IntSegments,
-    Key,
-    Range,
-    Rows,
-    Segmenter,
-    Side,
-    side_for,
-)
+from harness.rows.segments import BoundarySegments, IntSegments, Key, Range, Segmenter
+from harness.rows.sides import Checksums, ColumnPlan, Rows, Side, side_for
 
 SPLIT = 16
 """Parts a mismatching segment is split into."""

@@ -1,0 +1,108 @@
+"""What every side of a row comparison offers, whatever the database behind it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from harness.errors import CheckError
+from harness.rows import canon, encode
+from harness.rows.segments import Key, Range, Segmenter
+from harness.types import TypeInfo
+
+Checksums = dict[int, tuple[int, int | str]]
+"""Segment number → (rows, sum of row hashes or digest of the rows in key order)."""
+Rows = dict[tuple[str | None, ...], tuple[str | None, ...]]
+"""Canonical key → canonical values of the compared columns."""
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """One compared column: its names on each side, the target type that picks its canon."""
+
+    source: str
+    target: str
+    type: TypeInfo
+    options: canon.CanonOptions
+    raw: bool = False
+    """PostgreSQL on both sides with the same type: hash the value itself (cheaper, stricter)."""
+
+
+class Side(ABC):
+    """A table on one database, seen through the compared columns and the key."""
+
+    fields: bool
+    """Rows are encoded as fields and segments digested in key order (else records, summed)."""
+
+    def __init__(
+        self, display: str, table: str, columns: Sequence[ColumnPlan], key: Sequence[int]
+    ) -> None:
+        self.display = display
+        self.table = table
+        self.columns = tuple(columns)
+        self.key = tuple(key)
+        self.rows_fetched = 0
+        self._forms = [encode.FieldForm.of(c.type) for c in self.columns]
+
+    def show_row(self, text: str) -> str:
+        """A row's hashed text as the report shows it: PostgreSQL's record text."""
+        if not self.fields:
+            return text
+        return encode.record_text(encode.parse_fields(text, self._forms))
+
+    @abstractmethod
+    def name(self, column: ColumnPlan) -> str: ...
+
+    def _by_key(self, rows: Iterable[tuple[str | None, ...]]) -> Rows:
+        """Fetched rows by canonical key; a key met twice is an error, as rows are matched
+        by key (a dict would silently keep one of them)."""
+        out: Rows = {}
+        for row in rows:
+            key = tuple(row[i] for i in self.key)
+            if key in out:
+                names = ", ".join(self.name(self.columns[i]) for i in self.key)
+                raise CheckError(
+                    f"{self.display}: the key ({names}) of {self.table} is not unique"
+                    f" ({', '.join(map(str, key))} twice); set a unique one in tables.keys"
+                )
+            out[key] = row
+        self.rows_fetched += len(out)
+        return out
+
+    @abstractmethod
+    def null_keys(self) -> int:
+        """Rows with a NULL in a key column: they cannot be matched by key."""
+
+    @abstractmethod
+    def key_bounds(self) -> tuple[int, int] | None:
+        """(min, max) of a single integer key, None when the table is empty."""
+
+    @abstractmethod
+    def estimate_rows(self) -> int | None: ...
+
+    @abstractmethod
+    def checksums(self, segments: Segmenter, within: Range) -> Checksums: ...
+
+    @abstractmethod
+    def sample_keys(self, every: int, within: Range) -> list[Key]:
+        """Every ``every``-th key in key order inside ``within``: segment boundaries."""
+
+    @abstractmethod
+    def fetch(self, within: Range) -> Rows: ...
+
+    def checksums_many(self, jobs: Sequence[tuple[Segmenter, Range]]) -> list[Checksums]:
+        """:meth:`checksums` of several (segments, within) pairs, batched where it pays."""
+        return [self.checksums(segments, within) for segments, within in jobs]
+
+    def fetch_many(self, ranges: Sequence[Range]) -> Rows:
+        """:meth:`fetch` of several disjoint ranges, batched where it pays."""
+        rows: Rows = {}
+        for within in ranges:
+            rows.update(self.fetch(within))
+        return rows
+
+    @abstractmethod
+    def multiset(self, buckets: Sequence[str] | None) -> tuple[Checksums, dict[str, int]]:
+        """Keyless tables: checksums per hash bucket (first hex digit of the row's MD5), or,
+        given buckets, the row texts in them with their multiplicity."""
