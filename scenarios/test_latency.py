@@ -15,7 +15,7 @@ from harness.errors import HarnessError
 from harness.latency.check import AREA, Item, check_budget, check_connect, check_health, items
 from harness.latency.health import connect_times, health_probes
 from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
-from harness.queries.session import query_session
+from harness.queries.session import query_session, validate
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -28,12 +28,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         not_applicable(metafunc, "latency_item")
         return
     try:
-        session = query_session(run)
-        for name in session.specs:
-            session.params(name)
+        validate(run)
     except HarnessError as exc:
         raise usage_error(metafunc.config, str(exc)) from None
-    found = items(sorted(session.specs), run.plan.latency)
+    found = items(sorted(query_session(run).specs), run.plan.latency)
     # One xdist worker times them all, one after another (``cutover verify`` distributes by
     # group): timings on two workers at once would inflate each other, and a query's p95
     # and ratio items share one timing instead of each worker timing it again.

@@ -14,7 +14,7 @@ from harness.checks.result import CheckResult
 from harness.errors import HarnessError
 from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
 from harness.queries.check import AREA, check_query
-from harness.queries.session import query_session
+from harness.queries.session import query_session, validate
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -28,12 +28,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         not_applicable(metafunc, "query_name")
         return
     try:
-        session = query_session(run)
-        names = sorted(session.specs)
-        for name in names:
-            session.params(name)  # a bad parameter strategy stops the run here, not per item
+        validate(run)  # a bad parameter strategy stops the run here, not per item
     except HarnessError as exc:
         raise usage_error(metafunc.config, str(exc)) from None
+    names = sorted(query_session(run).specs)
     metafunc.parametrize("query_name", names, ids=names)
 
 

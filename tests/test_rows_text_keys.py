@@ -20,7 +20,7 @@ import pytest
 from harness.database import PostgresDatabase
 from harness.endpoints import Connector, open_database
 from harness.provision import PostgresCluster
-from harness.rows.compare import RowOptions, compare_table, plan_columns
+from harness.rows.compare import RowDiff, RowOptions, compare_table, plan_columns
 from harness.rows.sides import PostgresSide
 
 # Mixed case, punctuation and non-ASCII: byte order and linguistic orders disagree on these.
@@ -56,22 +56,25 @@ def _target(cluster: PostgresCluster, collation: str) -> str:
     return dsn
 
 
-@pytest.mark.parametrize("collation", ["C", "C.utf8"])
-def test_text_keys_diff_exactly_under_either_collation(
-    cluster: PostgresCluster, source: Path, collation: str
-) -> None:
+def _diff(source: Path, target_dsn: str) -> RowDiff:
+    """Table ``t`` of a SQLite file against the same table on PostgreSQL."""
     src = open_database(Connector("source", "sqlite", "sqlite", str(source), "s"))
-    tgt = open_database(
-        Connector("target", "postgres", "postgres", _target(cluster, collation), "t", "public")
-    )
+    tgt = open_database(Connector("target", "postgres", "postgres", target_dsn, "t", "public"))
     try:
         s, t = src.catalog().table("t"), tgt.catalog().table("t")
         assert s is not None
         assert t is not None
-        diff = compare_table(src, tgt, s, t, str, None, RowOptions(segment_rows=100))
+        return compare_table(src, tgt, s, t, str, None, RowOptions(segment_rows=100))
     finally:
         src.close()
         tgt.close()
+
+
+@pytest.mark.parametrize("collation", ["C", "C.utf8"])
+def test_text_keys_diff_exactly_under_either_collation(
+    cluster: PostgresCluster, source: Path, collation: str
+) -> None:
+    diff = _diff(source, _target(cluster, collation))
     by_kind = {(x.kind, x.key["code"]) for x in diff.samples}
     assert by_kind == {("changed", CHANGED), ("missing", MISSING), ("extra", EXTRA)}
     assert (diff.changed, diff.missing, diff.extra) == (1, 1, 1)
@@ -119,16 +122,7 @@ def test_uuid_keys_from_sqlite_text_diff_exactly(
         pg.cursor().executemany(
             "INSERT INTO t VALUES (%s, %s)", [r for i, r in enumerate(rows) if i != 42]
         )
-    src = open_database(Connector("source", "sqlite", "sqlite", str(path), "s"))
-    tgt = open_database(Connector("target", "postgres", "postgres", dsn, "t", "public"))
-    try:
-        s, t = src.catalog().table("t"), tgt.catalog().table("t")
-        assert s is not None
-        assert t is not None
-        diff = compare_table(src, tgt, s, t, str, None, RowOptions(segment_rows=100))
-    finally:
-        src.close()
-        tgt.close()
+    diff = _diff(path, dsn)
     assert (diff.changed, diff.missing, diff.extra) == (1, 1, 0)
     assert {(x.kind, x.key["ref"]) for x in diff.samples} == {
         ("changed", str(keys[17])),
