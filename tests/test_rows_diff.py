@@ -157,7 +157,7 @@ def _expected_changes(
     return changed
 
 
-def _diff(source: Connector, target_dsn: str) -> Any:
+def _diff(source: Connector, target_dsn: str, key: tuple[str, ...] | None = None) -> Any:
     src = open_database(source)
     tgt = open_database(Connector("target", "postgres", "postgres", target_dsn, "t", "public"))
     try:
@@ -165,7 +165,7 @@ def _diff(source: Connector, target_dsn: str) -> Any:
         assert s is not None
         assert t is not None
         # Tiny segments so the bisection, not one fetch, finds the differences.
-        return compare_table(src, tgt, s, t, str, None, RowOptions(segment_rows=8, sample_cap=100))
+        return compare_table(src, tgt, s, t, str, key, RowOptions(segment_rows=8, sample_cap=100))
     finally:
         src.close()
         tgt.close()
@@ -434,3 +434,15 @@ def test_row_counts_on_a_bounded_server_step_along_the_primary_key(
         assert len(statements) == steps
     finally:
         db.close()
+
+
+def test_a_plan_key_that_is_not_unique_is_an_error_even_where_the_rows_match(
+    cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    """A key the plan names (tables.keys), not a constraint, is checked up front: whether
+    matching rows would have hidden the repeat must not depend on how ties happen to sort."""
+    rows = [("a", "x"), ("b", "y"), ("c", "y")]
+    source, target_dsn = _sqlite_vs_postgres(cluster, tmp_path, rows, rows)
+    with pytest.raises(CheckError, match=r"the key \(name\) of t is not unique \(y twice\)"):
+        _diff(source, target_dsn, key=("name",))
+    assert _diff(source, target_dsn, key=("code", "name")).state == "validated"

@@ -147,7 +147,8 @@ def compare_table(
     if not key_index:
         _compare_multisets(src, tgt, diff, options)
     else:
-        _Bisection(src, tgt, columns, key_index, diff, options).run()
+        declared = key_names != source.primary_key  # the plan's tables.keys, not a constraint
+        _Bisection(src, tgt, columns, key_index, diff, options, declared=declared).run()
     diff.rows_fetched = src.rows_fetched + tgt.rows_fetched
     if diff.differences:
         diff.state = "mismatched"
@@ -172,13 +173,20 @@ class _Bisection:
         key: Sequence[int],
         diff: RowDiff,
         options: RowOptions,
+        *,
+        declared: bool,
     ) -> None:
         self.src, self.tgt, self.columns, self.key = src, tgt, columns, key
-        self.diff, self.options = diff, options
+        self.diff, self.options, self.declared = diff, options, declared
         single = len(key) == 1
         self.integer_key = single and all(columns[i].type.family == "integer" for i in key)
 
     def run(self) -> None:
+        if self.declared:  # no constraint vouches for a key the plan names: look once
+            repeated = _both(self.src.repeated_key, self.tgt.repeated_key)
+            for side, key in zip((self.src, self.tgt), repeated, strict=True):
+                if key is not None:
+                    raise side.not_unique(key)
         for side, nulls in zip(
             (self.src, self.tgt), _both(self.src.null_keys, self.tgt.null_keys), strict=True
         ):

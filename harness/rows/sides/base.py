@@ -61,14 +61,22 @@ class Side(ABC):
         for row in rows:
             key = tuple(row[i] for i in self.key)
             if key in out:
-                names = ", ".join(self.name(self.columns[i]) for i in self.key)
-                raise CheckError(
-                    f"{self.display}: the key ({names}) of {self.table} is not unique"
-                    f" ({', '.join(map(str, key))} twice); set a unique one in tables.keys"
-                )
+                raise self.not_unique(key)
             out[key] = row
         self.rows_fetched += len(out)
         return out
+
+    def not_unique(self, key: Key) -> CheckError:
+        """The error for a key value two rows share: rows are matched by key."""
+        names = ", ".join(self.name(self.columns[i]) for i in self.key)
+        return CheckError(
+            f"{self.display}: the key ({names}) of {self.table} is not unique"
+            f" ({', '.join(map(str, key))} twice); set a unique one in tables.keys"
+        )
+
+    @abstractmethod
+    def repeated_key(self) -> Key | None:
+        """A key value two rows share, if any: one scan, for keys no constraint vouches for."""
 
     @abstractmethod
     def null_keys(self) -> int:

@@ -146,6 +146,14 @@ class PostgresSide(Side):
     ) -> list[tuple[Any, ...]]:
         return _retrying(self.db, lambda: self.db.conn.execute(query, params).fetchall())
 
+    def repeated_key(self) -> Key | None:
+        names = sql.SQL(", ").join(self._ident(self.columns[i]) for i in self.key)
+        query = sql.SQL("SELECT {k} FROM {t} GROUP BY {k} HAVING count(*) > 1 LIMIT 1").format(
+            k=names, t=self._from
+        )
+        rows = self._run(query)
+        return tuple(rows[0]) if rows else None
+
     def null_keys(self) -> int:
         test = sql.SQL(" OR ").join(
             sql.SQL("{} IS NULL").format(self._ident(self.columns[i])) for i in self.key

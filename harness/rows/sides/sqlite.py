@@ -71,6 +71,12 @@ class SqliteSide(Side):
     def _texts(self, row: tuple[Any, ...]) -> tuple[str | None, ...]:
         return tuple(None if v is None else f(v) for f, v in zip(self._canons, row, strict=True))
 
+    def repeated_key(self) -> Key | None:
+        keys = ", ".join(self._keys)
+        query = f"SELECT {keys} FROM {_q(self.table)} GROUP BY {keys} HAVING count(*) > 1 LIMIT 1"  # noqa: S608
+        rows = list(self._stream(query, ()))
+        return tuple(rows[0]) if rows else None
+
     def null_keys(self) -> int:
         test = " OR ".join(f"{k} IS NULL" for k in self._keys)
         query = f"SELECT count(*) FROM {_q(self.table)} WHERE {test}"  # noqa: S608
