@@ -167,36 +167,33 @@ class TestOverrides:
         assert standin.app_password not in str(connector.evidence)
 
 
+def _verify_full(standin: StandIn, host: str) -> Any:
+    """An aurora endpoint named ``host`` (reached at 127.0.0.1) checking the stand-in's
+    certificate against that name."""
+    return aurora(
+        secret=SECRET_ID,
+        region=REGION,
+        host=host,
+        hostaddr="127.0.0.1",
+        port=standin.tls_port,
+        sslmode="verify-full",
+        sslrootcert=str(standin.cluster.ca_file),
+    )
+
+
 class TestTls:
     def test_verify_full_checks_the_certificate_against_the_host(
         self, sm: Any, standin: StandIn
     ) -> None:
         put_secret(sm, rds_secret(standin))
-        spec = aurora(
-            secret=SECRET_ID,
-            region=REGION,
-            host="localhost",
-            hostaddr="127.0.0.1",
-            port=standin.tls_port,
-            sslmode="verify-full",
-            sslrootcert=str(standin.cluster.ca_file),
-        )
-        with connect_postgres(resolved(spec)) as conn:
+        with connect_postgres(resolved(_verify_full(standin, "localhost"))) as conn:
             assert conn.pgconn.ssl_in_use
 
     def test_verify_full_refuses_a_certificate_for_another_name(
         self, sm: Any, standin: StandIn
     ) -> None:
         put_secret(sm, rds_secret(standin))
-        spec = aurora(
-            secret=SECRET_ID,
-            region=REGION,
-            host="cluster.example.internal",
-            hostaddr="127.0.0.1",
-            port=standin.tls_port,
-            sslmode="verify-full",
-            sslrootcert=str(standin.cluster.ca_file),
-        )
+        spec = _verify_full(standin, "cluster.example.internal")
         with pytest.raises(EndpointError, match="TLS certificate was not accepted"):
             connect_postgres(resolved(spec))
 
