@@ -260,6 +260,17 @@ def _plan(folder: Path, target: dict[str, Any]) -> Path:
     return path
 
 
+def _moto_secrets(endpoint: str) -> Any:
+    """A Secrets Manager client of the out-of-process moto server the verify runs read."""
+    return boto3.client(
+        "secretsmanager",
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="x",
+        aws_secret_access_key="y",
+    )
+
+
 def _connectivity(folder: Path) -> dict[str, dict[str, Any]]:
     results = json.loads((folder / "out" / "results.json").read_text(encoding="utf-8"))
     return {c["name"]: c for c in results["checks"] if c["area"] == "connectivity"}
@@ -270,13 +281,7 @@ class TestVerify:
     def test_verify_goes_against_an_aurora_target_in_a_moto_server(
         self, moto_server: str, standin: StandIn, tmp_path: Path
     ) -> None:
-        client = boto3.client(
-            "secretsmanager",
-            region_name=REGION,
-            endpoint_url=moto_server,
-            aws_access_key_id="x",
-            aws_secret_access_key="y",
-        )
+        client = _moto_secrets(moto_server)
         name = f"verify-go-{tmp_path.name}"
         put_secret(
             client, {"username": APP_USER, "password": standin.app_password, "dbname": APP_DB}, name
@@ -309,13 +314,7 @@ class TestVerify:
     def test_verify_with_a_wrong_secret_exits_2_naming_secret_and_region(
         self, moto_server: str, standin: StandIn, tmp_path: Path
     ) -> None:
-        client = boto3.client(
-            "secretsmanager",
-            region_name=REGION,
-            endpoint_url=moto_server,
-            aws_access_key_id="x",
-            aws_secret_access_key="y",
-        )
+        client = _moto_secrets(moto_server)
         name = f"verify-bad-{tmp_path.name}"
         put_secret(client, {"username": APP_USER, "password": "not-the-password"}, name)
         target = {
