@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
 
-from harness.database import PostgresDatabase
+from harness.db.database import PostgresDatabase
 from harness.latency.timing import executor, summary, time_runs
 from harness.provision import PostgresCluster
 

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 if _TYPE_CHECKING:
-    from harness.catalog import Catalog, Column, ForeignKey, Index, Table, View
     from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status
-    from harness.database import Database
+    from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table, View
+    from harness.db.database import Database
     from harness.endpoints import Connector, open_database, resolve
     from harness.errors import (
         CheckError,
@@ -26,9 +26,9 @@ if _TYPE_CHECKING:
     from harness.provision import PostgresCluster
 
 _HOME = {
-    "harness.catalog": ("Catalog", "Column", "ForeignKey", "Index", "Table", "View"),
+    "harness.db.catalog": ("Catalog", "Column", "ForeignKey", "Index", "Table", "View"),
     "harness.checks.result": ("CheckResult", "Finding", "FindingKind", "Severity", "Status"),
-    "harness.database": ("Database",),
+    "harness.db.database": ("Database",),
     "harness.endpoints": ("Connector", "open_database", "resolve"),
     "harness.errors": (
         "CheckError",

@@ -1,7 +1,7 @@
 """Copy a SQLite database into a PostgreSQL database the harness created.
 
 This is the migration the demo performs and what an ``embedded`` endpoint's ``{sqlite: FILE}``
-load step does: tables with types mapped through :mod:`harness.types`, primary keys, NOT NULL,
+load step does: tables with types mapped through :mod:`harness.db.typemap`, primary keys, NOT NULL,
 defaults, rows (COPY), then unique constraints, indexes and foreign keys. It writes only to
 the database it is given, which must be one the harness provisioned.
 """
@@ -18,12 +18,12 @@ import sqlglot
 from psycopg import sql
 from sqlglot import exp
 
-from harness import types
-from harness.catalog import Column, Table
+from harness.db import typemap as types
+from harness.db.catalog import Column, Table
+from harness.db.introspect.sqlite import read_catalog
+from harness.db.sqltext import postgres_expression
 from harness.errors import ProvisionError
-from harness.introspect.sqlite import read_catalog
 from harness.naming import POLICIES
-from harness.sqltext import postgres_expression
 
 Progress = Callable[[str, int, int], None]
 

@@ -24,7 +24,7 @@ import pytest
 from harness import usage
 from harness.checks import waivers
 from harness.checks.result import CheckResult, Status, errored, timed
-from harness.database import Database
+from harness.db.database import Database
 from harness.endpoints import Connector, open_database, resolve
 from harness.errors import HarnessError, PlanError
 from harness.plan import LoadedPlan, Plan, load_plan

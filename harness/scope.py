@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from harness.catalog import Catalog, Table
+from harness.db.catalog import Catalog, Table
 from harness.errors import PlanError, did_you_mean
 from harness.naming import Renamer
 from harness.plan import Plan

@@ -26,7 +26,7 @@ import yaml
 from click.testing import CliRunner
 
 from harness.cli import main
-from harness.database import PostgresDatabase, SqliteDatabase
+from harness.db.database import PostgresDatabase, SqliteDatabase
 from harness.endpoints import open_database, resolve
 from harness.endpoints.servers import docker_available
 from harness.plan import load_plan

@@ -1,4 +1,4 @@
-"""Specification of harness.introspect: a live SQLite file and a live PostgreSQL schema read into
+"""Specification of harness.db.introspect: a live SQLite file and a live PostgreSQL schema read into
 the same dialect-neutral Catalog, holding exactly what was declared."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from harness.catalog import Catalog, Column, ForeignKey, Index, Table
-from harness.database import PostgresDatabase, SqliteDatabase
+from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table
+from harness.db.database import PostgresDatabase, SqliteDatabase
+from harness.db.introspect import postgres as pg_introspect
+from harness.db.introspect import sqlite as sqlite_introspect
 from harness.endpoints import Connector, open_database
 from harness.errors import EndpointError
-from harness.introspect import postgres as pg_introspect
-from harness.introspect import sqlite as sqlite_introspect
 from harness.provision import PostgresCluster
 from tests.conftest import run_sql
 

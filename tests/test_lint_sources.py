@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from harness.catalog import Catalog, Column, Index, Table, View
 from harness.checks.result import Status
-from harness.introspect.sqlite import read_catalog
+from harness.db.catalog import Catalog, Column, Index, Table, View
+from harness.db.introspect.sqlite import read_catalog
 from harness.lint import (
     FailOn,
     LintSettings,

@@ -13,7 +13,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from harness.introspect.sqlite import read_catalog
+from harness.db.introspect.sqlite import read_catalog
 from harness.naming import POLICIES, Renamer, snake_case
 from harness.plan import Renames
 from harness.redact import MASK, dsn_secrets, misplaced_at, redact_dsn, scrub

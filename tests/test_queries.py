@@ -17,7 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.checks.result import FindingKind, Status
-from harness.database import Database
+from harness.db.database import Database
+from harness.db.typemap import TypeInfo
 from harness.endpoints import Connector, open_database
 from harness.errors import PlanError
 from harness.queries.answers import Answer, QueryFailed, run
@@ -26,7 +27,6 @@ from harness.queries.compare import compare
 from harness.queries.corpus import load_corpus
 from harness.queries.params import param_sets
 from harness.queries.settings import Query, QuerySettings
-from harness.types import TypeInfo
 from tests.conftest import run_sql
 
 ROWS = [

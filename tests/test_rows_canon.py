@@ -23,11 +23,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
+from harness.db.typemap import parse
 from harness.provision import PostgresCluster
 from harness.rows import canon
 from harness.rows.canon import CanonOptions
 from harness.rows.encode import FieldForm
-from harness.types import parse
 
 # One batch per example: 40 examples of up to 40 values is ~1,600 values a family, enough to
 # reach the rounding and escaping corners, and the whole file stays well under 30 s.

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness import database
-from harness.database import PostgresDatabase, SqliteDatabase
+from harness.db import database
+from harness.db.database import PostgresDatabase, SqliteDatabase
 from harness.endpoints import Connector, open_database
 from harness.errors import CheckError
 from harness.provision import PostgresCluster

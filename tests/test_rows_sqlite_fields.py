@@ -18,10 +18,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from harness.db.typemap import TypeInfo
 from harness.rows import sqlite_fields
 from harness.rows.canon import CanonOptions, python
 from harness.rows.encode import FieldForm, fields_text, parse_fields
-from harness.types import TypeInfo
 
 TYPES = {
     "bigint": TypeInfo("integer", "bigint", bits=64),

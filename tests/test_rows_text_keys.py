@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from harness.database import PostgresDatabase
+from harness.db.database import PostgresDatabase
 from harness.endpoints import Connector, open_database
 from harness.provision import PostgresCluster
 from harness.rows.compare import RowDiff, RowOptions, compare_table, plan_columns

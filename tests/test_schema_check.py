@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from harness.catalog import Catalog, Column, Table, View
 from harness.checks.counts import check_row_count
 from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status
 from harness.checks.schema import check_table, check_views
-from harness.database import Database
+from harness.db.catalog import Catalog, Column, Table, View
+from harness.db.database import Database
 from harness.endpoints import Connector, open_database
 from harness.errors import PlanError
 from harness.plan import Plan

@@ -1,4 +1,4 @@
-"""Specification of harness.types: declared types in one normal form, and how two relate."""
+"""Specification of harness.db.typemap: declared types in one normal form, and how two relate."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from harness import types
-from harness.types import MATRIX_EXAMPLES, Compat, TypeInfo, compare, parse, sqlite_affinity
+from harness.db import typemap as types
+from harness.db.typemap import MATRIX_EXAMPLES, Compat, TypeInfo, compare, parse, sqlite_affinity
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -54,7 +54,7 @@ class TestTypeMatrix:
         checked_in = (REPO / "docs" / "type-matrix.md").read_text(encoding="utf-8")
         assert checked_in == types.matrix_markdown(), (
             "docs/type-matrix.md is stale; regenerate it with "
-            "`python -m harness.types > docs/type-matrix.md`"
+            "`python -m harness.db.typemap > docs/type-matrix.md`"
         )
 
     @pytest.mark.parametrize("example", MATRIX_EXAMPLES, ids=example_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.checks import waivers
 from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status, conclude
-from harness.database import Database
+from harness.db.database import Database
 from harness.plan import ExpectedDifference
 from harness.scope import TablePair
 

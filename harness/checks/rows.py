@@ -6,7 +6,7 @@ from typing import Any
 
 from harness.checks import waivers
 from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status, conclude
-from harness.database import Database
+from harness.db.database import Database
 from harness.plan import ExpectedDifference
 from harness.rows.canon import CanonOptions
 from harness.rows.compare import RowDiff, RowOptions, compare_table

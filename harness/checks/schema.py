@@ -1,7 +1,7 @@
 """Schema parity of one table pair, and of the views, across dialects.
 
 Compared on meaning, never on rendered text: columns by mapped name and type class
-(:func:`harness.types.compare`), nullability, defaults (read through sqlglot), primary keys,
+(:func:`harness.db.typemap.compare`), nullability, defaults (read through sqlglot), primary keys,
 unique constraints and unique indexes together (they enforce the same thing), foreign keys
 and plain indexes by their columns (names rarely survive a migration).
 
@@ -20,16 +20,16 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from harness import types
-from harness.catalog import Catalog, Index, Table
 from harness.checks import waivers
 from harness.checks.result import CheckResult, Finding, FindingKind, Severity, conclude
-from harness.database import Database
+from harness.db import typemap as types
+from harness.db.catalog import Catalog, Index, Table
+from harness.db.database import Database
+from harness.db.sqltext import postgres_expression
+from harness.db.typemap import Compat
 from harness.naming import Renamer
 from harness.plan import ExpectedDifference
 from harness.scope import Scope, TablePair
-from harness.sqltext import postgres_expression
-from harness.types import Compat
 
 K, S = FindingKind, Severity
 

@@ -32,7 +32,7 @@ from harness.redact import dsn_secrets, misplaced_at, redact_dsn, scrub
 from harness.retry import Attempt, Backoff, ErrorClass, classify, retry_call
 
 if TYPE_CHECKING:
-    from harness.database import Database
+    from harness.db.database import Database
     from harness.endpoints.settings import ConnectSettings
     from harness.plan import Endpoint, PostgresEndpoint
 
@@ -165,7 +165,7 @@ def _dsn_of(spec: PostgresEndpoint, role: str) -> str:
 
 def open_database(connector: Connector) -> Database:
     """A read-only session; failures become one-line :class:`EndpointError` with a hint."""
-    from harness.database import PostgresDatabase
+    from harness.db.database import PostgresDatabase
 
     if connector.dialect == "sqlite":
         return _open_sqlite(connector)
@@ -249,7 +249,7 @@ def _connect_postgres(connector: Connector) -> psycopg.Connection[Any]:
 
 
 def _open_sqlite(connector: Connector) -> Database:
-    from harness.database import SqliteDatabase
+    from harness.db.database import SqliteDatabase
 
     path = Path(connector.address)
     try:

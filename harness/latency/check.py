@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.checks import waivers
 from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status, conclude
-from harness.database import Database
+from harness.db.database import Database
 from harness.latency.health import Probe
 from harness.latency.settings import Budget, HealthCheck, LatencySettings
 from harness.latency.timing import Timing, executor, summary, time_pair

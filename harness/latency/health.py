@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from harness.database import Database, PostgresDatabase, SqliteDatabase
+from harness.db.database import Database, PostgresDatabase, SqliteDatabase
 from harness.endpoints import Connector, open_database
 from harness.errors import EndpointError
 

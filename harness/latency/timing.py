@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from harness.database import Database, PostgresDatabase, SqliteDatabase
+from harness.db.database import Database, PostgresDatabase, SqliteDatabase
 from harness.queries.answers import QueryFailed
 
 Execute = Callable[[dict[str, Any]], object]

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from harness.catalog import Catalog, Table, View
 from harness.checks.result import CheckResult, Finding, FindingKind, Status, Waiver, conclude
+from harness.db.catalog import Catalog, Table, View
 from harness.lint.analysis import Analysis
 from harness.lint.engine import Fragment, analyse_statement, lint_fragments
 from harness.lint.pack import CROSS_CHECKED_WITH, PACK_VERSION, TARGET

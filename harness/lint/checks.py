@@ -17,8 +17,8 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
-from harness.catalog import Catalog
 from harness.checks.result import CheckResult, errored
+from harness.db.catalog import Catalog
 from harness.lint.api import lint_catalog, lint_paths, to_check_result
 from harness.lint.settings import LintSettings
 from harness.lint.sources import discover

@@ -17,9 +17,9 @@ from typing import Any
 
 import psycopg
 
-from harness import types as coltypes
-from harness.database import Database, PostgresDatabase, SqliteDatabase
-from harness.types import TypeInfo
+from harness.db import typemap as coltypes
+from harness.db.database import Database, PostgresDatabase, SqliteDatabase
+from harness.db.typemap import TypeInfo
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from harness.db.typemap import TypeInfo
 from harness.queries.answers import Answer
 from harness.rows import canon
 from harness.rows.canon import CanonOptions
-from harness.types import TypeInfo
 
 Row = tuple[str | None, ...]
 

@@ -12,7 +12,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
-from harness.database import Database, PostgresDatabase, SqliteDatabase
+from harness.db.database import Database, PostgresDatabase, SqliteDatabase
 from harness.errors import CheckError, PlanError, did_you_mean
 from harness.queries.settings import (
     ChoiceParam,

@@ -54,7 +54,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-from harness.types import TypeInfo
+from harness.db.typemap import TypeInfo
 
 DEFAULT_FLOAT_DIGITS = 15
 """Significant digits compared for floats: a double holds 15 to 17, so 15 ignores the last

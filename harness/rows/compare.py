@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from harness import types
-from harness.catalog import Table
-from harness.database import Database, PostgresDatabase
+from harness.db import typemap as types
+from harness.db.catalog import Table
+from harness.db.database import Database, PostgresDatabase
 from harness.errors import CheckError
 from harness.rows.canon import CanonOptions
 from harness.rows.segments import BoundarySegments, IntSegments, Key, Range, Segmenter

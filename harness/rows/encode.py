@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.types import TypeInfo
+from harness.db.typemap import TypeInfo
 
 ROW_HASH_SQL = "('x' || left(md5({row}), 16))::bit(64)::bigint"
 """Template: ``{row}`` is a row's text expression."""

@@ -21,9 +21,9 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from harness.db.typemap import TypeInfo
 from harness.rows import canon
 from harness.rows.encode import NULL_FIELD, FieldForm
-from harness.types import TypeInfo
 
 _MAX_FAST_SCALE = 12
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.database import Database, PostgresDatabase, SqliteDatabase
+from harness.db.database import Database, PostgresDatabase, SqliteDatabase
 from harness.errors import CheckError
 from harness.rows.sides.base import Checksums, ColumnPlan, Rows, Side
 from harness.rows.sides.postgres import PostgresSide

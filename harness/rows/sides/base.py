@@ -6,10 +6,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from harness.db.typemap import TypeInfo
 from harness.errors import CheckError
 from harness.rows import canon, encode
 from harness.rows.segments import Key, Range, Segmenter
-from harness.types import TypeInfo
 
 Checksums = dict[int, tuple[int, int | str]]
 """Segment number → (rows, sum of row hashes or digest of the rows in key order)."""

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from harness.database import PostgresDatabase
+from harness.db.database import PostgresDatabase
 from harness.errors import CheckError
 from harness.rows import canon
 from harness.rows.encode import ROW_HASH_SQL

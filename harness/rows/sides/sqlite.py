@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from harness.database import SqliteDatabase
+from harness.db.database import SqliteDatabase
 from harness.errors import CheckError
 from harness.rows import canon, encode, sqlite_fields
 from harness.rows.encode import row_hash

@@ -17,11 +17,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from harness.catalog import Catalog
+from harness.db.catalog import Catalog
+from harness.db.introspect import postgres as pg_introspect
+from harness.db.introspect import sqlite as sqlite_introspect
+from harness.db.typemap import TypeInfo
 from harness.errors import CheckError
-from harness.introspect import postgres as pg_introspect
-from harness.introspect import sqlite as sqlite_introspect
-from harness.types import TypeInfo
 
 
 @dataclass(frozen=True)

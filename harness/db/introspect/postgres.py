@@ -11,8 +11,8 @@ from typing import Any
 
 import psycopg
 
-from harness import types
-from harness.catalog import Catalog, Column, ForeignKey, Index, Table, View
+from harness.db import typemap as types
+from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table, View
 
 _RELATIONS = """
 SELECT c.oid, c.relname, c.relkind, CASE WHEN c.relkind IN ('v', 'm')

@@ -296,8 +296,9 @@ def matrix_markdown() -> str:
     lines = [
         "# Type compatibility matrix",
         "",
-        "Generated from `harness/types.py` (`MATRIX_EXAMPLES`); a test fails when it is stale.",
-        "Regenerate with `python -m harness.types > docs/type-matrix.md`.",
+        "Generated from `harness/db/typemap.py` (`MATRIX_EXAMPLES`); a test fails when it is "
+        "stale.",
+        "Regenerate with `python -m harness.db.typemap > docs/type-matrix.md`.",
         "",
         "| source | source type | target | target type | normal forms | class |",
         "|---|---|---|---|---|---|",

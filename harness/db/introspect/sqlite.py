@@ -8,8 +8,8 @@ from collections import defaultdict
 import sqlglot
 from sqlglot import exp
 
-from harness import types
-from harness.catalog import Catalog, Column, ForeignKey, Index, Table, View
+from harness.db import typemap as types
+from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table, View
 
 
 def read_catalog(conn: sqlite3.Connection) -> Catalog:

@@ -1,4 +1,4 @@
-"""A dialect-neutral model of a database schema, filled by :mod:`harness.introspect`.
+"""A dialect-neutral model of a database schema, filled by :mod:`harness.db.introspect`.
 
 Everything here is plain, frozen data so it can be compared, hashed into evidence and sent
 between pytest-xdist workers. Names are kept exactly as the database reports them; mapping
@@ -18,7 +18,7 @@ class Column:
     declared_type: str
     """The type text the database reports (``NVARCHAR(160)``, ``character varying(160)``)."""
     type: str
-    """Normalised type (:func:`harness.types.normalize`), e.g. ``varchar(160)``."""
+    """Normalised type (:func:`harness.db.typemap.normalize`), e.g. ``varchar(160)``."""
     nullable: bool
     default: str | None
     position: int

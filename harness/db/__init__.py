@@ -1,0 +1,1 @@
+"""Databases: read-only sessions, the dialect-neutral catalog, introspection, the type matrix."""
