@@ -32,10 +32,10 @@ import boto3
 import psycopg
 from moto import mock_aws
 
+from harness.embedded.provision import PostgresCluster
 from harness.endpoints import Connector, connect_postgres, resolve
 from harness.endpoints.dsql import make_token
 from harness.endpoints.settings import AuroraEndpoint, DsqlEndpoint
-from harness.provision import PostgresCluster
 
 DSQL_HOST = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws"
 

@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg
 
+from harness.embedded.provision import PostgresCluster
 from harness.faults.db import connector
 from harness.faults.proxy import FaultProxy
 from harness.faults.workload import WorkloadSettings, prepare, run_workload, verify
 from harness.latency.timing import summary
-from harness.provision import PostgresCluster
 
 
 def _time(conn: psycopg.Connection[Any], query: str) -> float:

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg
 
 from harness.db.database import PostgresDatabase
+from harness.embedded.provision import PostgresCluster
 from harness.latency.timing import executor, summary, time_runs
-from harness.provision import PostgresCluster
 
 OVERHEAD_BUDGET = 0.05
 

@@ -45,7 +45,7 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from harness.provision import PostgresCluster
+from harness.embedded.provision import PostgresCluster
 
 SIZES = (1_000_000, 5_000_000)
 COLUMNS = ("id", "name", "amount", "created_at", "active")

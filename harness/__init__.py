@@ -14,6 +14,7 @@ if _TYPE_CHECKING:
     from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status
     from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table, View
     from harness.db.database import Database
+    from harness.embedded.provision import PostgresCluster
     from harness.endpoints import Connector, open_database, resolve
     from harness.errors import (
         CheckError,
@@ -23,7 +24,6 @@ if _TYPE_CHECKING:
         ProvisionError,
     )
     from harness.plan import LoadedPlan, Plan, load_plan
-    from harness.provision import PostgresCluster
 
 _HOME = {
     "harness.db.catalog": ("Catalog", "Column", "ForeignKey", "Index", "Table", "View"),
@@ -38,7 +38,7 @@ _HOME = {
         "ProvisionError",
     ),
     "harness.plan": ("LoadedPlan", "Plan", "load_plan"),
-    "harness.provision": ("PostgresCluster",),
+    "harness.embedded.provision": ("PostgresCluster",),
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 

@@ -16,9 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harness.demo_data import FACT_ROWS_DEFAULT, apply_drift, build_demo_sqlite
 from harness.demo_queries import apply_query_drift, plan_sections
+from harness.embedded.migrate import copy_sqlite
+from harness.embedded.provision import PostgresCluster
 from harness.faults.demo import plan_section as fault_section
-from harness.migrate import copy_sqlite
-from harness.provision import PostgresCluster
 from harness.verify import ensure_folder, run_scenarios
 
 TARGET_DATABASE = "app"

@@ -30,7 +30,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from harness.provision import PostgresCluster
+from harness.embedded.provision import PostgresCluster
 
 DSQL_ID = "abcdefghijklmnopqrstuvwxyz"
 DSQL_HOST = f"{DSQL_ID}.dsql.us-east-1.on.aws"

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from filelock import FileLock
 
-from harness.provision import PostgresCluster
+from harness.embedded.provision import PostgresCluster
 
 pytest_plugins = ("harness.faults.pytest_fixtures",)
 

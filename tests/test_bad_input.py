@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 import harness.verify
 from harness.cli import main
-from harness.provision import PostgresCluster
+from harness.embedded.provision import PostgresCluster
 from tests.conftest import run_cutover
 
 WritePlan = Callable[..., Path]

@@ -27,10 +27,10 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from harness.db.database import PostgresDatabase, SqliteDatabase
+from harness.embedded.provision import PostgresCluster
+from harness.embedded.servers import docker_available
 from harness.endpoints import open_database, resolve
-from harness.endpoints.servers import docker_available
 from harness.plan import load_plan
-from harness.provision import PostgresCluster
 from harness.template import PLAN_TEMPLATE
 from tests.conftest import run_cutover, run_once
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from harness.embedded.provision import PostgresCluster, self_signed_certificate
+from harness.embedded.tls_front import TlsFront
 from harness.errors import ProvisionError
-from harness.provision import PostgresCluster, self_signed_certificate
-from harness.tls_front import TlsFront
 from tests.aws_support import DSQL_HOST, StandIn, standin
 
 __all__ = ["standin"]  # fixture used by name below

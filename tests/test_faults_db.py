@@ -14,9 +14,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from harness.embedded.provision import PostgresCluster
 from harness.faults.db import RetryLog, Session, connector, provoke_conflict
 from harness.faults.pytest_fixtures import ProxyFactory
-from harness.provision import PostgresCluster
 from harness.retry import Backoff
 
 Cluster = tuple[PostgresCluster, str]

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from harness.embedded.provision import PostgresCluster
 from harness.faults.proxy import FaultProxy, ProxyError
 from harness.faults.pytest_fixtures import ProxyFactory
-from harness.provision import PostgresCluster
 
 WAIT_S = 5.0  # every socket wait in these tests is bounded
 

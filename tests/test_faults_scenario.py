@@ -17,8 +17,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from harness.migrate import copy_sqlite
-from harness.provision import PostgresCluster
+from harness.embedded.migrate import copy_sqlite
+from harness.embedded.provision import PostgresCluster
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "test_faults.py"
 SCENARIOS = SCENARIO.parent

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import botocore.endpoint
 import pytest
 
+from harness.embedded.provision import postgres_bin
 from harness.errors import PlanError
 from harness.faults.settings import FAULT_NAMES, PATH_NAMES, AppPath, FaultSettings
 from harness.faults.suite import (
@@ -22,7 +23,6 @@ from harness.faults.suite import (
     run_item,
 )
 from harness.plan import load_plan
-from harness.provision import postgres_bin
 
 APPS = Path(__file__).parent / "fault_apps"
 EXPECTS = {"recover", "clear_error", "detected", "same_verdict", "exact_once"}

@@ -15,9 +15,9 @@ from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table
 from harness.db.database import PostgresDatabase, SqliteDatabase
 from harness.db.introspect import postgres as pg_introspect
 from harness.db.introspect import sqlite as sqlite_introspect
+from harness.embedded.provision import PostgresCluster
 from harness.endpoints import Connector, open_database
 from harness.errors import EndpointError
-from harness.provision import PostgresCluster
 from tests.conftest import run_sql
 
 # One script, valid in both dialects, so both catalogs describe the same logical schema.

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.embedded.provision import postgres_bin
 from harness.lint import lint_paths
 from harness.lint.report import FileReport, Verdict
-from harness.provision import postgres_bin
 from tests.conftest import run_sql
 
 APPLICATION = """\

@@ -8,8 +8,8 @@ from pathlib import Path
 import psycopg
 
 from harness.checks.schema import check_table
+from harness.embedded.migrate import copy_sqlite
 from harness.endpoints import Connector, open_database
-from harness.migrate import copy_sqlite
 from harness.plan import Plan
 from harness.scope import build_scope
 

@@ -1,4 +1,4 @@
-"""Specification of harness.provision: real PostgreSQL 16 servers from the pgserver wheel."""
+"""Specification of harness.embedded.provision: real PostgreSQL 16 servers from pgserver."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import psutil
 import psycopg
 import pytest
 
-from harness import provision
+from harness.embedded import provision
+from harness.embedded.provision import PostgresCluster, postgres_bin
 from harness.errors import ProvisionError
-from harness.provision import PostgresCluster, postgres_bin
 
 CHINOOK = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "chinook"
 PASSWORD = "s3cret pa'ss"  # a space and a quote: conninfo and PGPASSWORD must carry it intact

@@ -18,12 +18,12 @@ import pytest
 from harness.checks.result import CheckResult, Status
 from harness.demo_data import DRIFT, apply_drift, build_demo_sqlite
 from harness.demo_queries import EXPECTED_BREAKS, QUERY_DRIFT, apply_query_drift, plan_sections
+from harness.embedded.migrate import copy_sqlite
+from harness.embedded.provision import PostgresCluster
 from harness.endpoints import Connector, open_database
 from harness.latency.check import check_budget, items
 from harness.latency.settings import LatencySettings
 from harness.latency.timing import Timing
-from harness.migrate import copy_sqlite
-from harness.provision import PostgresCluster
 from harness.queries.check import check_query
 from harness.queries.corpus import load_corpus
 from harness.queries.params import param_sets

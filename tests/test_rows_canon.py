@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from psycopg import sql
 
 from harness.db.typemap import parse
-from harness.provision import PostgresCluster
+from harness.embedded.provision import PostgresCluster
 from harness.rows import canon
 from harness.rows.canon import CanonOptions
 from harness.rows.encode import FieldForm

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from harness.db import database
 from harness.db.database import PostgresDatabase, SqliteDatabase
+from harness.embedded.provision import PostgresCluster
 from harness.endpoints import Connector, open_database
 from harness.errors import CheckError
-from harness.provision import PostgresCluster
 from harness.rows.compare import RowOptions, compare_table, plan_columns
 from harness.rows.sides import SqliteSide
 from harness.rows.sides import postgres as postgres_side

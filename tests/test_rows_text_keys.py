@@ -18,8 +18,8 @@ import psycopg
 import pytest
 
 from harness.db.database import PostgresDatabase
+from harness.embedded.provision import PostgresCluster
 from harness.endpoints import Connector, open_database
-from harness.provision import PostgresCluster
 from harness.rows.compare import RowDiff, RowOptions, compare_table, plan_columns
 from harness.rows.sides import PostgresSide
 

@@ -19,10 +19,10 @@ from harness.checks.result import CheckResult, Finding, FindingKind, Severity, S
 from harness.checks.schema import check_table, check_views
 from harness.db.catalog import Catalog, Column, Table, View
 from harness.db.database import Database
+from harness.embedded.provision import PostgresCluster
 from harness.endpoints import Connector, open_database
 from harness.errors import PlanError
 from harness.plan import Plan
-from harness.provision import PostgresCluster
 from harness.scope import Scope, build_scope
 from tests.conftest import run_sql
 

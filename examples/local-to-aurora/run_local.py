@@ -26,7 +26,7 @@ import psycopg
 from moto.server import ThreadedMotoServer
 from psycopg import sql
 
-from harness.provision import PostgresCluster
+from harness.embedded.provision import PostgresCluster
 
 HERE = Path(__file__).resolve().parent
 SECRET_ID = "rds!cluster-d1aab255-8b30-49d0-a107-f2cc5e0c5cc6"

@@ -124,7 +124,7 @@ def _resolve(spec: Endpoint, role: str, resources: ExitStack) -> Connector:
     if isinstance(spec, PostgresEndpoint):
         dsn = _dsn_of(spec, role)
         return Connector(role, "postgres", "postgres", dsn, redact_dsn(dsn), spec.db_schema)
-    from harness.endpoints.servers import start_container, start_embedded
+    from harness.embedded.servers import start_container, start_embedded
 
     starter = start_embedded if isinstance(spec, EmbeddedEndpoint) else start_container
     dsn = starter(spec, role, resources)  # type: ignore[arg-type]

@@ -19,12 +19,12 @@ from typing import Any
 
 import psycopg
 
+from harness.embedded.provision import PostgresCluster
 from harness.faults.aws import FaultyFront
 from harness.faults.db import RetryLog, Session, connector
 from harness.faults.proxy import FaultProxy
 from harness.faults.settings import FaultSettings
 from harness.faults.workload import prepare
-from harness.provision import PostgresCluster
 
 REGION = "us-east-2"
 OTHER_REGION = "us-west-2"

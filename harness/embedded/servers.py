@@ -10,9 +10,9 @@ from contextlib import ExitStack
 import psycopg
 from psycopg import sql
 
+from harness.embedded.provision import PostgresCluster
 from harness.errors import EndpointError, ProvisionError
 from harness.plan import ContainerEndpoint, EmbeddedEndpoint, LoadSql, LoadSqlite, LoadStep
-from harness.provision import PostgresCluster
 
 
 def start_embedded(spec: EmbeddedEndpoint, role: str, resources: ExitStack) -> str:
@@ -79,7 +79,7 @@ def load(
     admin_dsn: str, database: str, steps: tuple[LoadStep, ...], role: str, *, run_script: object
 ) -> None:
     """Create ``database`` if needed and run the load steps in order."""
-    from harness.migrate import copy_sqlite
+    from harness.embedded.migrate import copy_sqlite
 
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         exists = conn.execute(

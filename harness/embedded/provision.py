@@ -8,13 +8,12 @@ password and be thrown away with its folder.
 PostgreSQL refuses to run as root, so under root every binary runs as the unprivileged
 ``pgserver`` user (the same one the wheel itself creates) and the cluster folder is handed to it.
 
-``tls=True`` puts a TLS front on the cluster (:mod:`harness.tls_front`: the wheel's server is
-built without OpenSSL, so ``ssl=on`` cannot be set on it), with a self-signed certificate made
-here (``cryptography``) for ``localhost``, ``127.0.0.1`` and any ``tls_names``. Clients reach it
-on :attr:`PostgresCluster.tls_port` and may use :attr:`PostgresCluster.ca_file` as
-``sslrootcert``, so ``sslmode=require`` and ``verify-full`` are both really negotiated; the
-plain port keeps working for the harness's own loading.
-"""
+``tls=True`` puts a TLS front on the cluster (:mod:`harness.embedded.tls_front`: the wheel's
+server is built without OpenSSL, so ``ssl=on`` cannot be set on it), with a self-signed
+certificate made here (``cryptography``) for ``localhost``, ``127.0.0.1`` and any
+``tls_names``. Clients reach it on :attr:`PostgresCluster.tls_port` and may use
+:attr:`PostgresCluster.ca_file` as ``sslrootcert``, so ``sslmode=require`` and ``verify-full``
+are both really negotiated; the plain port keeps working for the harness's own loading. """
 
 from __future__ import annotations
 
@@ -389,7 +388,7 @@ class PostgresCluster:
 
     def _start_front(self) -> None:
         """Start the TLS front before the backend port; the key stays in our own folder."""
-        from harness.tls_front import TlsFront
+        from harness.embedded.tls_front import TlsFront
 
         if not self._tcp:
             raise ProvisionError(

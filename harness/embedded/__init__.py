@@ -1,0 +1,1 @@
+"""Servers cutover starts for itself: embedded PostgreSQL, its TLS front, the SQLite copy."""
