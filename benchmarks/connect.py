@@ -33,8 +33,8 @@ import psycopg
 from moto import mock_aws
 
 from harness.embedded.provision import PostgresCluster
-from harness.endpoints import Connector, connect_postgres, resolve
 from harness.endpoints.dsql import make_token
+from harness.endpoints.resolve import Connector, connect_postgres, resolve
 from harness.endpoints.settings import AuroraEndpoint, DsqlEndpoint
 
 DSQL_HOST = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws"

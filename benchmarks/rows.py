@@ -168,7 +168,7 @@ def job_floor(spec: dict[str, Any]) -> dict[str, Any]:
 
 def job_cutover(spec: dict[str, Any]) -> dict[str, Any]:
     try:
-        from harness.endpoints import Connector, open_database
+        from harness.endpoints.resolve import Connector, open_database
         from harness.rows.compare import RowOptions, compare_table
     except ImportError:
         return {"error": "cutover engine not available"}

@@ -15,7 +15,7 @@ if _TYPE_CHECKING:
     from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table, View
     from harness.db.database import Database
     from harness.embedded.provision import PostgresCluster
-    from harness.endpoints import Connector, open_database, resolve
+    from harness.endpoints.resolve import Connector, open_database, resolve
     from harness.errors import (
         CheckError,
         EndpointError,
@@ -29,7 +29,7 @@ _HOME = {
     "harness.db.catalog": ("Catalog", "Column", "ForeignKey", "Index", "Table", "View"),
     "harness.checks.result": ("CheckResult", "Finding", "FindingKind", "Severity", "Status"),
     "harness.db.database": ("Database",),
-    "harness.endpoints": ("Connector", "open_database", "resolve"),
+    "harness.endpoints.resolve": ("Connector", "open_database", "resolve"),
     "harness.errors": (
         "CheckError",
         "EndpointError",

@@ -25,10 +25,10 @@ from harness import usage
 from harness.checks import waivers
 from harness.checks.result import CheckResult, Status, errored, timed
 from harness.db.database import Database
-from harness.endpoints import Connector, open_database, resolve
+from harness.endpoints.redact import scrub
+from harness.endpoints.resolve import Connector, open_database, resolve
 from harness.errors import HarnessError, PlanError
 from harness.plan import LoadedPlan, Plan, load_plan
-from harness.redact import scrub
 from harness.results import (
     DEFAULT_REPORT_DIR,
     build_results,

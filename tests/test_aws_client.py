@@ -1,4 +1,4 @@
-"""harness.aws: one client factory (standard retries, explicit timeouts) and region resolution."""
+"""harness.endpoints.aws: one client factory (standard retries, explicit timeouts), the region."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import aws
+from harness.endpoints import aws
 from tests.aws_support import ACCESS_KEY, aws_env
 
 __all__ = ["aws_env"]  # fixture used by name below

@@ -29,7 +29,7 @@ from harness.cli import main
 from harness.db.database import PostgresDatabase, SqliteDatabase
 from harness.embedded.provision import PostgresCluster
 from harness.embedded.servers import docker_available
-from harness.endpoints import open_database, resolve
+from harness.endpoints.resolve import open_database, resolve
 from harness.plan import load_plan
 from harness.template import PLAN_TEMPLATE
 from tests.conftest import run_cutover, run_once

@@ -17,7 +17,7 @@ import yaml
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
-from harness.endpoints import Connector, connect_postgres, resolve
+from harness.endpoints.resolve import Connector, connect_postgres, resolve
 from harness.endpoints.settings import AuroraEndpoint, ConnectSettings
 from harness.errors import EndpointError
 from tests.aws_support import (

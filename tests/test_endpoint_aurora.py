@@ -12,8 +12,8 @@ import pytest
 from moto import mock_aws
 from pydantic import ValidationError
 
-from harness.endpoints import Connector, connect_postgres, resolve
 from harness.endpoints.connectivity import check_connect, check_reader
+from harness.endpoints.resolve import Connector, connect_postgres, resolve
 from harness.endpoints.settings import AuroraEndpoint
 from harness.errors import EndpointError
 from tests.aws_support import (

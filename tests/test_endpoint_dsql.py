@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pydantic import ValidationError
 
-from harness.endpoints import Connector, connect_postgres, resolve
+from harness.endpoints.resolve import Connector, connect_postgres, resolve
 from harness.endpoints.settings import DsqlEndpoint
 from harness.errors import EndpointError
 from tests.aws_support import (

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
-from harness import aws
+from harness.endpoints import aws
 from harness.errors import HarnessError
 from harness.faults.aws import AWS_MODES, AwsFault, FaultyFront
 from harness.faults.proxy import FaultProxy

@@ -1,5 +1,5 @@
 """Real database faults through the fault proxy: refused, reset mid-query, black hole, server
-restart, wrong password, and genuine SQLSTATE 40001 — each answered by harness.retry."""
+restart, wrong password, and genuine SQLSTATE 40001 — each answered by harness.endpoints.retry."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pytest
 from psycopg import sql
 
 from harness.embedded.provision import PostgresCluster
+from harness.endpoints.retry import Backoff
 from harness.faults.db import RetryLog, Session, connector, provoke_conflict
 from harness.faults.pytest_fixtures import ProxyFactory
-from harness.retry import Backoff
 
 Cluster = tuple[PostgresCluster, str]
 

@@ -12,11 +12,11 @@ import psycopg
 import pytest
 
 from harness.embedded.provision import PostgresCluster
+from harness.endpoints.retry import Backoff
 from harness.faults.db import connector
 from harness.faults.proxy import FaultProxy
 from harness.faults.pytest_fixtures import ProxyFactory
 from harness.faults.workload import WorkloadSettings, prepare, run_workload, verify
-from harness.retry import Backoff
 
 Cluster = tuple[PostgresCluster, str]
 

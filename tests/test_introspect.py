@@ -16,7 +16,7 @@ from harness.db.database import PostgresDatabase, SqliteDatabase
 from harness.db.introspect import postgres as pg_introspect
 from harness.db.introspect import sqlite as sqlite_introspect
 from harness.embedded.provision import PostgresCluster
-from harness.endpoints import Connector, open_database
+from harness.endpoints.resolve import Connector, open_database
 from harness.errors import EndpointError
 from tests.conftest import run_sql
 

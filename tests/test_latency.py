@@ -16,7 +16,7 @@ import pytest
 
 from harness.checks.result import FindingKind, Status
 from harness.db.database import Database
-from harness.endpoints import Connector, open_database
+from harness.endpoints.resolve import Connector, open_database
 from harness.latency.check import Item, check_budget, check_connect, check_health, items
 from harness.latency.health import Probe, connect_times, health_probes
 from harness.latency.settings import Budget, HealthCheck, LatencySettings

@@ -9,7 +9,7 @@ import psycopg
 
 from harness.checks.schema import check_table
 from harness.embedded.migrate import copy_sqlite
-from harness.endpoints import Connector, open_database
+from harness.endpoints.resolve import Connector, open_database
 from harness.plan import Plan
 from harness.scope import build_scope
 

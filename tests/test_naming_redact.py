@@ -1,5 +1,5 @@
-"""Specification of harness.naming (source names → target names) and harness.redact (no secret
-is ever shown)."""
+"""Specification of harness.naming (source names → target names) and
+harness.endpoints.redact (no secret is ever shown)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from sqlglot import exp
 
 from harness.db.introspect.sqlite import read_catalog
+from harness.endpoints.redact import MASK, dsn_secrets, misplaced_at, redact_dsn, scrub
 from harness.naming import POLICIES, Renamer, snake_case
 from harness.plan import Renames
-from harness.redact import MASK, dsn_secrets, misplaced_at, redact_dsn, scrub
 
 
 class TestSnakeCase:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from harness.checks.result import FindingKind, Status
 from harness.db.database import Database
 from harness.db.typemap import TypeInfo
-from harness.endpoints import Connector, open_database
+from harness.endpoints.resolve import Connector, open_database
 from harness.errors import PlanError
 from harness.queries.answers import Answer, QueryFailed, run
 from harness.queries.check import check_query

@@ -20,7 +20,7 @@ from harness.demo_data import DRIFT, apply_drift, build_demo_sqlite
 from harness.demo_queries import EXPECTED_BREAKS, QUERY_DRIFT, apply_query_drift, plan_sections
 from harness.embedded.migrate import copy_sqlite
 from harness.embedded.provision import PostgresCluster
-from harness.endpoints import Connector, open_database
+from harness.endpoints.resolve import Connector, open_database
 from harness.latency.check import check_budget, items
 from harness.latency.settings import LatencySettings
 from harness.latency.timing import Timing

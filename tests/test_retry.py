@@ -14,7 +14,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
-from harness.retry import Attempt, Backoff, ErrorClass, classify, retry_call
+from harness.endpoints.retry import Attempt, Backoff, ErrorClass, classify, retry_call
 
 
 def _client_error(code: str, status: int) -> ClientError:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from harness.db import database
 from harness.db.database import PostgresDatabase, SqliteDatabase
 from harness.embedded.provision import PostgresCluster
-from harness.endpoints import Connector, open_database
+from harness.endpoints.resolve import Connector, open_database
 from harness.errors import CheckError
 from harness.rows.compare import RowOptions, compare_table, plan_columns
 from harness.rows.sides import SqliteSide

@@ -19,7 +19,7 @@ import pytest
 
 from harness.db.database import PostgresDatabase
 from harness.embedded.provision import PostgresCluster
-from harness.endpoints import Connector, open_database
+from harness.endpoints.resolve import Connector, open_database
 from harness.rows.compare import RowDiff, RowOptions, compare_table, plan_columns
 from harness.rows.sides import PostgresSide
 

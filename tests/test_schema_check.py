@@ -20,7 +20,7 @@ from harness.checks.schema import check_table, check_views
 from harness.db.catalog import Catalog, Column, Table, View
 from harness.db.database import Database
 from harness.embedded.provision import PostgresCluster
-from harness.endpoints import Connector, open_database
+from harness.endpoints.resolve import Connector, open_database
 from harness.errors import PlanError
 from harness.plan import Plan
 from harness.scope import Scope, build_scope

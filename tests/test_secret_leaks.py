@@ -16,8 +16,8 @@ import pytest
 import yaml
 from moto import mock_aws
 
-from harness.endpoints import connect_postgres, resolve
 from harness.endpoints.connectivity import check_connect, check_reader
+from harness.endpoints.resolve import connect_postgres, resolve
 from harness.endpoints.settings import AuroraEndpoint, ConnectSettings, DsqlEndpoint
 from harness.errors import HarnessError
 from tests.aws_support import (
@@ -110,7 +110,7 @@ def test_no_secret_reaches_logs_errors_or_results_in_process(
         lambda: check_connect(resolved(dsql), budget_s=30),
     ]
     # Every logger at DEBUG, botocore's too: its DEBUG lines carry response bodies and
-    # signatures, which harness.aws masks.
+    # signatures, which harness.endpoints.aws masks.
     with mock_aws():
         client = boto3.client("secretsmanager", region_name=REGION)
         for name, value in secrets.items():  # the test's own setup: not captured

@@ -13,7 +13,7 @@ server is built without OpenSSL, so ``ssl=on`` cannot be set on it), with a self
 certificate made here (``cryptography``) for ``localhost``, ``127.0.0.1`` and any
 ``tls_names``. Clients reach it on :attr:`PostgresCluster.tls_port` and may use
 :attr:`PostgresCluster.ca_file` as ``sslrootcert``, so ``sslmode=require`` and ``verify-full``
-are both really negotiated; the plain port keeps working for the harness's own loading. """
+are both really negotiated; the plain port keeps working for the harness's own loading."""
 
 from __future__ import annotations
 

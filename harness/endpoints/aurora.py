@@ -12,10 +12,10 @@ from typing import Any
 
 from psycopg.conninfo import make_conninfo
 
+from harness.endpoints.redact import redact_dsn
 from harness.endpoints.secrets import Credentials, SecretRef, fetch, locate
 from harness.endpoints.settings import AuroraEndpoint
 from harness.errors import EndpointError
-from harness.redact import redact_dsn
 
 DEFAULT_PORT = 5432
 

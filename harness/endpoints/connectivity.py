@@ -16,8 +16,8 @@ from typing import Any
 import psycopg
 
 from harness.checks.result import CheckResult, Status
-from harness.endpoints import Connector, connect_postgres
-from harness.retry import Attempt
+from harness.endpoints.resolve import Connector, connect_postgres
+from harness.endpoints.retry import Attempt
 
 AREA = "connectivity"
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from psycopg.conninfo import make_conninfo
 
-from harness import aws
+from harness.endpoints import aws
+from harness.endpoints.redact import redact_dsn
+from harness.endpoints.retry import ErrorClass, classify
 from harness.endpoints.settings import DsqlEndpoint
 from harness.errors import EndpointError
-from harness.redact import redact_dsn
-from harness.retry import ErrorClass, classify
 
 
 def resolve_dsql(spec: DsqlEndpoint, role: str) -> dict[str, Any]:

@@ -19,9 +19,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness import aws
+from harness.endpoints import aws
+from harness.endpoints.retry import ErrorClass, classify
 from harness.errors import EndpointError
-from harness.retry import ErrorClass, classify
 
 _URL_KEYS = (
     "url",

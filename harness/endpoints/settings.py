@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from harness.endpoints.retry import Backoff
 from harness.plan_model import PlanModel, relative_to_plan
-from harness.retry import Backoff
 
 _CREDENTIAL_KEYS = (
     "password",
@@ -171,7 +171,7 @@ class DsqlEndpoint(PlanModel):
 
 
 class RetrySettings(PlanModel):
-    """A retry policy in a plan (see :mod:`harness.retry`): ``connect.retry``, ``faults.retry``."""
+    """A retry policy in a plan (``connect.retry``, ``faults.retry``): see endpoints.retry."""
 
     initial_s: float = Field(0.2, ge=0)
     multiplier: float = Field(2.0, ge=1)

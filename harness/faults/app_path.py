@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from harness.endpoints.redact import scrub
 from harness.faults.settings import AppPath
-from harness.redact import scrub
 
 __all__ = ["AppRun", "app_environment", "run_app"]
 

@@ -1,6 +1,6 @@
 """Database sessions that survive faults the way a careful application's do.
 
-Everything retries through :func:`harness.retry.retry_call` (one retry discipline for the
+Everything retries through :func:`harness.endpoints.retry.retry_call` (one retry discipline for the
 whole harness): a :class:`Session` reconnects when its connection broke and runs each unit of
 work as a whole transaction, so a connection reset, a server restart or a serialization
 failure (SQLSTATE ``40001``, what Aurora DSQL's optimistic concurrency returns at commit) is
@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
-from harness.redact import scrub
-from harness.retry import Attempt, Backoff, retry_call
+from harness.endpoints.redact import scrub
+from harness.endpoints.retry import Attempt, Backoff, retry_call
 
 __all__ = ["RetryLog", "Session", "provoke_conflict"]
 

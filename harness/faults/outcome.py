@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.checks.result import CheckResult, Status
+from harness.endpoints.redact import scrub
+from harness.endpoints.retry import Backoff, classify
 from harness.faults.db import RetryLog
-from harness.redact import scrub
-from harness.retry import Backoff, classify
 
 AREA = "faults"
 

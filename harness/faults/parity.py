@@ -19,7 +19,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from harness.checks.result import CheckResult, Status
 from harness.checks.rows import check_rows
 from harness.db.database import Database
-from harness.endpoints import Connector, open_database
+from harness.endpoints.resolve import Connector, open_database
 from harness.faults.outcome import AREA, FAULTS_BY_NAME, FaultOutcome
 from harness.faults.proxy import FaultProxy
 from harness.plan import Plan

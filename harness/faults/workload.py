@@ -26,9 +26,9 @@ from typing import Any
 
 import psycopg
 
+from harness.endpoints.retry import Backoff, ErrorClass
 from harness.faults.db import RetryLog, Session
 from harness.faults.proxy import FaultProxy
-from harness.retry import Backoff, ErrorClass
 
 __all__ = ["Figures", "WorkloadSettings", "prepare", "run_workload", "verify"]
 

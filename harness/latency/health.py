@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from harness.db.database import Database, PostgresDatabase, SqliteDatabase
-from harness.endpoints import Connector, open_database
+from harness.endpoints.resolve import Connector, open_database
 from harness.errors import EndpointError
 
 

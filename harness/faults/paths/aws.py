@@ -13,12 +13,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from harness.endpoints.redact import scrub
+from harness.endpoints.retry import classify
 from harness.errors import HarnessError
 from harness.faults.bed import FRONT_FAULTS, OTHER_REGION, REGION, FaultBed, dummy_aws_credentials
 from harness.faults.outcome import Fault, FaultOutcome, clear_error
 from harness.faults.proxy import FaultProxy
-from harness.redact import scrub
-from harness.retry import classify
 
 
 def read_secret(secret_id: str, region: str, endpoint_url: str) -> Any:

@@ -1,5 +1,5 @@
 """The harness's own PostgreSQL path under faults: sessions of :mod:`harness.faults.db`
-(retrying through :mod:`harness.retry`) through a fault proxy to the bed's server."""
+(retrying through :mod:`harness.endpoints.retry`) through a fault proxy to the bed's server."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from harness.checks.result import Status
-from harness.endpoints import Connector, connect_postgres
+from harness.endpoints.redact import redact_dsn
+from harness.endpoints.resolve import Connector, connect_postgres
+from harness.endpoints.retry import Attempt
 from harness.errors import EndpointError
 from harness.faults.bed import BED_DB, FaultBed
 from harness.faults.db import RetryLog, Session, connector, provoke_conflict
@@ -25,8 +27,6 @@ from harness.latency.check import Item as LatencyItem
 from harness.latency.check import check_budget
 from harness.latency.settings import Budget, LatencySettings
 from harness.latency.timing import Timing, time_runs
-from harness.redact import redact_dsn
-from harness.retry import Attempt
 
 
 def _connector(bed: FaultBed, proxy: FaultProxy, password: str | None = None) -> Connector:

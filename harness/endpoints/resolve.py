@@ -1,0 +1,295 @@
+"""Turn a plan's endpoint into something sessions can be opened on, once, with secrets kept in.
+
+:func:`resolve` does the once-per-run work — starting an embedded or container server and
+loading it, reading a DSN from the environment — and returns a :class:`Connector`: plain
+data that pytest-xdist can hand to every worker. :func:`open_database` opens a read-only
+session from it, connecting under the plan's ``connect`` budget and retry policy
+(:mod:`harness.endpoints.retry`; every attempt is logged, no secret ever is). Environment overrides:
+``CUTOVER_SOURCE_DSN`` / ``CUTOVER_TARGET_DSN`` replace the DSN of a ``postgres`` endpoint;
+``aurora`` reads Secrets Manager (:mod:`.secrets`, :mod:`.aurora`); ``dsql`` signs an IAM token
+for every connection (:mod:`.dsql`).
+
+This package is imported by :mod:`harness.plan` (for :mod:`.settings`), so it imports the plan
+models only inside functions.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+import psycopg.conninfo
+
+from harness.endpoints.redact import dsn_secrets, misplaced_at, redact_dsn, scrub
+from harness.endpoints.retry import Attempt, Backoff, ErrorClass, classify, retry_call
+from harness.errors import EndpointError
+
+if TYPE_CHECKING:
+    from harness.db.database import Database
+    from harness.endpoints.settings import ConnectSettings
+    from harness.plan import Endpoint, PostgresEndpoint
+
+CONNECT_TIMEOUT_S = 10
+
+
+@dataclass(frozen=True)
+class Connector:
+    """How to open sessions on one side; builtin data only, the DSN never shown."""
+
+    role: str
+    """``source`` or ``target``."""
+    kind: str
+    """The plan's endpoint kind (sqlite, postgres, embedded, container, aurora, dsql)."""
+    dialect: str
+    """``sqlite`` or ``postgres``: what sessions speak."""
+    address: str = field(repr=False)
+    """A file path or a DSN (which may hold a password: never print it)."""
+    display: str
+    schema: str | None = None
+    connect_timeout_s: float = CONNECT_TIMEOUT_S
+    """Budget for one connect attempt (the plan's ``connect.connect_timeout_s``)."""
+    retry: dict[str, Any] = field(default_factory=dict)
+    """:class:`harness.endpoints.retry.Backoff` arguments; empty means the default policy."""
+    token: dict[str, Any] | None = None
+    """DSQL: what to sign a fresh IAM token with for each connection (no secret in it)."""
+    reader_address: str | None = field(default=None, repr=False)
+    """Aurora: the reader endpoint's DSN (same credentials as ``address``)."""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    """The resolved endpoint as it may be shown: redacted DSN, secret id, region…"""
+    credential_hint: str = ""
+    """What to check when the server refuses the credentials (names, never values)."""
+
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(**self.retry)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Connector:
+        return cls(**data)
+
+
+def resolve(
+    spec: Endpoint,
+    role: str,
+    resources: ExitStack,
+    *,
+    connect: ConnectSettings | None = None,
+) -> Connector:
+    """Resolve one endpoint; servers it starts are stopped when ``resources`` closes."""
+    from harness.endpoints.settings import ConnectSettings
+
+    connect = connect or ConnectSettings()
+    found = _resolve(spec, role, resources)
+    retry = connect.retry
+    return Connector(
+        **{
+            **found.to_dict(),
+            "connect_timeout_s": connect.connect_timeout_s,
+            "retry": asdict(retry.backoff()),
+        }
+    )
+
+
+def _resolve(spec: Endpoint, role: str, resources: ExitStack) -> Connector:
+    from harness.endpoints.settings import AuroraEndpoint, DsqlEndpoint
+    from harness.plan import EmbeddedEndpoint, PostgresEndpoint, SqliteEndpoint
+
+    if isinstance(spec, AuroraEndpoint):
+        from harness.endpoints.aurora import resolve_aurora
+
+        fields = resolve_aurora(spec, role)
+        return Connector(role, "aurora", "postgres", schema=spec.db_schema, **fields)
+    if isinstance(spec, DsqlEndpoint):
+        from harness.endpoints.dsql import resolve_dsql
+
+        fields = resolve_dsql(spec, role)
+        return Connector(role, "dsql", "postgres", schema=spec.db_schema, **fields)
+    if isinstance(spec, SqliteEndpoint):
+        path = spec.path
+        if not path.is_file():
+            raise EndpointError(
+                f"SQLite file {path} not found (check {role}.path in the plan)", endpoint=role
+            )
+        return Connector(role, "sqlite", "sqlite", str(path), f"sqlite:{path} (read-only)")
+    if isinstance(spec, PostgresEndpoint):
+        dsn = _dsn_of(spec, role)
+        return Connector(role, "postgres", "postgres", dsn, redact_dsn(dsn), spec.db_schema)
+    from harness.embedded.servers import start_container, start_embedded
+
+    starter = start_embedded if isinstance(spec, EmbeddedEndpoint) else start_container
+    dsn = starter(spec, role, resources)  # type: ignore[arg-type]
+    return Connector(
+        role, spec.kind, "postgres", dsn, f"{spec.kind}: {redact_dsn(dsn)}", spec.db_schema
+    )
+
+
+def _dsn_of(spec: PostgresEndpoint, role: str) -> str:
+    override = os.environ.get(f"CUTOVER_{role.upper()}_DSN")
+    if override:
+        dsn, origin = override, f"CUTOVER_{role.upper()}_DSN"
+    elif spec.dsn_env is not None:
+        value = os.environ.get(spec.dsn_env)
+        if not value:
+            raise EndpointError(
+                f"environment variable {spec.dsn_env} (named by {role}.dsn_env) is not set",
+                endpoint=role,
+            )
+        dsn, origin = value, spec.dsn_env
+    else:
+        dsn, origin = str(spec.dsn), f"{role}.dsn"
+    if misplaced_at(dsn):
+        raise EndpointError(
+            f"{origin}: the password in {redact_dsn(dsn)} contains '@'; percent-encode it as %40",
+            endpoint=role,
+        )
+    try:
+        psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        raise EndpointError(
+            f"{origin} is not a valid PostgreSQL DSN ({redact_dsn(dsn)}); expected "
+            "postgresql://USER@HOST:PORT/DBNAME or 'host=… dbname=… user=…'",
+            endpoint=role,
+        ) from None
+    return dsn
+
+
+def open_database(connector: Connector) -> Database:
+    """A read-only session; failures become one-line :class:`EndpointError` with a hint."""
+    from harness.db.database import PostgresDatabase
+
+    if connector.dialect == "sqlite":
+        return _open_sqlite(connector)
+    conn = _connect_postgres(connector)
+    db = PostgresDatabase(
+        conn,
+        connector.display,
+        connector.schema or "public",
+        reopen=lambda: _connect_postgres(connector),
+        bounded=connector.kind == "dsql",
+    )
+    exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (db.schema,)).fetchone()
+    if not exists:
+        conn.close()
+        raise EndpointError(
+            f"schema '{db.schema}' does not exist in {connector.display} "
+            f"(check {connector.role}.schema in the plan)",
+            endpoint=connector.role,
+        )
+    return db
+
+
+# Read-only, and every session prints values the same way: row checksums hash PostgreSQL's
+# own text output of values on both sides, which depends on these settings.
+_SESSION = (
+    "-c default_transaction_read_only=on -c TimeZone=UTC -c DateStyle=ISO,YMD"
+    " -c IntervalStyle=postgres -c extra_float_digits=1"
+)
+
+
+def connect_postgres(
+    connector: Connector,
+    *,
+    reader: bool = False,
+    on_attempt: Callable[[Attempt], None] | None = None,
+) -> psycopg.Connection[Any]:
+    """A session on ``connector`` (or its reader), retried under its policy.
+
+    DSQL gets a freshly signed token per attempt. A failure that outlives the retries becomes
+    one :class:`EndpointError` line naming the endpoint, the cause and what to check.
+    """
+    address = connector.reader_address if reader else connector.address
+    if address is None:
+        raise EndpointError("this endpoint has no reader_host", endpoint=connector.role)
+    seen: list[str] = list(dsn_secrets(address))
+
+    def attempt() -> psycopg.Connection[Any]:
+        conninfo = address
+        if connector.token is not None:
+            from harness.endpoints.dsql import make_token
+
+            token = make_token(connector.token, connector.role)
+            seen.append(token)
+            conninfo = psycopg.conninfo.make_conninfo(address, password=token)
+        return psycopg.connect(
+            conninfo,
+            autocommit=True,
+            # libpq takes whole seconds and treats anything under 2 as 2
+            connect_timeout=max(2, math.ceil(connector.connect_timeout_s)),
+            options=_SESSION,
+            application_name="cutover",
+        )
+
+    try:
+        return retry_call(
+            attempt,
+            policy=connector.backoff,
+            endpoint=connector.role + ("-reader" if reader else ""),
+            on_attempt=on_attempt,
+        )
+    except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:
+        display = redact_dsn(address) if reader else connector.display
+        message = _connect_hint(scrub(str(exc), seen), classify(exc), connector)
+        raise EndpointError(
+            f"{message} [{display}]", endpoint=connector.role, sqlstate=exc.sqlstate
+        ) from None
+
+
+def _connect_postgres(connector: Connector) -> psycopg.Connection[Any]:
+    return connect_postgres(connector)
+
+
+def _open_sqlite(connector: Connector) -> Database:
+    from harness.db.database import SqliteDatabase
+
+    path = Path(connector.address)
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+    except sqlite3.Error as exc:
+        raise EndpointError(
+            f"cannot open {path} as a SQLite database: {exc}", endpoint=connector.role
+        ) from None
+    return SqliteDatabase(conn, connector.display)
+
+
+_HINTS = (
+    ("password authentication failed", "wrong user name or password"),
+    ("no password supplied", "the server wants a password and the DSN has none"),
+    ("connection refused", "nothing listens there: is the server running, host and port right?"),
+    ("could not translate host name", "unknown host name: check the host in the DSN"),
+    ("failed to resolve host", "unknown host name: check the host in the DSN"),
+    ("name or service not known", "unknown host name: check the host in the DSN"),
+    ("timeout expired", "no answer within {timeout} s: check host, port and firewall"),
+    (
+        "server does not support ssl",
+        "TLS is required but the server offers none: is this the right host and port "
+        "(a proxy or tunnel that ends TLS?)",
+    ),
+    ("certificate", "the server's TLS certificate was not accepted: check sslrootcert and host"),
+    ("does not exist", "the database or role named in the DSN does not exist"),
+    ("no such file or directory", "no server on that unix socket: is it running?"),
+)
+
+
+def _connect_hint(message: str, kind: ErrorClass, connector: Connector) -> str:
+    first = " ".join(message.split())
+    lowered = first.lower()
+    for needle, hint in _HINTS:
+        if needle in lowered:
+            text = f"cannot connect: {hint.format(timeout=connector.connect_timeout_s)} ({first})"
+            break
+    else:
+        text = f"cannot connect: {first}"
+    if kind is ErrorClass.AUTH and connector.credential_hint:
+        text += f"; {connector.credential_hint}"
+    return text
