@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 if _TYPE_CHECKING:
-    from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status
     from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table, View
     from harness.db.database import Database
     from harness.embedded.provision import PostgresCluster
@@ -24,10 +23,11 @@ if _TYPE_CHECKING:
         ProvisionError,
     )
     from harness.plan import LoadedPlan, Plan, load_plan
+    from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status
 
 _HOME = {
     "harness.db.catalog": ("Catalog", "Column", "ForeignKey", "Index", "Table", "View"),
-    "harness.checks.result": ("CheckResult", "Finding", "FindingKind", "Severity", "Status"),
+    "harness.results.check": ("CheckResult", "Finding", "FindingKind", "Severity", "Status"),
     "harness.db.database": ("Database",),
     "harness.endpoints.resolve": ("Connector", "open_database", "resolve"),
     "harness.errors": (

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from harness.errors import EXIT_USAGE, HarnessError
-from harness.results import DEFAULT_REPORT_DIR
+from harness.results.record import DEFAULT_REPORT_DIR
 from harness.usage import fail, user_errors
 
 
@@ -145,7 +145,7 @@ def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[s
 @user_errors
 def demo(drift: bool, report_dir: Path, fact_rows: int | None, workers: str) -> None:
     """Build a SQLite app database, migrate it to embedded PostgreSQL 16, verify it."""
-    from harness.demo import run_demo
+    from harness.demo.run import run_demo
 
     sys.exit(run_demo(report_dir, drift=drift, fact_rows=fact_rows, workers=workers))
 

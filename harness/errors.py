@@ -1,6 +1,6 @@
 """Errors the harness raises when it cannot do what it was asked.
 
-Outcomes of checks are values (:mod:`harness.checks.result`), never exceptions; these
+Outcomes of checks are values (:mod:`harness.results.check`), never exceptions; these
 exceptions mean the harness itself could not run: a bad plan, an unreachable database, a
 table the plan names but nobody has. Every one is meant to be shown to a user as one line,
 so messages say what was attempted, what was found and how to fix it.

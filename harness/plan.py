@@ -27,7 +27,6 @@ from pydantic import (
     model_validator,
 )
 
-from harness.checks.result import FindingKind
 from harness.dynamo.settings import DynamoSettings
 from harness.endpoints.settings import AuroraEndpoint, ConnectSettings, DsqlEndpoint
 from harness.errors import PlanError, did_you_mean
@@ -38,6 +37,7 @@ from harness.plan_model import PlanModel, relative_to_plan
 from harness.posture.settings import PostureSettings
 from harness.queries.settings import QuerySettings
 from harness.residue.settings import RetiredSettings
+from harness.results.check import FindingKind
 from harness.rows.settings import RowSettings
 
 

@@ -23,13 +23,13 @@ import pytest
 
 from harness import usage
 from harness.checks import waivers
-from harness.checks.result import CheckResult, Status, errored, timed
 from harness.db.database import Database
 from harness.endpoints.redact import scrub
 from harness.endpoints.resolve import Connector, open_database, resolve
 from harness.errors import HarnessError, PlanError
 from harness.plan import LoadedPlan, Plan, load_plan
-from harness.results import (
+from harness.results.check import CheckResult, Status, errored, timed
+from harness.results.record import (
     DEFAULT_REPORT_DIR,
     build_results,
     environment,

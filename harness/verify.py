@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import EXIT_GO, EXIT_NO_GO, EXIT_USAGE, HarnessError
-from harness.results import read_results
+from harness.results.record import read_results
 
 
 def scenarios_dir() -> Path:

@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.checks.result import CheckResult
 from harness.endpoints.connectivity import AREA, check_connect, check_reader
 from harness.plugin import CutoverRun, planned_run
+from harness.results.check import CheckResult
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

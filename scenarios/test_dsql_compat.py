@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks.result import CheckResult
 from harness.errors import HarnessError
 from harness.lint.checks import check_catalog, check_file, linted_files
 from harness.lint.settings import LintSettings
 from harness.lint.summary import AREA
 from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
+from harness.results.check import CheckResult
 
 _SCHEMA: dict[Path, dict[str, CheckResult]] = {}
 """The live schema's lint by plan, once per process: collection and every item share it."""

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks.result import CheckResult
 from harness.dynamo.compare import AREA, compare_table
 from harness.dynamo.settings import DynamoSettings
 from harness.dynamo.snapshot import Snapshot, read_snapshot, take_snapshot
 from harness.plugin import CutoverRun, not_applicable, planned_run
+from harness.results.check import CheckResult
 
 _SNAPSHOTS: dict[Path, tuple[Snapshot, Snapshot]] = {}
 """(baseline, now) by plan, taken once per process."""

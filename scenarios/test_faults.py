@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from harness.checks.result import CheckResult
 from harness.faults.parity import check_reset_during_rows
 from harness.faults.settings import FaultSettings
 from harness.faults.suite import AREA, FaultBed, items, run_item
 from harness.plugin import CutoverRun, not_applicable, planned_run
+from harness.results.check import CheckResult
 
 NO_SECTION = "the plan has no faults: section"
 

@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.checks.result import CheckResult
 from harness.errors import HarnessError
 from harness.latency.check import AREA, Item, check_budget, check_connect, check_health, items
 from harness.latency.health import connect_times, health_probes
 from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
 from harness.queries.session import query_session, validate
+from harness.results.check import CheckResult
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks.result import CheckResult
 from harness.plugin import CutoverRun, not_applicable, planned_run
 from harness.posture.checks import AREA
 from harness.posture.mode import posture_results
 from harness.posture.settings import PostureSettings
+from harness.results.check import CheckResult
 
 _RESULTS: dict[Path, dict[str, CheckResult]] = {}
 """Posture by plan, gathered once per process: the item ids are the checks' names."""

@@ -10,11 +10,11 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.checks.result import CheckResult
 from harness.errors import HarnessError
 from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
 from harness.queries.check import AREA, check_query
 from harness.queries.session import query_session, validate
+from harness.results.check import CheckResult
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

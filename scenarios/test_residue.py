@@ -12,13 +12,13 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.checks.result import CheckResult
 from harness.errors import HarnessError
 from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
 from harness.residue.checks import AREA, TARGET_AREA, check_file, check_target
 from harness.residue.identifiers import Matcher
 from harness.residue.scan import Source, discover, short_names
 from harness.residue.settings import RetiredSettings
+from harness.results.check import CheckResult
 
 NO_SECTION = "the plan has no retired: section with paths to scan"
 

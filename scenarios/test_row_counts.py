@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness.checks.counts import check_row_count
-from harness.checks.result import CheckResult
 from harness.plugin import CutoverRun
+from harness.results.check import CheckResult
 from harness.scope import TablePair
 
 

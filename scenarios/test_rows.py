@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.checks.result import CheckResult
 from harness.checks.rows import AREA, check_rows
 from harness.plugin import CutoverRun
+from harness.results.check import CheckResult
 from harness.scope import TablePair
 
 

@@ -1,4 +1,4 @@
-"""The demo data set (:mod:`harness.demo_data`): what the SQLite file holds and what drift does."""
+"""The demo data set (:mod:`harness.demo.data`): what the SQLite file holds and what drift does."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from harness.demo_data import (
+from harness.demo.data import (
     DRIFT,
     FACT_ROWS_DEFAULT,
     Drift,

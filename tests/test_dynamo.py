@@ -15,7 +15,6 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
-from harness.checks.result import FindingKind, Status
 from harness.dynamo import (
     DynamoError,
     DynamoSettings,
@@ -26,6 +25,7 @@ from harness.dynamo import (
 )
 from harness.dynamo.command import dynamo
 from harness.dynamo.digest import combine, hexdigest, item_hash
+from harness.results.check import FindingKind, Status
 
 REGION = "us-east-1"
 BIG = 20_000

@@ -1,4 +1,4 @@
-"""Specification of the JUnit XML written from results.json (harness.formats.junit)."""
+"""Specification of the JUnit XML written from results.json (harness.report.formats.junit)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status, Waiver
-from harness.formats import junit_xml
-from harness.results import build_results, environment
+from harness.report.formats import junit_xml
+from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, Waiver
+from harness.results.record import build_results, environment
 
 SIDE = {"kind": "sqlite", "display": "shop.db", "server_version": "3.45"}
 

@@ -1,4 +1,4 @@
-"""Specification of the SARIF 2.1.0 writer (harness.formats.sarif).
+"""Specification of the SARIF 2.1.0 writer (harness.report.formats.sarif).
 
 The log is validated against a strict subset of the OASIS SARIF 2.1.0 schema written out
 below: only the objects and properties cutover emits, each closed with
@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from harness.errors import HarnessError
-from harness.formats import SarifFinding, SarifRule, sarif_json, sarif_log, sarif_run
+from harness.report.formats import SarifFinding, SarifRule, sarif_json, sarif_log, sarif_run
 
 _TEXT = {
     "type": "object",
@@ -338,7 +338,7 @@ class TestSarif:
 
 
 class TestFromResults:
-    """results.json → results.sarif (harness.formats.findings), from the real linter's and
+    """results.json → results.sarif (harness.report.formats.findings), from the real linter's and
     residue scanner's check results."""
 
     @pytest.fixture
@@ -349,7 +349,7 @@ class TestFromResults:
         from harness.lint.settings import LintSettings, LintWaiver
         from harness.residue.checks import check_paths
         from harness.residue.rules import EXAMPLE_SETTINGS
-        from harness.results import build_results, environment
+        from harness.results.record import build_results, environment
 
         sql = tmp_path / "V1.sql"
         sql.write_text("CREATE TABLE t (id SERIAL PRIMARY KEY);\nCREATE INDEX i ON t (id);\n")
@@ -370,7 +370,7 @@ class TestFromResults:
         )
 
     def test_the_log_is_valid_sarif_with_a_run_per_tool(self, results: dict[str, Any]) -> None:
-        from harness.formats.findings import sarif_from_results
+        from harness.report.formats.findings import sarif_from_results
 
         log = sarif_from_results(results)
         validate(log)
@@ -383,7 +383,7 @@ class TestFromResults:
         assert lines == {1, 2}  # the comment hit and the code hit
 
     def test_a_comment_hit_keeps_its_lower_severity(self, results: dict[str, Any]) -> None:
-        from harness.formats.findings import sarif_from_results
+        from harness.report.formats.findings import sarif_from_results
 
         residue = sarif_from_results(results)["runs"][1]
         by_line = {
@@ -395,7 +395,7 @@ class TestFromResults:
     def test_the_waived_lint_finding_is_suppressed_not_dropped(
         self, results: dict[str, Any]
     ) -> None:
-        from harness.formats.findings import sarif_from_results
+        from harness.report.formats.findings import sarif_from_results
 
         lint = sarif_from_results(results)["runs"][0]
         (waived,) = [r for r in lint["results"] if "suppressions" in r]

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks.result import FindingKind, Status
 from harness.db.database import Database
 from harness.endpoints.resolve import Connector, open_database
 from harness.latency.check import Item, check_budget, check_connect, check_health, items
@@ -22,6 +21,7 @@ from harness.latency.health import Probe, connect_times, health_probes
 from harness.latency.settings import Budget, HealthCheck, LatencySettings
 from harness.latency.timing import Timing, executor, percentile, summary, time_pair, time_runs
 from harness.queries.answers import QueryFailed
+from harness.results.check import FindingKind, Status
 
 
 @pytest.fixture

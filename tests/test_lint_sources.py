@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from harness.checks.result import Status
 from harness.db.catalog import Catalog, Column, Index, Table, View
 from harness.db.introspect.sqlite import read_catalog
 from harness.lint import (
@@ -23,6 +22,7 @@ from harness.lint import (
     to_check_result,
 )
 from harness.lint.sources import LintSourceError, fragments_of
+from harness.results.check import Status
 
 DATA = Path(__file__).parent / "data" / "lint"
 

@@ -20,7 +20,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from harness.checks.result import FindingKind
 from harness.errors import PlanError
 from harness.plan import (
     EmbeddedEndpoint,
@@ -33,6 +32,7 @@ from harness.plan import (
     is_expired,
     load_plan,
 )
+from harness.results.check import FindingKind
 from harness.schemas import plan_schema_text
 from harness.template import PLAN_TEMPLATE
 

@@ -10,9 +10,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from harness.checks.result import CheckResult, Severity, Status
 from harness.posture import PostureSettings, live_results, load_settings, template_results
 from harness.posture.mode import posture_results, resolve_mode
+from harness.results.check import CheckResult, Severity, Status
 
 REGION = "us-east-1"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "rds-to-dsql"

@@ -16,7 +16,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.checks.result import FindingKind, Status
 from harness.db.database import Database
 from harness.db.typemap import TypeInfo
 from harness.endpoints.resolve import Connector, open_database
@@ -27,6 +26,7 @@ from harness.queries.compare import compare
 from harness.queries.corpus import load_corpus
 from harness.queries.params import param_sets
 from harness.queries.settings import Query, QuerySettings
+from harness.results.check import FindingKind, Status
 from tests.conftest import run_sql
 
 ROWS = [

@@ -15,9 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from harness.checks.result import CheckResult, Status
-from harness.demo_data import DRIFT, apply_drift, build_demo_sqlite
-from harness.demo_queries import EXPECTED_BREAKS, QUERY_DRIFT, apply_query_drift, plan_sections
+from harness.demo.data import DRIFT, apply_drift, build_demo_sqlite
+from harness.demo.queries import EXPECTED_BREAKS, QUERY_DRIFT, apply_query_drift, plan_sections
 from harness.embedded.migrate import copy_sqlite
 from harness.embedded.provision import PostgresCluster
 from harness.endpoints.resolve import Connector, open_database
@@ -28,6 +27,7 @@ from harness.queries.check import check_query
 from harness.queries.corpus import load_corpus
 from harness.queries.params import param_sets
 from harness.queries.settings import QuerySettings
+from harness.results.check import CheckResult, Status
 
 pytestmark = pytest.mark.slow
 

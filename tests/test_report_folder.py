@@ -19,7 +19,6 @@ import pytest
 import rfc8785
 from click.testing import CliRunner
 
-from harness.checks.result import CheckResult
 from harness.cli import main
 from harness.lint.api import lint_paths, to_check_result
 from harness.lint.settings import LintSettings, LintWaiver
@@ -27,7 +26,8 @@ from harness.report.folder import DERIVED_NAMES, results_bytes, write_folder
 from harness.report.html import render_html
 from harness.residue.checks import check_paths
 from harness.residue.rules import EXAMPLE_SETTINGS
-from harness.results import build_results, environment
+from harness.results.check import CheckResult
+from harness.results.record import build_results, environment
 from harness.signoff import Reviewer, load_private_key, sign_results, write_keypair
 
 DemoReports = Any  # tests/conftest.py: the GO and NO-GO demo folders (.go, .nogo)

@@ -10,7 +10,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from harness.checks.result import Status
 from harness.errors import PlanError
 from harness.residue import (
     RULES,
@@ -25,6 +24,7 @@ from harness.residue import (
 from harness.residue.cfn import CfnLoader
 from harness.residue.command import residue
 from harness.residue.rules import EXAMPLE_SETTINGS
+from harness.results.check import Status
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "rds-to-dsql"
 PLAN = EXAMPLE / "plan.yaml"

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from harness.checks.counts import check_row_count
-from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status
 from harness.checks.schema import check_table, check_views
 from harness.db.catalog import Catalog, Column, Table, View
 from harness.db.database import Database
@@ -23,6 +22,7 @@ from harness.embedded.provision import PostgresCluster
 from harness.endpoints.resolve import Connector, open_database
 from harness.errors import PlanError
 from harness.plan import Plan
+from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status
 from harness.scope import Scope, build_scope
 from tests.conftest import run_sql
 

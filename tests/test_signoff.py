@@ -1,6 +1,6 @@
 """Specification of the sign-off: `cutover sign` and `cutover check-signature`, end to end.
 
-A run folder is built from `harness.results.build_results` (validated against the results
+A run folder is built from `harness.results.record.build_results` (validated against the results
 schema) with a plan outside the report folder; every test makes its own Ed25519 keys.
 """
 
@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
-from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status, Waiver
-from harness.results import build_results, environment, write_results
+from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, Waiver
+from harness.results.record import build_results, environment, write_results
 from harness.signoff import (
     PREDICATE_TYPE,
     Reviewer,

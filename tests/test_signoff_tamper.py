@@ -1,7 +1,7 @@
 """Tampering with a signed run, as a reviewer's auditor would try it.
 
 The run is real: the linter and the residue scanner read two files (so results.json lists
-them under ``inputs``), :func:`harness.results.write_results` writes the report folder, and
+them under ``inputs``), :func:`harness.results.record.write_results` writes the report folder, and
 `cutover sign` signs it. Then one byte changes anywhere — in results.json, report.html, the
 plan, the linted SQL or the scanned code — and `cutover check-signature` must fail naming
 that file; a wrong key, a rejection and expired waivers each get their own answer.
@@ -22,13 +22,13 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.checks.result import CheckResult
 from harness.cli import main
 from harness.lint.checks import check_file
 from harness.lint.settings import LintSettings
 from harness.residue.checks import check_paths
 from harness.residue.rules import EXAMPLE_SETTINGS
-from harness.results import build_results, environment, write_results
+from harness.results.check import CheckResult
+from harness.results.record import build_results, environment, write_results
 from harness.signoff import write_keypair
 
 REVIEWER = "Ana Reviewer <ana@example.com>"

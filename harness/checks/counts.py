@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from harness.checks import waivers
-from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status, conclude
 from harness.db.database import Database
 from harness.plan import ExpectedDifference
+from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, conclude
 from harness.scope import TablePair
 
 

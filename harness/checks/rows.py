@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from harness.checks import waivers
-from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status, conclude
 from harness.db.database import Database
 from harness.plan import ExpectedDifference
+from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, conclude
 from harness.rows.canon import CanonOptions
 from harness.rows.compare import RowDiff, RowOptions, compare_table
 from harness.rows.settings import RowSettings

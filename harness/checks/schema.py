@@ -21,7 +21,6 @@ import sqlglot
 from sqlglot import exp
 
 from harness.checks import waivers
-from harness.checks.result import CheckResult, Finding, FindingKind, Severity, conclude
 from harness.db import typemap as types
 from harness.db.catalog import Catalog, Index, Table
 from harness.db.database import Database
@@ -29,6 +28,7 @@ from harness.db.sqltext import postgres_expression
 from harness.db.typemap import Compat
 from harness.naming import Renamer
 from harness.plan import ExpectedDifference
+from harness.results.check import CheckResult, Finding, FindingKind, Severity, conclude
 from harness.scope import Scope, TablePair
 
 K, S = FindingKind, Severity

@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from harness.checks.result import Finding, Waiver
 from harness.plan import ExpectedDifference, is_expired
+from harness.results.check import Finding, Waiver
 from harness.scope import TablePair
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from harness.checks.result import Status
 from harness.errors import HarnessError
+from harness.results.check import Status
 from harness.usage import fail
 
 EXIT_SAME, EXIT_CHANGED = 0, 1

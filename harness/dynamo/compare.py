@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.checks.result import CheckResult, Finding, FindingKind, Severity, conclude
 from harness.dynamo.snapshot import Snapshot
+from harness.results.check import CheckResult, Finding, FindingKind, Severity, conclude
 
 AREA = "dynamo"
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import psycopg
 
-from harness.checks.result import CheckResult, Status
 from harness.endpoints.resolve import Connector, connect_postgres
 from harness.endpoints.retry import Attempt
+from harness.results.check import CheckResult, Status
 
 AREA = "connectivity"
 

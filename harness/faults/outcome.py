@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.checks.result import CheckResult, Status
 from harness.endpoints.redact import scrub
 from harness.endpoints.retry import Backoff, classify
 from harness.faults.db import RetryLog
+from harness.results.check import CheckResult, Status
 
 AREA = "faults"
 

@@ -16,13 +16,13 @@ from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from harness.checks.result import CheckResult, Status
 from harness.checks.rows import check_rows
 from harness.db.database import Database
 from harness.endpoints.resolve import Connector, open_database
 from harness.faults.outcome import AREA, FAULTS_BY_NAME, FaultOutcome
 from harness.faults.proxy import FaultProxy
 from harness.plan import Plan
+from harness.results.check import CheckResult, Status
 from harness.scope import Scope, TablePair
 
 NAME = "harness:reset_during_rows"

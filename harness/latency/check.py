@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.checks import waivers
-from harness.checks.result import CheckResult, Finding, FindingKind, Severity, Status, conclude
 from harness.db.database import Database
 from harness.latency.health import Probe
 from harness.latency.settings import Budget, HealthCheck, LatencySettings
@@ -24,6 +23,7 @@ from harness.latency.timing import Timing, executor, summary, time_pair
 from harness.plan import ExpectedDifference
 from harness.queries.answers import QueryFailed, statement_timeout
 from harness.queries.corpus import QuerySpec
+from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, conclude
 
 AREA = "latency"
 KINDS = ("p95", "ratio")

@@ -20,7 +20,6 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from harness.checks.result import CheckResult, Finding, FindingKind, Status, Waiver, conclude
 from harness.db.catalog import Catalog, Table, View
 from harness.lint.analysis import Analysis
 from harness.lint.engine import Fragment, analyse_statement, lint_fragments
@@ -31,6 +30,7 @@ from harness.lint.sources import discover, kind_of, read_fragments
 from harness.lint.split import Script, split
 from harness.lint.summary import AREA
 from harness.lint.suppress import waiver_matches
+from harness.results.check import CheckResult, Finding, FindingKind, Status, Waiver, conclude
 
 PARALLEL_MIN_BYTES = 256 * 1024
 """Below this much SQL a worker pool costs more than it saves."""

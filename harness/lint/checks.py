@@ -17,12 +17,12 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
-from harness.checks.result import CheckResult, errored
 from harness.db.catalog import Catalog
 from harness.lint.api import lint_catalog, lint_paths, to_check_result
 from harness.lint.settings import LintSettings
 from harness.lint.sources import discover
 from harness.lint.summary import AREA
+from harness.results.check import CheckResult, errored
 
 
 def linted_files(settings: LintSettings) -> list[Path]:

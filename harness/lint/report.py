@@ -10,8 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.checks.result import Severity
 from harness.lint.rule import FixKind
+from harness.results.check import Severity
 
 JSON_SCHEMA_VERSION = 1
 """Bumped when a field of :meth:`LintReport.to_dict` changes meaning or disappears."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from harness.checks.result import Severity
+from harness.results.check import Severity
 
 
 class FixKind(enum.Enum):

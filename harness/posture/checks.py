@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.checks.result import CheckResult, Finding, FindingKind, Severity, conclude
 from harness.posture.facts import ClusterFacts, DsqlFacts, SecretFacts, TableFacts
 from harness.posture.settings import PostureSettings
+from harness.results.check import CheckResult, Finding, FindingKind, Severity, conclude
 
 AREA = "posture"
 

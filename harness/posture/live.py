@@ -10,10 +10,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from harness.checks.result import CheckResult, errored
 from harness.posture import checks
 from harness.posture.facts import ClusterFacts, DsqlFacts, Ingress, SecretFacts, TableFacts
 from harness.posture.settings import PostureSettings
+from harness.results.check import CheckResult, errored
 
 
 class Clients:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import importlib
 from dataclasses import replace
 
-from harness.checks.result import CheckResult, errored
 from harness.posture.checks import AREA
 from harness.posture.live import live_results
 from harness.posture.settings import PostureSettings
 from harness.posture.template import template_results
+from harness.results.check import CheckResult, errored
 
 
 def resolve_mode(settings: PostureSettings) -> str:

@@ -13,11 +13,11 @@ from typing import Any
 
 import yaml
 
-from harness.checks.result import CheckResult, errored
 from harness.posture import checks
 from harness.posture.facts import ClusterFacts, DsqlFacts, Ingress, SecretFacts, TableFacts
 from harness.posture.settings import PostureSettings
 from harness.residue import cfn
+from harness.results.check import CheckResult, errored
 
 _SUFFIXES = (".json", ".yaml", ".yml", ".template")
 

@@ -1,6 +1,6 @@
 """Query-result parity for one query: run it on both sides with each parameter set, compare.
 
-The outcome is a :class:`~harness.checks.result.CheckResult` in area ``queries``; the SQL each
+The outcome is a :class:`~harness.results.check.CheckResult` in area ``queries``; the SQL each
 side ran (transpiled text included), every parameter set and the first differing rows side by
 side go into its evidence.
 """
@@ -11,13 +11,13 @@ from dataclasses import replace
 from typing import Any
 
 from harness.checks import waivers
-from harness.checks.result import CheckResult, Finding, FindingKind, Severity, conclude
 from harness.db.database import Database
 from harness.plan import ExpectedDifference
 from harness.queries.answers import Answer, QueryFailed, run
 from harness.queries.compare import AnswerDiff, compare
 from harness.queries.corpus import QuerySpec, SideSql
 from harness.queries.settings import QuerySettings
+from harness.results.check import CheckResult, Finding, FindingKind, Severity, conclude
 from harness.rows.canon import CanonOptions
 
 AREA = "queries"

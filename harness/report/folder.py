@@ -2,8 +2,8 @@
 
     results.json   the evidence, RFC 8785 canonical JSON (the single source of truth)
     report.html    the page a reviewer reads           (harness.report.html)
-    junit.xml      one testcase per check, for CI tabs  (harness.formats.junit)
-    results.sarif  lint and residue findings by file:line (harness.formats.findings)
+    junit.xml      one testcase per check, for CI tabs  (harness.report.formats.junit)
+    results.sarif  lint and residue findings by file:line (harness.report.formats.findings)
 
 and, once a reviewer has signed (a signoff.dsse.json beside results.json):
 
@@ -130,9 +130,9 @@ def write_signoff_page(
 def _derive(
     results_path: Path, results: Mapping[str, Any], folder: Path, *, html: bool = True
 ) -> ReportFiles:
-    from harness.formats.findings import sarif_from_results
-    from harness.formats.junit import junit_xml
-    from harness.formats.sarif import sarif_json
+    from harness.report.formats.findings import sarif_from_results
+    from harness.report.formats.junit import junit_xml
+    from harness.report.formats.sarif import sarif_json
     from harness.report.html import write_html
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ from harness.report.sections import (
     tool_versions,
 )
 from harness.report.signoff import UNSIGNED, SignOff
-from harness.results import AREA_ORDER
+from harness.results.record import AREA_ORDER
 
 STATUS_ORDER = ("pass", "fail", "error", "waived", "skip")
 """Known check statuses, in the order counts are shown; unknown ones follow alphabetically."""

@@ -13,7 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from harness.checks.result import (
+from harness.residue.hits import Context, Hit
+from harness.residue.identifiers import Matcher
+from harness.residue.rules import BY_ID
+from harness.residue.scan import FileScan, Source, discover, scan_file, short_names
+from harness.residue.settings import RetiredSettings
+from harness.results.check import (
     CheckResult,
     Finding,
     FindingKind,
@@ -23,11 +28,6 @@ from harness.checks.result import (
     conclude,
     errored,
 )
-from harness.residue.hits import Context, Hit
-from harness.residue.identifiers import Matcher
-from harness.residue.rules import BY_ID
-from harness.residue.scan import FileScan, Source, discover, scan_file, short_names
-from harness.residue.settings import RetiredSettings
 
 AREA = "residue"
 TARGET_AREA = "residue_target"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from harness.checks.result import CheckResult, Status
 from harness.errors import HarnessError
+from harness.results.check import CheckResult, Status
 from harness.usage import fail
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.checks.result import Severity
 from harness.residue.settings import RetiredSettings
+from harness.results.check import Severity
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.results import FORMAT, VERDICTS, harness_version
+from harness.results.record import FORMAT, VERDICTS, harness_version
 from harness.signoff.errors import SignoffError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"

@@ -13,7 +13,6 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from harness.checks.result import Status
 from harness.endpoints.redact import redact_dsn
 from harness.endpoints.resolve import Connector, connect_postgres
 from harness.endpoints.retry import Attempt
@@ -27,6 +26,7 @@ from harness.latency.check import Item as LatencyItem
 from harness.latency.check import check_budget
 from harness.latency.settings import Budget, LatencySettings
 from harness.latency.timing import Timing, time_runs
+from harness.results.check import Status
 
 
 def _connector(bed: FaultBed, proxy: FaultProxy, password: str | None = None) -> Connector:

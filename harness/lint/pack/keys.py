@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.checks.result import Severity
 from harness.lint.rule import FixKind, Rule
+from harness.results.check import Severity
 
 E, W = Severity.ERROR, Severity.WARNING
 SAME, CHANGES, NONE = FixKind.FAITHFUL, FixKind.CHANGES_BEHAVIOUR, FixKind.IMPOSSIBLE

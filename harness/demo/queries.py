@@ -7,7 +7,7 @@ one (``top_spenders_in_week``) carries a PostgreSQL spelling of its date arithme
 team does when sqlglot cannot translate ``date(x, '+7 days')``.
 
 :data:`QUERY_DRIFT` is what ``cutover demo --drift`` adds for the query checks, beyond the
-data drift of :mod:`harness.demo_data`: a dropped index that makes one query slow. The data
+data drift of :mod:`harness.demo.data`: a dropped index that makes one query slow. The data
 drift already makes one query answer differently (``monthly_event_totals`` counts the lost
 events) and one fail on the target (``person_profile`` reads the dropped column).
 :data:`EXPECTED_BREAKS` lists the query and latency checks every drift breaks, so the
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.demo_data import Drift
+from harness.demo.data import Drift
 
 if TYPE_CHECKING:
     import psycopg

@@ -6,7 +6,7 @@
 Same input, same bytes: nothing reads the clock, the environment or the file system.
 """
 
-from harness.formats.junit import junit_xml
-from harness.formats.sarif import SarifFinding, SarifRule, sarif_json, sarif_log, sarif_run
+from harness.report.formats.junit import junit_xml
+from harness.report.formats.sarif import SarifFinding, SarifRule, sarif_json, sarif_log, sarif_run
 
 __all__ = ["SarifFinding", "SarifRule", "junit_xml", "sarif_json", "sarif_log", "sarif_run"]

@@ -14,8 +14,8 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.demo_data import FACT_ROWS_DEFAULT, apply_drift, build_demo_sqlite
-from harness.demo_queries import apply_query_drift, plan_sections
+from harness.demo.data import FACT_ROWS_DEFAULT, apply_drift, build_demo_sqlite
+from harness.demo.queries import apply_query_drift, plan_sections
 from harness.embedded.migrate import copy_sqlite
 from harness.embedded.provision import PostgresCluster
 from harness.faults.demo import plan_section as fault_section

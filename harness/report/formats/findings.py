@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from harness.formats.sarif import SarifFinding, SarifRule, sarif_log, sarif_run
+from harness.report.formats.sarif import SarifFinding, SarifRule, sarif_log, sarif_run
 
 LINT_AREA = "dsql_compat"
 RESIDUE_AREA = "residue"

@@ -1,0 +1,1 @@
+"""``cutover demo``: a SQLite application, its queries, its migration and its verification."""

@@ -1,0 +1,1 @@
+"""Results: what one check returns (``check``) and the run record built from them (``record``)."""
