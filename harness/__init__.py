@@ -22,7 +22,8 @@ if _TYPE_CHECKING:
         PlanError,
         ProvisionError,
     )
-    from harness.plan import LoadedPlan, Plan, load_plan
+    from harness.plan.load import load_plan
+    from harness.plan.model import LoadedPlan, Plan
     from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status
 
 _HOME = {
@@ -37,7 +38,8 @@ _HOME = {
         "PlanError",
         "ProvisionError",
     ),
-    "harness.plan": ("LoadedPlan", "Plan", "load_plan"),
+    "harness.plan.load": ("load_plan",),
+    "harness.plan.model": ("LoadedPlan", "Plan"),
     "harness.embedded.provision": ("PostgresCluster",),
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}

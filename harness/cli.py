@@ -118,7 +118,7 @@ def main() -> None:
 @user_errors
 def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[str, ...]) -> None:
     """Run the stock scenarios against a plan (extra arguments go to pytest)."""
-    from harness.plan import load_plan
+    from harness.plan.load import load_plan
     from harness.verify import run_scenarios
 
     load_plan(plan_path)  # fail fast, with the plan's own error, before pytest starts
@@ -156,7 +156,7 @@ def demo(drift: bool, report_dir: Path, fact_rows: int | None, workers: str) -> 
 @user_errors
 def init(path: Path, force: bool) -> None:
     """Write a commented plan template to PATH (default cutover.yaml)."""
-    from harness.template import PLAN_TEMPLATE
+    from harness.plan.template import PLAN_TEMPLATE
 
     if path.exists() and not force:
         raise HarnessError(f"{path} already exists; use --force to overwrite it")
@@ -216,7 +216,7 @@ def report(results: Path, output: Path | None, public_key: Path | None) -> None:
 )
 def schema_cmd(write_dir: Path | None) -> None:
     """Print the JSON Schema of the plan file (for editors and CI validation)."""
-    from harness.schemas import plan_schema_text
+    from harness.plan.schema import plan_schema_text
 
     text = plan_schema_text()
     if write_dir is None:

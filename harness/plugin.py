@@ -27,7 +27,9 @@ from harness.db.database import Database
 from harness.endpoints.redact import scrub
 from harness.endpoints.resolve import Connector, open_database, resolve
 from harness.errors import HarnessError, PlanError
-from harness.plan import LoadedPlan, Plan, load_plan
+from harness.plan.load import load_plan
+from harness.plan.model import LoadedPlan, Plan
+from harness.plan.scope import Scope, build_scope
 from harness.results.check import CheckResult, Status, errored, timed
 from harness.results.record import (
     DEFAULT_REPORT_DIR,
@@ -36,7 +38,6 @@ from harness.results.record import (
     now,
     write_results,
 )
-from harness.scope import Scope, build_scope
 
 RESULT_KEY = "cutover.result"
 NOT_APPLICABLE = "cutover_not_applicable"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness.checks.rows import AREA, check_rows
+from harness.plan.scope import TablePair
 from harness.plugin import CutoverRun
 from harness.results.check import CheckResult
-from harness.scope import TablePair
 
 
 def test_rows(

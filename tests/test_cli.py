@@ -30,8 +30,8 @@ from harness.db.database import PostgresDatabase, SqliteDatabase
 from harness.embedded.provision import PostgresCluster
 from harness.embedded.servers import docker_available
 from harness.endpoints.resolve import open_database, resolve
-from harness.plan import load_plan
-from harness.template import PLAN_TEMPLATE
+from harness.plan.load import load_plan
+from harness.plan.template import PLAN_TEMPLATE
 from tests.conftest import run_cutover, run_once
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"

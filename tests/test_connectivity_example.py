@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.endpoints.settings import AuroraEndpoint
-from harness.plan import PostgresEndpoint, load_plan
+from harness.endpoints.settings import AuroraEndpoint, PostgresEndpoint
+from harness.plan.load import load_plan
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "local-to-aurora"
 SECRET_ID = "rds!cluster-d1aab255-8b30-49d0-a107-f2cc5e0c5cc6"

@@ -22,7 +22,7 @@ from harness.faults.suite import (
     items,
     run_item,
 )
-from harness.plan import load_plan
+from harness.plan.load import load_plan
 
 APPS = Path(__file__).parent / "fault_apps"
 EXPECTS = {"recover", "clear_error", "detected", "same_verdict", "exact_once"}

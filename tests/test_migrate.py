@@ -10,8 +10,8 @@ import psycopg
 from harness.checks.schema import check_table
 from harness.embedded.migrate import copy_sqlite
 from harness.endpoints.resolve import Connector, open_database
-from harness.plan import Plan
-from harness.scope import build_scope
+from harness.plan.model import Plan
+from harness.plan.scope import build_scope
 
 SOURCE = """
 CREATE TABLE Track (

@@ -1,4 +1,4 @@
-"""Specification of harness.naming (source names → target names) and
+"""Specification of harness.plan.naming (source names → target names) and
 harness.endpoints.redact (no secret is ever shown)."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from sqlglot import exp
 
 from harness.db.introspect.sqlite import read_catalog
 from harness.endpoints.redact import MASK, dsn_secrets, misplaced_at, redact_dsn, scrub
-from harness.naming import POLICIES, Renamer, snake_case
-from harness.plan import Renames
+from harness.plan.model import Renames
+from harness.plan.naming import POLICIES, Renamer, snake_case
 
 
 class TestSnakeCase:

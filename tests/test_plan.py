@@ -20,21 +20,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from harness.errors import PlanError
-from harness.plan import (
+from harness.endpoints.settings import (
     EmbeddedEndpoint,
-    ExpectedDifference,
     LoadSql,
     LoadSqlite,
-    Plan,
     PostgresEndpoint,
     SqliteEndpoint,
-    is_expired,
-    load_plan,
 )
+from harness.errors import PlanError
+from harness.plan.load import load_plan
+from harness.plan.model import ExpectedDifference, Plan, is_expired
+from harness.plan.schema import plan_schema_text
+from harness.plan.template import PLAN_TEMPLATE
 from harness.results.check import FindingKind
-from harness.schemas import plan_schema_text
-from harness.template import PLAN_TEMPLATE
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from harness.posture import PostureSettings, live_results, load_settings, template_results
+from harness.plan.load import load_section
+from harness.posture import PostureSettings, live_results, template_results
 from harness.posture.mode import posture_results, resolve_mode
 from harness.results.check import CheckResult, Severity, Status
 
@@ -179,7 +180,7 @@ class TestLiveAccount:
 class TestTemplates:
     def test_the_example_after_template_passes(self) -> None:
         results = template_results(
-            [EXAMPLE / "after" / "cdk.out"], load_settings(EXAMPLE / "plan.yaml")
+            [EXAMPLE / "after" / "cdk.out"], load_section(EXAMPLE / "plan.yaml", "posture")
         )
         names = {r.name.split(":")[0] for r in results}
 

@@ -11,13 +11,13 @@ import yaml
 from click.testing import CliRunner
 
 from harness.errors import PlanError
+from harness.plan.load import load_section
 from harness.residue import (
     RULES,
     RetiredSettings,
     check_paths,
     check_target,
     discover,
-    load_settings,
     scan_file,
     scan_text,
 )
@@ -63,7 +63,7 @@ class TestExample:
 
     @pytest.fixture(scope="class")
     def before(self) -> dict[tuple[str, int, str, str], str]:
-        settings = load_settings(PLAN)
+        settings = load_section(PLAN, "retired")
         found = {}
         for source in discover([EXAMPLE / "before"], settings):
             scan = scan_file(source, settings)
@@ -90,7 +90,7 @@ class TestExample:
         assert len(before) == len(manifest)
 
     def test_the_after_tree_passes_with_only_the_allowed_migration_note(self) -> None:
-        results = check_paths([EXAMPLE / "after"], load_settings(PLAN))
+        results = check_paths([EXAMPLE / "after"], load_section(PLAN, "retired"))
 
         assert {r.status for r in results} <= {Status.PASS, Status.WAIVED}
         waived = [f for r in results for f in r.findings]
@@ -99,7 +99,7 @@ class TestExample:
         assert "migration note" in waived[0].waived_by.reason
 
     def test_sc001_fails_before_and_passes_after(self) -> None:
-        settings = load_settings(PLAN)
+        settings = load_section(PLAN, "retired")
         before = check_target([EXAMPLE / "before"], settings)
         after = check_target([EXAMPLE / "after"], settings)
 
@@ -265,26 +265,26 @@ class TestPlanSection:
         plan = tmp_path / "plan.yaml"
         plan.write_text(HEADER + "retired:\n  cluster_ids: [abc]\n  hostname: [h.example]\n")
         with pytest.raises(PlanError, match=r"plan.yaml:6: retired.hostname: .*hostnames"):
-            load_settings(plan)
+            load_section(plan, "retired")
 
     def test_a_plan_without_the_section_says_so(self, tmp_path: Path) -> None:
         plan = tmp_path / "plan.yaml"
         plan.write_text(HEADER)
         with pytest.raises(PlanError, match="no 'retired:' section"):
-            load_settings(plan)
+            load_section(plan, "retired")
 
     def test_a_plan_without_endpoints_names_the_missing_key(self, tmp_path: Path) -> None:
         # One plan file for every command: the same file later runs `cutover verify`.
         plan = tmp_path / "plan.yaml"
         plan.write_text("name: x\nretired:\n  cluster_ids: [abc]\n")
         with pytest.raises(PlanError, match=r"plan.yaml:1: source: required key is missing"):
-            load_settings(plan)
+            load_section(plan, "retired")
 
     def test_paths_are_relative_to_the_plan_file(self, tmp_path: Path) -> None:
         (tmp_path / "infra").mkdir()
         plan = tmp_path / "plan.yaml"
         plan.write_text(HEADER + "retired:\n  paths: [infra]\n  cluster_ids: [abc]\n")
-        assert load_settings(plan).paths == ((tmp_path / "infra").resolve(),)
+        assert load_section(plan, "retired").paths == ((tmp_path / "infra").resolve(),)
 
     def test_a_path_that_does_not_exist_is_named_with_its_key(self, tmp_path: Path) -> None:
         plan = tmp_path / "plan.yaml"
@@ -292,7 +292,7 @@ class TestPlanSection:
         with pytest.raises(
             PlanError, match=r"plan.yaml:6: retired.paths: .*infar: no such file or folder"
         ):
-            load_settings(plan)
+            load_section(plan, "retired")
 
 
 class TestCommand:

@@ -21,9 +21,9 @@ from harness.db.database import Database
 from harness.embedded.provision import PostgresCluster
 from harness.endpoints.resolve import Connector, open_database
 from harness.errors import PlanError
-from harness.plan import Plan
+from harness.plan.model import Plan
+from harness.plan.scope import Scope, build_scope
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status
-from harness.scope import Scope, build_scope
 from tests.conftest import run_sql
 
 K, S = FindingKind, Severity

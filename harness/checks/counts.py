@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from harness.checks import waivers
 from harness.db.database import Database
-from harness.plan import ExpectedDifference
+from harness.plan.model import ExpectedDifference
+from harness.plan.scope import TablePair
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, conclude
-from harness.scope import TablePair
 
 
 def check_row_count(

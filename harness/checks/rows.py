@@ -6,12 +6,12 @@ from typing import Any
 
 from harness.checks import waivers
 from harness.db.database import Database
-from harness.plan import ExpectedDifference
+from harness.plan.model import ExpectedDifference
+from harness.plan.scope import Scope, TablePair
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, conclude
 from harness.rows.canon import CanonOptions
 from harness.rows.compare import RowDiff, RowOptions, compare_table
 from harness.rows.settings import RowSettings
-from harness.scope import Scope, TablePair
 
 AREA = "rows"
 

@@ -26,10 +26,10 @@ from harness.db.catalog import Catalog, Index, Table
 from harness.db.database import Database
 from harness.db.sqltext import postgres_expression
 from harness.db.typemap import Compat
-from harness.naming import Renamer
-from harness.plan import ExpectedDifference
+from harness.plan.model import ExpectedDifference
+from harness.plan.naming import Renamer
+from harness.plan.scope import Scope, TablePair
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, conclude
-from harness.scope import Scope, TablePair
 
 K, S = FindingKind, Severity
 

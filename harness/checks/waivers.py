@@ -7,9 +7,9 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from harness.plan import ExpectedDifference, is_expired
+from harness.plan.model import ExpectedDifference, is_expired
+from harness.plan.scope import TablePair
 from harness.results.check import Finding, Waiver
-from harness.scope import TablePair
 
 
 def _matches(diff: ExpectedDifference, finding: Finding, pair: TablePair) -> bool:

@@ -2,7 +2,7 @@
 
 Everything here is plain, frozen data so it can be compared, hashed into evidence and sent
 between pytest-xdist workers. Names are kept exactly as the database reports them; mapping
-source names onto target names (renames, naming policies) is :mod:`harness.naming`'s job.
+source names onto target names (renames, naming policies) is :mod:`harness.plan.naming`'s job.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """DynamoDB untouched: per-table item counts and order-independent digests, compared.
 
-Public API: :func:`load_settings`, :func:`take_snapshot`, :func:`scan_table`,
+Public API: :func:`take_snapshot`, :func:`scan_table`,
 :func:`read_snapshot`, :func:`write_snapshot`, :func:`compare`, :func:`compare_table`.
 """
 
 from __future__ import annotations
 
 from harness.dynamo.compare import compare, compare_table
-from harness.dynamo.settings import DynamoSettings, load_settings
+from harness.dynamo.settings import DynamoSettings
 from harness.dynamo.snapshot import (
     DynamoError,
     Snapshot,
@@ -25,7 +25,6 @@ __all__ = [
     "TableSnapshot",
     "compare",
     "compare_table",
-    "load_settings",
     "read_snapshot",
     "scan_table",
     "take_snapshot",

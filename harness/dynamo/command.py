@@ -28,11 +28,12 @@ def dynamo() -> None:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def snapshot(plan_path: Path, out_path: Path, quiet: bool) -> None:
     """Record each table's item count and digest (no item values) in a JSON file."""
-    from harness.dynamo.settings import load_settings
+    from harness.dynamo.settings import DynamoSettings
     from harness.dynamo.snapshot import snapshot_with_progress, take_snapshot, write_snapshot
+    from harness.plan.load import load_section
 
     try:
-        settings = load_settings(plan_path)
+        settings: DynamoSettings = load_section(plan_path, "dynamo")
         snap = take_snapshot(settings) if quiet else snapshot_with_progress(settings)
         write_snapshot(snap, out_path)
     except HarnessError as exc:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from harness.plan_model import PlanModel, relative_to_plan
+from harness.plan.base import PlanModel, relative_to_plan
 
 
 class DynamoSettings(PlanModel):
@@ -36,11 +36,3 @@ class DynamoSettings(PlanModel):
     @classmethod
     def _relative_to_plan(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         return relative_to_plan(value, info)
-
-
-def load_settings(path: str | Path) -> DynamoSettings:
-    """The validated ``dynamo:`` section of the plan at ``path`` (PlanError if it has none)."""
-    from harness.plan import load_section  # harness.plan imports this module
-
-    section: DynamoSettings = load_section(path, "dynamo")
-    return section

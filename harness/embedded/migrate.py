@@ -23,7 +23,7 @@ from harness.db.catalog import Column, Table
 from harness.db.introspect.sqlite import read_catalog
 from harness.db.sqltext import postgres_expression
 from harness.errors import ProvisionError
-from harness.naming import POLICIES
+from harness.plan.naming import POLICIES
 
 Progress = Callable[[str, int, int], None]
 

@@ -11,8 +11,14 @@ import psycopg
 from psycopg import sql
 
 from harness.embedded.provision import PostgresCluster
+from harness.endpoints.settings import (
+    ContainerEndpoint,
+    EmbeddedEndpoint,
+    LoadSql,
+    LoadSqlite,
+    LoadStep,
+)
 from harness.errors import EndpointError, ProvisionError
-from harness.plan import ContainerEndpoint, EmbeddedEndpoint, LoadSql, LoadSqlite, LoadStep
 
 
 def start_embedded(spec: EmbeddedEndpoint, role: str, resources: ExitStack) -> str:

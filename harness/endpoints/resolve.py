@@ -9,8 +9,8 @@ session from it, connecting under the plan's ``connect`` budget and retry policy
 ``aurora`` reads Secrets Manager (:mod:`.secrets`, :mod:`.aurora`); ``dsql`` signs an IAM token
 for every connection (:mod:`.dsql`).
 
-This package is imported by :mod:`harness.plan` (for :mod:`.settings`), so it imports the plan
-models only inside functions.
+The AWS and server modules are imported when an endpoint needs them: a plan with two SQLite
+files never loads boto3.
 """
 
 from __future__ import annotations
@@ -29,12 +29,19 @@ import psycopg.conninfo
 
 from harness.endpoints.redact import dsn_secrets, misplaced_at, redact_dsn, scrub
 from harness.endpoints.retry import Attempt, Backoff, ErrorClass, classify, retry_call
+from harness.endpoints.settings import (
+    AuroraEndpoint,
+    ConnectSettings,
+    DsqlEndpoint,
+    EmbeddedEndpoint,
+    Endpoint,
+    PostgresEndpoint,
+    SqliteEndpoint,
+)
 from harness.errors import EndpointError
 
 if TYPE_CHECKING:
     from harness.db.database import Database
-    from harness.endpoints.settings import ConnectSettings
-    from harness.plan import Endpoint, PostgresEndpoint
 
 CONNECT_TIMEOUT_S = 10
 
@@ -86,8 +93,6 @@ def resolve(
     connect: ConnectSettings | None = None,
 ) -> Connector:
     """Resolve one endpoint; servers it starts are stopped when ``resources`` closes."""
-    from harness.endpoints.settings import ConnectSettings
-
     connect = connect or ConnectSettings()
     found = _resolve(spec, role, resources)
     retry = connect.retry
@@ -101,8 +106,6 @@ def resolve(
 
 
 def _resolve(spec: Endpoint, role: str, resources: ExitStack) -> Connector:
-    from harness.endpoints.settings import AuroraEndpoint, DsqlEndpoint
-    from harness.plan import EmbeddedEndpoint, PostgresEndpoint, SqliteEndpoint
 
     if isinstance(spec, AuroraEndpoint):
         from harness.endpoints.aurora import resolve_aurora

@@ -1,23 +1,24 @@
-"""Plan models for AWS endpoints (``aurora``, ``dsql``) and the ``connect`` section.
+"""Plan models of every endpoint kind and of the ``connect`` section.
 
-Frozen pydantic models like the rest of the plan (:mod:`harness.plan`), unknown keys
-rejected. Credentials never live in a plan: an ``aurora`` endpoint names a Secrets Manager
+``sqlite``, ``postgres``, ``embedded`` (with its load steps), ``container``, ``aurora`` and
+``dsql``: frozen pydantic models like the rest of the plan (:mod:`harness.plan.model`), unknown
+keys rejected. Credentials never live in a plan: an ``aurora`` endpoint names a Secrets Manager
 secret, a ``dsql`` endpoint signs an IAM token; a plan that carries a password, user or DSN
 for them is refused with a message saying where credentials go instead.
 
-This module must not import :mod:`harness.plan` (which imports it).
+The plan model imports this module; it imports only the plan's base model.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from harness.endpoints.retry import Backoff
-from harness.plan_model import PlanModel, relative_to_plan
+from harness.plan.base import PlanModel, relative_to_plan
 
 _CREDENTIAL_KEYS = (
     "password",
@@ -32,6 +33,85 @@ _CREDENTIAL_KEYS = (
 DSQL_HOST = re.compile(
     r"^(?P<id>[a-z0-9]+)\.dsql(?:-[a-z0-9]+)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.on\.aws$"
 )
+
+
+class LoadSql(PlanModel):
+    """Run a SQL script with psql (meta-commands such as ``\\c`` work)."""
+
+    sql: Path
+    database: str | None = Field(
+        None,
+        description="Database to run the script in; default: the endpoint's database. "
+        "Use 'postgres' for scripts that create and switch to their own database.",
+    )
+    _base = field_validator("sql")(relative_to_plan)
+
+
+class LoadSqlite(PlanModel):
+    """Copy a SQLite database's tables, keys, indexes and rows into the embedded database."""
+
+    sqlite: Path
+    naming: Literal["none", "snake_case", "lower"] = "none"
+    """Name policy applied to tables and columns while copying."""
+    _base = field_validator("sqlite")(relative_to_plan)
+
+
+def _load_step_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return "sql" if "sql" in value else "sqlite" if "sqlite" in value else None
+    return (
+        "sql" if isinstance(value, LoadSql) else "sqlite" if isinstance(value, LoadSqlite) else None
+    )
+
+
+LoadStep = Annotated[
+    Annotated[LoadSql, Tag("sql")] | Annotated[LoadSqlite, Tag("sqlite")],
+    Discriminator(_load_step_tag),
+]
+
+
+class SqliteEndpoint(PlanModel):
+    """A SQLite database file, opened read-only."""
+
+    kind: Literal["sqlite"]
+    path: Path
+    _base = field_validator("path")(relative_to_plan)
+
+
+class PostgresEndpoint(PlanModel):
+    """An existing PostgreSQL database; sessions are read-only."""
+
+    kind: Literal["postgres"]
+    dsn: str | None = Field(None, description="libpq DSN or URI. Prefer dsn_env for secrets.")
+    dsn_env: str | None = Field(
+        None, description="Name of an environment variable holding the DSN."
+    )
+    db_schema: str = Field("public", alias="schema")
+
+    @model_validator(mode="after")
+    def _one_dsn(self) -> PostgresEndpoint:
+        if (self.dsn is None) == (self.dsn_env is None):
+            raise ValueError("give exactly one of 'dsn' or 'dsn_env'")
+        return self
+
+
+class EmbeddedEndpoint(PlanModel):
+    """An ephemeral PostgreSQL 16 started by the harness (pgserver wheel), optionally loaded."""
+
+    kind: Literal["embedded"]
+    load: tuple[LoadStep, ...] = ()
+    database: str = Field("postgres", description="Database to verify after loading.")
+    db_schema: str = Field("public", alias="schema")
+
+
+class ContainerEndpoint(PlanModel):
+    """A PostgreSQL container started with testcontainers (needs a Docker engine)."""
+
+    kind: Literal["container"]
+    image: str = "postgres:16-alpine"
+    load: tuple[LoadStep, ...] = ()
+    database: str = "postgres"
+    db_schema: str = Field("public", alias="schema")
 
 
 def _no_credentials(data: Any, *, where: str) -> Any:
@@ -196,3 +276,14 @@ class ConnectSettings(PlanModel):
         5.0, gt=0, le=300, description="Budget for one connect (libpq connect_timeout)."
     )
     retry: RetrySettings = RetrySettings()
+
+
+Endpoint = Annotated[
+    SqliteEndpoint
+    | PostgresEndpoint
+    | EmbeddedEndpoint
+    | ContainerEndpoint
+    | AuroraEndpoint
+    | DsqlEndpoint,
+    Field(discriminator="kind"),
+]

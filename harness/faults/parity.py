@@ -21,9 +21,9 @@ from harness.db.database import Database
 from harness.endpoints.resolve import Connector, open_database
 from harness.faults.outcome import AREA, FAULTS_BY_NAME, FaultOutcome
 from harness.faults.proxy import FaultProxy
-from harness.plan import Plan
+from harness.plan.model import Plan
+from harness.plan.scope import Scope, TablePair
 from harness.results.check import CheckResult, Status
-from harness.scope import Scope, TablePair
 
 NAME = "harness:reset_during_rows"
 

@@ -23,7 +23,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from harness.endpoints.settings import RetrySettings
 from harness.errors import did_you_mean
-from harness.plan_model import PlanModel, relative_to_plan
+from harness.plan.base import PlanModel, relative_to_plan
 
 FAULT_NAMES = (
     "refused",

@@ -20,7 +20,7 @@ from harness.db.database import Database
 from harness.latency.health import Probe
 from harness.latency.settings import Budget, HealthCheck, LatencySettings
 from harness.latency.timing import Timing, executor, summary, time_pair
-from harness.plan import ExpectedDifference
+from harness.plan.model import ExpectedDifference
 from harness.queries.answers import QueryFailed, statement_timeout
 from harness.queries.corpus import QuerySpec
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, conclude

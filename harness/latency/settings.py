@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from harness.plan_model import PlanModel
+from harness.plan.base import PlanModel
 
 
 class Budget(PlanModel):

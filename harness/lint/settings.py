@@ -15,7 +15,7 @@ from pydantic import Field, field_validator
 from harness.errors import did_you_mean
 from harness.lint.pack import RULES_BY_ID
 from harness.lint.report import FailOn
-from harness.plan_model import PlanModel, existing_paths
+from harness.plan.base import PlanModel, existing_paths
 
 
 class LintWaiver(PlanModel):

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from harness.plan_model import PlanModel, existing_paths
+from harness.plan.base import PlanModel, existing_paths
 
 
 class PostureSettings(PlanModel):
@@ -47,11 +47,3 @@ class PostureSettings(PlanModel):
     )
 
     _exist = field_validator("templates", mode="after")(existing_paths)
-
-
-def load_settings(path: str | Path) -> PostureSettings:
-    """The validated ``posture:`` section of the plan at ``path`` (PlanError if it has none)."""
-    from harness.plan import load_section  # harness.plan imports this module
-
-    section: PostureSettings = load_section(path, "posture")
-    return section

@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.checks import waivers
 from harness.db.database import Database
-from harness.plan import ExpectedDifference
+from harness.plan.model import ExpectedDifference
 from harness.queries.answers import Answer, QueryFailed, run
 from harness.queries.compare import AnswerDiff, compare
 from harness.queries.corpus import QuerySpec, SideSql

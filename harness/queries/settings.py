@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from harness.plan_model import PlanModel, relative_to_plan
+from harness.plan.base import PlanModel, relative_to_plan
 from harness.rows.settings import ColumnCanon
 
 Dialect = Literal["sqlite", "postgres"]

@@ -1,6 +1,6 @@
 """Residue scan (SC-004): nothing in the infrastructure code still points at the retired cluster.
 
-Public API: :func:`load_settings`, :func:`discover`, :func:`check_file`, :func:`check_target`,
+Public API: :func:`discover`, :func:`check_file`, :func:`check_target`,
 :func:`check_paths`, :class:`RetiredSettings`, :data:`RULES`.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from harness.residue.checks import check_file, check_paths, check_target
 from harness.residue.rules import RULES, Rule
 from harness.residue.scan import FileScan, Source, discover, scan_file, scan_text
-from harness.residue.settings import AllowEntry, RetiredSettings, load_settings
+from harness.residue.settings import AllowEntry, RetiredSettings
 
 __all__ = [
     "RULES",
@@ -22,7 +22,6 @@ __all__ = [
     "check_paths",
     "check_target",
     "discover",
-    "load_settings",
     "scan_file",
     "scan_text",
 ]

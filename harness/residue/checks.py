@@ -2,7 +2,7 @@
 
 Scenarios call these and nothing else::
 
-    settings = load_settings(plan_path)
+    settings = load_section(plan_path, "retired")
     for source in discover(paths, settings):      # parametrize on these
         result = check_file(source, settings)
     result = check_target(paths, settings)         # SC-001

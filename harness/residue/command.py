@@ -33,11 +33,12 @@ EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 )
 def residue(paths: tuple[Path, ...], plan_path: Path, output_format: str) -> None:
     """Find references to the retired database in infrastructure code (SC-004, SC-001)."""
+    from harness.plan.load import load_section
     from harness.residue.checks import check_paths
-    from harness.residue.settings import load_settings
+    from harness.residue.settings import RetiredSettings
 
     try:
-        settings = load_settings(plan_path)
+        settings: RetiredSettings = load_section(plan_path, "retired")
         results = check_paths(list(paths), settings, skip=[plan_path])
     except HarnessError as exc:
         fail(str(exc))

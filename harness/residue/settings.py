@@ -28,7 +28,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from harness.plan_model import PlanModel, existing_paths
+from harness.plan.base import PlanModel, existing_paths
 
 DEFAULT_EXCLUDE = (
     ".git",
@@ -114,11 +114,3 @@ class RetiredSettings(PlanModel):
             "environment variable": self.env_vars,
             "identifier": self.other,
         }
-
-
-def load_settings(path: str | Path) -> RetiredSettings:
-    """The validated ``retired:`` section of the plan at ``path`` (PlanError if it has none)."""
-    from harness.plan import load_section  # harness.plan imports this module
-
-    section: RetiredSettings = load_section(path, "retired")
-    return section

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from harness.plan_model import PlanModel
+from harness.plan.base import PlanModel
 
 
 class ColumnCanon(PlanModel):

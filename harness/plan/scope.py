@@ -13,8 +13,8 @@ from fnmatch import fnmatchcase
 
 from harness.db.catalog import Catalog, Table
 from harness.errors import PlanError, did_you_mean
-from harness.naming import Renamer
-from harness.plan import Plan
+from harness.plan.model import Plan
+from harness.plan.naming import Renamer
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.plan import Renames
+from harness.plan.model import Renames
 
 _BOUNDARIES = (
     re.compile(r"([A-Z]+)([A-Z][a-z])"),  # "HTTPServer" → "HTTP_Server"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from harness.plan import Plan
+from harness.plan.model import Plan
 
 PLAN_SCHEMA_ID = "https://cutover.dev/schemas/plan.schema.json"
 

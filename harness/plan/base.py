@@ -1,7 +1,8 @@
 """What every section of a plan is built from: the frozen model base and plan-relative paths.
 
-Capability sections (``lint:``, ``queries:``, ``faults:``…) live in their own packages and
-cannot import :mod:`harness.plan` (it imports them), so they and the plan share this module.
+Capability sections (``lint:``, ``queries:``, ``faults:``…) and the endpoint models live in
+their own packages; :mod:`harness.plan.model` imports them all, and they build on this module
+alone.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
-"""The plan file: what to compare, how to reach it, and which differences are expected.
+"""Read a plan file: YAML validated into a :class:`~harness.plan.model.Plan`.
 
-A plan is YAML validated into frozen pydantic models; unknown keys are errors, so a typo can
-never silently switch a check off. :func:`load_plan` is the only way in: it reports problems
-as :class:`~harness.errors.PlanError` naming the file, the line, the key path, the allowed
-values and the closest valid name. ``schemas/plan.schema.json`` is generated from :class:`Plan`.
+Unknown keys are errors, so a typo can never silently switch a check off. :func:`load_plan` is
+the only way in: it reports problems as :class:`~harness.errors.PlanError` naming the file, the
+line, the key path, the allowed values and the closest valid name.
 """
 
 from __future__ import annotations
@@ -11,194 +10,15 @@ from __future__ import annotations
 import hashlib
 import types
 import typing
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
-from pydantic import (
-    BaseModel,
-    Discriminator,
-    Field,
-    Tag,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ValidationError
 
-from harness.dynamo.settings import DynamoSettings
-from harness.endpoints.settings import AuroraEndpoint, ConnectSettings, DsqlEndpoint
+from harness.endpoints.settings import LoadSql
 from harness.errors import PlanError, did_you_mean
-from harness.faults.settings import FaultSettings
-from harness.latency.settings import LatencySettings
-from harness.lint.settings import LintSettings
-from harness.plan_model import PlanModel, relative_to_plan
-from harness.posture.settings import PostureSettings
-from harness.queries.settings import QuerySettings
-from harness.residue.settings import RetiredSettings
-from harness.results.check import FindingKind
-from harness.rows.settings import RowSettings
-
-
-class LoadSql(PlanModel):
-    """Run a SQL script with psql (meta-commands such as ``\\c`` work)."""
-
-    sql: Path
-    database: str | None = Field(
-        None,
-        description="Database to run the script in; default: the endpoint's database. "
-        "Use 'postgres' for scripts that create and switch to their own database.",
-    )
-    _base = field_validator("sql")(relative_to_plan)
-
-
-class LoadSqlite(PlanModel):
-    """Copy a SQLite database's tables, keys, indexes and rows into the embedded database."""
-
-    sqlite: Path
-    naming: Literal["none", "snake_case", "lower"] = "none"
-    """Name policy applied to tables and columns while copying."""
-    _base = field_validator("sqlite")(relative_to_plan)
-
-
-def _load_step_tag(value: Any) -> str | None:
-    if isinstance(value, dict):
-        return "sql" if "sql" in value else "sqlite" if "sqlite" in value else None
-    return (
-        "sql" if isinstance(value, LoadSql) else "sqlite" if isinstance(value, LoadSqlite) else None
-    )
-
-
-LoadStep = Annotated[
-    Annotated[LoadSql, Tag("sql")] | Annotated[LoadSqlite, Tag("sqlite")],
-    Discriminator(_load_step_tag),
-]
-
-
-class SqliteEndpoint(PlanModel):
-    """A SQLite database file, opened read-only."""
-
-    kind: Literal["sqlite"]
-    path: Path
-    _base = field_validator("path")(relative_to_plan)
-
-
-class PostgresEndpoint(PlanModel):
-    """An existing PostgreSQL database; sessions are read-only."""
-
-    kind: Literal["postgres"]
-    dsn: str | None = Field(None, description="libpq DSN or URI. Prefer dsn_env for secrets.")
-    dsn_env: str | None = Field(
-        None, description="Name of an environment variable holding the DSN."
-    )
-    db_schema: str = Field("public", alias="schema")
-
-    @model_validator(mode="after")
-    def _one_dsn(self) -> PostgresEndpoint:
-        if (self.dsn is None) == (self.dsn_env is None):
-            raise ValueError("give exactly one of 'dsn' or 'dsn_env'")
-        return self
-
-
-class EmbeddedEndpoint(PlanModel):
-    """An ephemeral PostgreSQL 16 started by the harness (pgserver wheel), optionally loaded."""
-
-    kind: Literal["embedded"]
-    load: tuple[LoadStep, ...] = ()
-    database: str = Field("postgres", description="Database to verify after loading.")
-    db_schema: str = Field("public", alias="schema")
-
-
-class ContainerEndpoint(PlanModel):
-    """A PostgreSQL container started with testcontainers (needs a Docker engine)."""
-
-    kind: Literal["container"]
-    image: str = "postgres:16-alpine"
-    load: tuple[LoadStep, ...] = ()
-    database: str = "postgres"
-    db_schema: str = Field("public", alias="schema")
-
-
-Endpoint = Annotated[
-    SqliteEndpoint
-    | PostgresEndpoint
-    | EmbeddedEndpoint
-    | ContainerEndpoint
-    | AuroraEndpoint
-    | DsqlEndpoint,
-    Field(discriminator="kind"),
-]
-
-
-class TableSelection(PlanModel):
-    """Which tables to verify. Names match source or target names; patterns are fnmatch globs."""
-
-    include: tuple[str, ...] = ("*",)
-    exclude: tuple[str, ...] = ()
-    keys: dict[str, tuple[str, ...]] = Field(
-        default_factory=dict, description="Key columns for tables without a primary key."
-    )
-
-
-class Renames(PlanModel):
-    """How source names become target names: explicit maps first, then the policy."""
-
-    policy: Literal["none", "snake_case", "lower"] = "none"
-    tables: dict[str, str] = Field(default_factory=dict, description="source table → target table")
-    columns: dict[str, dict[str, str]] = Field(
-        default_factory=dict, description="source table → {source column → target column}"
-    )
-
-
-class ExpectedDifference(PlanModel):
-    """A difference the team knows about and a reviewer accepted: on a table (and column), or
-    on one of the application's queries (its answer and latency items)."""
-
-    table: str | None = None
-    column: str | None = None
-    query: str | None = Field(None, description="A query of queries: instead of table.")
-    kind: FindingKind | None = Field(None, description="Finding kind; omitted means any kind.")
-    reason: str = Field(min_length=1)
-    reviewer: str = Field(min_length=1)
-    expires: date | None = None
-
-    @model_validator(mode="after")
-    def _one_subject(self) -> ExpectedDifference:
-        if (self.table is None) == (self.query is None):
-            raise ValueError("give exactly one of 'table' or 'query'")
-        if self.query is not None and self.column is not None:
-            raise ValueError("'column' goes with 'table', not with 'query'")
-        return self
-
-
-class Plan(PlanModel):
-    """A verification plan: two endpoints and what must hold between them."""
-
-    name: str = Field(min_length=1)
-    source: Endpoint
-    target: Endpoint
-    tables: TableSelection = TableSelection()
-    renames: Renames = Renames()
-    expected_differences: tuple[ExpectedDifference, ...] = ()
-    rows: RowSettings = RowSettings()
-    lint: LintSettings | None = None
-    queries: QuerySettings | None = None
-    latency: LatencySettings | None = None
-    connect: ConnectSettings = ConnectSettings()
-    retired: RetiredSettings | None = None
-    posture: PostureSettings | None = None
-    dynamo: DynamoSettings | None = None
-    faults: FaultSettings | None = None
-
-
-@dataclass(frozen=True)
-class LoadedPlan:
-    """A validated plan with where it came from (for evidence and relative paths)."""
-
-    plan: Plan
-    path: Path
-    sha256: str
+from harness.plan.model import LoadedPlan, Plan
 
 
 class _PlanLoader(yaml.SafeLoader):
@@ -373,8 +193,3 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
         else:
             return line
     return line
-
-
-def is_expired(diff: ExpectedDifference, today: date | None = None) -> bool:
-    """An expected difference past its expiry date no longer waives anything."""
-    return diff.expires is not None and diff.expires < (today or date.today())

@@ -1,0 +1,103 @@
+"""The plan: two endpoints and what must hold between them, as frozen pydantic models.
+
+Each capability's section model lives in its own package (``rows.settings``,
+``lint.settings``…) and every endpoint model in :mod:`harness.endpoints.settings`; this module
+puts them together. :func:`harness.plan.load.load_plan` is the only way a plan file becomes a
+:class:`Plan`; ``schemas/plan.schema.json`` is generated from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from harness.dynamo.settings import DynamoSettings
+from harness.endpoints.settings import ConnectSettings, Endpoint
+from harness.faults.settings import FaultSettings
+from harness.latency.settings import LatencySettings
+from harness.lint.settings import LintSettings
+from harness.plan.base import PlanModel
+from harness.posture.settings import PostureSettings
+from harness.queries.settings import QuerySettings
+from harness.residue.settings import RetiredSettings
+from harness.results.check import FindingKind
+from harness.rows.settings import RowSettings
+
+
+class TableSelection(PlanModel):
+    """Which tables to verify. Names match source or target names; patterns are fnmatch globs."""
+
+    include: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+    keys: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="Key columns for tables without a primary key."
+    )
+
+
+class Renames(PlanModel):
+    """How source names become target names: explicit maps first, then the policy."""
+
+    policy: Literal["none", "snake_case", "lower"] = "none"
+    tables: dict[str, str] = Field(default_factory=dict, description="source table → target table")
+    columns: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="source table → {source column → target column}"
+    )
+
+
+class ExpectedDifference(PlanModel):
+    """A difference the team knows about and a reviewer accepted: on a table (and column), or
+    on one of the application's queries (its answer and latency items)."""
+
+    table: str | None = None
+    column: str | None = None
+    query: str | None = Field(None, description="A query of queries: instead of table.")
+    kind: FindingKind | None = Field(None, description="Finding kind; omitted means any kind.")
+    reason: str = Field(min_length=1)
+    reviewer: str = Field(min_length=1)
+    expires: date | None = None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> ExpectedDifference:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give exactly one of 'table' or 'query'")
+        if self.query is not None and self.column is not None:
+            raise ValueError("'column' goes with 'table', not with 'query'")
+        return self
+
+
+class Plan(PlanModel):
+    """A verification plan: two endpoints and what must hold between them."""
+
+    name: str = Field(min_length=1)
+    source: Endpoint
+    target: Endpoint
+    tables: TableSelection = TableSelection()
+    renames: Renames = Renames()
+    expected_differences: tuple[ExpectedDifference, ...] = ()
+    rows: RowSettings = RowSettings()
+    lint: LintSettings | None = None
+    queries: QuerySettings | None = None
+    latency: LatencySettings | None = None
+    connect: ConnectSettings = ConnectSettings()
+    retired: RetiredSettings | None = None
+    posture: PostureSettings | None = None
+    dynamo: DynamoSettings | None = None
+    faults: FaultSettings | None = None
+
+
+@dataclass(frozen=True)
+class LoadedPlan:
+    """A validated plan with where it came from (for evidence and relative paths)."""
+
+    plan: Plan
+    path: Path
+    sha256: str
+
+
+def is_expired(diff: ExpectedDifference, today: date | None = None) -> bool:
+    """An expected difference past its expiry date no longer waives anything."""
+    return diff.expires is not None and diff.expires < (today or date.today())
