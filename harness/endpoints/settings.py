@@ -251,7 +251,7 @@ class DsqlEndpoint(PlanModel):
 
 
 class RetrySettings(PlanModel):
-    """A retry policy in a plan (``connect.retry``, ``faults.retry``): see endpoints.retry."""
+    """A retry policy in a plan: ``connect.retry``, ``faults.retry``."""
 
     initial_s: float = Field(0.2, ge=0)
     multiplier: float = Field(2.0, ge=1)
