@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from harness.errors import EXIT_USAGE, HarnessError
-from harness.results.record import DEFAULT_REPORT_DIR
+from harness.results.files import DEFAULT_REPORT_DIR
 from harness.usage import fail, user_errors
 
 
@@ -188,7 +188,8 @@ def report(results: Path, output: Path | None, public_key: Path | None) -> None:
     the report with the reviewer, decision, time and signature status filled in. report.html
     itself never changes after rendering, because the sign-off signs its bytes.
     """
-    from harness.report.folder import load_results, rerender, write_signoff_page
+    from harness.report.folder import rerender, write_signoff_page
+    from harness.results.files import load_results
 
     if output is not None:
         from harness.report.html import write_html

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import EXIT_GO, EXIT_NO_GO, EXIT_USAGE, HarnessError
-from harness.results.record import read_results
+from harness.results.files import RESULTS_NAME, load_results
 
 
 def scenarios_dir() -> Path:
@@ -36,7 +36,7 @@ def run_scenarios(
 ) -> int:
     """Run pytest on the scenarios; return 0 (GO / GO WITH WAIVERS), 1 (NO-GO) or 2."""
     folder = scenarios_dir()
-    results_path = ensure_folder(report_dir) / "results.json"
+    results_path = ensure_folder(report_dir) / RESULTS_NAME
     try:
         results_path.unlink(missing_ok=True)  # never report a previous run's verdict
     except OSError as exc:
@@ -71,4 +71,4 @@ def run_scenarios(
         return EXIT_USAGE  # pytest has already printed the one-line reason
     if not results_path.exists():
         return EXIT_USAGE
-    return EXIT_NO_GO if read_results(results_path)["verdict"] == "NO-GO" else EXIT_GO
+    return EXIT_NO_GO if load_results(results_path)["verdict"] == "NO-GO" else EXIT_GO

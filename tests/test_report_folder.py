@@ -22,11 +22,12 @@ from click.testing import CliRunner
 from harness.cli import main
 from harness.lint.api import lint_paths, to_check_result
 from harness.lint.settings import LintSettings, LintWaiver
-from harness.report.folder import DERIVED_NAMES, results_bytes, write_folder
+from harness.report.folder import write_folder
 from harness.report.html import render_html
 from harness.residue.checks import check_paths
 from harness.residue.rules import EXAMPLE_SETTINGS
 from harness.results.check import CheckResult
+from harness.results.files import DERIVED_NAMES, results_bytes
 from harness.results.record import build_results, environment
 from harness.signoff import Reviewer, load_private_key, sign_results, write_keypair
 

@@ -19,8 +19,9 @@ import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
+from harness.report.folder import write_folder
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, Waiver
-from harness.results.record import build_results, environment, write_results
+from harness.results.record import build_results, environment
 from harness.signoff import (
     PREDICATE_TYPE,
     Reviewer,
@@ -316,10 +317,11 @@ class TestSigning:
 
 
 class TestChecking:
-    def test_a_run_written_by_write_results_signs_and_verifies(self, tmp_path: Path) -> None:
+    def test_a_run_written_by_write_folder_signs_and_verifies(self, tmp_path: Path) -> None:
         template = write_run(tmp_path / "template")
         results = json.loads(template.results.read_text(encoding="utf-8"))
-        json_path, html_path = write_results(results, tmp_path / "real")
+        written = write_folder(results, tmp_path / "real")
+        json_path, html_path = written.results, written.html
         run = Run(json_path, html_path, template.plan, template.private, template.public)
         bundle = sign_run(run)
         assert check_bundle(bundle, load_public_key(run.public)).verified

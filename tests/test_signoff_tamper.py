@@ -1,7 +1,7 @@
 """Tampering with a signed run, as a reviewer's auditor would try it.
 
 The run is real: the linter and the residue scanner read two files (so results.json lists
-them under ``inputs``), :func:`harness.results.record.write_results` writes the report folder, and
+them under ``inputs``), :func:`harness.report.folder.write_folder` writes the report folder, and
 `cutover sign` signs it. Then one byte changes anywhere — in results.json, report.html, the
 plan, the linted SQL or the scanned code — and `cutover check-signature` must fail naming
 that file; a wrong key, a rejection and expired waivers each get their own answer.
@@ -25,10 +25,11 @@ from hypothesis import strategies as st
 from harness.cli import main
 from harness.lint.checks import check_file
 from harness.lint.settings import LintSettings
+from harness.report.folder import write_folder
 from harness.residue.checks import check_paths
 from harness.residue.rules import EXAMPLE_SETTINGS
 from harness.results.check import CheckResult
-from harness.results.record import build_results, environment, write_results
+from harness.results.record import build_results, environment
 from harness.signoff import write_keypair
 
 REVIEWER = "Ana Reviewer <ana@example.com>"
@@ -83,7 +84,7 @@ def make_run(root: Path) -> SignedRun:
         finished=datetime(2026, 11, 21, 9, 1, tzinfo=UTC),
     )
     out = root / "reports"
-    write_results(results, out)
+    write_folder(results, out)
     keys = write_keypair(root / "keys" / "k.key", root / "keys" / "k.pub")
     other = write_keypair(root / "keys" / "other.key", root / "keys" / "other.pub")
     rel = os.path.relpath

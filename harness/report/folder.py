@@ -19,26 +19,24 @@ so a CI upload or a browser refresh never sees half a file.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from harness.errors import HarnessError
-
-RESULTS_NAME = "results.json"
-HTML_NAME = "report.html"
-JUNIT_NAME = "junit.xml"
-SARIF_NAME = "results.sarif"
-SIGNOFF_HTML_NAME = "signoff.html"
-DERIVED_NAMES = (HTML_NAME, JUNIT_NAME, SARIF_NAME)
-
-_JS_SAFE_INT = 2**53 - 1
-"""RFC 8785 numbers are IEEE doubles; an integer past this cannot round-trip as a number."""
+from harness.results.files import (
+    BUNDLE_NAME,
+    HTML_NAME,
+    JUNIT_NAME,
+    RESULTS_NAME,
+    SARIF_NAME,
+    SIGNOFF_HTML_NAME,
+    load_results,
+    results_bytes,
+)
 
 
 @dataclass(frozen=True)
@@ -51,16 +49,6 @@ class ReportFiles:
     sarif: Path
     html_kept: bool = False
     """report.html was already signed off, so it was left untouched."""
-
-
-def results_bytes(results: Mapping[str, Any]) -> bytes:
-    """``results`` as RFC 8785 canonical JSON: the same document always gives the same bytes.
-
-    Values JSON numbers cannot carry exactly (NaN, infinities, integers beyond 2**53 - 1, which
-    a database can hand a check as evidence) are written as their decimal text instead of
-    failing the run or silently losing digits.
-    """
-    return rfc8785.dumps(_jsonable(results))
 
 
 def write_folder(results: Mapping[str, Any], report_dir: Path) -> ReportFiles:
@@ -78,26 +66,10 @@ def rerender(results_path: Path, out_dir: Path | None = None) -> ReportFiles:
     Once a sign-off bundle sits beside it, report.html is signed evidence and is left as it
     is: rewriting it would either change nothing or erase the trace of a tampered page.
     """
-    from harness.signoff.sign import BUNDLE_NAME
 
     folder = out_dir or results_path.parent
     signed = (folder / BUNDLE_NAME).is_file()
     return _derive(results_path, load_results(results_path), folder, html=not signed)
-
-
-def load_results(results_path: Path) -> dict[str, Any]:
-    """A results.json read back, or a one-line :class:`HarnessError` saying what is wrong."""
-    try:
-        data = json.loads(results_path.read_bytes())
-    except FileNotFoundError:
-        raise HarnessError(f"{results_path}: no such results file") from None
-    except IsADirectoryError:
-        raise HarnessError(f"{results_path}: is a folder; give the results.json in it") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise HarnessError(f"{results_path}: not a results.json ({exc})") from None
-    if not isinstance(data, dict) or not str(data.get("format", "")).startswith("cutover.results/"):
-        raise HarnessError(f"{results_path}: not a results.json (no 'format': 'cutover.results/…')")
-    return data
 
 
 def write_signoff_page(
@@ -114,7 +86,6 @@ def write_signoff_page(
     from harness.report.html import write_html
     from harness.report.signoff import signoff_for
     from harness.signoff.keys import load_public_key
-    from harness.signoff.sign import BUNDLE_NAME
 
     bundle = results_path.with_name(BUNDLE_NAME)
     if not bundle.is_file():
@@ -150,17 +121,3 @@ def _write(path: Path, data: bytes) -> Path:
     partial.write_bytes(data)  # bytes: no newline translation, identical on every OS
     partial.replace(path)
     return path
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return value if abs(value) <= _JS_SAFE_INT else str(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    return str(value)

@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from harness.results.files import BUNDLE_NAME
 from harness.signoff import dsse
 from harness.signoff.check import check_bundle
 from harness.signoff.errors import SignoffError
-from harness.signoff.sign import BUNDLE_NAME
 
 SIGNOFF_PAGE = "signoff.html"
 

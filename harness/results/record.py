@@ -7,33 +7,15 @@ describes the document; the HTML report is rendered from the document alone.
 
 from __future__ import annotations
 
-import json
 import platform
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
-from harness.lint.summary import results_section
-
-FORMAT = "cutover.results/1"
-VERDICTS = ("GO", "GO WITH WAIVERS", "NO-GO")
-AREA_ORDER = (
-    "connectivity",
-    "schema",
-    "row_count",
-    "rows",
-    "queries",
-    "latency",
-    "dsql_compat",
-    "residue",
-    "residue_target",
-    "posture",
-    "dynamo",
-    "faults",
-)
-DEFAULT_REPORT_DIR = Path("reports/out")
+from harness.capabilities import BUILT_IN_AREAS
+from harness.results.files import FORMAT
 
 
 def harness_version() -> str:
@@ -76,10 +58,14 @@ def verdict(checks: list[dict[str, Any]]) -> tuple[str, str]:
     return "GO", f"all {len(checks) - skipped} checks pass{also}"
 
 
-def _order(check: dict[str, Any]) -> tuple[int, str, str]:
-    area = check["area"]
-    rank = AREA_ORDER.index(area) if area in AREA_ORDER else len(AREA_ORDER)
-    return rank, area, check["id"]
+def _order(area_order: Sequence[str]) -> Callable[[dict[str, Any]], tuple[int, str, str]]:
+    """Checks in the registry's area order (unknown areas after, by name), then by id."""
+    rank = {area: i for i, area in enumerate(area_order)}
+
+    def key(check: dict[str, Any]) -> tuple[int, str, str]:
+        return rank.get(check["area"], len(rank)), check["area"], check["id"]
+
+    return key
 
 
 def build_results(
@@ -90,11 +76,18 @@ def build_results(
     env: dict[str, Any],
     started: datetime,
     finished: datetime,
+    area_order: Sequence[str] | None = None,
+    sections: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    checks = sorted(checks, key=_order)
+    """The results.json document. ``area_order`` is the report's order of areas (default: the
+    built-in capabilities'); ``sections`` are the capabilities' own top-level summaries
+    (``lint``), each left out when empty."""
+    if area_order is None:
+        area_order = BUILT_IN_AREAS
+    checks = sorted(checks, key=_order(area_order))
     outcome, reason = verdict(checks)
     counts = Counter(c["status"] for c in checks)
-    optional = {"inputs": _inputs(checks), "lint": results_section(checks)}
+    optional = {"inputs": _inputs(checks), **(sections or {})}
     return {
         "format": FORMAT,
         "plan": plan,
@@ -123,24 +116,6 @@ def _inputs(checks: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def write_results(results: dict[str, Any], report_dir: Path) -> tuple[Path, Path]:
-    """Write the report folder (results.json, report.html, junit.xml, results.sarif) into
-    ``report_dir``; return the paths of results.json and report.html.
-
-    The one write path of a run: :func:`harness.report.folder.write_folder` owns the file
-    names and the canonical form, and `cutover report` re-derives the same bytes from it.
-    """
-    from harness.report.folder import write_folder
-
-    written = write_folder(results, report_dir)
-    return written.results, written.html
-
-
-def read_results(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
 
 
 def now() -> datetime:

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from harness.errors import HarnessError
+from harness.results.files import BUNDLE_NAME
 from harness.signoff.check import SignoffCheck, check_bundle
 from harness.signoff.keys import (
     PASSPHRASE_ENV,
@@ -26,7 +27,7 @@ from harness.signoff.keys import (
     load_public_key,
     write_keypair,
 )
-from harness.signoff.sign import BUNDLE_NAME, sign_results
+from harness.signoff.sign import sign_results
 from harness.signoff.statement import DECISIONS, Reviewer
 from harness.usage import user_errors
 

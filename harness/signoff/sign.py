@@ -11,6 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from harness.results.files import BUNDLE_NAME, load_results
 from harness.signoff import dsse
 from harness.signoff.canonical import canonical_bytes
 from harness.signoff.errors import SignoffError
@@ -20,8 +21,6 @@ from harness.signoff.statement import (
     check_results,
     collect_subjects,
 )
-
-BUNDLE_NAME = "signoff.dsse.json"
 
 
 @dataclass(frozen=True)
@@ -53,13 +52,7 @@ def sign_results(
     clock: Callable[[], datetime] = _utcnow,
 ) -> SignedBundle:
     """Sign off the run in ``results_path``; the bundle goes to ``out`` (default beside it)."""
-    try:
-        results = json.loads(results_path.read_bytes())
-    except FileNotFoundError:
-        raise SignoffError("no such results file", path=results_path) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SignoffError(f"not a results.json ({exc})", path=results_path) from None
-    check_results(results, results_path)
+    results = check_results(load_results(results_path), results_path)
     if decision == "approve" and results["verdict"] == "NO-GO" and not (note or "").strip():
         # Approving against the evidence may be right, but never without a recorded reason.
         raise SignoffError("approving a NO-GO run needs a --note saying why", path=results_path)

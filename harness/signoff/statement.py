@@ -23,13 +23,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.results.record import FORMAT, VERDICTS, harness_version
+from harness.results.files import FORMAT, HTML_NAME, VERDICTS
+from harness.results.record import harness_version
 from harness.signoff.errors import SignoffError
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://cutover.dev/signoff/v1"
 DECISIONS = ("approve", "reject")
-REPORT_NAME = "report.html"
 
 _REVIEWER = re.compile(r"^\s*(?P<name>[^<>@]*[^<>@\s])\s*<(?P<email>[^<>\s@]+@[^<>\s@]+)>\s*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -118,10 +118,10 @@ def collect_subjects(
 ) -> list[Subject]:
     """Hash every file the sign-off covers; refuse when an input no longer matches the run."""
     base = results_path.parent
-    report = base / REPORT_NAME
+    report = base / HTML_NAME
     if not report.is_file():
         raise SignoffError(
-            f"no {REPORT_NAME} beside it; render one with `cutover report {results_path}`",
+            f"no {HTML_NAME} beside it; render one with `cutover report {results_path}`",
             path=results_path,
         )
     found: dict[Path, Subject] = {}
