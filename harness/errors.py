@@ -8,10 +8,22 @@ so messages say what was attempted, what was found and how to fix it.
     HarnessError
      ├── PlanError          the plan file is missing, malformed or names unknown things
      ├── EndpointError      a database could not be reached, opened or authenticated
+     │    └── EngineUnavailable  no Docker engine answers, so container endpoints cannot run
+     │                           (in harness.embedded.servers)
      ├── ProvisionError     an embedded or container database could not be created or loaded
      ├── CheckError         a check could not be computed (becomes an ``error`` result)
+     ├── DynamoError        a DynamoDB table could not be read or a snapshot file used
+     │                      (in harness.dynamo.snapshot)
+     ├── ProxyError         the fault proxy was used wrongly or could not start
+     │                      (in harness.faults.proxy)
+     ├── LintSourceError    a path given to the linter does not exist or cannot be read
+     │                      (in harness.lint.sources)
+     ├── ScanPathError      a path given to the residue scan does not exist or cannot be read
+     │                      (in harness.residue.scan)
      └── SignoffError       keys, results or a sign-off bundle cannot be used as given
                             (in harness.signoff.errors)
+
+Every subclass defined under harness/ is drawn here; tests/test_errors_tree.py checks it.
 """
 
 from __future__ import annotations

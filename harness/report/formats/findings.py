@@ -35,9 +35,9 @@ def sarif_from_results(results: Mapping[str, Any]) -> dict[str, Any]:
         list(_lint_findings(lint, rules)),
         tool_name="cutover-lint",
         tool_version=version,
+        # which DSQL rule pack judged the SQL: part of the evidence, so part of the log
+        properties={"rulePacks": packs} if packs else None,
     )
-    if packs:  # which DSQL rule pack judged the SQL: part of the evidence, so part of the log
-        lint_run["properties"] = {"rulePacks": packs}
     residue_run = sarif_run(
         list(_residue_findings(residue, rules)), tool_name="cutover-residue", tool_version=version
     )

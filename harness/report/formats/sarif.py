@@ -1,4 +1,4 @@
-"""SARIF 2.1.0 from located findings, for the lint and residue capabilities to feed.
+"""SARIF 2.1.0: the one writer behind ``cutover lint --format sarif`` and a run's results.sarif.
 
 A finding names its rule (:class:`SarifRule`: id, descriptions, help, default level) and
 where it is (:class:`SarifFinding`: path, line, column). :func:`sarif_run` turns findings of
@@ -10,6 +10,16 @@ key in a dict raises, so a typo cannot drop a field silently.
 
 Paths relative to the scanned root are written relative to ``%SRCROOT%`` (declared in
 ``originalUriBaseIds`` when a root is given), which is what GitHub code scanning expects.
+
+The two logs cutover writes differ in a few long-standing ways, each kept so that their
+bytes do not change; a :class:`SarifStyle` names them, and :data:`LINT_STYLE` is the one
+``cutover lint`` uses (:mod:`harness.lint.sarif` adapts its findings to the types here):
+
+    results.sarif (RESULTS_STYLE, the default) cutover lint --format sarif (LINT_STYLE)
+    rules sorted by id, results by place      rules and results in the order given
+    ``%SRCROOT%``-relative, percent-encoded   paths as given (``\\`` → ``/``)
+    ``columnKind: unicodeCodePoints``         no ``columnKind``
+    fingerprint key ``cutoverFinding/v1``     fingerprint key ``cutoverStatement/v1``
 """
 
 from __future__ import annotations
@@ -29,9 +39,32 @@ SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "cutoverFinding/v1"
+"""``partialFingerprints`` key of results.sarif's findings."""
+STATEMENT_FINGERPRINT_KEY = "cutoverStatement/v1"
+"""``partialFingerprints`` key of ``cutover lint``'s findings (rule + statement + occurrence)."""
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note", "note": "note", "none": "none"}
 """cutover severities (and SARIF's own levels) → SARIF ``level``."""
+
+
+@dataclass(frozen=True)
+class SarifStyle:
+    """How a run lays out what it holds; the default is results.sarif's."""
+
+    sort: bool = True
+    """Rules by id and results by path, line, column; else both in the order given."""
+    verbatim_uris: bool = False
+    """Paths as given but for ``\\`` → ``/``: no percent-encoding, ``file://`` or base id."""
+    column_kind: str | None = "unicodeCodePoints"
+    fingerprint_key: str = FINGERPRINT_KEY
+
+
+RESULTS_STYLE = SarifStyle()
+"""What a run's results.sarif holds."""
+LINT_STYLE = SarifStyle(
+    sort=False, verbatim_uris=True, column_kind=None, fingerprint_key=STATEMENT_FINGERPRINT_KEY
+)
+"""What ``cutover lint --format sarif`` has always written."""
 
 
 @dataclass(frozen=True)
@@ -68,12 +101,32 @@ class SarifRule:
         if self.help_uri:
             rule["helpUri"] = self.help_uri
         rule["defaultConfiguration"] = {"level": _level(self.severity, self.id)}
-        properties = dict(self.properties)
-        if self.tags:
-            properties["tags"] = sorted(self.tags)
+        properties: dict[str, Any] = {"tags": sorted(self.tags)} if self.tags else {}
+        properties.update(self.properties)
         if properties:
             rule["properties"] = properties
         return rule
+
+
+@dataclass(frozen=True)
+class SarifSuppression:
+    """Why a finding does not count, kept in the log as a ``suppressions[]`` entry."""
+
+    justification: str
+    kind: str = "external"
+    """``inSource`` (a comment next to the code) or ``external`` (a waiver elsewhere)."""
+    status: str | None = "accepted"
+    properties: Mapping[str, Any] = field(default_factory=dict)
+    """Who accepted it and until when, for instance."""
+
+    def to_sarif(self) -> dict[str, Any]:
+        suppression: dict[str, Any] = {"kind": self.kind}
+        if self.status is not None:
+            suppression["status"] = self.status
+        suppression["justification"] = self.justification
+        if self.properties:
+            suppression["properties"] = dict(self.properties)
+        return suppression
 
 
 @dataclass(frozen=True)
@@ -93,12 +146,26 @@ class SarifFinding:
     fingerprint: str | None = None
     """Stable identity across runs; derived from rule, path and message when not given."""
     snippet: str | None = None
-    suppression: str | None = None
-    """Why a reviewer accepted it (a waiver); kept in the log as ``suppressions[]``."""
+    suppression: str | SarifSuppression | None = None
+    """Why a reviewer accepted it: a waiver's text (an accepted external suppression) or a
+    :class:`SarifSuppression`; kept in the log as ``suppressions[]``."""
+    logical_location: str | None = None
+    """The schema object (``public.orders``) the finding is about, when known."""
 
     @property
     def rule_id(self) -> str:
         return self.rule.id
+
+
+@dataclass(frozen=True)
+class SarifNotification:
+    """Something the tool could not do at a place (a statement it could not analyse)."""
+
+    message: str
+    path: str
+    line: int | None = None
+    column: int | None = None
+    level: str = "error"
 
 
 def _level(severity: str, where: str) -> str:
@@ -131,6 +198,9 @@ def as_finding(value: SarifFinding | Mapping[str, Any]) -> SarifFinding:
         rule = dict(rule)
         rule["tags"] = tuple(rule.get("tags", ()))
         data["rule"] = _from_mapping(SarifRule, rule, "a SARIF rule")
+    suppression = data.get("suppression")
+    if isinstance(suppression, Mapping):
+        data["suppression"] = _from_mapping(SarifSuppression, suppression, "a SARIF suppression")
     declared = data.pop("rule_id", None)
     finding: SarifFinding = _from_mapping(SarifFinding, data, "a SARIF finding")
     if declared is not None and declared != finding.rule.id:
@@ -138,12 +208,14 @@ def as_finding(value: SarifFinding | Mapping[str, Any]) -> SarifFinding:
     return finding
 
 
-def _uri(path: str) -> tuple[str, str | None]:
-    """A URI reference for ``path`` and its base id (``%SRCROOT%`` when relative)."""
+def _artifact(path: str, style: SarifStyle) -> dict[str, Any]:
+    """The ``artifactLocation`` of ``path``: relative ones against ``%SRCROOT%``."""
+    if style.verbatim_uris:
+        return {"uri": path.replace("\\", "/")}
     posix = PurePosixPath(path.replace("\\", "/"))
     if posix.is_absolute():
-        return "file://" + quote(str(posix)), None
-    return quote(str(posix)), SRCROOT
+        return {"uri": "file://" + quote(str(posix))}
+    return {"uri": quote(str(posix)), "uriBaseId": SRCROOT}
 
 
 def fingerprint(finding: SarifFinding) -> str:
@@ -154,45 +226,61 @@ def fingerprint(finding: SarifFinding) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def _region(finding: SarifFinding) -> dict[str, Any] | None:
+def _physical_location(
+    path: str, style: SarifStyle, *places: tuple[str, int | None], snippet: str | None = None
+) -> dict[str, Any]:
+    """``physicalLocation`` of ``path`` with a region of the given 1-based ``places``."""
     region: dict[str, Any] = {}
-    for key, value in (
+    for key, value in places:
+        if value is not None:
+            if value < 1:  # SARIF lines and columns are 1-based
+                raise HarnessError(f"{path}: {key} {value} is not 1 or more")
+            region[key] = value
+    if snippet is not None:
+        region["snippet"] = {"text": snippet}
+    location: dict[str, Any] = {"artifactLocation": _artifact(path, style)}
+    if region:
+        location["region"] = region
+    return location
+
+
+def _result(finding: SarifFinding, index: int, style: SarifStyle) -> dict[str, Any]:
+    physical = _physical_location(
+        finding.path,
+        style,
         ("startLine", finding.line),
         ("startColumn", finding.column),
         ("endLine", finding.end_line),
         ("endColumn", finding.end_column),
-    ):
-        if value is not None:
-            if value < 1:  # SARIF lines and columns are 1-based
-                raise HarnessError(f"{finding.path}: {key} {value} is not 1 or more")
-            region[key] = value
-    if finding.snippet is not None:
-        region["snippet"] = {"text": finding.snippet}
-    return region or None
-
-
-def _result(finding: SarifFinding, index: int) -> dict[str, Any]:
-    uri, base = _uri(finding.path)
-    location: dict[str, Any] = {"artifactLocation": {"uri": uri}}
-    if base:
-        location["artifactLocation"]["uriBaseId"] = base
-    region = _region(finding)
-    if region:
-        location["region"] = region
+        snippet=finding.snippet,
+    )
+    location: dict[str, Any] = {"physicalLocation": physical}
+    if finding.logical_location:
+        location["logicalLocations"] = [{"name": finding.logical_location}]
     result: dict[str, Any] = {
         "ruleId": finding.rule.id,
         "ruleIndex": index,
         "level": _level(finding.severity or finding.rule.severity, finding.rule.id),
         "message": {"text": finding.message},
-        "locations": [{"physicalLocation": location}],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+        "locations": [location],
+        "partialFingerprints": {style.fingerprint_key: fingerprint(finding)},
     }
-    if finding.suppression is not None:
+    suppression = finding.suppression
+    if isinstance(suppression, str):
+        suppression = SarifSuppression(suppression)
+    if suppression is not None:
         # A waived finding stays visible as accepted, not silently dropped.
-        result["suppressions"] = [
-            {"kind": "external", "status": "accepted", "justification": finding.suppression}
-        ]
+        result["suppressions"] = [suppression.to_sarif()]
     return result
+
+
+def _notification(item: SarifNotification, style: SarifStyle) -> dict[str, Any]:
+    place = (("startLine", item.line), ("startColumn", item.column))
+    return {
+        "level": _level(item.level, item.path),
+        "message": {"text": item.message},
+        "locations": [{"physicalLocation": _physical_location(item.path, style, *place)}],
+    }
 
 
 def _sort_key(finding: SarifFinding) -> tuple[str, int, int, str, str]:
@@ -202,34 +290,59 @@ def _sort_key(finding: SarifFinding) -> tuple[str, int, int, str, str]:
 def sarif_run(
     findings: Iterable[SarifFinding | Mapping[str, Any]],
     *,
-    tool_version: str,
+    tool_version: str | None,
     tool_name: str = "cutover",
     rules: Iterable[SarifRule] = (),
     information_uri: str | None = None,
     source_root: str | None = None,
+    semantic_version: str | None = None,
+    tool_properties: Mapping[str, Any] | None = None,
+    notifications: Iterable[SarifNotification] | None = None,
+    properties: Mapping[str, Any] | None = None,
+    style: SarifStyle = RESULTS_STYLE,
 ) -> dict[str, Any]:
-    """One SARIF ``run``: the tool with every rule (given or used) and the sorted results.
+    """One SARIF ``run``: the tool with every rule (given or used) and the results.
 
     ``rules`` lists rules to describe even when nothing violated them (a whole rule pack);
     two different descriptions under one rule id are an error. ``source_root`` (a
-    ``file://`` URI ending in ``/``) tells viewers where ``%SRCROOT%`` is.
+    ``file://`` URI ending in ``/``) tells viewers where ``%SRCROOT%`` is. ``notifications``,
+    when given (even empty), are written as the run's one invocation's
+    ``toolExecutionNotifications``; ``properties`` is the run's property bag.
     """
-    items = sorted((as_finding(f) for f in findings), key=_sort_key)
+    items = [as_finding(f) for f in findings]
+    if style.sort:
+        items.sort(key=_sort_key)
     known: dict[str, SarifRule] = {}
     for rule in [*rules, *(f.rule for f in items)]:
         if known.setdefault(rule.id, rule) != rule:
             raise HarnessError(f"rule {rule.id} is described two different ways")
-    ordered = sorted(known)
+    ordered = sorted(known) if style.sort else list(known)
     index = {rule_id: i for i, rule_id in enumerate(ordered)}
-    driver: dict[str, Any] = {"name": tool_name, "version": tool_version}
+    driver: dict[str, Any] = {"name": tool_name}
+    if tool_version is not None:
+        driver["version"] = tool_version
+    if semantic_version is not None:
+        driver["semanticVersion"] = semantic_version
     if information_uri:
         driver["informationUri"] = information_uri
+    if tool_properties:
+        driver["properties"] = dict(tool_properties)
     driver["rules"] = [known[r].to_sarif() for r in ordered]
     run: dict[str, Any] = {"tool": {"driver": driver}}
     if source_root is not None:
         run["originalUriBaseIds"] = {SRCROOT: {"uri": source_root}}
-    run["columnKind"] = "unicodeCodePoints"
-    run["results"] = [_result(f, index[f.rule.id]) for f in items]
+    if notifications is not None:
+        run["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [_notification(n, style) for n in notifications],
+            }
+        ]
+    if style.column_kind is not None:
+        run["columnKind"] = style.column_kind
+    run["results"] = [_result(f, index[f.rule.id], style) for f in items]
+    if properties:
+        run["properties"] = dict(properties)
     return run
 
 
