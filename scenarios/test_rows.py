@@ -19,11 +19,9 @@ def test_rows(
             table_pair.id,
             lambda: check_rows(
                 table_pair,
-                scope=cutover.scope(),
                 source_db=cutover.database("source"),
                 target_db=cutover.database("target"),
                 settings=cutover.plan.rows,
-                keys=dict(cutover.plan.tables.keys),
                 expected=cutover.plan.expected_differences,
             ),
         )

@@ -783,6 +783,14 @@ class TestScope:
         assert s.pair("invoice").keys == ("InvoiceId",)
         assert s.pair("media_type").keys == ("media_type_id",)
 
+    def test_a_key_under_the_source_name_wins_and_no_entry_means_no_key(self) -> None:
+        s = scope(
+            renames=self.renames,
+            tables={"keys": {"InvoiceLine": ["UnitPrice"], "invoice_items": ["invoice_line_id"]}},
+        )
+        assert s.pair("invoice_items").keys == ("UnitPrice",)
+        assert s.pair("invoice").keys == ()
+
     @pytest.mark.parametrize(
         ("sections", "key", "named", "hint"),
         [

@@ -7,7 +7,7 @@ from typing import Any
 from harness.checks import waivers
 from harness.db.database import Database
 from harness.plan.model import ExpectedDifference
-from harness.plan.scope import Scope, TablePair
+from harness.plan.scope import TablePair
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, conclude
 from harness.rows.canon import CanonOptions
 from harness.rows.compare import RowDiff, RowOptions, compare_table
@@ -31,14 +31,17 @@ def row_options(settings: RowSettings, source_table: str) -> RowOptions:
 def check_rows(
     pair: TablePair,
     *,
-    scope: Scope,
     source_db: Database,
     target_db: Database,
     settings: RowSettings,
-    keys: dict[str, tuple[str, ...]],
     expected: tuple[ExpectedDifference, ...] = (),
 ) -> CheckResult:
-    """Every row of the source is on the target with the same values, and nothing more."""
+    """Every row of the source is on the target with the same values, and nothing more.
+
+    The pair decides the comparison: its column renames, and its key (the plan's
+    ``tables.keys`` entry; without one the source's primary key, and without that a
+    multiset comparison).
+    """
     if pair.source is None or pair.target is None:
         where = "target" if pair.source is None else "source"
         return CheckResult(AREA, pair.id, Status.SKIP, f"only on the {where}; nothing to compare")
@@ -52,8 +55,8 @@ def check_rows(
         target_db,
         source,
         target,
-        lambda column: scope.renamer.column(pair.source or "", column),
-        keys.get(pair.source) or keys.get(pair.id),
+        pair.target_column,
+        pair.keys or None,
         options,
     )
     findings = waivers.apply(_findings(pair, diff), expected, pair)

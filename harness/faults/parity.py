@@ -61,11 +61,9 @@ def check_reset_during_rows(
     def rows(db: Database) -> CheckResult:
         return check_rows(
             pair,
-            scope=scope,
             source_db=source_db,
             target_db=db,
             settings=plan.rows,
-            keys=dict(plan.tables.keys),
             expected=plan.expected_differences,
         )
 

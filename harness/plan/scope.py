@@ -28,7 +28,9 @@ class TablePair:
     columns: tuple[tuple[str, str], ...] = ()
     """(source column, expected target column) for every source column."""
     keys: tuple[str, ...] = ()
-    """Key columns given in the plan (source names), for tables without a primary key."""
+    """The row key from the plan's ``tables.keys``: the entry under the source name, else the
+    one under the target name. Empty: the source's primary key, and without one a multiset
+    comparison. The row check reads its key here and nowhere else."""
 
     def target_column(self, source_column: str) -> str:
         return dict(self.columns).get(source_column, source_column)
