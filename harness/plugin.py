@@ -6,22 +6,29 @@ servers, reading DSNs — and checks that both sides answer before any test runs
 password or a typo in the plan is one clear error, not a hundred failed tests. Workers receive
 the resolved connectors as plain data (``workerinput``) and open their own read-only
 sessions. Every test item's result travels back in ``report.user_properties`` and the
-controller writes ``results.json`` and ``report.html`` at the end.
+controller writes the report folder at the end.
+
+What a run can check is the capability registry (:mod:`harness.capabilities`, extended through
+the ``pytest_cutover_capabilities`` hook): one ``pytest_generate_tests`` here parametrizes every
+capability's scenario arguments from the plan, and the registry's order is the report's.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import pytest
+from _pytest.mark.structures import ParameterSet
 
-from harness import usage
+from harness import hookspecs, usage
+from harness.capabilities import CAPABILITIES, Capability, Items, area_order
 from harness.checks import waivers
 from harness.db.database import Database
 from harness.endpoints.redact import scrub
@@ -31,17 +38,17 @@ from harness.plan.load import load_plan
 from harness.plan.model import LoadedPlan, Plan
 from harness.plan.scope import Scope, build_scope
 from harness.results.check import CheckResult, Status, errored, timed
-from harness.results.record import (
-    DEFAULT_REPORT_DIR,
-    build_results,
-    environment,
-    now,
-    write_results,
-)
+from harness.results.files import DEFAULT_REPORT_DIR
+from harness.results.record import build_results, environment, now
 
+T = TypeVar("T")
 RESULT_KEY = "cutover.result"
 NOT_APPLICABLE = "cutover_not_applicable"
 """Marker of a scenario item the plan does not ask for (no ``lint:``, no ``retired:``…)."""
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -105,6 +112,7 @@ class CutoverRun:
         self.results: dict[str, dict[str, Any]] = {}
         self._dbs: dict[str, Database] = {}
         self._scope: Scope | None = None
+        self._memo: dict[str, Any] = {}
         self.written: tuple[str, str, Path, Path] | None = None
         self.started = now()
         if self.is_worker:
@@ -132,11 +140,9 @@ class CutoverRun:
                     "server_version": db.server_version(),
                 }
             self.scope()  # validates every table the plan names
-            waives_queries = any(d.query for d in self.plan.expected_differences)
-            if self.plan.queries is not None or self.plan.latency is not None or waives_queries:
-                from harness.queries.session import validate
-
-                validate(self)  # query files, sampled columns, budget and waiver names
+            for capability in self.capabilities:
+                if capability.prepare is not None:
+                    capability.prepare(self)
         except HarnessError as exc:
             self.resources.close()
             raise usage_error(self.config, str(exc)) from None
@@ -167,6 +173,18 @@ class CutoverRun:
             except PlanError as exc:
                 raise exc.in_file(self.loaded.path) from None
         return self._scope
+
+    @functools.cached_property
+    def capabilities(self) -> tuple[Capability, ...]:
+        """The built-in capabilities and those plugins add (asked once every conftest is in)."""
+        return registered(self.config)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per run and process under ``key``: what collection and every item
+        of a capability share (the query corpus, the linted live schema, posture facts)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return cast(T, self._memo[key])
 
     def run_check(self, area: str, name: str, compute: Callable[[], CheckResult]) -> CheckResult:
         """Run a check; a crash becomes an ``error`` result with a one-line reason."""
@@ -213,6 +231,10 @@ class CutoverRun:
 
     def _write(self, session: pytest.Session) -> None:
         checks = list(self.results.values())
+        sections: dict[str, Any] = {}
+        for capability in self.capabilities:
+            if capability.summarize is not None:
+                sections.update(capability.summarize(checks))
         results = build_results(
             plan={
                 "name": self.plan.name,
@@ -224,10 +246,14 @@ class CutoverRun:
             env=self.fingerprint,
             started=self.started,
             finished=now(),
+            area_order=area_order(self.capabilities),
+            sections=sections,
         )
+        from harness.report.folder import write_folder  # Jinja and friends: only when writing
+
         report_dir = self.config.getoption("--report-dir") or DEFAULT_REPORT_DIR
-        json_path, html_path = write_results(results, Path(report_dir))
-        self.written = (results["verdict"], results["verdict_reason"], json_path, html_path)
+        files = write_folder(results, Path(report_dir))
+        self.written = (results["verdict"], results["verdict_reason"], files.results, files.html)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.written is None:
@@ -252,21 +278,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 NEEDS_PLAN = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
 
 
-def planned_run(metafunc: pytest.Metafunc, argname: str) -> CutoverRun | None:
-    """The run whose plan parametrizes ``argname``; without a plan, ``argname`` gets one item
-    skipped as needing a plan, and None comes back."""
-    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
-    if run is None:
-        metafunc.parametrize(argname, [pytest.param(None, marks=pytest.mark.skip(NEEDS_PLAN))])
-    return run
-
-
-def not_applicable(metafunc: pytest.Metafunc, argname: str) -> None:
-    """Parametrize ``argname`` with one item that :func:`pytest_collection_modifyitems`
-    deselects: for a scenario whose plan section is absent."""
-    metafunc.parametrize(argname, [pytest.param(None, marks=pytest.mark.cutover_not_applicable)])
-
-
 def _run(config: pytest.Config) -> CutoverRun:
     run: CutoverRun | None = config.pluginmanager.get_plugin("cutover-run")
     if run is None:
@@ -275,17 +286,59 @@ def _run(config: pytest.Config) -> CutoverRun:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Scenarios taking ``table_pair`` get one item per table pair, id'd by table name."""
-    if "table_pair" not in metafunc.fixturenames:
-        return
-    run = planned_run(metafunc, "table_pair")
-    if run is None:
-        return
+    """Parametrize each capability argument the scenario takes (see harness.capabilities)."""
+    run: CutoverRun | None = metafunc.config.pluginmanager.get_plugin("cutover-run")
+    capabilities = run.capabilities if run is not None else registered(metafunc.config)
+    for capability, items in _wanted(capabilities, metafunc.fixturenames):
+        if run is None:
+            params = [pytest.param(None, marks=pytest.mark.skip(NEEDS_PLAN))]
+        else:
+            params = _params(run, capability, items, metafunc.config)
+        metafunc.parametrize(items.argname, params, ids=items.ids)
+
+
+def registered(config: pytest.Config) -> tuple[Capability, ...]:
+    """The built-in capabilities, then each plugin's (``pytest_cutover_capabilities``)."""
+    return (
+        *CAPABILITIES,
+        *(c for found in config.hook.pytest_cutover_capabilities() for c in found),
+    )
+
+
+def _wanted(
+    capabilities: tuple[Capability, ...], fixturenames: list[str]
+) -> list[tuple[Capability, Items]]:
+    """The (capability, items) of each capability argument in ``fixturenames``, once each
+    (``table_pair`` serves three capabilities and is parametrized once)."""
+    found: dict[str, tuple[Capability, Items]] = {}
+    for capability in capabilities:
+        for items in capability.items:
+            if items.argname in fixturenames:
+                found.setdefault(items.argname, (capability, items))
+    return list(found.values())
+
+
+def _params(
+    run: CutoverRun, capability: Capability, items: Items, config: pytest.Config
+) -> list[Any]:
+    """The items of one argument, or one deselected item when the plan does not ask for it."""
+    absent = pytest.param(None, marks=getattr(pytest.mark, NOT_APPLICABLE))
+    if capability.section is not None and getattr(run.plan, capability.section) is None:
+        return [absent]
     try:
-        pairs = run.scope().pairs
+        built = items.build(run)
     except HarnessError as exc:
-        raise usage_error(metafunc.config, str(exc)) from None
-    metafunc.parametrize("table_pair", pairs, ids=[p.id for p in pairs])
+        raise usage_error(config, str(exc)) from None
+    if built is None:
+        return [absent]
+    if not items.marks:
+        return list(built)
+    return [
+        pytest.param(*p.values, id=p.id, marks=(*p.marks, *items.marks))
+        if isinstance(p, ParameterSet)
+        else pytest.param(p, marks=items.marks)
+        for p in built
+    ]
 
 
 @pytest.fixture(scope="session")

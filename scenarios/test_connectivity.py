@@ -9,26 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-
 from harness.endpoints.connectivity import AREA, check_connect, check_reader
-from harness.plugin import CutoverRun, planned_run
+from harness.plugin import CutoverRun
 from harness.results.check import CheckResult
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "endpoint_item" not in metafunc.fixturenames:
-        return
-    run = planned_run(metafunc, "endpoint_item")
-    if run is None:
-        return
-    items = ["source", "target"]
-    items += [
-        f"{role}-reader"
-        for role in ("source", "target")
-        if getattr(getattr(run.plan, role), "reader_host", None)
-    ]
-    metafunc.parametrize("endpoint_item", items, ids=items)
 
 
 def test_connectivity(

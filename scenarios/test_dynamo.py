@@ -10,40 +10,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
-
-import pytest
 
 from harness.dynamo.compare import AREA, compare_table
-from harness.dynamo.settings import DynamoSettings
-from harness.dynamo.snapshot import Snapshot, read_snapshot, take_snapshot
-from harness.plugin import CutoverRun, not_applicable, planned_run
+from harness.dynamo.snapshot import read_snapshot, take_snapshot
+from harness.plugin import CutoverRun
 from harness.results.check import CheckResult
-
-_SNAPSHOTS: dict[Path, tuple[Snapshot, Snapshot]] = {}
-"""(baseline, now) by plan, taken once per process."""
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One ``dynamo_table`` per table the plan names."""
-    if "dynamo_table" not in metafunc.fixturenames:
-        return
-    run = planned_run(metafunc, "dynamo_table")
-    if run is None:
-        return
-    settings = run.plan.dynamo
-    if settings is None or settings.baseline is None:
-        # dynamo: without a baseline serves `cutover dynamo snapshot`, which makes one.
-        not_applicable(metafunc, "dynamo_table")
-        return
-    metafunc.parametrize("dynamo_table", settings.tables, ids=list(settings.tables))
-
-
-def _snapshots(run: CutoverRun, settings: DynamoSettings) -> tuple[Snapshot, Snapshot]:
-    if run.loaded.path not in _SNAPSHOTS:
-        assert settings.baseline is not None  # collection skipped otherwise
-        _SNAPSHOTS[run.loaded.path] = (read_snapshot(settings.baseline), take_snapshot(settings))
-    return _SNAPSHOTS[run.loaded.path]
 
 
 def test_dynamo(
@@ -53,7 +24,12 @@ def test_dynamo(
     assert settings is not None  # collection skipped otherwise
 
     def compute() -> CheckResult:
-        before, now = _snapshots(cutover, settings)
+        baseline_path = settings.baseline
+        assert baseline_path is not None  # collection deselected the items otherwise
+        before, now = cutover.memo(
+            "dynamo.snapshots",
+            lambda: (read_snapshot(baseline_path), take_snapshot(settings)),
+        )
         result = compare_table(dynamo_table, before, now)
         assert settings.baseline is not None  # collection skipped otherwise
         baseline = {

@@ -14,26 +14,11 @@ import pytest
 
 from harness.faults.parity import check_reset_during_rows
 from harness.faults.settings import FaultSettings
-from harness.faults.suite import AREA, FaultBed, items, run_item
-from harness.plugin import CutoverRun, not_applicable, planned_run
+from harness.faults.suite import AREA, FaultBed, run_item
+from harness.plugin import CutoverRun
 from harness.results.check import CheckResult
 
 NO_SECTION = "the plan has no faults: section"
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One ``fault_item`` (path, fault) per matrix cell the plan asks for."""
-    if "fault_item" not in metafunc.fixturenames:
-        return
-    run = planned_run(metafunc, "fault_item")
-    if run is None:
-        return
-    settings = run.plan.faults
-    if settings is None:  # no faults: section, so nothing to inject: deselected, not skipped
-        not_applicable(metafunc, "fault_item")
-        return
-    cells = items(settings)
-    metafunc.parametrize("fault_item", cells, ids=[f"{path}-{fault}" for path, fault in cells])
 
 
 @pytest.fixture(scope="module")

@@ -8,37 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-
-from harness.errors import HarnessError
-from harness.latency.check import AREA, Item, check_budget, check_connect, check_health, items
+from harness.capabilities import query_session
+from harness.latency.check import AREA, Item, check_budget, check_connect, check_health
 from harness.latency.health import connect_times, health_probes
-from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
-from harness.queries.session import query_session, validate
+from harness.plugin import CutoverRun
 from harness.results.check import CheckResult
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "latency_item" not in metafunc.fixturenames:
-        return
-    run = planned_run(metafunc, "latency_item")
-    if run is None:
-        return
-    if run.plan.latency is None:
-        not_applicable(metafunc, "latency_item")
-        return
-    try:
-        validate(run)
-    except HarnessError as exc:
-        raise usage_error(metafunc.config, str(exc)) from None
-    found = items(sorted(query_session(run).specs), run.plan.latency)
-    # One xdist worker times them all, one after another (``cutover verify`` distributes by
-    # group): timings on two workers at once would inflate each other, and a query's p95
-    # and ratio items share one timing instead of each worker timing it again.
-    together = pytest.mark.xdist_group("latency")
-    metafunc.parametrize(
-        "latency_item", [pytest.param(i, id=i.name, marks=together) for i in found]
-    )
 
 
 def test_latency(

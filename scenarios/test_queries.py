@@ -8,31 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-
-from harness.errors import HarnessError
-from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
+from harness.capabilities import query_session
+from harness.plugin import CutoverRun
 from harness.queries.check import AREA, check_query
-from harness.queries.session import query_session, validate
 from harness.results.check import CheckResult
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One ``query_name`` per query, id'd by its name (``queries[orders_by_customer]``)."""
-    if "query_name" not in metafunc.fixturenames:
-        return
-    run = planned_run(metafunc, "query_name")
-    if run is None:
-        return
-    if run.plan.queries is None:
-        not_applicable(metafunc, "query_name")
-        return
-    try:
-        validate(run)  # a bad parameter strategy stops the run here, not per item
-    except HarnessError as exc:
-        raise usage_error(metafunc.config, str(exc)) from None
-    names = sorted(query_session(run).specs)
-    metafunc.parametrize("query_name", names, ids=names)
 
 
 def test_queries(

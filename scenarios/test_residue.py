@@ -12,39 +12,14 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.errors import HarnessError
-from harness.plugin import CutoverRun, not_applicable, planned_run, usage_error
+from harness.plugin import CutoverRun
 from harness.residue.checks import AREA, TARGET_AREA, check_file, check_target
 from harness.residue.identifiers import Matcher
-from harness.residue.scan import Source, discover, short_names
+from harness.residue.scan import Source
 from harness.residue.settings import RetiredSettings
 from harness.results.check import CheckResult
 
 NO_SECTION = "the plan has no retired: section with paths to scan"
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """One ``residue_source`` per file under ``retired.paths``; one ``residue_target``."""
-    wanted = {"residue_source", "residue_target"} & set(metafunc.fixturenames)
-    if not wanted:
-        return
-    name = wanted.pop()
-    run = planned_run(metafunc, name)
-    if run is None:
-        return
-    settings = run.plan.retired
-    if settings is None or not settings.paths:
-        not_applicable(metafunc, name)
-        return
-    if name == "residue_target":
-        metafunc.parametrize(name, [settings.target], ids=[settings.target])
-        return
-    try:
-        sources = discover(list(settings.paths), settings, skip=[run.loaded.path])
-    except HarnessError as exc:
-        raise usage_error(metafunc.config, f"{run.loaded.path}: retired.paths: {exc}") from None
-    labelled = short_names(sources)
-    metafunc.parametrize("residue_source", labelled, ids=[s.shown for s in labelled])
 
 
 @pytest.fixture(scope="session")

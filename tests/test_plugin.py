@@ -384,3 +384,80 @@ class TestUsageErrors:
         )
         assert "Traceback" not in outcome.stdout + outcome.stderr
         assert not (pytester.path / "out" / "results.json").exists()
+
+
+TEAM_CONFTEST = """\
+from harness.capabilities import Capability, Items
+
+
+def _contracts(run):
+    return [f"{t}-contract" for t in sorted(p.id for p in run.scope().pairs)]
+
+
+def pytest_cutover_capabilities():
+    return [Capability("contracts", items=(Items("contract", _contracts, ids=str),))]
+"""
+
+TEAM_CAPABILITY_TESTS = """\
+from harness.results.check import CheckResult, Status
+
+
+def test_contract(contract, cutover, record):
+    status = Status.FAIL if contract.startswith("invoice_line") else Status.PASS
+    record(
+        cutover.run_check(
+            "contracts",
+            contract,
+            lambda: CheckResult("contracts", contract, status, f"{contract}: {status.value}"),
+        )
+    )
+"""
+
+
+def write_team_capability(pytester: pytest.Pytester) -> None:
+    """The user's folder plus a team's own capability, added through the hook from a conftest."""
+    write_project(pytester, team_tests=False)
+    (pytester.path / "conftest.py").write_text(TEAM_CONFTEST, encoding="utf-8")
+    (pytester.path / "test_contracts.py").write_text(TEAM_CAPABILITY_TESTS, encoding="utf-8")
+
+
+class TestTeamCapability:
+    """A team adds a capability without forking: the ``pytest_cutover_capabilities`` hook."""
+
+    @pytest.fixture
+    def extended(self, inner_pytest: Callable[..., Outcome]) -> Outcome:
+        return inner_pytest("team-capability", *RUN_ARGS, setup=write_team_capability)
+
+    def test_its_argument_is_parametrized_from_the_plan_like_the_built_ins(
+        self, extended: Outcome
+    ) -> None:
+        assert extended.results is not None
+        contracts = [c for c in extended.results["checks"] if c["area"] == "contracts"]
+        assert sorted(c["name"] for c in contracts) == [f"{t}-contract" for t in TABLES]
+
+    def test_its_checks_decide_the_verdict(self, extended: Outcome) -> None:
+        assert extended.ret == 1
+        failed = extended.check("test_contracts.py::test_contract[invoice_line-contract]")
+        assert failed["status"] == "fail"
+        assert extended.results is not None
+        assert extended.results["verdict"] == "NO-GO"
+
+    def test_its_area_follows_the_built_ins_in_the_report(self, extended: Outcome) -> None:
+        assert extended.results is not None
+        areas = list(dict.fromkeys(c["area"] for c in extended.results["checks"]))
+        assert areas == ["schema", "row_count", "contracts"]
+
+    def test_without_a_plan_its_items_skip_saying_so(
+        self, inner_pytest: Callable[..., Outcome]
+    ) -> None:
+        outcome = inner_pytest(
+            "team-capability-no-plan",
+            "-p",
+            "no:cacheprovider",
+            *UNUSED_PLUGINS,
+            "-rs",
+            "test_contracts.py",
+            setup=write_team_capability,
+        )
+        assert outcome.ret == 0
+        assert "need a plan" in outcome.stdout

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.capabilities import BUILT_IN_AREAS
 from harness.report.charts import chart_for
 from harness.report.evidence import EvidenceNode, evidence_node, scalar_text
 from harness.report.sections import (
@@ -29,7 +30,6 @@ from harness.report.sections import (
     tool_versions,
 )
 from harness.report.signoff import UNSIGNED, SignOff
-from harness.results.record import AREA_ORDER
 
 STATUS_ORDER = ("pass", "fail", "error", "waived", "skip")
 """Known check statuses, in the order counts are shown; unknown ones follow alphabetically."""
@@ -399,7 +399,7 @@ def _areas(checks: Iterable[tuple[str, Check]]) -> tuple[Area, ...]:
         grouped.setdefault(area, []).append(check)
     taken: set[str] = set()
     areas = []
-    for key in _ordered(grouped, AREA_ORDER):
+    for key in _ordered(grouped, BUILT_IN_AREAS):
         # Sorted by id so a report diffed between two runs lines up, whatever order the
         # xdist workers happened to finish in.
         members = tuple(sorted(grouped[key], key=lambda check: check.id))

@@ -1,0 +1,292 @@
+"""The capability registry: every area of checks a run can hold, in the report's order.
+
+A capability is a record, not a class to subclass: the area its checks report under, the plan
+section that switches it on, how it turns the plan into pytest items (:class:`Items`, one per
+parametrized scenario argument), an optional ``prepare`` step the controller runs before
+collection, and an optional summary it adds to ``results.json``. The plugin does the rest for
+all of them in one ``pytest_generate_tests``:
+
+- no ``--plan``: one item, skipped as needing a plan;
+- the capability's plan section is absent (or its builder says it does not apply): the item is
+  deselected, so it is neither run nor counted as a skip;
+- a builder raises :class:`~harness.errors.HarnessError` (a bad path, a bad parameter): the run
+  stops with one line and exit code 2.
+
+Scenario modules hold only their ``test_*`` functions. A team adds a capability without forking
+by returning records from the ``pytest_cutover_capabilities`` hook (:mod:`harness.hookspecs`);
+theirs follow the built-ins in the report.
+
+Builders import their capability's package when they run, so importing this module (which the
+pytest plugin does in every pytest process) costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.plugin import CutoverRun
+    from harness.queries.session import QuerySession
+    from harness.results.check import CheckResult
+
+Params = Sequence[Any] | None
+"""What a builder returns: the items (values, or ``pytest.param`` with ids and marks), or None
+when the capability does not apply to this plan (its items are then deselected)."""
+
+
+@dataclass(frozen=True)
+class Items:
+    """How one scenario argument is parametrized from the plan."""
+
+    argname: str
+    """The scenario function argument that receives one item (``table_pair``, ``lint_file``)."""
+    build: Callable[[CutoverRun], Params]
+    """The items for this run (see :data:`Params`); may raise HarnessError for bad input."""
+    ids: Callable[[Any], str] | None = None
+    """An item's id in the test id (``test_rows[orders]``); pytest's default when None."""
+    marks: tuple[pytest.MarkDecorator, ...] = ()
+    """Marks every item gets (the latency items share one xdist group)."""
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One area of checks (see the module docstring)."""
+
+    area: str
+    """The area its checks report under: ``checks[].area`` in results.json, a report section."""
+    section: str | None = None
+    """The plan section that switches it on; None: always on."""
+    items: tuple[Items, ...] = ()
+    """Its parametrized scenario arguments; an argument may serve several capabilities."""
+    prepare: Callable[[CutoverRun], None] | None = None
+    """Run by the controller once both sides answer and before collection, whether or not the
+    section is present: a plan mistake found here stops the run with one line (exit 2)."""
+    summarize: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None
+    """Top-level ``results.json`` sections built from the recorded checks (``lint``)."""
+
+
+# -- the built-ins' builders ---------------------------------------------------------------
+
+
+def _endpoints(run: CutoverRun) -> Params:
+    readers = [
+        f"{role}-reader"
+        for role in ("source", "target")
+        if getattr(getattr(run.plan, role), "reader_host", None)
+    ]
+    return ["source", "target", *readers]
+
+
+def _table_pairs(run: CutoverRun) -> Params:
+    pairs = run.scope().pairs
+    return [pytest.param(pair, id=pair.id) for pair in pairs]
+
+
+def query_session(run: CutoverRun) -> QuerySession:
+    """The run's query corpus, parameter sets and timings (one per run and process)."""
+    from harness.queries.session import QuerySession
+
+    return run.memo(
+        "queries",
+        lambda: QuerySession(
+            run.plan,
+            run.loaded.path,
+            dialects=(run.connectors["source"].dialect, run.connectors["target"].dialect),
+            database=run.database,
+        ),
+    )
+
+
+def _prepare_queries(run: CutoverRun) -> None:
+    """Queries, latency budgets and waivers naming a query all need the corpus: load it and
+    draw every parameter set before any item runs."""
+    plan = run.plan
+    if (
+        plan.queries is None
+        and plan.latency is None
+        and not any(d.query for d in plan.expected_differences)
+    ):
+        return
+    query_session(run).validate()
+
+
+def _queries(run: CutoverRun) -> Params:
+    return sorted(query_session(run).specs)
+
+
+def _latency(run: CutoverRun) -> Params:
+    from harness.latency.check import items
+
+    assert run.plan.latency is not None  # the section switches this capability on
+    found = items(sorted(query_session(run).specs), run.plan.latency)
+    return [pytest.param(item, id=item.name) for item in found]
+
+
+def _lint_label(path: Path, roots: tuple[Path, ...]) -> str:
+    """``<lint path's name>/<path inside it>`` (``after/db/001.sql``), wherever it lives."""
+    for root in roots:
+        if path == root:
+            return root.name
+        if path.is_relative_to(root):
+            return f"{root.name}/{path.relative_to(root).as_posix()}"
+    return path.as_posix()
+
+
+def _lint_files(run: CutoverRun) -> Params:
+    from harness.lint.checks import linted_files
+
+    settings = run.plan.lint
+    assert settings is not None
+    if not settings.paths:
+        return None
+    try:
+        files = linted_files(settings)
+    except HarnessError as exc:
+        raise HarnessError(f"{run.loaded.path}: lint.paths: {exc}") from None
+    return [pytest.param(f, id=_lint_label(f, settings.paths)) for f in files]
+
+
+def lint_label(run: CutoverRun, path: Path) -> str:
+    """The check name of a linted file: its lint root's name and its path inside it."""
+    assert run.plan.lint is not None
+    return _lint_label(path, run.plan.lint.paths)
+
+
+def lint_schema(run: CutoverRun) -> dict[str, CheckResult]:
+    """The source's live schema linted, by object (once per run and process)."""
+
+    def compute() -> dict[str, CheckResult]:
+        from harness.lint.checks import check_catalog
+
+        assert run.plan.lint is not None
+        catalog = run.database("source").catalog()
+        return check_catalog(catalog, run.plan.lint) if catalog.dialect == "postgres" else {}
+
+    return run.memo("lint.schema", compute)
+
+
+def _schema_objects(run: CutoverRun) -> Params:
+    assert run.plan.lint is not None
+    if not run.plan.lint.live_schema:
+        return None
+    try:
+        objects = sorted(lint_schema(run))
+    except HarnessError as exc:
+        raise HarnessError(f"source schema: {exc}") from None
+    return objects or None  # the source is not PostgreSQL, or has no tables
+
+
+def _lint_summary(checks: list[dict[str, Any]]) -> dict[str, Any]:
+    from harness.lint.summary import results_section
+
+    section = results_section(checks)
+    return {"lint": section} if section else {}
+
+
+def _residue_sources(run: CutoverRun) -> Params:
+    from harness.residue.scan import discover, short_names
+
+    settings = run.plan.retired
+    assert settings is not None
+    if not settings.paths:
+        return None
+    try:
+        sources = discover(list(settings.paths), settings, skip=[run.loaded.path])
+    except HarnessError as exc:
+        raise HarnessError(f"{run.loaded.path}: retired.paths: {exc}") from None
+    return [pytest.param(s, id=s.shown) for s in short_names(sources)]
+
+
+def _residue_target(run: CutoverRun) -> Params:
+    settings = run.plan.retired
+    assert settings is not None
+    return [pytest.param(settings.target, id=settings.target)] if settings.paths else None
+
+
+def posture_results(run: CutoverRun) -> dict[str, CheckResult]:
+    """Posture by check name, gathered once per run and process."""
+
+    def compute() -> dict[str, CheckResult]:
+        from harness.posture.mode import posture_results
+
+        assert run.plan.posture is not None
+        return {r.name: r for r in posture_results(run.plan.posture)}
+
+    return run.memo("posture", compute)
+
+
+def _posture(run: CutoverRun) -> Params:
+    names = sorted(posture_results(run))
+    return [pytest.param(name, id=name) for name in names]
+
+
+def _dynamo(run: CutoverRun) -> Params:
+    settings = run.plan.dynamo
+    assert settings is not None
+    # dynamo: without a baseline serves `cutover dynamo snapshot`, which makes one.
+    if settings.baseline is None:
+        return None
+    return [pytest.param(table, id=table) for table in settings.tables]
+
+
+def _faults(run: CutoverRun) -> Params:
+    from harness.faults.suite import items
+
+    assert run.plan.faults is not None
+    cells = items(run.plan.faults)
+    return [pytest.param(cell, id=f"{cell[0]}-{cell[1]}") for cell in cells]
+
+
+TABLE_PAIRS = Items("table_pair", _table_pairs)
+"""One item per table pair, id'd by table name: schema, row counts and rows share them."""
+
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability("connectivity", items=(Items("endpoint_item", _endpoints, ids=str),)),
+    Capability("schema", items=(TABLE_PAIRS,)),
+    Capability("row_count", items=(TABLE_PAIRS,)),
+    Capability("rows", items=(TABLE_PAIRS,)),
+    Capability(
+        "queries",
+        section="queries",
+        items=(Items("query_name", _queries, ids=str),),
+        prepare=_prepare_queries,
+    ),
+    Capability(
+        "latency",
+        section="latency",
+        # One xdist worker times them all, one after another (``cutover verify`` distributes
+        # by group): timings on two workers at once would inflate each other, and a query's
+        # p95 and ratio items share one timing instead of each worker timing it again.
+        items=(Items("latency_item", _latency, marks=(pytest.mark.xdist_group("latency"),)),),
+    ),
+    Capability(
+        "dsql_compat",
+        section="lint",
+        items=(Items("lint_file", _lint_files), Items("schema_object", _schema_objects)),
+        summarize=_lint_summary,
+    ),
+    Capability("residue", section="retired", items=(Items("residue_source", _residue_sources),)),
+    Capability(
+        "residue_target", section="retired", items=(Items("residue_target", _residue_target),)
+    ),
+    Capability("posture", section="posture", items=(Items("posture_check", _posture),)),
+    Capability("dynamo", section="dynamo", items=(Items("dynamo_table", _dynamo),)),
+    Capability("faults", section="faults", items=(Items("fault_item", _faults),)),
+)
+"""The built-in capabilities, in the report's order."""
+
+
+def area_order(capabilities: Sequence[Capability]) -> tuple[str, ...]:
+    """Each area once, in registry order."""
+    return tuple(dict.fromkeys(c.area for c in capabilities))
+
+
+BUILT_IN_AREAS = area_order(CAPABILITIES)
+"""The report's order of the built-in areas (a team's own follow them)."""
