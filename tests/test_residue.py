@@ -62,7 +62,8 @@ class TestExample:
     """The example's before tree yields every planted leftover; its after tree, nothing."""
 
     @pytest.fixture(scope="class")
-    def before(self) -> dict[tuple[str, int, str, str], str]:
+    @classmethod
+    def before(cls) -> dict[tuple[str, int, str, str], str]:
         settings = load_section(PLAN, "retired")
         found = {}
         for source in discover([EXAMPLE / "before"], settings):
