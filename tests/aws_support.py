@@ -153,8 +153,13 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch, moment: datetime.datetime = FR
 
 
 def dsql_token(*, admin: bool = True, host: str = DSQL_HOST, expires_in: int = 900) -> str:
-    """The token boto3 itself makes, computed independently of the harness."""
-    client = boto3.client("dsql", region_name="us-east-1")
+    """The token boto3 itself makes, computed independently of the harness.
+
+    A new session, not boto3's default one: the default session keeps the credentials it
+    first resolved, which an earlier test in the same worker may have set to other keys, and
+    the token would then not be the one a `cutover verify` with ``aws_env``'s keys makes.
+    """
+    client = boto3.session.Session().client("dsql", region_name="us-east-1")
     make = (
         client.generate_db_connect_admin_auth_token
         if admin
