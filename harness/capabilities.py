@@ -16,8 +16,9 @@ Scenario modules hold only their ``test_*`` functions. A team adds a capability 
 by returning records from the ``pytest_cutover_capabilities`` hook (:mod:`harness.hookspecs`);
 theirs follow the built-ins in the report.
 
-Builders import their capability's package when they run, so importing this module (which the
-pytest plugin does in every pytest process) costs nothing.
+Each area name is typed once, beside the checks that report under it (``checks/rows.py``'s
+``AREA``…); this module reads them, and the report, the run record and the formats take area
+names and their order from here. Builders import the rest of their capability when they run.
 """
 
 from __future__ import annotations
@@ -29,7 +30,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.checks.counts import AREA as ROW_COUNT_AREA
+from harness.checks.rows import AREA as ROWS_AREA
+from harness.checks.schema import AREA as SCHEMA_AREA
+from harness.dynamo.compare import AREA as DYNAMO_AREA
+from harness.endpoints.connectivity import AREA as CONNECTIVITY_AREA
 from harness.errors import HarnessError
+from harness.faults.outcome import AREA as FAULTS_AREA
+from harness.latency.check import AREA as LATENCY_AREA
+from harness.lint.summary import AREA as LINT_AREA
+from harness.lint.summary import results_section
+from harness.posture.checks import AREA as POSTURE_AREA
+from harness.queries.check import AREA as QUERIES_AREA
+from harness.residue.checks import AREA as RESIDUE_AREA
+from harness.residue.checks import TARGET_AREA as RESIDUE_TARGET_AREA
 
 if TYPE_CHECKING:
     from harness.plugin import CutoverRun
@@ -184,8 +198,6 @@ def _schema_objects(run: CutoverRun) -> Params:
 
 
 def _lint_summary(checks: list[dict[str, Any]]) -> dict[str, Any]:
-    from harness.lint.summary import results_section
-
     section = results_section(checks)
     return {"lint": section} if section else {}
 
@@ -247,38 +259,53 @@ def _faults(run: CutoverRun) -> Params:
 TABLE_PAIRS = Items("table_pair", _table_pairs)
 """One item per table pair, id'd by table name: schema, row counts and rows share them."""
 
+CONNECTIVITY = Capability(CONNECTIVITY_AREA, items=(Items("endpoint_item", _endpoints, ids=str),))
+SCHEMA = Capability(SCHEMA_AREA, items=(TABLE_PAIRS,))
+ROW_COUNT = Capability(ROW_COUNT_AREA, items=(TABLE_PAIRS,))
+ROWS = Capability(ROWS_AREA, items=(TABLE_PAIRS,))
+QUERIES = Capability(
+    QUERIES_AREA,
+    section="queries",
+    items=(Items("query_name", _queries, ids=str),),
+    prepare=_prepare_queries,
+)
+LATENCY = Capability(
+    LATENCY_AREA,
+    section="latency",
+    # One xdist worker times them all, one after another (``cutover verify`` distributes by
+    # group): timings on two workers at once would inflate each other, and a query's p95 and
+    # ratio items share one timing instead of each worker timing it again.
+    items=(Items("latency_item", _latency, marks=(pytest.mark.xdist_group("latency"),)),),
+)
+DSQL_COMPAT = Capability(
+    LINT_AREA,
+    section="lint",
+    items=(Items("lint_file", _lint_files), Items("schema_object", _schema_objects)),
+    summarize=_lint_summary,
+)
+RESIDUE = Capability(
+    RESIDUE_AREA, section="retired", items=(Items("residue_source", _residue_sources),)
+)
+RESIDUE_TARGET = Capability(
+    RESIDUE_TARGET_AREA, section="retired", items=(Items("residue_target", _residue_target),)
+)
+POSTURE = Capability(POSTURE_AREA, section="posture", items=(Items("posture_check", _posture),))
+DYNAMO = Capability(DYNAMO_AREA, section="dynamo", items=(Items("dynamo_table", _dynamo),))
+FAULTS = Capability(FAULTS_AREA, section="faults", items=(Items("fault_item", _faults),))
+
 CAPABILITIES: tuple[Capability, ...] = (
-    Capability("connectivity", items=(Items("endpoint_item", _endpoints, ids=str),)),
-    Capability("schema", items=(TABLE_PAIRS,)),
-    Capability("row_count", items=(TABLE_PAIRS,)),
-    Capability("rows", items=(TABLE_PAIRS,)),
-    Capability(
-        "queries",
-        section="queries",
-        items=(Items("query_name", _queries, ids=str),),
-        prepare=_prepare_queries,
-    ),
-    Capability(
-        "latency",
-        section="latency",
-        # One xdist worker times them all, one after another (``cutover verify`` distributes
-        # by group): timings on two workers at once would inflate each other, and a query's
-        # p95 and ratio items share one timing instead of each worker timing it again.
-        items=(Items("latency_item", _latency, marks=(pytest.mark.xdist_group("latency"),)),),
-    ),
-    Capability(
-        "dsql_compat",
-        section="lint",
-        items=(Items("lint_file", _lint_files), Items("schema_object", _schema_objects)),
-        summarize=_lint_summary,
-    ),
-    Capability("residue", section="retired", items=(Items("residue_source", _residue_sources),)),
-    Capability(
-        "residue_target", section="retired", items=(Items("residue_target", _residue_target),)
-    ),
-    Capability("posture", section="posture", items=(Items("posture_check", _posture),)),
-    Capability("dynamo", section="dynamo", items=(Items("dynamo_table", _dynamo),)),
-    Capability("faults", section="faults", items=(Items("fault_item", _faults),)),
+    CONNECTIVITY,
+    SCHEMA,
+    ROW_COUNT,
+    ROWS,
+    QUERIES,
+    LATENCY,
+    DSQL_COMPAT,
+    RESIDUE,
+    RESIDUE_TARGET,
+    POSTURE,
+    DYNAMO,
+    FAULTS,
 )
 """The built-in capabilities, in the report's order."""
 

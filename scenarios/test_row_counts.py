@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.checks.counts import check_row_count
+from harness.checks.counts import AREA, check_row_count
 from harness.plan.scope import TablePair
 from harness.plugin import CutoverRun
 from harness.results.check import CheckResult
@@ -15,7 +15,7 @@ def test_row_count(
 ) -> None:
     record(
         cutover.run_check(
-            "row_count",
+            AREA,
             table_pair.id,
             lambda: check_row_count(
                 table_pair,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.checks.schema import check_table, check_views
+from harness.checks.schema import AREA, check_table, check_views
 from harness.plan.scope import TablePair
 from harness.plugin import CutoverRun
 from harness.results.check import CheckResult
@@ -26,14 +26,14 @@ def test_table_schema(
             expected=cutover.plan.expected_differences,
         )
 
-    record(cutover.run_check("schema", table_pair.id, compute))
+    record(cutover.run_check(AREA, table_pair.id, compute))
 
 
 def test_views(cutover: CutoverRun, record: Callable[[CheckResult], None]) -> None:
     source, target = cutover.database("source"), cutover.database("target")
     record(
         cutover.run_check(
-            "schema",
+            AREA,
             "views",
             lambda: check_views(
                 source.catalog(),

@@ -8,6 +8,9 @@ from harness.plan.model import ExpectedDifference
 from harness.plan.scope import TablePair
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, conclude
 
+AREA = "row_count"
+"""The area of the row count checks (the registry reads it: harness.capabilities)."""
+
 
 def check_row_count(
     pair: TablePair,
@@ -21,7 +24,7 @@ def check_row_count(
         assert pair.target is not None
         rows = target_db.count_rows(pair.target)
         return CheckResult(
-            "row_count",
+            AREA,
             pair.id,
             Status.SKIP,
             f"only on the target ({rows} rows); nothing to compare",
@@ -37,7 +40,7 @@ def check_row_count(
             source=str(source_rows),
         )
         found = waivers.apply([finding], expected, pair)
-        return conclude("row_count", pair.id, found, {"source": source_rows, "target": None}, ok="")
+        return conclude(AREA, pair.id, found, {"source": source_rows, "target": None}, ok="")
     target_rows = target_db.count_rows(pair.target)
     evidence = {
         "source": source_rows,
@@ -59,6 +62,4 @@ def check_row_count(
             )
         )
     findings = waivers.apply(findings, expected, pair)
-    return conclude(
-        "row_count", pair.id, findings, evidence, ok=f"{source_rows} rows on both sides"
-    )
+    return conclude(AREA, pair.id, findings, evidence, ok=f"{source_rows} rows on both sides")

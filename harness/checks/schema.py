@@ -33,6 +33,9 @@ from harness.results.check import CheckResult, Finding, FindingKind, Severity, c
 
 K, S = FindingKind, Severity
 
+AREA = "schema"
+"""The area of the schema checks (the registry reads it: harness.capabilities)."""
+
 
 def check_table(
     pair: TablePair,
@@ -67,7 +70,7 @@ def check_table(
         ).run()
     findings = waivers.apply(findings, expected, pair)
     ok = "exists only on the target" if source is None else "schema matches"
-    return conclude("schema", pair.id, findings, evidence, ok=ok)
+    return conclude(AREA, pair.id, findings, evidence, ok=ok)
 
 
 def _listed(columns: Iterable[str]) -> str:
@@ -464,4 +467,4 @@ def check_views(
             Finding(K.EXTRA_VIEW, S.INFO, name, f"view {name} exists only on the target")
         )
     evidence = {"source": [v.name for v in source.views], "target": sorted(target_views)}
-    return conclude("schema", "views", findings, evidence, ok=f"{len(seen)} view(s) match")
+    return conclude(AREA, "views", findings, evidence, ok=f"{len(seen)} view(s) match")

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
+from harness.capabilities import LATENCY
+
 _STATS = ("p50", "p95", "p99")
 _WIDTH, _HEIGHT = 420, 180
 _LEFT, _BOTTOM, _TOP = 62, 22, 26
@@ -25,7 +27,7 @@ _SOURCE, _TARGET, _OVER, _BUDGET = "#7a8ca3", "#2f6fb3", "#c0392b", "#b35c00"
 def chart_for(area: str | None, check: Mapping[str, Any]) -> str:
     """The SVG picture of a check, or ``""`` when its area or evidence has none."""
     evidence = check.get("evidence")
-    if area != "latency" or not isinstance(evidence, Mapping):
+    if area != LATENCY.area or not isinstance(evidence, Mapping):
         return ""
     if "strip" in evidence:
         return health_strip(str(evidence.get("strip") or ""), label=str(check.get("id") or ""))

@@ -14,8 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-LINT_AREA = "dsql_compat"
-RESIDUE_AREAS = ("residue", "residue_target")
+from harness.capabilities import DSQL_COMPAT, RESIDUE, RESIDUE_TARGET, ROW_COUNT, ROWS, SCHEMA
+
+LINT_AREA = DSQL_COMPAT.area
+RESIDUE_AREAS = (RESIDUE.area, RESIDUE_TARGET.area)
 _SAMPLES_SHOWN = 10
 """Sample rows shown per table; the counts above them stay exact."""
 
@@ -130,7 +132,7 @@ def schema_differences(
 ) -> tuple[SchemaDifference, ...]:
     rows = []
     for check in checks:
-        if check.get("area") != "schema":
+        if check.get("area") != SCHEMA.area:
             continue
         for f in map(_map, _list(check.get("findings"))):
             rows.append(
@@ -156,9 +158,9 @@ def data_states(
     counts: dict[str, Mapping[str, Any]] = {}
     rows: dict[str, Mapping[str, Any]] = {}
     for check in checks:
-        if check.get("area") == "row_count":
+        if check.get("area") == ROW_COUNT.area:
             counts[_str(check.get("name"))] = check
-        elif check.get("area") == "rows":
+        elif check.get("area") == ROWS.area:
             rows[_str(check.get("name"))] = check
     states = []
     for table in sorted(set(counts) | set(rows)):
@@ -272,7 +274,7 @@ def residue_rows(
                     message=message,
                     # A file finding's source is the matched text; a template's is a count.
                     excerpt=_opt(
-                        hit.get("text") or (f.get("source") if area == "residue" else None)
+                        hit.get("text") or (f.get("source") if area == RESIDUE.area else None)
                     ),
                     context=_opt(hit.get("context")),
                     waived_by=_waiver_text(f.get("waived_by")),

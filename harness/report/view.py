@@ -17,6 +17,8 @@ from harness.capabilities import BUILT_IN_AREAS
 from harness.report.charts import chart_for
 from harness.report.evidence import EvidenceNode, evidence_node, scalar_text
 from harness.report.sections import (
+    LINT_AREA,
+    RESIDUE_AREAS,
     AppliedWaiver,
     DataState,
     LintRow,
@@ -290,9 +292,9 @@ def build_report(results: Mapping[str, Any], signoff: SignOff = UNSIGNED) -> Rep
         schema_differences=schema_differences(raw, anchors),
         data_states=data_states(raw, anchors),
         lint=lint_rows(raw, anchors),
-        has_lint=any(check.get("area") == "dsql_compat" for check in raw),
+        has_lint=any(check.get("area") == LINT_AREA for check in raw),
         residue=residue_rows(raw, anchors),
-        has_residue=any(check.get("area") in ("residue", "residue_target") for check in raw),
+        has_residue=any(check.get("area") in RESIDUE_AREAS for check in raw),
         applied_waivers=applied_waivers(raw, anchors, run_day),
         signoff=signoff,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from harness.errors import HarnessError
+from harness.residue.checks import AREA
 from harness.results.check import CheckResult, Status
 from harness.usage import fail
 
@@ -60,7 +61,7 @@ def to_json(results: list[CheckResult]) -> dict[str, object]:
 
 
 def _counts(results: list[CheckResult]) -> dict[str, int]:
-    files = [r for r in results if r.area == "residue"]
+    files = [r for r in results if r.area == AREA]
     return {
         "files": len(files),
         "files_with_findings": sum(bool(r.findings) for r in files),
@@ -73,7 +74,7 @@ def _counts(results: list[CheckResult]) -> dict[str, int]:
 def to_text(results: list[CheckResult]) -> str:
     """Code findings by file, then comment findings, then the target check and a total."""
     lines: list[str] = []
-    files = [r for r in results if r.area == "residue"]
+    files = [r for r in results if r.area == AREA]
     for title, key in (("in code", "code"), ("in comments and prose", "comments")):
         section = [(r, hit) for r in files for hit in r.evidence.get(key, [])]
         if not section:
@@ -90,7 +91,7 @@ def to_text(results: list[CheckResult]) -> str:
         if result.status is Status.ERROR:
             lines.append(f"error: {result.name}: {result.summary}")
     for result in results:
-        if result.area != "residue":
+        if result.area != AREA:
             lines.append(f"{result.id}: {result.status.value}: {result.summary}")
     counts = _counts(results)
     lines.append(

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from harness.capabilities import DSQL_COMPAT, RESIDUE
 from harness.report.formats.sarif import SarifFinding, SarifRule, sarif_log, sarif_run
 
-LINT_AREA = "dsql_compat"
-RESIDUE_AREA = "residue"
+LINT_AREA = DSQL_COMPAT.area
+RESIDUE_AREA = RESIDUE.area
 SARIF_AREAS = (LINT_AREA, RESIDUE_AREA)
 """Areas whose findings point at lines of files, so a code-scanning view can show them."""
 
