@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @pytest.hookspec
-def pytest_cutover_capabilities() -> Sequence[Capability]:
+def pytest_cutover_capabilities() -> Sequence[Capability]:  # type: ignore[empty-body]
     """Capabilities to run besides the built-in ones (:data:`harness.capabilities.CAPABILITIES`).
 
     Each plugin returns a sequence of :class:`~harness.capabilities.Capability` records; their
