@@ -21,7 +21,8 @@ from click.testing import CliRunner, Result
 
 from harness.report.folder import write_folder
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, Waiver
-from harness.results.record import build_results, environment
+from harness.results.files import summary
+from harness.results.record import build_results, environment, verdict
 from harness.signoff import (
     PREDICATE_TYPE,
     Reviewer,
@@ -268,8 +269,11 @@ class TestSigning:
     @pytest.mark.parametrize(
         ("entry", "message"),
         [
-            ("a.sql", r"inputs\[0\] has no path"),
-            ({"path": "a.sql", "sha256": "ABC"}, r"inputs\[0\]\.sha256 is not a lowercase hex"),
+            ("a.sql", r"inputs\[0\]: is a string, should be object"),
+            (
+                {"path": "a.sql", "sha256": "ABC"},
+                r"inputs\[0\]\.sha256: \"ABC\" is not a lowercase hex",
+            ),
             ({"path": "gone.sql", "sha256": "0" * 64}, "input gone.sql is missing"),
         ],
     )
@@ -291,7 +295,11 @@ class TestSigning:
     def test_approving_a_no_go_run_needs_a_note(self, tmp_path: Path) -> None:
         run = write_run(tmp_path)
         results = json.loads(run.results.read_text(encoding="utf-8"))
-        results["verdict"] = "NO-GO"
+        # A real NO-GO: a check fails, and the verdict and counts say so (as a run writes them).
+        results["checks"][0]["status"] = "fail"
+        results["verdict"], results["verdict_reason"] = verdict(results["checks"])
+        results["summary"] = summary(results["checks"])
+        assert results["verdict"] == "NO-GO"
         run.results.write_text(json.dumps(results), encoding="utf-8")
         with pytest.raises(SignoffError, match="approving a NO-GO run needs a --note"):
             sign_run(run)

@@ -77,7 +77,7 @@ def make_run(root: Path) -> SignedRun:
             "path": str(plan),
             "sha256": hashlib.sha256(plan.read_bytes()).hexdigest(),
         },
-        checks=[c.to_dict() for c in checks],
+        checks=[dict(c.to_dict(), nodeid=f"scenarios/test_x.py::test[{c.id}]") for c in checks],
         expected_differences=[EXPIRED],
         env=environment(side, side, 0),
         started=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
@@ -136,7 +136,7 @@ class TestTheSignedRun:
     def test_every_input_the_checks_read_is_a_subject(self, run: SignedRun) -> None:
         bundle = sign(run)
         result = check(bundle, run.public)
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 4, result.output  # an approved NO-GO: an override, never 0
         assert f"{len(run.files)} signed file(s) unchanged" in result.stdout
         results = json.loads((run.folder / "results.json").read_bytes())
         assert {entry["kind"] for entry in results["inputs"]} == {"sql", "iac"}

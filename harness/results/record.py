@@ -1,21 +1,23 @@
 """The run record: check results in, ``results.json`` (the single source of truth) out.
 
 The controller collects one plain dict per test item — from every pytest-xdist worker — and
-:func:`build_results` derives the verdict from them. ``schemas/results.schema.json``
-describes the document; the HTML report is rendered from the document alone.
+:func:`build_results` derives the verdict from them with :func:`verdict` (from
+:mod:`harness.results.files`, where every reader of results.json recomputes it).
+``schemas/results.schema.json`` describes the document; the HTML report is rendered from the
+document alone.
 """
 
 from __future__ import annotations
 
 import platform
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from harness.capabilities import BUILT_IN_AREAS
-from harness.results.files import FORMAT
+from harness.results.files import FORMAT, summary
+from harness.results.files import verdict as verdict  # the run writes what readers recompute
 
 
 def harness_version() -> str:
@@ -35,27 +37,6 @@ def environment(source: dict[str, Any], target: dict[str, Any], workers: int) ->
         "source": source,
         "target": target,
     }
-
-
-def verdict(checks: list[dict[str, Any]]) -> tuple[str, str]:
-    """GO, GO WITH WAIVERS or NO-GO, and a one-line reason."""
-    bad = [c["id"] for c in checks if c["status"] in ("fail", "error")]
-    if not checks:
-        return "NO-GO", "no check ran, so nothing was proven"
-    if bad:
-        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-        return "NO-GO", f"{len(bad)} check(s) failed or could not run: {shown}"
-    skipped = sum(1 for c in checks if c["status"] == "skip")
-    if skipped == len(checks):  # a skip proves nothing: all skipped is no evidence at all
-        return "NO-GO", f"{skipped} of {skipped} checks skipped, so nothing was proven"
-    also = f" ({skipped} skipped)" if skipped else ""
-    waived = [c["id"] for c in checks if c["status"] == "waived"]
-    if waived:
-        return "GO WITH WAIVERS", (
-            f"all checks pass{also}; {len(waived)} rely on reviewed expected "
-            f"differences: {', '.join(waived[:5])}"
-        )
-    return "GO", f"all {len(checks) - skipped} checks pass{also}"
 
 
 def _order(area_order: Sequence[str]) -> Callable[[dict[str, Any]], tuple[int, str, str]]:
@@ -86,7 +67,6 @@ def build_results(
         area_order = BUILT_IN_AREAS
     checks = sorted(checks, key=_order(area_order))
     outcome, reason = verdict(checks)
-    counts = Counter(c["status"] for c in checks)
     optional = {"inputs": _inputs(checks), **(sections or {})}
     return {
         "format": FORMAT,
@@ -96,7 +76,7 @@ def build_results(
         "started_at": _iso(started),
         "finished_at": _iso(finished),
         "duration_s": round((finished - started).total_seconds(), 3),
-        "summary": {s: counts.get(s, 0) for s in ("pass", "fail", "error", "waived", "skip")},
+        "summary": summary(checks),
         "environment": env,
         "checks": checks,
         "expected_differences": expected_differences,

@@ -6,7 +6,9 @@ results.json, report.html, the plan and other inputs — by sha256, and a predic
 verdict, the decision, the reviewer, the time and the waivers. The payload is RFC 8785
 canonical JSON (:mod:`~harness.signoff.canonical`) signed with Ed25519
 (:mod:`~harness.signoff.keys`). ``cutover check-signature`` (:mod:`~harness.signoff.check`)
-verifies the signature first and then re-hashes every file, naming any that changed.
+verifies the signature first and then re-hashes every file, naming any that changed, and
+reads the signed results.json back (its verdict must follow from its checks). It exits 0 only
+for an approved GO or GO WITH WAIVERS; an approved NO-GO is an override and exits 4.
 
     keys.py       make / load Ed25519 keys; key id = sha256 of the raw public key
     canonical.py  RFC 8785 bytes

@@ -3,6 +3,11 @@
 The order matters: nothing in the statement (least of all its file names) is trusted until
 the signature over its PAE verifies with the reviewer's public key. The outcome is a value,
 :class:`SignoffCheck`; only a bundle that cannot be read at all raises.
+
+An intact signature over an unchanged results.json is not yet enough: the signed results.json
+is read back with :func:`~harness.results.files.load_results`, so one whose verdict does not
+follow from its checks (edited before it was signed, by a signer that did not check it) does
+not verify, and neither does a statement whose verdict differs from the results.json it signs.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from harness.errors import HarnessError
+from harness.results.files import load_results
 from harness.signoff import dsse
 from harness.signoff.errors import SignoffError
 from harness.signoff.keys import keyid
@@ -57,15 +64,31 @@ class SignoffCheck:
     """Key ids the envelope claims (hints: only ``signature_ok`` is proof)."""
     subjects: tuple[SubjectState, ...] = ()
     predicate: dict[str, Any] | None = None
+    evidence: tuple[str, ...] = ()
+    """What the signed results.json contradicts: its own checks, or the statement's verdict."""
 
     @property
     def verified(self) -> bool:
-        """The signature is good and every signed file is byte-for-byte as signed."""
-        return self.signature_ok and all(s.state == "unchanged" for s in self.subjects)
+        """The signature is good, every signed file is byte-for-byte as signed and the signed
+        results.json's verdict follows from its checks."""
+        return (
+            self.signature_ok
+            and all(s.state == "unchanged" for s in self.subjects)
+            and not self.evidence
+        )
 
     @property
     def decision(self) -> str | None:
         return None if self.predicate is None else str(self.predicate.get("decision"))
+
+    @property
+    def verdict(self) -> str | None:
+        return None if self.predicate is None else str(self.predicate.get("verdict"))
+
+    @property
+    def override(self) -> bool:
+        """The reviewer approved a NO-GO run (the statement's note is the reason)."""
+        return self.decision == "approve" and self.verdict == "NO-GO"
 
     def problems(self) -> list[str]:
         """One line per reason the bundle does not verify; empty when it does."""
@@ -76,7 +99,8 @@ class SignoffCheck:
                 claimed = ", ".join(k[:16] + "…" for k in self.signed_by) or "no key id"
                 why = f"bundle names key {claimed}; this key is {self.key[:16]}…"
             return [f"the signature does not match this key ({why})"]
-        return [p for p in (s.problem() for s in self.subjects) if p is not None]
+        changed = [p for p in (s.problem() for s in self.subjects) if p is not None]
+        return [*changed, *self.evidence]
 
 
 def _statement(envelope: dsse.Envelope, bundle: Path) -> dict[str, Any]:
@@ -145,4 +169,29 @@ def check_bundle(bundle: Path, public_key: Ed25519PublicKey) -> SignoffCheck:
         signed_by=claimed,
         subjects=tuple(states),
         predicate=statement["predicate"],
+        evidence=_evidence_problems(statement["predicate"], states, bundle.parent),
     )
+
+
+def _evidence_problems(
+    predicate: dict[str, Any], states: list[SubjectState], folder: Path
+) -> tuple[str, ...]:
+    """Why the signed results.json cannot back the signed verdict; empty when it can.
+
+    A changed or missing results.json is already named by its subject, so only an unchanged
+    one is read back."""
+    signed = [s for s in states if s.role == "results"]
+    if not signed:
+        return ("the sign-off signs no results.json (no subject with role results)",)
+    if signed[0].state != "unchanged":
+        return ()
+    try:
+        results = load_results(folder / signed[0].name)
+    except HarnessError as exc:
+        return (str(exc),)
+    if predicate.get("verdict") != results["verdict"]:
+        return (
+            f"the sign-off says verdict {predicate.get('verdict')} but {signed[0].name} says "
+            f"{results['verdict']}",
+        )
+    return ()

@@ -1,10 +1,13 @@
 """The sign-off commands: ``cutover keygen``, ``cutover sign``, ``cutover check-signature``.
 
 Exit codes of ``check-signature`` (also in its ``--help``): 0 the signature verifies, every
-signed file is unchanged and the reviewer approved; 1 it does not verify (wrong key, altered
-envelope, a changed or missing file); 2 usage error (no such bundle or key, not a DSSE
-envelope); 3 it verifies but the reviewer rejected the run. A rejection is a valid, intact
-sign-off, so it gets its own code rather than sharing 1 with a forgery.
+signed file is unchanged and the reviewer approved a GO or GO WITH WAIVERS run; 1 it does not
+verify (wrong key, altered envelope, a changed or missing file, or a signed results.json whose
+verdict does not follow from its checks: evidence edited before it was signed); 2 usage error
+(no such bundle or key, not a DSSE envelope); 3 it verifies but the reviewer rejected the run;
+4 it verifies and the reviewer approved a NO-GO run (an override, the note its reason). A
+rejection and an override are valid, intact sign-offs, so each gets its own code rather than
+sharing 1 with a forgery, and a CI gate on exit 0 never passes a NO-GO.
 ``keygen`` and ``sign`` exit 0 on success and 2 on a usage error.
 """
 
@@ -32,6 +35,8 @@ from harness.signoff.statement import DECISIONS, Reviewer
 from harness.usage import user_errors
 
 EXIT_APPROVED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
+EXIT_APPROVED_NO_GO = 4
+"""Verified, and approved although the verdict is NO-GO: an override, never a pass."""
 
 
 def _in_git_work_tree(path: Path) -> Path | None:
@@ -133,6 +138,11 @@ def sign(
     click.echo(f"signed: {signed.path}")
     click.echo(f"decision: {decision} by {who}, verdict {predicate['verdict']}")
     click.echo(f"subjects: {len(signed.statement['subject'])} file(s); key id {signed.keyid}")
+    if decision == "approve" and predicate["verdict"] == "NO-GO":
+        click.echo(
+            f"override: approved over a NO-GO verdict; reason: {note}; "
+            f"check-signature exits {EXIT_APPROVED_NO_GO} for it, not 0"
+        )
     _echo_expired(predicate)
     if out is None:  # the page reads the bundle beside results.json, where it was written
         page = write_signoff_page(results, key=private.public_key())
@@ -151,8 +161,10 @@ def _echo_expired(predicate: dict[str, Any]) -> None:
 
 @click.command(
     name="check-signature",
-    epilog="Exit codes: 0 verified and approved, 1 does not verify, 2 usage error, "
-    "3 verified but rejected.",
+    epilog="Exit codes: 0 verified and approved (GO or GO WITH WAIVERS), 1 does not verify "
+    "(a changed or missing file, another key, or a signed results.json whose verdict does not "
+    "follow from its checks), 2 usage error, 3 verified but rejected, 4 verified and approved "
+    "over a NO-GO verdict (an override; the note says why).",
 )
 @click.argument("bundle", type=click.Path(path_type=Path))
 @click.option(
@@ -171,7 +183,9 @@ def check_signature(bundle: Path, public_key: Path) -> None:
             click.echo(f"cutover: verification failed: {problem}", err=True)
         sys.exit(EXIT_NOT_VERIFIED)
     _echo_verified(outcome)
-    sys.exit(EXIT_APPROVED if outcome.decision == "approve" else EXIT_REJECTED)
+    if outcome.decision != "approve":
+        sys.exit(EXIT_REJECTED)
+    sys.exit(EXIT_APPROVED_NO_GO if outcome.override else EXIT_APPROVED)
 
 
 def _echo_verified(outcome: SignoffCheck) -> None:
@@ -187,6 +201,8 @@ def _echo_verified(outcome: SignoffCheck) -> None:
         f"at {predicate.get('signed_at')}"
     )
     click.echo(f"verdict: {predicate.get('verdict')}: {predicate.get('verdict_reason')}")
-    if predicate.get("note"):
+    if outcome.override:
+        click.echo(f"override: approved over a NO-GO verdict; reason: {predicate.get('note')}")
+    elif predicate.get("note"):
         click.echo(f"note: {predicate['note']}")
     _echo_expired(predicate)

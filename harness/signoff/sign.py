@@ -11,6 +11,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from harness.errors import HarnessError
 from harness.results.files import BUNDLE_NAME, load_results
 from harness.signoff import dsse
 from harness.signoff.canonical import canonical_bytes
@@ -52,7 +53,13 @@ def sign_results(
     clock: Callable[[], datetime] = _utcnow,
 ) -> SignedBundle:
     """Sign off the run in ``results_path``; the bundle goes to ``out`` (default beside it)."""
-    results = check_results(load_results(results_path), results_path)
+    try:
+        loaded = load_results(results_path)  # refuses a verdict its checks do not support
+    except SignoffError:
+        raise
+    except HarnessError as exc:
+        raise SignoffError(str(exc)) from None  # already names the file
+    results = check_results(loaded, results_path)
     if decision == "approve" and results["verdict"] == "NO-GO" and not (note or "").strip():
         # Approving against the evidence may be right, but never without a recorded reason.
         raise SignoffError("approving a NO-GO run needs a --note saying why", path=results_path)
