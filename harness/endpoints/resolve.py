@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sqlite3
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 import psycopg.conninfo
+from psycopg import sql
 
 from harness.endpoints.redact import dsn_secrets, misplaced_at, redact_dsn, scrub
 from harness.endpoints.retry import Attempt, Backoff, ErrorClass, classify, retry_call
@@ -60,6 +62,8 @@ class Connector:
     """A file path or a DSN (which may hold a password: never print it)."""
     display: str
     schema: str | None = None
+    """The schema holding the tables (None: ``public``); when named, every session's
+    search path is that schema and only it, so the application's queries find its tables."""
     connect_timeout_s: float = CONNECT_TIMEOUT_S
     """Budget for one connect attempt (the plan's ``connect.connect_timeout_s``)."""
     retry: dict[str, Any] = field(default_factory=dict)
@@ -111,12 +115,12 @@ def _resolve(spec: Endpoint, role: str, resources: ExitStack) -> Connector:
         from harness.endpoints.aurora import resolve_aurora
 
         fields = resolve_aurora(spec, role)
-        return Connector(role, "aurora", "postgres", schema=spec.db_schema, **fields)
+        return Connector(role, "aurora", "postgres", schema=_named_schema(spec), **fields)
     if isinstance(spec, DsqlEndpoint):
         from harness.endpoints.dsql import resolve_dsql
 
         fields = resolve_dsql(spec, role)
-        return Connector(role, "dsql", "postgres", schema=spec.db_schema, **fields)
+        return Connector(role, "dsql", "postgres", schema=_named_schema(spec), **fields)
     if isinstance(spec, SqliteEndpoint):
         path = spec.path
         if not path.is_file():
@@ -126,14 +130,22 @@ def _resolve(spec: Endpoint, role: str, resources: ExitStack) -> Connector:
         return Connector(role, "sqlite", "sqlite", str(path), f"sqlite:{path} (read-only)")
     if isinstance(spec, PostgresEndpoint):
         dsn = _dsn_of(spec, role)
-        return Connector(role, "postgres", "postgres", dsn, redact_dsn(dsn), spec.db_schema)
+        return Connector(role, "postgres", "postgres", dsn, redact_dsn(dsn), _named_schema(spec))
     from harness.embedded.servers import start_container, start_embedded
 
     starter = start_embedded if isinstance(spec, EmbeddedEndpoint) else start_container
     dsn = starter(spec, role, resources)  # type: ignore[arg-type]
     return Connector(
-        role, spec.kind, "postgres", dsn, f"{spec.kind}: {redact_dsn(dsn)}", spec.db_schema
+        role, spec.kind, "postgres", dsn, f"{spec.kind}: {redact_dsn(dsn)}", _named_schema(spec)
     )
+
+
+def _named_schema(spec: Endpoint) -> str | None:
+    """The plan's ``schema:`` when it names one (sessions then search it), else None: the
+    tables are in ``public`` and the search path is the server's or the DSN's own."""
+    if isinstance(spec, SqliteEndpoint) or "db_schema" not in spec.model_fields_set:
+        return None
+    return spec.db_schema
 
 
 def _dsn_of(spec: PostgresEndpoint, role: str) -> str:
@@ -191,12 +203,49 @@ def open_database(connector: Connector) -> Database:
     return db
 
 
-# Read-only, and every session prints values the same way: row checksums hash PostgreSQL's
-# own text output of values on both sides, which depends on these settings.
-_SESSION = (
-    "-c default_transaction_read_only=on -c TimeZone=UTC -c DateStyle=ISO,YMD"
-    " -c IntervalStyle=postgres -c extra_float_digits=1"
+# Every session prints values the same way: row checksums hash PostgreSQL's own text of
+# values on both sides (columns compared raw, casts between types), and psycopg reads dates
+# and intervals in these styles only. All four are on Aurora DSQL's SET allowlist
+# (../shared/reference/dsql-compat.md §0b); the types whose text depends on any other setting
+# (bytea_output, lc_monetary) are spelled out by the hashing SQL (harness.rows.canon.raw_sql).
+PINNED = (
+    ("TimeZone", "UTC"),
+    ("DateStyle", "ISO, YMD"),
+    ("IntervalStyle", "postgres"),
+    ("extra_float_digits", "1"),
 )
+_REPORTED = ("TimeZone", "DateStyle", "IntervalStyle")
+"""Pinned settings the server reports at connect (ParameterStatus): when they came back as
+pinned, the startup options took (and a startup option outranks every database or role
+default); when not (a pooler dropping ``options``), the session SETs them all."""
+_SESSION = "-c default_transaction_read_only=on " + " ".join(
+    f"-c {name}={value.replace(' ', '')}" for name, value in PINNED
+)
+
+
+def _options(conninfo: str, schema: str | None) -> str:
+    """Startup options: the DSN's own first, then ours, which win where both speak (read-only
+    and the pinned settings); a side with a schema searches it, and only it."""
+    own = psycopg.conninfo.conninfo_to_dict(conninfo).get("options") or ""
+    ours = _SESSION
+    if schema is not None:
+        plain = re.fullmatch(r"[a-z_][a-z0-9_$]*", schema)
+        name = schema if plain else '"' + schema.replace('"', '""') + '"'
+        ours += " -c search_path=" + name.replace("\\", "\\\\").replace(" ", "\\ ")
+    return f"{own} {ours}".strip()
+
+
+def _pin(conn: psycopg.Connection[Any], schema: str | None) -> None:
+    """SET the pinned settings (and the search path) when the startup options did not reach
+    the server; a no-op, with no round trip, when they did."""
+    if all(conn.info.parameter_status(n) == dict(PINNED)[n] for n in _REPORTED):
+        return
+    sets = [
+        sql.SQL("SET {} = {}").format(sql.SQL(name), sql.Literal(value)) for name, value in PINNED
+    ]
+    if schema is not None:
+        sets.append(sql.SQL("SET search_path = {}").format(sql.Identifier(schema)))
+    conn.execute(sql.SQL("; ").join(sets))
 
 
 def connect_postgres(
@@ -223,14 +272,20 @@ def connect_postgres(
             token = make_token(connector.token, connector.role)
             seen.append(token)
             conninfo = psycopg.conninfo.make_conninfo(address, password=token)
-        return psycopg.connect(
+        conn = psycopg.connect(
             conninfo,
             autocommit=True,
             # libpq takes whole seconds and treats anything under 2 as 2
             connect_timeout=max(2, math.ceil(connector.connect_timeout_s)),
-            options=_SESSION,
+            options=_options(conninfo, connector.schema),
             application_name="cutover",
         )
+        try:
+            _pin(conn, connector.schema)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     try:
         return retry_call(

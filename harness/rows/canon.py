@@ -39,6 +39,15 @@ json        jsonb's own text: keys ordered by length then bytes, ``", "`` and ``
 A SQLite value that cannot be a value of the target type (``'abc'`` in an integer column)
 canonises to ``!`` followed by its repr: it can never equal a PostgreSQL value, so the row
 shows up as changed instead of crashing the check.
+
+No form depends on a session setting a database or role could change: ``to_char`` with
+explicit patterns for numbers and times (neither DateStyle, extra_float_digits nor lc_numeric
+reach it), ``AT TIME ZONE 'UTC'`` for timestamptz, ``encode(…, 'hex')`` for bytes, jsonb's
+text for JSON, and no backslash in a plain literal (standard_conforming_strings). What is
+left to PostgreSQL's own output — casts between different types (TimeZone, DateStyle),
+interval and other types, columns compared raw — is printed under settings every session
+pins (:data:`harness.endpoints.resolve.PINNED`, all on Aurora DSQL's SET allowlist), and
+:func:`raw_sql` spells out the raw types whose text depends on any other setting.
 """
 
 from __future__ import annotations
@@ -113,6 +122,33 @@ def sql(column: str, target: TypeInfo, options: CanonOptions = CanonOptions()) -
     if family == "json":
         return f"{c}::jsonb::text"
     return f"{c}::text"  # interval and others: PostgreSQL's own output on both sides
+
+
+def raw_sql(column: str, declared: str) -> str | None:
+    """A PostgreSQL text expression for ``column`` compared *raw* (the same PostgreSQL type,
+    ``declared`` as ``format_type`` spells it, on both sides), or None when the value can be
+    hashed as it is.
+
+    A raw value is hashed as PostgreSQL prints it, which depends on session settings. The
+    ones Aurora DSQL lets a session ``SET`` (DateStyle, IntervalStyle, TimeZone,
+    extra_float_digits) are pinned by every session the harness opens
+    (:mod:`harness.endpoints.resolve`); the types whose text depends on any other setting are
+    spelled out here, so that a database's or role's default cannot change them:
+
+    - bytea (``bytea_output``): ``\\x`` and lowercase hex, the default output, always;
+    - money (``lc_monetary`` picks the symbol, separators and where the point goes): the
+      stored integer of minor units;
+    - arrays of those: their binary form (``array_send``), in hex.
+    """
+    c = f"({column})"
+    kind = " ".join(declared.lower().split())
+    if kind == "bytea":
+        return f"E'\\\\x' || encode({c}, 'hex')"  # E'': whatever standard_conforming_strings
+    if kind == "money":
+        return f"('x' || encode(cash_send({c}), 'hex'))::bit(64)::bigint::text"
+    if kind.endswith("[]") and kind.rstrip("[]").strip() in ("bytea", "money"):
+        return f"encode(array_send({c}), 'hex')"
+    return None
 
 
 def python(target: TypeInfo, options: CanonOptions = CanonOptions()) -> Canon:

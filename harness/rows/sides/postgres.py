@@ -49,6 +49,7 @@ class PostgresSide(Side):
         self.role = role
         self._from = sql.Identifier(db.schema, table)
         self._text_keys = tuple(text_keys)
+        self._declared_types: dict[str, str] | None = None
         # Text keys are ranged in byte order (SQLite's BINARY, Aurora DSQL's C). A column
         # that already sorts that way needs no COLLATE "C", which would bypass its index.
         self._collate_c = tuple(
@@ -84,15 +85,38 @@ class PostgresSide(Side):
 
     def _value(self, column: ColumnPlan) -> sql.Composable:
         if column.raw:
-            return self._ident(column)
+            spelled = self._raw_text(column)
+            return self._ident(column) if spelled is None else spelled
         return sql.SQL(canon.sql("{col}", column.type, column.options)).format(
             col=self._ident(column)
         )
 
     def _canon_text(self, column: ColumnPlan) -> sql.Composable:
-        if column.raw:
+        if column.raw and self._raw_text(column) is None:
             return sql.SQL("{}::text").format(self._ident(column))
         return self._value(column)
+
+    def _raw_text(self, column: ColumnPlan) -> sql.Composable | None:
+        """A raw column's text spelled out where PostgreSQL's own would depend on a setting
+        no session can pin everywhere (:func:`canon.raw_sql`), else None: the value itself."""
+        if column.type.family == "bytes":
+            declared: str | None = "bytea"
+        elif (column.type.family, column.type.precision) == ("numeric", None) or (
+            column.type.family == "other"
+        ):
+            declared = self._declared().get(self.name(column))  # money, arrays
+        else:
+            return None
+        form = canon.raw_sql("{col}", declared) if declared else None
+        return None if form is None else sql.SQL(form).format(col=self._ident(column))
+
+    def _declared(self) -> dict[str, str]:
+        """Column name → declared type, from the session's catalog (read once per session)."""
+        if self._declared_types is None:
+            found = self.db.catalog().table(self.table)
+            columns = found.columns if found is not None else ()
+            self._declared_types = {c.name: c.declared_type for c in columns}
+        return self._declared_types
 
     def _key_expr(self, i: int) -> sql.Composable:
         ident = self._ident(self.columns[self.key[i]])
