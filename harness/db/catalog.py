@@ -3,6 +3,7 @@
 Everything here is plain, frozen data so it can be compared, hashed into evidence and sent
 between pytest-xdist workers. Names are kept exactly as the database reports them; mapping
 source names onto target names (renames, naming policies) is :mod:`harness.plan.naming`'s job.
+Names are names, never SQL: ``Code``, not ``"Code"``, whichever way the database spells them.
 """
 
 from __future__ import annotations
@@ -70,11 +71,13 @@ class Table:
 
 @dataclass(frozen=True)
 class View:
-    """A view; its definition is kept as evidence, only its presence and columns are compared."""
+    """A view: its presence, columns and definition are compared."""
 
     name: str
     columns: tuple[str, ...]
     definition: str = ""
+    """As the database keeps it: SQLite the whole ``CREATE VIEW`` as written, PostgreSQL its
+    own rendering of the query; compared through :func:`harness.db.sqltext.view_query`."""
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,16 @@ WHERE n.nspname = %(schema)s AND k.contype IN ('p', 'u', 'f')
 ORDER BY k.conrelid, k.conname
 """
 
+# A key column is its name from pg_attribute, as everywhere else in the catalog:
+# pg_get_indexdef quotes names that need it ("Code", "order"), which would then never equal
+# the same column read from SQLite or from a constraint. Expression keys keep its SQL text.
 _INDEXES = """
 SELECT i.indrelid, x.relname, i.indisunique, pg_get_expr(i.indpred, i.indrelid, true),
        i.indexrelid,
-       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
+       ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k, true)
+                         ELSE (SELECT a.attname::text FROM pg_attribute a
+                               WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1])
+                    END
              FROM generate_series(1, i.indnkeyatts) AS k ORDER BY k),
        ARRAY(SELECT k - 1 FROM generate_series(1, i.indnkeyatts) AS k
              WHERE i.indkey[k - 1] = 0 ORDER BY k)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import string
 from collections import defaultdict
+from collections.abc import Iterable
 
 import sqlglot
 from sqlglot import exp
@@ -26,6 +28,21 @@ def read_catalog(conn: sqlite3.Connection) -> Catalog:
         if kind == "view"
     )
     return Catalog("sqlite", None, tables, views)
+
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _declared(name: str, names: Iterable[str]) -> str:
+    """``name`` as declared among ``names``: SQLite matches identifiers case-insensitively
+    (ASCII letters only), so ``REFERENCES PARENT(ID)`` names ``parent.id``; a foreign key
+    or an index expression keeps the spelling it was written in, the catalog does not."""
+    folded = name.translate(_ASCII_LOWER)
+    return next((n for n in names if n.translate(_ASCII_LOWER) == folded), name)
+
+
+def _column_names(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [name for (name,) in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))]
 
 
 def _columns(conn: sqlite3.Connection, table: str, primary_key: tuple[str, ...]) -> list[Column]:
@@ -72,7 +89,7 @@ def _table(conn: sqlite3.Connection, name: str) -> Table:
         if origin == "u":
             uniques.append(cols)  # constraints name plain columns, never expressions
         elif None in cols or partial:
-            indexes.append(_parsed_index(conn, index_name, bool(unique)))
+            indexes.append(_parsed_index(conn, name, index_name, bool(unique)))
         else:
             indexes.append(Index(index_name, cols, bool(unique)))
     return Table(
@@ -92,10 +109,12 @@ def _foreign_keys(conn: sqlite3.Connection, table: str) -> tuple[ForeignKey, ...
         (table,),
     ):
         grouped[fk_id].append((ref_table, src, dst))
+    tables = [n for (n,) in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
     keys = []
     for parts in grouped.values():
-        ref_table = parts[0][0]
-        ref_columns = tuple(dst for _, _, dst in parts if dst is not None)
+        ref_table = _declared(parts[0][0], tables)
+        ref_names = _column_names(conn, ref_table)
+        ref_columns = tuple(_declared(dst, ref_names) for _, _, dst in parts if dst is not None)
         if not ref_columns:  # "REFERENCES parent" without columns means the parent's key
             ref_columns = tuple(
                 col
@@ -107,12 +126,18 @@ def _foreign_keys(conn: sqlite3.Connection, table: str) -> tuple[ForeignKey, ...
     return tuple(sorted(keys, key=lambda k: (k.columns, k.ref_table)))
 
 
-def _parsed_index(conn: sqlite3.Connection, name: str, unique: bool) -> Index:
-    """An expression or partial index: SQLite keeps only its SQL text, so parse that."""
+def _parsed_index(conn: sqlite3.Connection, table: str, name: str, unique: bool) -> Index:
+    """An expression or partial index: SQLite keeps only its SQL text, so parse that; its
+    columns take their declared names (SQLite matched them case-insensitively)."""
     (text,) = conn.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
     ).fetchone()
     params = sqlglot.parse_one(text, read="sqlite").this.args["params"]
+    names = _column_names(conn, table)
+    for column in params.find_all(exp.Column):
+        declared = _declared(column.name, names)
+        if declared != column.name:
+            column.set("this", exp.to_identifier(declared, quoted=True))
     keys = [key.this if isinstance(key, exp.Ordered) else key for key in params.args["columns"]]
     where = params.args.get("where")
     return Index(
