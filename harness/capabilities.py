@@ -9,6 +9,9 @@ all of them in one ``pytest_generate_tests``:
 - no ``--plan``: one item, skipped as needing a plan;
 - the capability's plan section is absent (or its builder says it does not apply): the item is
   deselected, so it is neither run nor counted as a skip;
+- the section is there but its builder finds nothing (an empty list, not None): one item,
+  :class:`NothingToCheck`, records an error check ``<area>[<section>]`` saying so, since a
+  section that checked nothing must not let the run end GO;
 - a builder raises :class:`~harness.errors.HarnessError` (a bad path, a bad parameter): the run
   stops with one line and exit code 2.
 
@@ -35,7 +38,7 @@ from harness.checks.rows import AREA as ROWS_AREA
 from harness.checks.schema import AREA as SCHEMA_AREA
 from harness.dynamo.compare import AREA as DYNAMO_AREA
 from harness.endpoints.connectivity import AREA as CONNECTIVITY_AREA
-from harness.errors import HarnessError
+from harness.errors import HarnessError, PlanError
 from harness.faults.outcome import AREA as FAULTS_AREA
 from harness.latency.check import AREA as LATENCY_AREA
 from harness.lint.summary import AREA as LINT_AREA
@@ -44,6 +47,7 @@ from harness.posture.checks import AREA as POSTURE_AREA
 from harness.queries.check import AREA as QUERIES_AREA
 from harness.residue.checks import AREA as RESIDUE_AREA
 from harness.residue.checks import TARGET_AREA as RESIDUE_TARGET_AREA
+from harness.results.check import errored
 
 if TYPE_CHECKING:
     from harness.plugin import CutoverRun
@@ -67,6 +71,25 @@ class Items:
     """An item's id in the test id (``test_rows[orders]``); pytest's default when None."""
     marks: tuple[pytest.MarkDecorator, ...] = ()
     """Marks every item gets (the latency items share one xdist group)."""
+
+
+@dataclass(frozen=True)
+class NothingToCheck:
+    """The one item of a capability whose builder found no subject (an empty list, not None)
+    in a section the plan has: it records an error check instead of running the scenario, so
+    a section that checked nothing is a finding, never a silent pass (pytest itself would
+    only skip an empty parameter set, and a skip does not stop a GO)."""
+
+    area: str
+    section: str | None
+
+    ID = "nothing-to-check"
+    """Its test id: ``test_posture[nothing-to-check]``."""
+
+    def result(self) -> CheckResult:
+        """``<area>[<section>]``, an error: the plan's section found nothing to check."""
+        what = f"the plan's {self.section}: section" if self.section else f"the {self.area} checks"
+        return errored(self.area, self.section or self.area, f"{what} found nothing to check")
 
 
 @dataclass(frozen=True)
@@ -98,8 +121,22 @@ def _endpoints(run: CutoverRun) -> Params:
     return ["source", "target", *readers]
 
 
+def _prepare_tables(run: CutoverRun) -> None:
+    """The columns the plan names exist, and there is a table to compare (or the plan says
+    none is expected): a run that compared no table must not end GO."""
+    from harness.plan.scope import check_scope
+
+    source, target = run.database("source").catalog(), run.database("target").catalog()
+    try:
+        check_scope(run.plan, run.scope(), source, target)
+    except PlanError as exc:
+        raise exc.in_file(run.loaded.path) from None
+
+
 def _table_pairs(run: CutoverRun) -> Params:
     pairs = run.scope().pairs
+    if not pairs and run.plan.tables.allow_empty:
+        return None  # the plan expects no table: no table items, not an empty section
     return [pytest.param(pair, id=pair.id) for pair in pairs]
 
 
@@ -260,7 +297,7 @@ TABLE_PAIRS = Items("table_pair", _table_pairs)
 """One item per table pair, id'd by table name: schema, row counts and rows share them."""
 
 CONNECTIVITY = Capability(CONNECTIVITY_AREA, items=(Items("endpoint_item", _endpoints, ids=str),))
-SCHEMA = Capability(SCHEMA_AREA, items=(TABLE_PAIRS,))
+SCHEMA = Capability(SCHEMA_AREA, items=(TABLE_PAIRS,), prepare=_prepare_tables)
 ROW_COUNT = Capability(ROW_COUNT_AREA, items=(TABLE_PAIRS,))
 ROWS = Capability(ROWS_AREA, items=(TABLE_PAIRS,))
 QUERIES = Capability(

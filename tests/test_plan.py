@@ -249,8 +249,8 @@ class TestPlanErrors:
                 HEADER + "tables:\n  include: ['*']\n  exclud: [tmp_*]\n",
                 10,
                 "tables.exclud",
-                "unknown key 'exclud'. Did you mean \"exclude\"? Allowed keys: exclude, include, "
-                "keys.",
+                "unknown key 'exclud'. Did you mean \"exclude\"? Allowed keys: allow_empty, "
+                "exclude, include, keys.",
                 id="in-a-section",
             ),
             pytest.param(

@@ -161,7 +161,8 @@ class TestReviewedQueryDifferences:
             expected_differences=[waiver],
         )
         section["target"] = {"kind": "sqlite", "path": "target.db"}
-        section["tables"] = {"include": ["nothing*"]}  # rows differ too; this test is about queries
+        # Rows differ too; this test is about queries: no table, and the plan says so.
+        section["tables"] = {"include": ["nothing*"], "allow_empty": True}
         run = verify(tmp_path, section)
         results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
         by_id = {c["id"]: c for c in results["checks"]}
@@ -190,7 +191,8 @@ def test_latency_items_share_one_timing_per_query_under_xdist(tmp_path: Path, ap
             "connect_ms": None,
         },
     )
-    section["tables"] = {"include": ["nothing*"]}  # a SQLite target: no row comparison
+    # A SQLite target: no row comparison, so no table, and the plan says so.
+    section["tables"] = {"include": ["nothing*"], "allow_empty": True}
     (tmp_path / "plan.yaml").write_text(json.dumps(section), encoding="utf-8")
     run = run_cutover(
         "verify",

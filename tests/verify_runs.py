@@ -69,8 +69,9 @@ def verify(plan: Path, folder: Path) -> Verified:
 
 
 def empty_sqlite_endpoints(folder: Path) -> dict[str, Any]:
-    """Plan sections that give the schema and row scenarios nothing to do."""
-    out = {}
+    """Plan sections that give the schema and row scenarios nothing to do (empty databases,
+    which the plan must say it expects: ``tables.allow_empty``)."""
+    out: dict[str, Any] = {"tables": {"allow_empty": True}}
     for role in ("source", "target"):
         path = folder / f"{role}.db"
         sqlite3.connect(path).close()

@@ -36,6 +36,11 @@ class TableSelection(PlanModel):
     keys: dict[str, tuple[str, ...]] = Field(
         default_factory=dict, description="Key columns for tables without a primary key."
     )
+    allow_empty: bool = Field(
+        False,
+        description="The plan expects no table to compare (an empty source, or a selection "
+        "that matches none); otherwise that stops the run as a plan error.",
+    )
 
 
 class Renames(PlanModel):

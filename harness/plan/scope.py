@@ -3,7 +3,12 @@
 Selection patterns and every table the plan names match either the source or the target
 name, so a plan reads naturally whichever side its author had in mind. A table the plan
 names that exists on neither side is a :class:`~harness.errors.PlanError`: a typo must not
-silently drop a key, a rename or a waiver.
+silently drop a key, a rename or a waiver. So is a rename to a table the target lacks: every
+pair has its own id, and so every check its own.
+
+:func:`check_scope` holds what a verification run asks beyond pairing: every column the plan
+names exists, and there is a table to compare (unless ``tables.allow_empty`` says an empty
+run is expected), since a run that compared nothing must not end GO.
 """
 
 from __future__ import annotations
@@ -79,7 +84,37 @@ def build_scope(plan: Plan, source: Catalog, target: Catalog) -> Scope:
     for table in target.tables:
         if table.name not in claimed and _selected(plan, table.name):
             pairs.append(TablePair(id=table.name, source=None, target=table.name))
+    _check_unique_ids(plan, pairs, renamer)
     return Scope(tuple(sorted(pairs, key=lambda p: p.id)), renamer)
+
+
+def _check_unique_ids(plan: Plan, pairs: list[TablePair], renamer: Renamer) -> None:
+    """Two pairs with one id would be two checks with one id: say which rename causes it."""
+    by_id: dict[str, list[TablePair]] = {}
+    for pair in pairs:
+        by_id.setdefault(pair.id, []).append(pair)
+    for pair_id, same in sorted(by_id.items()):
+        if len(same) < 2:
+            continue
+        sources = sorted(p.source for p in same if p.source is not None)
+        explicit = [s for s in sources if s in plan.renames.tables]
+        if len(sources) > 1:
+            key = f"renames.tables.{explicit[-1]}" if explicit else "renames.policy"
+            raise PlanError(
+                f"source tables {' and '.join(repr(s) for s in sources)} all become target "
+                f"table '{pair_id}'; rename each to a table of its own.",
+                key=key,
+            )
+        # A source table whose expected name the target lacks, beside an unpaired target
+        # table of the source table's own name: the policy renamed a table the target kept.
+        source = sources[0]
+        raise PlanError(
+            f"source table '{source}' becomes '{renamer.table(source)}' under policy "
+            f"{plan.renames.policy}, which is not on the target, while the target has "
+            f"'{pair_id}'. Map it in renames.tables ({source}: {pair_id}) if the table kept "
+            "its name.",
+            key="renames.policy",
+        )
 
 
 def _check_named_tables(plan: Plan, source: Catalog, target: Catalog, renamer: Renamer) -> None:
@@ -105,6 +140,13 @@ def _check_named_tables(plan: Plan, source: Catalog, target: Catalog, renamer: R
                 + did_you_mean(name, known),
                 key=key,
             )
+    for table_name, renamed in plan.renames.tables.items():
+        if target.table(renamed) is None:
+            raise PlanError(
+                f"table '{table_name}' is renamed to '{renamed}', which is not on the target."
+                + did_you_mean(renamed, target.table_names),
+                key=f"renames.tables.{table_name}",
+            )
     for table_name, columns in plan.renames.columns.items():
         _check_columns(source.table(table_name), columns, f"renames.columns.{table_name}")
     for table_name, keys in plan.tables.keys.items():
@@ -122,6 +164,87 @@ def _check_columns(table: Table | None, columns: object, key: str) -> None:
                 f"table '{table.name}' has no column '{column}'.{did_you_mean(column, names)}",
                 key=key,
             )
+
+
+def check_scope(plan: Plan, scope: Scope, source: Catalog, target: Catalog) -> None:
+    """What a verification run needs beyond :func:`build_scope`'s pairing (a PlanError
+    otherwise): every column ``rows.columns`` and the expected differences name exists, and
+    there is a table to compare, unless ``tables.allow_empty`` says none is expected.
+
+    Separate from the pairing because a check's own tests pair hand-made catalogs with
+    waivers that match nothing on purpose; a user's plan that names a missing column has a
+    typo, and a run that compares no table proves nothing.
+    """
+    _check_row_columns(plan, source, target)
+    _check_waived_columns(plan, source, target, scope.renamer)
+    if plan.tables.allow_empty:
+        return
+    if not source.tables:
+        raise PlanError(
+            "the source has no tables, so no table would be compared; if an empty source is "
+            "expected, say so with tables.allow_empty: true",
+            key="tables",
+        )
+    if not scope.pairs:
+        raise PlanError(_nothing_selected(plan, source, target), key="tables")
+
+
+def _check_row_columns(plan: Plan, source: Catalog, target: Catalog) -> None:
+    """``rows.columns`` keys are ``table.column`` in source names (as the row check reads them)."""
+    for name in plan.rows.columns:
+        key = f"rows.columns: {name}"
+        owners = [t for t in source.tables if name.startswith(f"{t.name}.")]
+        if not owners:
+            table_name = name.rpartition(".")[0]
+            hint = (
+                " (rows.columns names source tables: this is a target table)"
+                if target.table(table_name) is not None
+                else ""
+            )
+            raise PlanError(
+                f"table '{table_name}' is not on the source{hint}."
+                + did_you_mean(table_name, source.table_names),
+                key=key,
+            )
+        table = max(owners, key=lambda t: len(t.name))
+        _check_columns(table, [name.removeprefix(f"{table.name}.")], key)
+
+
+def _check_waived_columns(plan: Plan, source: Catalog, target: Catalog, renamer: Renamer) -> None:
+    """An expected difference's column is named as on the source or the target (as findings
+    are matched): it must be a column of the table it names, or of that table's pair."""
+    for index, diff in enumerate(plan.expected_differences):
+        if diff.table is None or diff.column is None:
+            continue
+        tables = {diff.table, renamer.table(diff.table)}
+        tables |= {t.name for t in source.tables if renamer.table(t.name) == diff.table}
+        names: set[str] = set()
+        for catalog in (source, target):
+            for table in catalog.tables:
+                if table.name in tables:
+                    names.update(c.name for c in table.columns)
+            for view in catalog.views:
+                if view.name in tables:
+                    names.update(view.columns)
+        if names and diff.column not in names:
+            raise PlanError(
+                f"table '{diff.table}' has no column '{diff.column}' on either side."
+                + did_you_mean(diff.column, sorted(names)),
+                key=f"expected_differences.{index}.column",
+            )
+
+
+def _nothing_selected(plan: Plan, source: Catalog, target: Catalog) -> str:
+    """Why the selection is empty, with the tables there are to choose from."""
+    names = sorted({*source.table_names, *target.table_names})
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    include = f"include [{', '.join(plan.tables.include)}]"
+    if not any(fnmatchcase(n, p) for n in names for p in plan.tables.include):
+        return f"no table matches {include}, so none would be compared (tables: {shown})"
+    return (
+        f"exclude [{', '.join(plan.tables.exclude)}] leaves none of the tables {include} "
+        f"selects, so none would be compared (tables: {shown})"
+    )
 
 
 def _is_glob(pattern: str) -> bool:

@@ -7,7 +7,7 @@ options for it.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from harness.plan.base import PlanModel
 
@@ -29,4 +29,14 @@ class RowSettings(PlanModel):
     sample_cap: int = Field(20, ge=0)
     """Differing rows kept per table as examples (the counts stay exact)."""
     columns: dict[str, ColumnCanon] = {}
-    """Keyed by ``table.column`` in source names."""
+    """Keyed by ``table.column`` in source names (that the column exists is checked against
+    the source once it answers: :func:`harness.plan.scope.check_scope`)."""
+
+    @field_validator("columns", mode="after")
+    @classmethod
+    def _table_dot_column(cls, columns: dict[str, ColumnCanon]) -> dict[str, ColumnCanon]:
+        for name in columns:
+            table, dot, column = name.rpartition(".")
+            if not (table and dot and column):
+                raise ValueError(f"'{name}' is not TABLE.COLUMN (source names, e.g. Customer.City)")
+        return columns
