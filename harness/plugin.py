@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import argparse
 import functools
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from types import FrameType
+from typing import Any, NamedTuple, TypeVar, cast
 
 import pytest
 from _pytest.mark.structures import ParameterSet
 
 from harness import hookspecs, usage
-from harness.capabilities import CAPABILITIES, Capability, Items, area_order
+from harness.capabilities import CAPABILITIES, Capability, Items, NothingToCheck, area_order
 from harness.checks import waivers
 from harness.db.database import Database
 from harness.endpoints.redact import scrub
@@ -45,6 +48,20 @@ T = TypeVar("T")
 RESULT_KEY = "cutover.result"
 NOT_APPLICABLE = "cutover_not_applicable"
 """Marker of a scenario item the plan does not ask for (no ``lint:``, no ``retired:``…)."""
+RUN_AREA = "run"
+"""The area of the checks an incomplete run adds: each item that never reported, or the
+interruption itself, as an ``error``, so results.json's own checks make it NO-GO."""
+
+
+class Written(NamedTuple):
+    """What the controller wrote: the run's verdict as it holds it in memory (``cutover
+    verify`` takes its exit code from here, never from a results.json another process may be
+    writing) and where the folder's two main files are."""
+
+    verdict: str
+    reason: str
+    results: Path
+    html: Path
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -113,7 +130,13 @@ class CutoverRun:
         self._dbs: dict[str, Database] = {}
         self._scope: Scope | None = None
         self._memo: dict[str, Any] = {}
-        self.written: tuple[str, str, Path, Path] | None = None
+        self.written: Written | None = None
+        self.selected: dict[str, None] = {}
+        """Controller: the node ids the run set out to report, in collection order."""
+        self.stopped: str | None = None
+        """Controller: why the run ended before its end (a signal, pytest.exit, a crash)."""
+        self._signals: list[tuple[int, Any]] = []
+        self._writing = False
         self.started = now()
         if self.is_worker:
             shared = config.workerinput["cutover"]  # type: ignore[attr-defined]
@@ -221,11 +244,19 @@ class CutoverRun:
             if report.failed:  # a failure in setup/teardown overrides a recorded pass
                 self.results[report.nodeid] = _from_report(report)
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(
+        self, session: pytest.Session, exitstatus: int | pytest.ExitCode
+    ) -> None:
         try:
             # --collect-only ran nothing: it must not replace the last real run's verdict.
             if not self.is_worker and self.fingerprint and not self.config.option.collectonly:
-                self._write(session)
+                if exitstatus == pytest.ExitCode.INTERNAL_ERROR and self.stopped is None:
+                    self.stopped = "an internal error"
+                self._writing = True  # a signal now waits: the folder is written whole
+                try:
+                    self._write(session)
+                finally:
+                    self._writing = False
         finally:
             self.resources.close()
 
@@ -235,13 +266,14 @@ class CutoverRun:
         for capability in self.capabilities:
             if capability.summarize is not None:
                 sections.update(capability.summarize(checks))
+        unfinished, incomplete = self._unfinished(session)
         results = build_results(
             plan={
                 "name": self.plan.name,
                 "path": str(self.loaded.path),
                 "sha256": self.loaded.sha256,
             },
-            checks=checks,
+            checks=[*checks, *unfinished],
             expected_differences=waivers.account(self.plan.expected_differences, checks),
             env=self.fingerprint,
             started=self.started,
@@ -249,20 +281,129 @@ class CutoverRun:
             area_order=area_order(self.capabilities),
             sections=sections,
         )
+        if incomplete is not None:  # NO-GO already, by the error checks: say why first
+            results["verdict_reason"] = incomplete
         from harness.report.folder import write_folder  # Jinja and friends: only when writing
 
-        report_dir = self.config.getoption("--report-dir") or DEFAULT_REPORT_DIR
-        files = write_folder(results, Path(report_dir))
-        self.written = (results["verdict"], results["verdict_reason"], files.results, files.html)
+        files = write_folder(results, self.report_dir)
+        self.written = Written(
+            results["verdict"], results["verdict_reason"], files.results, files.html
+        )
+
+    def _unfinished(self, session: pytest.Session) -> tuple[list[dict[str, Any]], str | None]:
+        """An incomplete run's error checks and verdict reason; ``([], None)`` for a run that
+        reached its end with every selected item reported.
+
+        Each item collected and selected but never reported (the one running when a signal
+        came, those after it, those a worker never got to) is an ``error`` check; a run
+        interrupted after every item reported gets one error check for the interruption.
+        """
+        missing = [nodeid for nodeid in self.selected if nodeid not in self.results]
+        if not missing and self.stopped is None:
+            return [], None
+        if self.stopped is not None:
+            head = f"run incomplete, interrupted ({self.stopped})"
+        else:
+            ended = session.shouldstop or session.shouldfail  # -x, --maxfail: a message
+            head = f"run incomplete ({ended})" if isinstance(ended, str) else "run incomplete"
+        if not missing:
+            reason = f"{head} before it ended, so its checks are not a verdict"
+            return [_run_error("interrupted", "", reason)], reason
+        names = [nodeid.rsplit("/", 1)[-1] for nodeid in missing]
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        reason = f"{head}: {len(missing)} of {len(self.selected)} selected items never ran: {shown}"
+        checks = [
+            _run_error(name, nodeid, f"never ran: {head}")
+            for name, nodeid in zip(names, missing, strict=True)
+        ]
+        return checks, reason
+
+    @property
+    def report_dir(self) -> Path:
+        return Path(self.config.getoption("--report-dir") or DEFAULT_REPORT_DIR)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.written is None:
             return
-        outcome, reason, json_path, html_path = self.written
-        terminalreporter.write_sep("=", f"cutover verdict: {outcome}", bold=True)
-        terminalreporter.write_line(reason)
-        terminalreporter.write_line(f"results: {json_path}")
-        terminalreporter.write_line(f"report:  {html_path}")
+        terminalreporter.write_sep("=", f"cutover verdict: {self.written.verdict}", bold=True)
+        terminalreporter.write_line(self.written.reason)
+        terminalreporter.write_line(f"results: {self.written.results}")
+        terminalreporter.write_line(f"report:  {self.written.html}")
+
+    # -- controller: the run's folder, its signals, and what it set out to report ----------
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Called as the plugin registers. The controller holds the report folder for the run
+        (:func:`harness.report.folder.claimed`: locked, no signed bundle, the previous run's
+        files removed) and makes SIGTERM stop the run the way Ctrl-C does."""
+        if self.is_worker:
+            return
+        self._trap_signals()
+        if config.option.collectonly:
+            return  # writes nothing, so the last real run's files stay as they are
+        from harness.report.folder import claimed
+
+        try:
+            self.resources.enter_context(claimed(self.report_dir))
+        except HarnessError as exc:
+            raise usage_error(config, str(exc)) from None
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        for signum, previous in reversed(self._signals):
+            signal.signal(signum, previous)
+        self._signals.clear()
+        self.resources.close()  # a session that never started or never finished
+
+    def _trap_signals(self) -> None:
+        """SIGTERM raises KeyboardInterrupt, as SIGINT (Ctrl-C) already does: pytest stops and
+        the record is written as incomplete, instead of the process dying with nothing
+        written. A SIGTERM the process was started ignoring stays ignored."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous == signal.SIG_DFL:
+            self._signals.append((signal.SIGTERM, previous))
+            signal.signal(signal.SIGTERM, self._terminate)
+
+    def _terminate(self, signum: int, frame: FrameType | None) -> None:
+        if self._writing:  # the items have all run or stopped: let the folder be written whole
+            return
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C, SIGTERM, ``pytest.exit``, a collection error or an xdist worker that stopped:
+        the run is incomplete, whatever its items said so far."""
+        if self.is_worker or self.stopped is not None:
+            return
+        text = str(getattr(excinfo.value, "msg", None) or excinfo.value).strip()
+        if text:
+            self.stopped = text.splitlines()[0]
+        else:  # a bare KeyboardInterrupt: Python's own SIGINT handler (Ctrl-C)
+            self.stopped = "SIGINT" if excinfo.type is KeyboardInterrupt else excinfo.typename
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if not self.is_worker:
+            self.selected.update(dict.fromkeys(item.nodeid for item in session.items))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """xdist: the controller collects nothing; each worker says what it selected."""
+        self.selected.update(dict.fromkeys(ids))
+
+
+def _run_error(name: str, nodeid: str, summary: str) -> dict[str, Any]:
+    """An ``error`` check of an incomplete run (see :meth:`CutoverRun._unfinished`)."""
+    return {
+        "id": f"{RUN_AREA}[{nodeid or name}]",
+        "area": RUN_AREA,
+        "name": name,
+        "status": "error",
+        "summary": scrub(summary),
+        "duration_s": 0.0,
+        "findings": [],
+        "evidence": {},
+        "nodeid": nodeid,
+    }
 
 
 @pytest.hookimpl(trylast=True)
@@ -321,7 +462,8 @@ def _wanted(
 def _params(
     run: CutoverRun, capability: Capability, items: Items, config: pytest.Config
 ) -> list[Any]:
-    """The items of one argument, or one deselected item when the plan does not ask for it."""
+    """The items of one argument, or one deselected item when the plan does not ask for it,
+    or one item recording an error when the plan asks for it and its builder found nothing."""
     absent = pytest.param(None, marks=getattr(pytest.mark, NOT_APPLICABLE))
     if capability.section is not None and getattr(run.plan, capability.section) is None:
         return [absent]
@@ -331,6 +473,9 @@ def _params(
         raise usage_error(config, str(exc)) from None
     if built is None:
         return [absent]
+    if not built:  # the section is there and found nothing: an error check, never a skip
+        nothing = NothingToCheck(capability.area, capability.section)
+        return [pytest.param(nothing, id=NothingToCheck.ID)]
     if not items.marks:
         return list(built)
     return [
@@ -339,6 +484,20 @@ def _params(
         else pytest.param(p, marks=items.marks)
         for p in built
     ]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """An item standing for a section that found nothing records its error before any of the
+    scenario's fixtures run (they would receive a placeholder, not a subject)."""
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params.values() if callspec is not None else ()
+    nothing = next((p for p in params if isinstance(p, NothingToCheck)), None)
+    if nothing is None:
+        return
+    result = nothing.result()
+    item.user_properties.append((RESULT_KEY, {**result.to_dict(), "nodeid": item.nodeid}))
+    pytest.fail(f"{result.status.value.upper()}: {result.summary}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

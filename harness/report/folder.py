@@ -14,21 +14,30 @@ The derived files are rendered from the bytes of results.json as written, never 
 objects, so `cutover report results.json` re-creates them byte for byte on any machine with
 the same cutover. Each file goes to a sibling ``.partial`` first and is renamed into place,
 so a CI upload or a browser refresh never sees half a file.
+
+Every file of the folder belongs to one run. A run holds the folder (:func:`claimed`: a lock
+file, ``.cutover.lock``, there while it runs, so a second run into it is refused at once),
+removes the previous run's files before it starts, so a run that stops early leaves nothing
+that reads as a verdict, and refuses a folder holding a signed bundle rather than overwrite
+signed evidence.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from filelock import FileLock, Timeout
 
 from harness.errors import HarnessError
 from harness.results.files import (
     BUNDLE_NAME,
+    DERIVED_NAMES,
     HTML_NAME,
     JUNIT_NAME,
     RESULTS_NAME,
@@ -49,6 +58,76 @@ class ReportFiles:
     sarif: Path
     html_kept: bool = False
     """report.html was already signed off, so it was left untouched."""
+
+
+LOCK_NAME = ".cutover.lock"
+"""The lock file a run holds in its report folder (see :func:`claimed`)."""
+RUN_FILES = (RESULTS_NAME, *DERIVED_NAMES, SIGNOFF_HTML_NAME)
+"""What one run leaves in the folder: written together, or removed together."""
+
+_held: dict[Path, FileLock] = {}
+"""This process's folder locks by lock file: ``cutover verify`` claims the folder before pytest
+starts and the plugin claims it again in the same process, so a claim is re-entrant here."""
+
+
+@contextmanager
+def claimed(report_dir: Path) -> Iterator[Path]:
+    """Hold ``report_dir`` for one run: lock it, refuse it when it holds a signed bundle, and
+    remove the previous run's files, so whatever the run leaves is its own.
+
+    A one-line :class:`HarnessError` when another run holds the folder, when a sign-off bundle
+    sits in it, or when it cannot be created, locked or cleared.
+    """
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HarnessError(
+            f"--report-dir {report_dir}: cannot create it ({exc.strerror}); choose another folder"
+        ) from None
+    path = (report_dir / LOCK_NAME).resolve()
+    lock = _held.setdefault(path, FileLock(str(path), timeout=0))
+    busy = HarnessError(
+        f"--report-dir {report_dir}: another cutover run is writing this folder (it holds "
+        f"{LOCK_NAME}); wait for that run to end or choose another --report-dir"
+    )
+    try:
+        lock.acquire()
+    except Timeout:
+        raise busy from None
+    except OSError as exc:
+        raise HarnessError(
+            f"--report-dir {report_dir}: cannot lock it ({exc.strerror}); choose another folder"
+        ) from None
+    if not path.exists():  # locked the file of a run that removed it as it ended: still busy
+        lock.release()
+        raise busy
+    try:
+        bundle = report_dir / BUNDLE_NAME
+        if bundle.exists():
+            raise HarnessError(
+                f"--report-dir {report_dir} holds a signed run ({BUNDLE_NAME}) that a new run "
+                "would overwrite: pick another --report-dir or move the signed set away"
+            )
+        clear_run_files(report_dir)
+        yield report_dir
+    finally:
+        if lock.lock_counter == 1:  # the outermost claim: the folder keeps only the run's files
+            with suppress(OSError):  # removed while still held, so no other run locks it
+                path.unlink()
+        lock.release()
+
+
+def clear_run_files(report_dir: Path) -> None:
+    """Remove a previous run's files (and any ``.partial`` left of them), results.json first."""
+    for name in RUN_FILES:
+        for path in (report_dir / name, report_dir / f"{name}.partial"):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise HarnessError(
+                    f"--report-dir {report_dir}: cannot remove the previous run's {path.name} "
+                    f"({exc.strerror}); remove it or choose another folder"
+                ) from None
 
 
 def write_folder(results: Mapping[str, Any], report_dir: Path) -> ReportFiles:
