@@ -7,15 +7,12 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.checks.counts import check_row_count
-from harness.checks.schema import check_table, check_views
 from harness.db.catalog import Catalog, Column, Table, View
 from harness.db.database import Database
 from harness.embedded.provision import PostgresCluster
@@ -25,43 +22,9 @@ from harness.plan.model import Plan
 from harness.plan.scope import Scope, build_scope
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status
 from tests.conftest import run_sql
+from tests.schema_support import Migration
 
 K, S = FindingKind, Severity
-
-
-@dataclass
-class Migration:
-    """A source and a target database, the plan relating them, and the checks to run."""
-
-    source: Database
-    target: Database
-    plan: Plan
-    scope: Scope
-
-    def schema(self, table_id: str) -> CheckResult:
-        pair = self.scope.pair(table_id)
-        return check_table(
-            pair,
-            self.source.catalog().table(pair.source) if pair.source else None,
-            self.target.catalog().table(pair.target) if pair.target else None,
-            renamer=self.scope.renamer,
-            source_db=self.source,
-            target_dialect=self.target.dialect,
-            expected=self.plan.expected_differences,
-        )
-
-    def views(self) -> CheckResult:
-        return check_views(
-            self.source.catalog(), self.target.catalog(), self.scope, self.plan.expected_differences
-        )
-
-    def row_count(self, table_id: str) -> CheckResult:
-        return check_row_count(
-            self.scope.pair(table_id),
-            source_db=self.source,
-            target_db=self.target,
-            expected=self.plan.expected_differences,
-        )
 
 
 Migrate = Callable[..., Migration]

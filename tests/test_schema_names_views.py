@@ -11,53 +11,25 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.checks.schema import check_table, check_views
 from harness.db.database import Database
 from harness.embedded.migrate import copy_sqlite
 from harness.embedded.provision import PostgresCluster
 from harness.endpoints.resolve import Connector, open_database
 from harness.plan.model import Plan
-from harness.plan.scope import Scope, build_scope
+from harness.plan.scope import build_scope
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status
 from tests.conftest import run_sql
+from tests.schema_support import Migration
 
 K, S = FindingKind, Severity
 
 
-@dataclass
-class Loaded:
-    """A source, its target, and the checks between them."""
-
-    source: Database
-    target: Database
-    plan: Plan
-    scope: Scope
-
-    def schema(self, table_id: str) -> CheckResult:
-        pair = self.scope.pair(table_id)
-        return check_table(
-            pair,
-            self.source.catalog().table(pair.source) if pair.source else None,
-            self.target.catalog().table(pair.target) if pair.target else None,
-            renamer=self.scope.renamer,
-            source_db=self.source,
-            target_dialect=self.target.dialect,
-            expected=self.plan.expected_differences,
-        )
-
-    def views(self) -> CheckResult:
-        return check_views(
-            self.source.catalog(), self.target.catalog(), self.scope, self.plan.expected_differences
-        )
-
-
-Load = Callable[..., Loaded]
+Load = Callable[..., Migration]
 
 
 @pytest.fixture
@@ -76,7 +48,7 @@ def load(tmp_path: Path, pg_database: str, pg_cluster: PostgresCluster) -> Itera
         source: str = "sqlite",
         naming: str = "none",
         **plan_sections: Any,
-    ) -> Loaded:
+    ) -> Migration:
         if source == "sqlite":
             path = tmp_path / "app.db"
             with sqlite3.connect(path) as conn:
@@ -109,7 +81,7 @@ def load(tmp_path: Path, pg_database: str, pg_cluster: PostgresCluster) -> Itera
             Connector("target", "postgres", "postgres", pg_database, "target", "public")
         )
         opened.extend((source_db, target_db))
-        return Loaded(
+        return Migration(
             source_db, target_db, plan, build_scope(plan, source_db.catalog(), target_db.catalog())
         )
 

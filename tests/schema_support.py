@@ -1,0 +1,47 @@
+"""The checks of one migration, as the schema tests run them: a source, its target, the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.checks.counts import check_row_count
+from harness.checks.schema import check_table, check_views
+from harness.db.database import Database
+from harness.plan.model import Plan
+from harness.plan.scope import Scope
+from harness.results.check import CheckResult
+
+
+@dataclass
+class Migration:
+    """A source and a target database, the plan relating them, and the checks to run."""
+
+    source: Database
+    target: Database
+    plan: Plan
+    scope: Scope
+
+    def schema(self, table_id: str) -> CheckResult:
+        pair = self.scope.pair(table_id)
+        return check_table(
+            pair,
+            self.source.catalog().table(pair.source) if pair.source else None,
+            self.target.catalog().table(pair.target) if pair.target else None,
+            renamer=self.scope.renamer,
+            source_db=self.source,
+            target_dialect=self.target.dialect,
+            expected=self.plan.expected_differences,
+        )
+
+    def views(self) -> CheckResult:
+        return check_views(
+            self.source.catalog(), self.target.catalog(), self.scope, self.plan.expected_differences
+        )
+
+    def row_count(self, table_id: str) -> CheckResult:
+        return check_row_count(
+            self.scope.pair(table_id),
+            source_db=self.source,
+            target_db=self.target,
+            expected=self.plan.expected_differences,
+        )
