@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from harness.checks.counts import check_row_count
 from harness.checks.schema import check_table, check_views
 from harness.db.database import Database
+from harness.endpoints.resolve import Connector, open_database
 from harness.plan.model import Plan
-from harness.plan.scope import Scope
-from harness.results.check import CheckResult
+from harness.plan.scope import Scope, build_scope
+from harness.results.check import CheckResult, Finding, FindingKind
 
 
 @dataclass
@@ -20,6 +21,20 @@ class Migration:
     target: Database
     plan: Plan
     scope: Scope
+
+    @classmethod
+    def opened(
+        cls, plan: Plan, source: Connector, target_dsn: str, opened: list[Database]
+    ) -> Migration:
+        """Open both sides read-only (``opened`` collects them for closing) and pair them."""
+        source_db = open_database(source)
+        target_db = open_database(
+            Connector("target", "postgres", "postgres", target_dsn, "target", "public")
+        )
+        opened.extend((source_db, target_db))
+        return cls(
+            source_db, target_db, plan, build_scope(plan, source_db.catalog(), target_db.catalog())
+        )
 
     def schema(self, table_id: str) -> CheckResult:
         pair = self.scope.pair(table_id)
@@ -45,3 +60,10 @@ class Migration:
             target_db=self.target,
             expected=self.plan.expected_differences,
         )
+
+
+def only(result: CheckResult, kind: FindingKind) -> Finding:
+    """The single finding of ``kind`` in ``result``."""
+    found = [f for f in result.findings if f.kind is kind]
+    assert len(found) == 1, f"expected one {kind.value} finding, got {result.findings}"
+    return found[0]

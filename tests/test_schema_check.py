@@ -16,13 +16,13 @@ import pytest
 from harness.db.catalog import Catalog, Column, Table, View
 from harness.db.database import Database
 from harness.embedded.provision import PostgresCluster
-from harness.endpoints.resolve import Connector, open_database
+from harness.endpoints.resolve import Connector
 from harness.errors import PlanError
 from harness.plan.model import Plan
 from harness.plan.scope import Scope, build_scope
-from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status
+from harness.results.check import CheckResult, FindingKind, Severity, Status
 from tests.conftest import run_sql
-from tests.schema_support import Migration
+from tests.schema_support import Migration, only
 
 K, S = FindingKind, Severity
 
@@ -66,26 +66,13 @@ def migrate(tmp_path: Path, pg_database: str, pg_cluster: PostgresCluster) -> It
                 **plan_sections,
             }
         )
-        source_db = open_database(source_connector)
-        target_db = open_database(
-            Connector("target", "postgres", "postgres", pg_database, "target", "public")
-        )
-        opened.extend((source_db, target_db))
-        scope = build_scope(plan, source_db.catalog(), target_db.catalog())
-        return Migration(source_db, target_db, plan, scope)
+        return Migration.opened(plan, source_connector, pg_database, opened)
 
     yield build
     for db in opened:
         db.close()
     for name in created:
         pg_cluster.drop_database(name)
-
-
-def only(result: CheckResult, kind: FindingKind) -> Finding:
-    """The single finding of ``kind`` in ``result``."""
-    found = [f for f in result.findings if f.kind is kind]
-    assert len(found) == 1, f"expected one {kind.value} finding, got {result.findings}"
-    return found[0]
 
 
 def kinds(result: CheckResult) -> set[FindingKind]:

@@ -19,12 +19,11 @@ import pytest
 from harness.db.database import Database
 from harness.embedded.migrate import copy_sqlite
 from harness.embedded.provision import PostgresCluster
-from harness.endpoints.resolve import Connector, open_database
+from harness.endpoints.resolve import Connector
 from harness.plan.model import Plan
-from harness.plan.scope import build_scope
-from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status
+from harness.results.check import CheckResult, FindingKind, Severity, Status
 from tests.conftest import run_sql
-from tests.schema_support import Migration
+from tests.schema_support import Migration, only
 
 K, S = FindingKind, Severity
 
@@ -76,14 +75,7 @@ def load(tmp_path: Path, pg_database: str, pg_cluster: PostgresCluster) -> Itera
                 **plan_sections,
             }
         )
-        source_db = open_database(source_connector)
-        target_db = open_database(
-            Connector("target", "postgres", "postgres", pg_database, "target", "public")
-        )
-        opened.extend((source_db, target_db))
-        return Migration(
-            source_db, target_db, plan, build_scope(plan, source_db.catalog(), target_db.catalog())
-        )
+        return Migration.opened(plan, source_connector, pg_database, opened)
 
     yield build
     for db in opened:
@@ -94,12 +86,6 @@ def load(tmp_path: Path, pg_database: str, pg_cluster: PostgresCluster) -> Itera
 
 def messages(result: CheckResult) -> list[str]:
     return [f.message for f in result.findings]
-
-
-def only(result: CheckResult, kind: FindingKind) -> Finding:
-    found = [f for f in result.findings if f.kind is kind]
-    assert len(found) == 1, f"expected one {kind.value} finding, got {result.findings}"
-    return found[0]
 
 
 # Case 8 ─ identifiers that need quotes ──────────────────────────────────────────────────────
