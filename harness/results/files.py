@@ -22,6 +22,7 @@ or signed.
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import json
 import math
 from collections import Counter
@@ -37,8 +38,8 @@ FORMAT = "cutover.results/1"
 VERDICTS = ("GO", "GO WITH WAIVERS", "NO-GO")
 STATUSES = ("pass", "fail", "error", "waived", "skip")
 """A check's status, in the order of results.json's ``summary``."""
-RESULTS_SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "results.schema.json"
-"""The checkout's schema of results.json (an install without it still recomputes the verdict)."""
+RESULTS_SCHEMA = Path(str(importlib.resources.files("schemas") / "results.schema.json"))
+"""The schema of results.json, shipped with cutover (package ``schemas``)."""
 
 RESULTS_NAME = "results.json"
 HTML_NAME = "report.html"
@@ -139,11 +140,14 @@ def _inconsistency(results: Mapping[str, Any]) -> str | None:
 
 @functools.cache
 def _validator(schema_path: Path) -> Any:
-    """A Draft 2020-12 validator of ``schema_path``, or ``None`` when the file is not there."""
+    """A Draft 2020-12 validator of ``schema_path``; an install without it cannot vouch for
+    any results.json, so that is an error, never a pass."""
     try:
         schema = json.loads(schema_path.read_bytes())
     except FileNotFoundError:
-        return None
+        raise HarnessError(
+            f"{schema_path}: cutover's results schema is missing; reinstall cutover"
+        ) from None
     import jsonschema  # type: ignore[import-untyped]
 
     return jsonschema.Draft202012Validator(schema)
@@ -152,8 +156,6 @@ def _validator(schema_path: Path) -> Any:
 def _schema_problem(data: dict[str, Any]) -> str | None:
     """The most relevant schema violation as ``where: what``, or ``None``."""
     validator = _validator(RESULTS_SCHEMA)
-    if validator is None:
-        return None
     import jsonschema
 
     error = jsonschema.exceptions.best_match(validator.iter_errors(data))
