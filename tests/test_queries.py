@@ -271,13 +271,18 @@ class TestCompare:
             self.answer((1, 0.1 + 0.2)), self.answer((1, 0.3)), ordered=True, tolerance={}
         ).same
 
-    def test_a_tolerance_absorbs_a_floating_sum_against_an_exact_numeric(self) -> None:
-        # SQLite sums money as REAL; PostgreSQL's numeric sum is exact.
-        source = self.answer((1, 1234.5699999999997))
+    def test_a_float_meets_an_exact_numeric_at_float_digits_and_a_tolerance_beyond(
+        self,
+    ) -> None:
+        # SQLite sums money as REAL; PostgreSQL's numeric sum is exact: equal at 15 digits.
         numeric = (None, TypeInfo("numeric", "numeric"))
         target = Answer(("a", "b"), numeric, [(1, Decimal("1234.57"))], False)
+        assert compare(
+            self.answer((1, 1234.5699999999997)), target, ordered=True, tolerance={}
+        ).same
+        source = self.answer((1, 1234.5650000000001))  # what no rounding at 15 digits hides
         assert not compare(source, target, ordered=True, tolerance={}).same
-        assert compare(source, target, ordered=True, tolerance={"b": 0.001}).same
+        assert compare(source, target, ordered=True, tolerance={"b": 0.01}).same
         off = Answer(("a", "b"), numeric, [(1, Decimal("1234.58"))], False)
         assert not compare(source, off, ordered=True, tolerance={"b": 0.001}).same
 

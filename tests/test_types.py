@@ -41,6 +41,8 @@ EXPECTED_CLASS: dict[tuple[str, str, str, str], Compat] = {
     ("postgres", "timestamp without time zone", "postgres", "timestamp with time zone"): W,
     ("postgres", "json", "postgres", "jsonb"): W,
     ("postgres", "bigint", "postgres", "double precision"): N,  # doubles are exact to 2**53
+    ("sqlite", "DATETIME", "postgres", "timestamp(0) without time zone"): N,  # drops fractions
+    ("sqlite", "REAL", "postgres", "real"): N,  # float4 rounds a double
 }
 
 

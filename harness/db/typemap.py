@@ -178,8 +178,20 @@ def _from_datatype(built: exp.DataType, text: str) -> TypeInfo:
         return TypeInfo("text", f"{base}({length})", length=length, fixed_length=fixed)
     if kind in _SIMPLE:
         family, name = _SIMPLE[kind]
+        if family in _FRACTIONAL and args and args[0] < _MICROSECONDS:
+            # timestamp(0) … time(5): fewer fraction digits than the type's default six.
+            return TypeInfo(family, f"{name}({args[0]})", precision=args[0])
         return TypeInfo(family, name)
     return TypeInfo("other", _squash(built.sql("postgres").lower() or text))
+
+
+_FRACTIONAL = frozenset({"timestamp", "timestamptz", "time"})
+_MICROSECONDS = 6
+
+
+def fraction_digits(info: TypeInfo) -> int:
+    """The fraction-of-a-second digits a timestamp or time type keeps (six by default)."""
+    return _MICROSECONDS if info.precision is None else info.precision
 
 
 def _squash(text: str) -> str:
@@ -218,6 +230,8 @@ def compare(source: TypeInfo, target: TypeInfo) -> Compat:
         return Compat.WIDENING if (source.bits or 64) < (target.bits or 53) else Compat.NARROWING
     if {sf, tf} <= {"numeric", "float"}:
         return Compat.NARROWING
+    if sf == tf in _FRACTIONAL and source.precision != target.precision:
+        return _by_size(fraction_digits(source), fraction_digits(target))
     if sf == tf:
         if (sf, source.name, target.name) == ("json", "json", "jsonb"):
             return Compat.WIDENING
@@ -288,6 +302,8 @@ MATRIX_EXAMPLES: tuple[tuple[str, str, str, str], ...] = (
     ("postgres", "json", "postgres", "jsonb"),
     ("postgres", "bigint", "postgres", "double precision"),
     ("postgres", "boolean", "postgres", "timestamp without time zone"),
+    ("sqlite", "DATETIME", "postgres", "timestamp(0) without time zone"),
+    ("sqlite", "REAL", "postgres", "real"),
 )
 
 

@@ -1,8 +1,9 @@
 """Compare two answers with the row-level check's value canon (:mod:`harness.rows.canon`).
 
-Each result column is canonised in the form its *target* type calls for, as row parity does
-(the target defines what the application reads back). PostgreSQL names that type; a SQLite
-target does not, so its values are typed one by one from what the driver returned. Ordered
+Each result column is canonised in the form both sides' types call for, as row parity does
+(:func:`harness.rows.canon.domain`: mostly the target's, never one that rounds a source
+value into a target one). PostgreSQL names a column's type; SQLite does not, so a SQLite
+answer's values are typed one by one from what the driver returned. Ordered
 queries compare row by row; unordered ones compare as multisets (sorted canonical rows).
 A column with a tolerance compares numerically within it.
 """
@@ -74,9 +75,20 @@ def by_value(value: Any) -> TypeInfo:
 
 
 def column_types(source: Answer, target: Answer) -> tuple[TypeInfo | None, ...]:
-    """The type deciding each column's canon: the target's, else the source's, else None."""
+    """The type deciding each column's canon: both sides' :func:`canon.domain`, else the
+    one side's that names one, else None (typed value by value)."""
     return tuple(
-        t if t is not None else s for s, t in zip(source.types, target.types, strict=False)
+        canon.domain(s, t) if s is not None and t is not None else t or s
+        for s, t in zip(_typed(source), _typed(target), strict=False)
+    )
+
+
+def _typed(answer: Answer) -> tuple[TypeInfo | None, ...]:
+    """The answer's column types; a column the driver did not type (SQLite) that holds a
+    float is a double: a target's ``real`` must not round it before it is compared."""
+    floats = {i for row in answer.rows for i, v in enumerate(row) if isinstance(v, float)}
+    return tuple(
+        by_value(0.0) if t is None and i in floats else t for i, t in enumerate(answer.types)
     )
 
 

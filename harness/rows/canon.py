@@ -1,8 +1,12 @@
 """The value canon: one canonical text per value, computed inside PostgreSQL or in Python.
 
 Row-level parity hashes rows on both sides and compares the hashes, so a value must have
-exactly the same bytes whichever database holds it. The *target* column's type decides the
-form (the target defines what the application will read back); each form exists twice:
+exactly the same bytes whichever database holds it, and two values may share a text only
+when they are the same value (within what the plan declares, ``float_digits``). The canon is
+therefore never the target's rounding of the source value: a column's form is picked by
+:func:`domain`, a type both sides' values fit into without loss (mostly the target's own),
+and a source value the target type cannot hold gets a text no target value has, so a lossy
+migration shows up as changed rows. Each form exists twice:
 
 - :func:`sql` — a PostgreSQL expression, evaluated by the server so only hashes cross the wire;
 - :func:`python` — a function for values read from SQLite, whose type affinity hands us money
@@ -16,19 +20,25 @@ Forms (NULL is never canonised: the row encoding keeps NULL apart from ``''``):
 
 =========== ========================================================================
 integer     decimal digits: ``-12``
-numeric     at the target's declared scale, rounded half away from zero (as PostgreSQL
-            rounds on insert): ``12.30``; unscaled numerics without trailing zeros
+numeric     at the target's declared scale when the value has no more places: ``12.30``;
+            any other value exactly, without trailing zeros (``19.999`` never meets the
+            ``20.00`` a numeric(10,2) made of it); unscaled numerics without trailing zeros.
+            A double in a SQLite NUMERIC column is the shortest decimal that is that double
 float       ``float_digits`` significant digits in C ``%.*e`` form: ``1.25000000000000e+04``;
-            ``NaN``, ``Infinity``, ``-Infinity``
+            ``NaN``, ``Infinity``, ``-Infinity``. A ``real`` (float4) source compares at
+            real's precision: values on both sides rounded to the nearest real first
 text        exact; ``rtrim`` (opt-in per column) drops trailing spaces; CHAR(n) targets always
             compare without their blank padding, as PostgreSQL itself does
-timestamp   ``YYYY-MM-DD HH:MM:SS.ffffff`` at microseconds; a zone offset in SQLite text is
-            ignored, as PostgreSQL ignores it for ``timestamp without time zone``; numbers
-            are Unix epoch seconds
+timestamp   ``YYYY-MM-DD HH:MM:SS.ffffff`` at microseconds; SQLite text with a zone offset
+            is taken to UTC (PostgreSQL drops the offset of a ``timestamp without time
+            zone``, so a loader that did not convert changed the time); numbers are Unix
+            epoch seconds; a fraction past microseconds that is not zero is kept (no
+            PostgreSQL timestamp holds it)
 timestamptz the same, converted to UTC and suffixed ``Z``; SQLite text without an offset is
             taken as UTC
-date        ``YYYY-MM-DD``
-time        ``HH:MM:SS.ffffff``
+date        ``YYYY-MM-DD``; SQLite text with a time of day other than midnight is kept
+            whole (a ``date`` column drops it)
+time        ``HH:MM:SS.ffffff``, fractions as for timestamps
 boolean     ``t`` / ``f``
 bytes       lowercase hex
 uuid        lowercase ``8-4-4-4-12``
@@ -36,9 +46,10 @@ json        jsonb's own text: keys ordered by length then bytes, ``", "`` and ``
             separators, numbers as PostgreSQL numerics
 =========== ========================================================================
 
-A SQLite value that cannot be a value of the target type (``'abc'`` in an integer column)
-canonises to ``!`` followed by its repr: it can never equal a PostgreSQL value, so the row
-shows up as changed instead of crashing the check.
+A SQLite value that cannot be a value of the target type (``'abc'`` in an integer column,
+``2.5`` in an integer one, a timestamp's text with nanoseconds) canonises to ``!`` followed
+by its repr: it can never equal a PostgreSQL value, so the row shows up as changed instead
+of crashing the check (or, worse, matching the value a loader rounded it to).
 
 No form depends on a session setting a database or role could change: ``to_char`` with
 explicit patterns for numbers and times (neither DateStyle, extra_float_digits nor lc_numeric
@@ -60,7 +71,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Any
 
 from harness.db.typemap import TypeInfo
@@ -81,6 +92,39 @@ class CanonOptions:
 
 Canon = Callable[[Any], str]
 
+_NUMBERS = frozenset({"integer", "numeric", "float"})
+_NUMERIC = TypeInfo("numeric", "numeric")
+_DOUBLE = TypeInfo("float", "double precision", bits=53)
+_REAL = TypeInfo("float", "real", bits=24)
+_TIMESTAMP = TypeInfo("timestamp", "timestamp")
+_TIMESTAMPTZ = TypeInfo("timestamptz", "timestamptz")
+
+
+def domain(source: TypeInfo, target: TypeInfo) -> TypeInfo:
+    """The type whose canon a column's values are compared in: one that holds every value
+    of ``source`` and of ``target`` (at the precision the plan declares for floats), so that
+    a source value the target rounded, truncated or cut short compares as changed.
+
+    Mostly the target's own type, whose forms already keep every value apart (a numeric's
+    extra places, a text's length, a timestamp's fraction). Where the target's form would
+    fold several source values into one, a wider one: a float on either side compares as
+    floats (at ``real``'s precision when the source is ``real``: what it held is no more
+    exact), a numeric source in an integer column as numerics, a date and a timestamp as
+    timestamps.
+    """
+    sf, tf = source.family, target.family
+    if sf in _NUMBERS and tf in _NUMBERS:
+        if "float" in (sf, tf):
+            return _REAL if (sf, source.bits) == ("float", 24) else _DOUBLE
+        if tf == "integer" and sf != "integer":
+            return _NUMERIC
+        return target
+    if {sf, tf} == {"date", "timestamp"}:
+        return _TIMESTAMP
+    if {sf, tf} == {"date", "timestamptz"}:
+        return _TIMESTAMPTZ
+    return target
+
 
 def sql(column: str, target: TypeInfo, options: CanonOptions = CanonOptions()) -> str:
     """A PostgreSQL expression giving the canonical text of ``column`` (an SQL expression,
@@ -91,16 +135,21 @@ def sql(column: str, target: TypeInfo, options: CanonOptions = CanonOptions()) -
         return f"{c}::bigint::text" if target.bits != 64 else f"{c}::text"
     if family == "numeric":
         if target.scale is not None:
-            return f"round({c}::numeric, {target.scale})::text"
+            scaled = f"round({c}::numeric, {target.scale})"
+            return (
+                f"CASE WHEN {c}::numeric = {scaled} THEN {scaled}::text"
+                f" ELSE trim_scale({c}::numeric)::text END"
+            )
         return f"trim_scale({c}::numeric)::text"
     if family == "float":
         digits = options.float_digits - 1
+        x = f"{c}::real::float8" if target.bits == 24 else f"{c}::float8"
         return (
-            f"CASE WHEN {c}::float8 = 'NaN' THEN 'NaN' "
-            f"WHEN {c}::float8 = 'Infinity' THEN 'Infinity' "
-            f"WHEN {c}::float8 = '-Infinity' THEN '-Infinity' "
-            f"WHEN {c}::float8 = 0 THEN '{0.0:.{digits}e}' "  # -0 and 0 are one value
-            f"ELSE ltrim(to_char({c}::float8, '9.{'9' * digits}EEEE')) END"
+            f"CASE WHEN {x} = 'NaN' THEN 'NaN' "
+            f"WHEN {x} = 'Infinity' THEN 'Infinity' "
+            f"WHEN {x} = '-Infinity' THEN '-Infinity' "
+            f"WHEN {x} = 0 THEN '{0.0:.{digits}e}' "  # -0 and 0 are one value
+            f"ELSE ltrim(to_char({x}, '9.{'9' * digits}EEEE')) END"
         )
     if family == "text":
         text = f"{c}::text"
@@ -242,8 +291,9 @@ def _numeric(value: Any, scale: int | None) -> str:
         return f"{value}.{'0' * scale}" if scale else str(value)
     number = _decimal(value)
     if scale is not None:
-        step = Decimal(1).scaleb(-scale)
-        return _plain(number.quantize(step, rounding=ROUND_HALF_UP, context=_EXACT))
+        fitted = number.quantize(Decimal(1).scaleb(-scale), context=_EXACT)
+        if fitted == number:  # no places beyond the scale: nothing was rounded away
+            return _plain(fitted)
     return _plain(_trim_scale(number))
 
 
@@ -267,7 +317,7 @@ def _float(value: Any, digits: int, *, single: bool) -> str:
     number = float(value.strip()) if isinstance(value, str) else float(value)
     if number == 0:
         number = 0.0  # -0.0 and 0.0 compare equal, as in PostgreSQL
-    if single and math.isfinite(number):  # a real column stores the nearest float4
+    if single and math.isfinite(number):  # compared at real's precision (see domain())
         number = struct.unpack("f", struct.pack("f", number))[0]
     if math.isnan(number):
         return "NaN"
@@ -322,7 +372,7 @@ def _boolean(value: Any) -> str:
 
 # -- dates and times -------------------------------------------------------------------------
 
-_DATETIME = re.compile(
+DATETIME_TEXT = re.compile(
     r"^\s*(?P<date>\d{4,}-\d{1,2}-\d{1,2})"
     r"(?:[T ](?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.(?P<frac>\d+))?)?)?"
     r"\s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?\s*$",
@@ -342,7 +392,9 @@ def _timestamp(value: Any, *, aware: bool) -> str:
     if aware:
         moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
         return _stamp(moment) + "Z"
-    return _stamp(moment.replace(tzinfo=None))  # PostgreSQL drops the offset here too
+    if moment.tzinfo is not None:  # the instant, in UTC: a dropped offset moves the time
+        moment = moment.astimezone(UTC)
+    return _stamp(moment.replace(tzinfo=None))
 
 
 def _stamp(m: datetime) -> str:
@@ -368,7 +420,7 @@ def _naive_timestamp(value: Any) -> str:
 
 
 def _parse_datetime(text: str) -> datetime:
-    match = _DATETIME.match(text)
+    match = DATETIME_TEXT.match(text)
     if match is None:
         raise _NotAValue(text)
     year, month, day = (int(part) for part in match["date"].split("-"))
@@ -395,31 +447,33 @@ def _zone(offset: timedelta) -> timezone:
     return timezone(offset)
 
 
-def _round_micro(moment: datetime, frac: str | int) -> datetime:
-    """Fractional seconds rounded to microseconds as PostgreSQL's input does: it reads the
-    fraction as a double and rint()s it (ParseFractionalSecond), so ``.0001255`` gives 125 µs
-    where exact half-even decimal rounding would give 126; Python's float ops are the same."""
-    if isinstance(frac, int) or not frac:
-        return moment
-    return moment + timedelta(microseconds=round(float("0." + frac) * 1_000_000))
+def _round_micro(moment: datetime, frac: str) -> datetime:
+    """``moment`` plus a fraction of a second that microseconds hold exactly; PostgreSQL
+    would round away any other digits, so such a fraction is not a value of the type."""
+    if frac[6:].strip("0"):
+        raise _NotAValue(frac)
+    return moment + timedelta(microseconds=int(frac[:6].ljust(6, "0"))) if frac else moment
 
 
 def _date(value: Any) -> str:
     if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
+        moment = value
+    elif isinstance(value, date):
         return value.isoformat()
-    moment = _parse_datetime(str(value))
+    else:
+        moment = _parse_datetime(str(value))
+    if moment.timetz() != time(tzinfo=moment.tzinfo):  # a date column would drop the time
+        raise _NotAValue(value)
     return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
 
 
-_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*$")
+TIME_TEXT = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*$")
 
 
 def _time(value: Any) -> str:
     if isinstance(value, time):
         return value.strftime("%H:%M:%S.%f")
-    match = _TIME.match(str(value))
+    match = TIME_TEXT.match(str(value))
     if match is None:
         raise _NotAValue(value)
     hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)

@@ -29,6 +29,7 @@ from harness.db import typemap as types
 from harness.db.catalog import Table
 from harness.db.database import Database, PostgresDatabase
 from harness.errors import CheckError
+from harness.rows import canon
 from harness.rows.canon import CanonOptions
 from harness.rows.segments import BoundarySegments, IntSegments, Key, Range, Segmenter
 from harness.rows.sides import Checksums, ColumnPlan, Rows, Side, side_for
@@ -97,7 +98,7 @@ def plan_columns(
     column_map: Callable[[str], str],
     options: RowOptions,
 ) -> list[ColumnPlan]:
-    """Columns on both sides, each with the target type that picks its canon."""
+    """Columns on both sides, each with the type that picks its canon (:func:`canon.domain`)."""
     target_columns = {c.name: c for c in target.columns}
     both_postgres = isinstance(source_db, PostgresDatabase) and isinstance(
         target_db, PostgresDatabase
@@ -111,7 +112,8 @@ def plan_columns(
         target_type = types.parse(other.declared_type, target_db.dialect)
         source_type = types.parse(column.declared_type, source_db.dialect)
         raw = both_postgres and chosen == CanonOptions() and source_type == target_type
-        planned.append(ColumnPlan(column.name, other.name, target_type, chosen, raw))
+        compared = canon.domain(source_type, target_type)
+        planned.append(ColumnPlan(column.name, other.name, compared, chosen, raw))
     return planned
 
 

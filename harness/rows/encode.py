@@ -84,7 +84,8 @@ class FieldForm:
       PostgreSQL to that);
     - any other text as ``<characters>:<text>``;
     - numeric(p, s) as its integer value times 10^s (``12.30`` → ``1230``), which SQLite derives
-      from money stored as REAL several times faster than the decimal text.
+      from money stored as REAL several times faster than the decimal text; a value with more
+      places than ``s`` (only a source has one) as its exact text, which holds a point.
 
     A bare text that breaks those rules is not one PostgreSQL writes (only the canon's ``!``
     mark for an unusable SQLite value gets there); it is kept unequal to every PostgreSQL field
@@ -131,7 +132,11 @@ class FieldForm:
         if not self.bare:
             written = f"length({canon}) || ':' || {canon}"
         elif self.scale is not None:
-            written = f"trim_scale(round(({column})::numeric, {self.scale}) * 1e{self.scale})::text"
+            x, scaled = f"({column})::numeric", f"round(({column})::numeric, {self.scale})"
+            written = (  # a value with more places is written as the canon's exact text
+                f"CASE WHEN {x} = {scaled} THEN trim_scale({scaled} * 1e{self.scale})::text"
+                f" ELSE {canon} END"
+            )
         else:
             written = canon
         return f"coalesce({written}, '{NULL_FIELD}')"

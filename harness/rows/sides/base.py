@@ -19,7 +19,8 @@ Rows = dict[tuple[str | None, ...], tuple[str | None, ...]]
 
 @dataclass(frozen=True)
 class ColumnPlan:
-    """One compared column: its names on each side, the target type that picks its canon."""
+    """One compared column: its names on each side, the type that picks its canon
+    (:func:`harness.rows.canon.domain` of the two sides' types)."""
 
     source: str
     target: str
