@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.checks.rows import row_options
 from harness.checks.schema import AREA, check_table, check_views
 from harness.plan.scope import TablePair
 from harness.plugin import CutoverRun
@@ -24,6 +25,7 @@ def test_table_schema(
             source_db=source,
             target_dialect=target.dialect,
             expected=cutover.plan.expected_differences,
+            options=row_options(cutover.plan.rows, table_pair.source or "").columns,
         )
 
     record(cutover.run_check(AREA, table_pair.id, compute))

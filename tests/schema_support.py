@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.checks.counts import check_row_count
+from harness.checks.rows import row_options
 from harness.checks.schema import check_table, check_views
 from harness.db.database import Database
 from harness.endpoints.resolve import Connector, open_database
@@ -46,6 +47,7 @@ class Migration:
             source_db=self.source,
             target_dialect=self.target.dialect,
             expected=self.plan.expected_differences,
+            options=row_options(self.plan.rows, pair.source or "").columns,
         )
 
     def views(self) -> CheckResult:

@@ -233,7 +233,7 @@ class TestNarrowing:
         result = migrate(*ddl).schema("t")
         finding = only(result, K.TYPE_NARROWING)
         assert (result.status, finding.severity) == (Status.FAIL, S.ERROR)
-        assert "2 of 3 source values do not fit (e.g. abcdefghij)" in finding.message
+        assert "2 of 3 source values would change or not fit (e.g. abcdefghij)" in finding.message
 
     def test_sqlite_integers_that_fit_32_bits_are_a_warning(self, migrate: Migrate) -> None:
         ddl = one_table(
@@ -247,7 +247,7 @@ class TestNarrowing:
         ddl = one_table(", n INTEGER", ", n integer", "INSERT INTO t VALUES (1, 2147483648);")
         finding = only(migrate(*ddl).schema("t"), K.TYPE_NARROWING)
         assert finding.severity is S.ERROR
-        assert "1 of 1 source values do not fit" in finding.message
+        assert "1 of 1 source values would change or not fit" in finding.message
 
     def test_text_stored_in_a_sqlite_integer_column_does_not_fit(self, migrate: Migrate) -> None:
         ddl = one_table(", n INTEGER", ", n integer", "INSERT INTO t VALUES (1, '12a');")
@@ -261,7 +261,88 @@ class TestNarrowing:
         )
         finding = only(migrate(*ddl).schema("t"), K.TYPE_NARROWING)
         assert finding.severity is S.ERROR
-        assert "1 of 2 source values do not fit" in finding.message
+        assert "1 of 2 source values would change or not fit" in finding.message
+
+    def test_sqlite_doubles_that_float4_rounds_are_counted_not_bounded_by_min_and_max(
+        self, migrate: Migrate
+    ) -> None:
+        # 0.5 and 2**24 are floats a real holds; 1/3 and 2**24 + 1 are not (issue 16, case 1).
+        ddl = one_table(
+            ", x REAL",
+            ", x real",
+            "INSERT INTO t VALUES (1, 0.5), (2, 1.0 / 3), (3, 16777217.0), (4, 16777216.0);",
+        )
+        finding = only(migrate(*ddl).schema("t"), K.TYPE_NARROWING)
+        assert finding.severity is S.ERROR
+        assert "narrows double precision → real; 2 of 4 source values would change" in (
+            finding.message
+        )
+
+    def test_float_digits_declared_for_the_column_is_what_counts_as_a_change(
+        self, migrate: Migrate
+    ) -> None:
+        ddl = one_table(", x REAL", ", x real", "INSERT INTO t VALUES (1, 1.0 / 3);")
+        rows = {"columns": {"t.x": {"float_digits": 6}}}
+        finding = only(migrate(*ddl, rows=rows).schema("t"), K.TYPE_NARROWING)
+        assert "all 1 source values fit" in finding.message
+
+    def test_sqlite_decimals_with_more_places_than_an_equal_declared_scale_are_counted(
+        self, migrate: Migrate
+    ) -> None:
+        # SQLite does not enforce NUMERIC(10,2); PostgreSQL rounds 19.999 → 20.00 on insert.
+        ddl = one_table(
+            ", price NUMERIC(10,2)",
+            ", price numeric(10,2)",
+            "INSERT INTO t VALUES (1, 19.999), (2, 0.125), (3, 2.675), (4, 19.99), (5, 7);",
+        )
+        result = migrate(*ddl).schema("t")
+        finding = only(result, K.TYPE_NARROWING)
+        assert (result.status, finding.severity) == (Status.FAIL, S.ERROR)
+        assert finding.message.startswith(
+            "t.price is numeric(10,2) on both sides, but SQLite does not enforce it:"
+            " 3 of 5 source values would change"
+        )
+
+    def test_sqlite_timestamps_lose_an_offset_fraction_or_time_of_day_in_the_target_type(
+        self, migrate: Migrate
+    ) -> None:
+        source = (
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, at DATETIME, at0 DATETIME, day DATE);"
+            "INSERT INTO t VALUES (1, '2024-01-05 10:00:00', '2024-01-05 10:00:00',"
+            " '2024-01-05'), (2, '2024-01-05 10:00:00+02:00', '2024-01-05 10:00:00.25',"
+            " '2024-01-05 10:00'), (3, '2024-01-05 10:00:00Z', '2024-01-05 10:00:01.000',"
+            " '2024-01-06 00:00:00');"
+        )
+        target = "CREATE TABLE t (id bigint PRIMARY KEY, at timestamp, at0 timestamp(0), day date);"
+        findings = {f.column: f for f in migrate(source, target).schema("t").findings}
+        assert "1 of 3 source values would change" in findings["at"].message
+        assert "1 of 3 source values would change" in findings["at0"].message
+        assert "1 of 3 source values would change" in findings["day"].message
+
+    @pytest.mark.parametrize(
+        ("source_type", "target_type", "values", "unfit"),
+        [
+            ("double precision", "real", "0.5, 1.0/3, 16777217, 'NaN'", 2),
+            ("numeric(12,3)", "numeric(10,2)", "19.999, 19.990, 0.125, 123456789.99", 3),
+            ("bigint", "integer", "1, 2147483648, -2147483649", 2),
+            ("numeric", "integer", "2.5, 3, 4.0", 1),
+            ("text", "varchar(3)", "'abc', 'abcd', 'ab  ', 'abc  ', 'a '", 3),  # spaces cut too
+            ("timestamp", "timestamp(0)", "'2024-01-05 10:00', '2024-01-05 10:00:00.5'", 1),
+            ("timestamp", "date", "'2024-01-05', '2024-01-05 10:00'", 1),
+        ],
+    )
+    def test_from_postgresql_the_server_casts_every_value_and_counts_the_changed_ones(
+        self, migrate: Migrate, source_type: str, target_type: str, values: str, unfit: int
+    ) -> None:
+        rows = ", ".join(f"({n}, {v})" for n, v in enumerate(values.split(", ")))
+        insert = "INSERT INTO t VALUES " + rows  # noqa: S608 (the test's own literals)
+        source = f"CREATE TABLE t (id bigint PRIMARY KEY, x {source_type}); {insert};"
+        target = f"CREATE TABLE t (id bigint PRIMARY KEY, x {target_type});"
+        finding = only(migrate(source, target, source="postgres").schema("t"), K.TYPE_NARROWING)
+        assert finding.severity is S.ERROR
+        assert f"{unfit} of {len(values.split(', '))} source values would change" in (
+            finding.message
+        ), finding.message
 
     def test_from_postgresql_a_narrowing_is_an_error_even_when_values_fit(
         self, migrate: Migrate

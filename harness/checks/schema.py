@@ -18,13 +18,13 @@ application may rely on, so narrowing stays an error, with the same evidence.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
-from harness.checks import waivers
+from harness.checks import narrowing, waivers
 from harness.db import typemap as types
 from harness.db.catalog import Catalog, Index, Table, View
 from harness.db.database import Database
@@ -34,6 +34,7 @@ from harness.plan.model import ExpectedDifference
 from harness.plan.naming import Renamer
 from harness.plan.scope import Scope, TablePair
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, conclude
+from harness.rows.canon import CanonOptions
 
 K, S = FindingKind, Severity
 
@@ -50,8 +51,11 @@ def check_table(
     source_db: Database,
     target_dialect: str,
     expected: tuple[ExpectedDifference, ...] = (),
+    options: Mapping[str, CanonOptions] | None = None,
 ) -> CheckResult:
-    """Compare one table pair; findings become a pass, fail or waived result."""
+    """Compare one table pair; findings become a pass, fail or waived result. ``options``
+    are row parity's per-column value options (source column names), so that a narrowing
+    counts the values that row parity will see change."""
     findings: list[Finding] = []
     evidence: dict[str, Any] = {"source_table": pair.source, "target_table": pair.target}
     if source is None and target is not None:
@@ -71,10 +75,22 @@ def check_table(
     elif source is not None and target is not None:
         _Comparison(
             pair, source, target, renamer, source_db, target_dialect, findings, evidence
-        ).run()
+        ).run(dict(options or {}))
     findings = waivers.apply(findings, expected, pair)
     ok = "exists only on the target" if source is None else "schema matches"
     return conclude(AREA, pair.id, findings, evidence, ok=ok)
+
+
+def _bounded(info: types.TypeInfo) -> bool:
+    """Whether a type refuses, rounds or drops part of some values SQLite would keep."""
+    return (
+        info.length is not None
+        or info.scale is not None
+        or (info.family == "integer" and (info.bits or 64) < 64)
+        or (info.family == "float" and info.bits == 24)
+        or (info.family in ("timestamp", "timestamptz", "time") and info.precision is not None)
+        or info.family in ("timestamp", "date")  # text's offset, a date's time of day: dropped
+    )
 
 
 def _listed(columns: Iterable[str]) -> str:
@@ -99,6 +115,7 @@ class _Comparison:
         self.pair, self.source, self.target, self.renamer = pair, source, target, renamer
         self.db, self.target_dialect = source_db, target_dialect
         self.findings, self.evidence = findings, evidence
+        self.value_options: dict[str, CanonOptions] = {}
 
     def add(
         self,
@@ -125,7 +142,8 @@ class _Comparison:
     def mapped(self, columns: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(self.pair.target_column(c) for c in columns)
 
-    def run(self) -> None:
+    def run(self, options: dict[str, CanonOptions]) -> None:
+        self.value_options = options
         self.columns()
         self.keys()
         self.indexes()
@@ -190,6 +208,7 @@ class _Comparison:
     ) -> None:
         obj = f"{self.pair.id}.{name}"
         if compat is Compat.EQUIVALENT:
+            self.unenforced(src_name, name, s_type, t_type, row)
             return
         if compat is Compat.WIDENING:
             self.add(
@@ -211,9 +230,27 @@ class _Comparison:
                 target=t_type.name,
             )
             return
-        fit = self.db.fit(self.source.name, src_name, t_type)
-        row["values_fit"] = fit.to_dict()
+        fit = narrowing.fit(
+            self.db,
+            self.source.name,
+            src_name,
+            s_type,
+            t_type,
+            self.value_options.get(src_name, CanonOptions()),
+        )
         unenforced = self.db.dialect == "sqlite"
+        if fit is None:
+            self.add(
+                K.TYPE_NARROWING,
+                S.ERROR,
+                f"{obj} narrows {s_type.name} → {t_type.name}; its values cannot be tested"
+                " for the move here, so the declared types decide",
+                column=name,
+                source=s_type.name,
+                target=t_type.name,
+            )
+            return
+        row["values_fit"] = fit.to_dict()
         if fit.unfit == 0:
             verdict = f"all {fit.values} source values fit"
             if fit.minimum is not None:
@@ -229,10 +266,44 @@ class _Comparison:
             severity = S.ERROR
             message = (
                 f"{obj} narrows {s_type.name} → {t_type.name}; {fit.unfit} of {fit.values}"
-                f" source values do not fit (e.g. {fit.example})"
+                f" source values would change or not fit (e.g. {fit.example})"
             )
         self.add(
             K.TYPE_NARROWING, severity, message, column=name, source=s_type.name, target=t_type.name
+        )
+
+    def unenforced(
+        self,
+        src_name: str,
+        name: str,
+        s_type: types.TypeInfo,
+        t_type: types.TypeInfo,
+        row: dict[str, Any],
+    ) -> None:
+        """SQLite declares NUMERIC(10,2) or VARCHAR(20) without enforcing either: where the
+        target will, the values are tested for the move even though the types match."""
+        if self.db.dialect != "sqlite" or not _bounded(t_type):
+            return
+        fit = narrowing.fit(
+            self.db,
+            self.source.name,
+            src_name,
+            s_type,
+            t_type,
+            self.value_options.get(src_name, CanonOptions()),
+        )
+        if fit is None or fit.unfit == 0:
+            return
+        row["values_fit"] = fit.to_dict()
+        self.add(
+            K.TYPE_NARROWING,
+            S.ERROR,
+            f"{self.pair.id}.{name} is {t_type.name} on both sides, but SQLite does not enforce"
+            f" it: {fit.unfit} of {fit.values} source values would change or not fit"
+            f" (e.g. {fit.example})",
+            column=name,
+            source=s_type.name,
+            target=t_type.name,
         )
 
     def nullability(self, src_name: str, name: str, src_nullable: bool, tgt_nullable: bool) -> None:

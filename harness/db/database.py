@@ -20,8 +20,10 @@ from psycopg import sql
 from harness.db.catalog import Catalog
 from harness.db.introspect import postgres as pg_introspect
 from harness.db.introspect import sqlite as sqlite_introspect
-from harness.db.typemap import TypeInfo
 from harness.errors import CheckError
+
+Unfit = sql.Composable | Callable[[Any], bool]
+"""A test of the values that would not survive a move (see :meth:`Database.fit`)."""
 
 
 @dataclass(frozen=True)
@@ -75,22 +77,13 @@ class Database(ABC):
     def count_nulls(self, table: str, column: str) -> int: ...
 
     @abstractmethod
-    def fit(self, table: str, column: str, target: TypeInfo) -> FitReport:
-        """How many non-null values of ``table.column`` would not fit ``target``."""
+    def fit(self, table: str, column: str, unfit: Unfit) -> FitReport:
+        """How many non-null values of ``table.column`` the test ``unfit`` picks out: a
+        condition on the column in SQL (PostgreSQL), a function of a value (SQLite), as
+        :mod:`harness.checks.narrowing` builds them."""
 
     @abstractmethod
     def close(self) -> None: ...
-
-
-def _limits(target: TypeInfo) -> tuple[int | None, int | None, float | None]:
-    """(max length, integer bound, numeric bound) that a value must stay within."""
-    if target.family == "text":
-        return target.length, None, None
-    if target.family == "integer" and target.bits:
-        return None, 2 ** (target.bits - 1), None
-    if target.family == "numeric" and target.precision is not None:
-        return None, None, 10.0 ** (target.precision - (target.scale or 0))
-    return None, None, None
 
 
 class SqliteDatabase(Database):
@@ -126,26 +119,15 @@ class SqliteDatabase(Database):
         t, c = self._ident(table), self._ident(column)
         return int(self._one(f"SELECT count(*) FROM {t} WHERE {c} IS NULL")[0])  # noqa: S608
 
-    def fit(self, table: str, column: str, target: TypeInfo) -> FitReport:
+    def fit(self, table: str, column: str, unfit: Unfit) -> FitReport:
+        assert callable(unfit), "a SQLite fit test is a function of a value"
         t, c = self._ident(table), self._ident(column)
-        length, int_bound, num_bound = _limits(target)
-        params: tuple[Any, ...]
-        if length is not None:
-            cond, params = f"length({c}) > ?", (length,)
-        elif int_bound is not None:
-            # typeof() catches text such as '12a' stored in an INTEGER column (affinity quirk).
-            cond = f"(typeof({c}) NOT IN ('integer') OR {c} < ? OR {c} >= ?)"
-            params = (-int_bound, int_bound)
-        elif num_bound is not None:
-            cond = f"(typeof({c}) NOT IN ('integer', 'real') OR abs({c}) >= ?)"
-            params = (num_bound,)
-        else:
-            cond, params = "0", ()
-        cond = f"{c} IS NOT NULL AND {cond}"
+        name = f"cutover_unfit_{id(unfit):x}"
+        self.conn.create_function(name, 1, lambda v: int(unfit(v)), deterministic=True)
+        cond = f"{c} IS NOT NULL AND {name}({c})"
         row = self._one(
             f"SELECT count({c}), count(CASE WHEN {cond} THEN 1 END), min({c}), max({c}),"  # noqa: S608
-            f" max(length({c})), max(CASE WHEN {cond} THEN {c} END) FROM {t}",
-            params + params,
+            f" max(length({c})), max(CASE WHEN {cond} THEN {c} END) FROM {t}"
         )
         return FitReport(row[0], row[1], row[2], row[3], row[4], row[5])
 
@@ -238,25 +220,14 @@ class PostgresDatabase(Database):
         query = sql.SQL("SELECT count(*) FROM {} WHERE {} IS NULL")
         return int(self._one(query.format(self._table(table), sql.Identifier(column)))[0])
 
-    def fit(self, table: str, column: str, target: TypeInfo) -> FitReport:
+    def fit(self, table: str, column: str, unfit: Unfit) -> FitReport:
+        assert isinstance(unfit, sql.Composable), "a PostgreSQL fit test is an SQL condition"
         c = sql.Identifier(column)
-        length, int_bound, num_bound = _limits(target)
-        params: tuple[Any, ...]
-        cond: sql.Composable
-        if length is not None:
-            cond, params = sql.SQL("length({}::text) > %s").format(c), (length,)
-        elif int_bound is not None:
-            cond = sql.SQL("({c}::numeric < %s OR {c}::numeric >= %s)").format(c=c)
-            params = (-int_bound, int_bound)
-        elif num_bound is not None:
-            cond, params = sql.SQL("abs({}::numeric) >= %s").format(c), (num_bound,)
-        else:
-            cond, params = sql.SQL("false"), ()
         query = sql.SQL(
             "SELECT count({c}), count(CASE WHEN {cond} THEN 1 END), min({c})::text, max({c})::text,"
             " max(length({c}::text)), max(CASE WHEN {cond} THEN {c}::text END) FROM {t}"
-        ).format(c=c, cond=cond, t=self._table(table))
-        row = self._one(query, params + params)
+        ).format(c=c, cond=unfit, t=self._table(table))
+        row = self._one(query)
         return FitReport(row[0], row[1], row[2], row[3], row[4], row[5])
 
     def close(self) -> None:
