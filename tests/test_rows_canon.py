@@ -445,3 +445,16 @@ def json_text(draw: st.DrawFn) -> str:
 @given(values=st.lists(json_text(), **BATCH))
 def test_json_agrees(conn: psycopg.Connection[Any], pg_type: str, values: list[str]) -> None:
     check(conn, pg_type, [(v, v) for v in values])
+
+
+@pytest.mark.parametrize("pg_type", ["timestamp", "timestamptz", "date"])
+def test_infinite_and_bc_moments_keep_their_own_text(
+    conn: psycopg.Connection[Any], pg_type: str
+) -> None:
+    # to_char gives NULL for infinity (which would then meet a NULL) and drops the era.
+    values = ["infinity", "-infinity", "0044-03-15 BC", "0044-03-15"]
+    texts = pg_canon(conn, pg_type, values)
+    assert None not in texts
+    assert len(set(texts)) == 4, texts
+    assert texts[:2] == py_canon(pg_type, ["infinity", "-Infinity"]) == ["infinity", "-infinity"]
+    assert texts[2].endswith(" BC" + ("Z" if pg_type == "timestamptz" else ""))

@@ -155,11 +155,12 @@ def sql(column: str, target: TypeInfo, options: CanonOptions = CanonOptions()) -
         text = f"{c}::text"
         return f"rtrim({text}, ' ')" if options.rtrim or target.fixed_length else text
     if family == "timestamp":
-        return f"to_char({c}::timestamp, 'YYYY-MM-DD HH24:MI:SS.US')"
+        return _moment_sql(f"{c}::timestamp", "YYYY-MM-DD HH24:MI:SS.US")
     if family == "timestamptz":
-        return f"to_char({c}::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || 'Z'"
+        utc = f"({c}::timestamptz AT TIME ZONE 'UTC')"
+        return _moment_sql(utc, "YYYY-MM-DD HH24:MI:SS.US", infinite=f"{c}::timestamptz", zone="Z")
     if family == "date":
-        return f"to_char({c}::date, 'YYYY-MM-DD')"
+        return _moment_sql(f"{c}::date", "YYYY-MM-DD")
     if family == "time":
         return f"to_char({c}::time::interval, 'HH24:MI:SS.US')"
     if family == "boolean":
@@ -171,6 +172,16 @@ def sql(column: str, target: TypeInfo, options: CanonOptions = CanonOptions()) -
     if family == "json":
         return f"{c}::jsonb::text"
     return f"{c}::text"  # interval and others: PostgreSQL's own output on both sides
+
+
+def _moment_sql(x: str, pattern: str, *, infinite: str | None = None, zone: str = "") -> str:
+    """A date or timestamp in ``pattern``; to_char gives NULL for ``infinity`` (which would
+    meet a NULL) and drops the era (44 BC would meet 44 AD), so both are spelled out."""
+    return (
+        f"CASE WHEN isfinite({infinite or x}) THEN to_char({x}, '{pattern}')"
+        f" || CASE WHEN {x} < '0001-01-01' THEN ' BC' ELSE '' END || '{zone}'"
+        f" ELSE ({infinite or x})::text END"
+    )
 
 
 def raw_sql(column: str, declared: str) -> str | None:
@@ -380,6 +391,10 @@ DATETIME_TEXT = re.compile(
 )
 
 
+_INFINITE = {"infinity": "infinity", "+infinity": "infinity", "-infinity": "-infinity"}
+"""PostgreSQL's text for its infinite dates and timestamps, which SQLite may hold as text."""
+
+
 def _timestamp(value: Any, *, aware: bool) -> str:
     if isinstance(value, datetime):
         moment = value
@@ -387,6 +402,8 @@ def _timestamp(value: Any, *, aware: bool) -> str:
         moment = datetime(value.year, value.month, value.day)
     elif isinstance(value, int | float) and not isinstance(value, bool):
         moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=value)
+    elif str(value).strip().lower() in _INFINITE:
+        return _INFINITE[str(value).strip().lower()]
     else:
         moment = _parse_datetime(str(value))
     if aware:
@@ -460,6 +477,8 @@ def _date(value: Any) -> str:
         moment = value
     elif isinstance(value, date):
         return value.isoformat()
+    elif str(value).strip().lower() in _INFINITE:
+        return _INFINITE[str(value).strip().lower()]
     else:
         moment = _parse_datetime(str(value))
     if moment.timetz() != time(tzinfo=moment.tzinfo):  # a date column would drop the time
