@@ -549,7 +549,7 @@ def check_views(
             if "error" in compared:
                 found.append(
                     Finding(
-                        K.VIEW_COLUMNS,
+                        K.VIEW_DEFINITION,
                         S.ERROR,
                         name,
                         f"view {name}: could not compare definitions ({compared['error']})",
@@ -560,7 +560,7 @@ def check_views(
             elif compared["source"] != compared["target"]:
                 found.append(
                     Finding(
-                        K.VIEW_COLUMNS,
+                        K.VIEW_DEFINITION,
                         S.ERROR,
                         name,
                         f"view {name} definition differs on the target: it may return other rows",

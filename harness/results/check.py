@@ -57,6 +57,7 @@ class FindingKind(enum.Enum):
     MISSING_VIEW = "missing_view"
     EXTRA_VIEW = "extra_view"
     VIEW_COLUMNS = "view_columns"
+    VIEW_DEFINITION = "view_definition"
     ROW_COUNT = "row_count"
     ROW_MISSING = "row_missing"
     ROW_EXTRA = "row_extra"
