@@ -71,14 +71,15 @@ def build_scope(plan: Plan, source: Catalog, target: Catalog) -> Scope:
         claimed.add(expected)  # even when excluded: its target twin is excluded with it
         if not _selected(plan, table.name, expected):
             continue
+        columns = tuple((c.name, renamer.column(table.name, c.name)) for c in table.columns)
         keys = plan.tables.keys.get(table.name) or plan.tables.keys.get(expected) or ()
         pairs.append(
             TablePair(
                 id=expected if present else table.name,
                 source=table.name,
                 target=expected if present else None,
-                columns=tuple((c.name, renamer.column(table.name, c.name)) for c in table.columns),
-                keys=tuple(keys),
+                columns=columns,
+                keys=_source_names(keys, columns),
             )
         )
     for table in target.tables:
@@ -86,6 +87,14 @@ def build_scope(plan: Plan, source: Catalog, target: Catalog) -> Scope:
             pairs.append(TablePair(id=table.name, source=None, target=table.name))
     _check_unique_ids(plan, pairs, renamer)
     return Scope(tuple(sorted(pairs, key=lambda p: p.id)), renamer)
+
+
+def _source_names(keys: tuple[str, ...], columns: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """A ``tables.keys`` entry in the row check's terms, source column names: an entry may be
+    written under either table's name, so in either side's column names."""
+    sources = {s for s, _ in columns}
+    back = {t: s for s, t in columns}
+    return tuple(k if k in sources else back.get(k, k) for k in keys)
 
 
 def _check_unique_ids(plan: Plan, pairs: list[TablePair], renamer: Renamer) -> None:
