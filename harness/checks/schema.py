@@ -27,7 +27,7 @@ from sqlglot import exp
 from harness.checks import narrowing, waivers
 from harness.db import typemap as types
 from harness.db.catalog import Catalog, Index, Table, View
-from harness.db.database import Database
+from harness.db.database import Database, FitReport
 from harness.db.sqltext import postgres_expression, view_query
 from harness.db.typemap import Compat
 from harness.plan.model import ExpectedDifference
@@ -230,14 +230,7 @@ class _Comparison:
                 target=t_type.name,
             )
             return
-        fit = narrowing.fit(
-            self.db,
-            self.source.name,
-            src_name,
-            s_type,
-            t_type,
-            self.value_options.get(src_name, CanonOptions()),
-        )
+        fit = self.fit(src_name, s_type, t_type)
         unenforced = self.db.dialect == "sqlite"
         if fit is None:
             self.add(
@@ -272,6 +265,13 @@ class _Comparison:
             K.TYPE_NARROWING, severity, message, column=name, source=s_type.name, target=t_type.name
         )
 
+    def fit(
+        self, src_name: str, s_type: types.TypeInfo, t_type: types.TypeInfo
+    ) -> FitReport | None:
+        """How many of the column's values the move would change (None: cannot be tested)."""
+        options = self.value_options.get(src_name, CanonOptions())
+        return narrowing.fit(self.db, self.source.name, src_name, s_type, t_type, options)
+
     def unenforced(
         self,
         src_name: str,
@@ -284,14 +284,7 @@ class _Comparison:
         target will, the values are tested for the move even though the types match."""
         if self.db.dialect != "sqlite" or not _bounded(t_type):
             return
-        fit = narrowing.fit(
-            self.db,
-            self.source.name,
-            src_name,
-            s_type,
-            t_type,
-            self.value_options.get(src_name, CanonOptions()),
-        )
+        fit = self.fit(src_name, s_type, t_type)
         if fit is None or fit.unfit == 0:
             return
         row["values_fit"] = fit.to_dict()
