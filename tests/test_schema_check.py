@@ -806,13 +806,14 @@ class TestScope:
         assert [p.id for p in selected.pairs] == expected
 
     def test_keys_may_be_given_under_the_source_or_the_target_name(self) -> None:
-        # Named by its target name, a table's key columns are checked against the target table.
+        # Named by its target name, a table's key columns are checked against the target
+        # table, and reach the row check in source names, as it reads them.
         s = scope(
             renames=self.renames,
             tables={"keys": {"Invoice": ["InvoiceId"], "media_type": ["media_type_id"]}},
         )
         assert s.pair("invoice").keys == ("InvoiceId",)
-        assert s.pair("media_type").keys == ("media_type_id",)
+        assert s.pair("media_type").keys == ("MediaTypeId",)
 
     def test_a_key_under_the_source_name_wins_and_no_entry_means_no_key(self) -> None:
         s = scope(

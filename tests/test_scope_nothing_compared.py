@@ -302,24 +302,3 @@ class TestPairIdsStayUnique:
         with pytest.raises(PlanError) as caught:
             build_scope(a_plan(renames={"tables": {"a": "t", "b": "t"}}), source, target)
         assert (caught.value.key or "").startswith("renames.tables")
-
-
-class TestKeysInEitherSidesNames:
-    """A ``tables.keys`` entry may be written under either table's name, so in either side's
-    column names; the row check reads it in source names."""
-
-    @pytest.mark.parametrize(
-        ("entry", "columns"),
-        [
-            ("InvoiceLine", ["InvoiceId", "TrackId"]),
-            ("invoice_line", ["invoice_id", "track_id"]),
-        ],
-    )
-    def test_the_key_reaches_the_row_check_in_source_names(
-        self, entry: str, columns: list[str]
-    ) -> None:
-        source = catalog("sqlite", ("InvoiceLine", ("InvoiceId", "TrackId", "Qty")))
-        target = catalog("postgres", ("invoice_line", ("invoice_id", "track_id", "qty")))
-        plan = a_plan(renames={"policy": "snake_case"}, tables={"keys": {entry: columns}})
-        (pair,) = build_scope(plan, source, target).pairs
-        assert pair.keys == ("InvoiceId", "TrackId")
