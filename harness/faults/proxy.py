@@ -63,6 +63,7 @@ TOXIC_TYPES: dict[str, tuple[str, ...]] = {
 """Each toxic type with the attributes it takes (all optional, default 0)."""
 
 _CHUNK = 64 * 1024
+_AHEAD = 256  # chunks read ahead of a held one (16 MB at most) before reading pauses
 _TICK_S = 0.005  # how often a paused link (black hole, pending reset) re-reads its toxics
 _CALL_TIMEOUT_S = 10.0  # a control call into the loop thread; it never blocks on traffic
 T = TypeVar("T")
@@ -128,6 +129,7 @@ class _Link:
         self.first_seen: dict[str, float] = {}  # toxic name -> when it reached this link
         self.passed: dict[tuple[str, Stream], int] = {}  # limit_data counters
         self.born = time.monotonic()
+        self.timed_out = False
 
     def active(self, stream: Stream) -> list[Toxic]:
         """The toxics on ``stream`` that apply to this link, rolled once per toxic."""
@@ -165,22 +167,51 @@ class _Link:
     async def _pump(
         self, stream: Stream, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        for _ in range(self.proxy.max_chunks):
-            data = await self._read(stream, reader)
-            if not data:  # EOF from this side
-                for toxic in self.active(stream):
-                    if toxic.type == "slow_close":
-                        await asyncio.sleep(toxic.attr("delay") / 1000)
-                with contextlib.suppress(OSError, RuntimeError):
-                    if writer.can_write_eof():
-                        writer.write_eof()
+        """Move one direction's chunks through its toxics. Reading runs ahead of writing, as
+        in Toxiproxy: a latency toxic holds each chunk until ``latency`` after it *arrived*,
+        so a link with 25 ms each way costs a request-response 50 ms however many chunks it
+        spans — a round trip, as on a real network — rather than 25 ms per chunk."""
+        arrivals: asyncio.Queue[tuple[float, bytes | BaseException]] = asyncio.Queue(_AHEAD)
+        feeding = asyncio.ensure_future(self._feed(stream, reader, arrivals))
+        try:
+            for _ in range(self.proxy.max_chunks):
+                arrived, data = await arrivals.get()
+                if isinstance(data, BaseException):
+                    raise data
+                if not data:  # EOF from this side
+                    for toxic in self.active(stream):
+                        if toxic.type == "slow_close":
+                            await asyncio.sleep(toxic.attr("delay") / 1000)
+                    with contextlib.suppress(OSError, RuntimeError):
+                        if writer.can_write_eof():
+                            writer.write_eof()
+                    return
+                data = await self._apply(stream, data, writer, arrived)
+                if data:
+                    self.proxy.stats.bytes[stream] += len(data)  # before the peer can see it
+                    writer.write(data)
+                    await asyncio.wait_for(writer.drain(), self.proxy.max_link_s)
+            raise _Close()
+        finally:
+            feeding.cancel()
+            await asyncio.gather(feeding, return_exceptions=True)
+
+    async def _feed(
+        self,
+        stream: Stream,
+        reader: asyncio.StreamReader,
+        arrivals: asyncio.Queue[tuple[float, bytes | BaseException]],
+    ) -> None:
+        """Read chunks as they come, stamped with their arrival; EOF and failures too."""
+        while True:
+            try:
+                data = await self._read(stream, reader)
+            except (_Close, _Reset, OSError) as failure:
+                await arrivals.put((time.monotonic(), failure))
                 return
-            data = await self._apply(stream, data, writer)
-            if data:
-                self.proxy.stats.bytes[stream] += len(data)  # before the peer can see it
-                writer.write(data)
-                await asyncio.wait_for(writer.drain(), self.proxy.max_link_s)
-        raise _Close()
+            await arrivals.put((time.monotonic(), data))
+            if not data:
+                return
 
     async def _read(self, stream: Stream, reader: asyncio.StreamReader) -> bytes:
         """Read the next chunk, waking every tick to act on timed toxics meanwhile."""
@@ -210,17 +241,21 @@ class _Link:
                 and toxic.attr("timeout")
                 and waited >= toxic.attr("timeout")
             ):
-                self.proxy.stats.closed_by_toxic += 1
+                if not self.timed_out:  # the reader and the held chunk may both see it
+                    self.timed_out = True
+                    self.proxy.stats.closed_by_toxic += 1
                 raise _Close()
 
-    async def _apply(self, stream: Stream, data: bytes, writer: asyncio.StreamWriter) -> bytes:
+    async def _apply(
+        self, stream: Stream, data: bytes, writer: asyncio.StreamWriter, arrived: float
+    ) -> bytes:
         """Run ``data`` through this direction's toxics, in the order they were added."""
         for toxic in self.active(stream):
             kind = toxic.type
             if kind == "latency":
                 jitter = toxic.attr("jitter")
                 delay = toxic.attr("latency") + self.proxy.uniform(-jitter, jitter)
-                await asyncio.sleep(max(delay, 0.0) / 1000)
+                await asyncio.sleep(max(arrived + delay / 1000 - time.monotonic(), 0.0))
             elif kind == "bandwidth" and toxic.attr("rate") > 0:
                 await asyncio.sleep(len(data) / (toxic.attr("rate") * 1024))
             elif kind == "reset_peer":
