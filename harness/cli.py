@@ -119,9 +119,11 @@ def main() -> None:
 def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[str, ...]) -> None:
     """Run the stock scenarios against a plan (extra arguments go to pytest)."""
     from harness.plan.load import load_plan
+    from harness.report.output import writable_folder
     from harness.verify import run_scenarios
 
     load_plan(plan_path)  # fail fast, with the plan's own error, before pytest starts
+    writable_folder(report_dir, option="--report-dir")  # and where it writes, before any check
     sys.exit(run_scenarios(plan_path, report_dir, workers=workers, extra=pytest_args))
 
 
@@ -157,9 +159,11 @@ def demo(drift: bool, report_dir: Path, fact_rows: int | None, workers: str) -> 
 def init(path: Path, force: bool) -> None:
     """Write a commented plan template to PATH (default cutover.yaml)."""
     from harness.plan.template import PLAN_TEMPLATE
+    from harness.report.output import writable_file
 
-    if path.exists() and not force:
+    if path.exists() and not path.is_dir() and not force:
         raise HarnessError(f"{path} already exists; use --force to overwrite it")
+    writable_file(path, example="cutover.yaml")
     path.write_text(PLAN_TEMPLATE, encoding="utf-8")
     click.echo(f"wrote {path}: edit source and target, then run `cutover verify --plan {path}`")
 
@@ -193,8 +197,11 @@ def report(results: Path, output: Path | None, public_key: Path | None) -> None:
 
     if output is not None:
         from harness.report.html import write_html
+        from harness.report.output import writable_file
 
-        write_html(load_results(results), output)
+        loaded = load_results(results)  # what to render, then where: both before rendering
+        writable_file(output, option="-o", example="report.html", create_parents=True)
+        write_html(loaded, output)
         click.echo(f"report: {output}")
         return
     written = rerender(results)
@@ -215,6 +222,7 @@ def report(results: Path, output: Path | None, public_key: Path | None) -> None:
     default=None,
     help="Write plan.schema.json there instead of printing it.",
 )
+@user_errors
 def schema_cmd(write_dir: Path | None) -> None:
     """Print the JSON Schema of the plan file (for editors and CI validation)."""
     from harness.plan.schema import plan_schema_text
@@ -223,7 +231,9 @@ def schema_cmd(write_dir: Path | None) -> None:
     if write_dir is None:
         click.echo(text, nl=False)
         return
-    write_dir.mkdir(parents=True, exist_ok=True)
+    from harness.report.output import writable_folder
+
+    writable_folder(write_dir, option="--write")
     (write_dir / "plan.schema.json").write_text(text, encoding="utf-8")
     click.echo(f"wrote {write_dir / 'plan.schema.json'}")
 

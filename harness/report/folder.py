@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from filelock import FileLock, Timeout
 
 from harness.errors import HarnessError
+from harness.report.output import writable_folder
 from harness.results.files import (
     BUNDLE_NAME,
     DERIVED_NAMES,
@@ -76,14 +77,9 @@ def claimed(report_dir: Path) -> Iterator[Path]:
     remove the previous run's files, so whatever the run leaves is its own.
 
     A one-line :class:`HarnessError` when another run holds the folder, when a sign-off bundle
-    sits in it, or when it cannot be created, locked or cleared.
+    sits in it, or when it cannot be created, written, locked or cleared.
     """
-    try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HarnessError(
-            f"--report-dir {report_dir}: cannot create it ({exc.strerror}); choose another folder"
-        ) from None
+    writable_folder(report_dir, option="--report-dir")  # before the lock: the clearer line
     path = (report_dir / LOCK_NAME).resolve()
     lock = _held.setdefault(path, FileLock(str(path), timeout=0))
     busy = HarnessError(
@@ -143,12 +139,15 @@ def rerender(results_path: Path, out_dir: Path | None = None) -> ReportFiles:
     """Re-create report.html, junit.xml and results.sarif from an existing results.json.
 
     Once a sign-off bundle sits beside it, report.html is signed evidence and is left as it
-    is: rewriting it would either change nothing or erase the trace of a tampered page.
+    is: rewriting it would either change nothing or erase the trace of a tampered page. A
+    folder it cannot write in is a one-line :class:`HarnessError` before anything is rendered.
     """
 
     folder = out_dir or results_path.parent
+    results = load_results(results_path)
+    writable_folder(folder, fix="copy results.json to a folder you can write in and render there")
     signed = (folder / BUNDLE_NAME).is_file()
-    return _derive(results_path, load_results(results_path), folder, html=not signed)
+    return _derive(results_path, results, folder, html=not signed)
 
 
 def write_signoff_page(
