@@ -54,6 +54,12 @@ class _Cutover(click.Group):
             return super().main(args, prog_name, standalone_mode=False, **kwargs)
         try:
             code = super().main(args, prog_name, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            # A bare `cutover`: the help itself, as `cutover --help` prints it, but on stderr
+            # and with exit 2 (click's convention): 0 means GO here, and a script that lost its
+            # command must never pass.
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message(), err=True)
+            sys.exit(EXIT_USAGE)
         except click.UsageError as exc:
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
             fail(f"{exc.format_message()}{where}")
