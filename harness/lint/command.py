@@ -115,6 +115,10 @@ def _run(
 
     if not paths:
         raise HarnessError("give at least one SQL file, migration folder or source folder to lint")
+    if output is not None:  # before linting, so a bad -o is one line at once, not after the work
+        from harness.report.output import writable_file
+
+        writable_file(output, option="-o", example="lint.txt", create_parents=True)
     settings = LintSettings(
         paths=paths,
         dialect=dialect,

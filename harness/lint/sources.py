@@ -94,6 +94,7 @@ def discover(
                 raise LintSourceError(
                     "not a file the linter reads (.sql, .py, .ts, .js …)", path=str(path)
                 )
+            _check_text(path)
             out.append(path)
             continue
         for found in sorted(_walk(path)):
@@ -104,8 +105,39 @@ def discover(
                 continue
             if any(fnmatch(str(found), p) or fnmatch(found.name, p) for p in patterns):
                 continue
+            _check_text(found)
             out.append(found)
     return out
+
+
+TEXT_PROBE_BYTES = 8000
+"""How much of a file :func:`_check_text` reads: what git reads to tell binary from text."""
+
+
+def _check_text(path: Path) -> None:
+    """A file is linted as text: a NUL byte near its start (git's test) means it is not, so an
+    executable, an archive or a compressed dump is refused in one line instead of read as SQL
+    that yields a screen of parse errors. Text in another 8-bit encoding still passes (it is
+    read with replacement characters, as before); UTF-16, which is full of NULs, is named."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(TEXT_PROBE_BYTES)
+    except OSError as exc:
+        raise LintSourceError(f"cannot read: {exc.strerror}", path=str(path)) from None
+    nul = head.find(b"\x00")
+    if nul < 0:
+        return
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LintSourceError(
+            "UTF-16 text, which the linter does not read; convert it to UTF-8 "
+            "(iconv -f UTF-16 -t UTF-8)",
+            path=str(path),
+        )
+    raise LintSourceError(
+        f"not a text file (a NUL byte at offset {nul}); give SQL files, migration folders or "
+        "application code",
+        path=str(path),
+    )
 
 
 def _walk(folder: Path) -> Iterator[Path]:
