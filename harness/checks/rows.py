@@ -128,6 +128,7 @@ def _evidence(diff: RowDiff, options: RowOptions) -> dict[str, Any]:
         "segments": diff.segments,
         "segments_split": diff.segments_split,
         "rows_fetched": diff.rows_fetched,
+        "round_trips": diff.round_trips,
         "samples": [
             {
                 "kind": s.kind,

@@ -154,7 +154,9 @@ class PostgresDatabase(Database):
         bounded: bool = False,
     ) -> None:
         super().__init__()
-        self.conn = conn
+        self.round_trips = 0
+        """Statements sent to the server (each one request and its answer over the link)."""
+        self.conn = self._counted(conn)
         self.display = display
         self.schema = schema
         self._reopen = reopen
@@ -168,7 +170,21 @@ class PostgresDatabase(Database):
             raise CheckError(f"{self.display}: the connection dropped and cannot be reopened")
         with contextlib.suppress(psycopg.Error):
             self.conn.close()
-        self.conn = self._reopen()
+        self.conn = self._counted(self._reopen())
+
+    def _counted(self, conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+        """``conn``, its statements counted in :attr:`round_trips`, wherever they are sent
+        from (catalog, counts, row checksums): over a link each costs a round trip, which
+        is what row parity's cost is bounded by (benchmarks/rows.py --rtt-ms)."""
+        database = self
+
+        class Counted(psycopg.Cursor[Any]):
+            def execute(self, *args: Any, **kwargs: Any) -> Any:
+                database.round_trips += 1
+                return super().execute(*args, **kwargs)
+
+        conn.cursor_factory = Counted
+        return conn
 
     def _read_catalog(self) -> Catalog:
         return pg_introspect.read_catalog(self.conn, self.schema)

@@ -84,6 +84,8 @@ class RowDiff:
     segments: int = 0
     segments_split: int = 0
     rows_fetched: int = 0
+    round_trips: dict[str, int] = field(default_factory=dict)
+    """Statements each PostgreSQL side answered for this comparison (by role)."""
 
     @property
     def differences(self) -> int:
@@ -129,6 +131,7 @@ def compare_table(
     """Compare the rows of ``source`` and ``target``; ``key`` in source column names
     (default: the source's primary key; none at all compares the tables as multisets)."""
     options = options or RowOptions()
+    sent = {role: _round_trips(db) for role, db in (("source", source_db), ("target", target_db))}
     columns = plan_columns(source_db, source, target_db, target, column_map, options)
     names = [c.source for c in columns]
     key_names = tuple(key) if key else source.primary_key
@@ -152,11 +155,20 @@ def compare_table(
         declared = key_names != source.primary_key  # the plan's tables.keys, not a constraint
         _Bisection(src, tgt, columns, key_index, diff, options, declared=declared).run()
     diff.rows_fetched = src.rows_fetched + tgt.rows_fetched
+    diff.round_trips = {
+        role: _round_trips(db) - sent[role]
+        for role, db in (("source", source_db), ("target", target_db))
+        if isinstance(db, PostgresDatabase)
+    }
     if diff.differences:
         diff.state = "mismatched"
     elif not diff.keyed:
         diff.state = "no_key"
     return diff
+
+
+def _round_trips(db: Database) -> int:
+    return db.round_trips if isinstance(db, PostgresDatabase) else 0
 
 
 def _both(src: Callable[[], Any], tgt: Callable[[], Any]) -> tuple[Any, Any]:
