@@ -1,6 +1,7 @@
 """Row-level parity: cutover's row compare against the floor and against reladiff 0.6.0.
 
-    python benchmarks/rows.py [--rows 1000000 --rows 5000000] [--no-reladiff] [--repeat 3]
+    python benchmarks/rows.py [--rows 1000000 --rows 5000000] [--rtt-ms 0,10,50]
+                              [--no-reladiff] [--repeat 3]
 
 For each size it builds ``t(id bigint primary key, name text, amount numeric(12,2),
 created_at timestamp, active boolean)`` three times — a source and a target database on one
@@ -25,6 +26,12 @@ Each tool runs ``--repeat`` times per scenario (3 by default), interleaved with 
 slow spell on a shared machine hits all of them; the median run is reported, with every run's
 time in the JSON. It prints a table with the ratios, and its last line is one JSON object with
 every figure.
+
+``--rtt-ms`` (a list, default 0) repeats every scenario over a link of that round-trip time:
+every tool reaches PostgreSQL through the fault proxy with a latency toxic of half of it each
+way (the proxy holds each chunk from its arrival, as Toxiproxy does, so it costs per round
+trip, not per chunk). cutover's statements per PostgreSQL side are counted by the harness
+itself (``round_trips``).
 """
 
 from __future__ import annotations
@@ -43,9 +50,10 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from harness.embedded.provision import PostgresCluster
+from harness.faults.proxy import FaultProxy
 
 SIZES = (1_000_000, 5_000_000)
 COLUMNS = ("id", "name", "amount", "created_at", "active")
@@ -193,6 +201,11 @@ def job_cutover(spec: dict[str, Any]) -> dict[str, Any]:
         "diff_lines": 2 * diff.changed + diff.missing + diff.extra,
         "rows_fetched": diff.rows_fetched,
         "segments": diff.segments,
+        "round_trips": {  # every statement of the run, catalog reads included
+            role: db.round_trips
+            for role, db in (("source", source), ("target", target))
+            if hasattr(db, "round_trips")
+        },
     }
 
 
@@ -269,7 +282,7 @@ def scenario(
     *,
     sqlite: bool,
     reladiff_threads: int | None,
-    cluster: PostgresCluster,
+    rtt_ms: int,
     repeat: int,
 ) -> dict[str, Any]:
     """Time the floor, cutover and (PG→PG) reladiff on one source/target pair, ``repeat``
@@ -287,8 +300,8 @@ def scenario(
     }
     if reladiff_threads and not sqlite:
         jobs["reladiff"] = {
-            "source": url(cluster, source),
-            "target": url(cluster, target),
+            "source": url(source),
+            "target": url(target),
             "threads": reladiff_threads,
         }
     runs: dict[str, list[dict[str, Any]]] = {tool: [] for tool in jobs}
@@ -301,6 +314,10 @@ def scenario(
     return {
         "scenario": name,
         "rows": rows,
+        "rtt_ms": rtt_ms,
+        "round_trips": cut.get("round_trips"),
+        "shards": 1,
+        "workers": 1,
         "floor_s": round(floor["seconds"], 3),
         "floor_runs_s": floor.get("runs_s"),
         "cutover_runs_s": cut.get("runs_s"),
@@ -343,10 +360,27 @@ def _round(seconds: float | None) -> float | None:
     return round(seconds, 3) if seconds is not None else None
 
 
-def url(cluster: PostgresCluster, dsn: str) -> str:
+def url(dsn: str) -> str:
     """reladiff takes URLs; the cluster is trust-auth on 127.0.0.1."""
-    dbname = conninfo_to_dict(dsn)["dbname"]
-    return f"postgresql://postgres@127.0.0.1:{cluster.port}/{dbname}"
+    parts = conninfo_to_dict(dsn)
+    return f"postgresql://postgres@127.0.0.1:{parts['port']}/{parts['dbname']}"
+
+
+def over_link(proxy: FaultProxy | None, dsn: str) -> str:
+    """``dsn`` reached through ``proxy`` (None: directly)."""
+    if proxy is None:
+        return dsn
+    return make_conninfo(dsn, host=proxy.host, hostaddr=proxy.host, port=str(proxy.port))
+
+
+def link(cluster: PostgresCluster, rtt_ms: int) -> FaultProxy | None:
+    """A fault proxy before the cluster adding ``rtt_ms`` per round trip (half each way)."""
+    if not rtt_ms:
+        return None
+    proxy = FaultProxy(("127.0.0.1", cluster.port), name=f"rtt{rtt_ms}").start()
+    for stream in ("upstream", "downstream"):
+        proxy.add_toxic("latency", stream=stream, latency=rtt_ms / 2)
+    return proxy
 
 
 def run_size(
@@ -355,6 +389,7 @@ def run_size(
     rows: int,
     reladiff_threads: int | None,
     repeat: int,
+    rtts: list[int],
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     started = time.perf_counter()
     source, target = build_postgres(cluster, rows)
@@ -369,20 +404,28 @@ def run_size(
     for state in ("identical", "13 diff lines"):
         if state != "identical":
             plant_differences(target, rows)
-        for pair, src, is_sqlite in (("PG→PG", source, False), ("SQLite→PG", sqlite, True)):
-            results.append(
-                scenario(
-                    f"{pair} {state}",
-                    rows,
-                    src,
-                    target,
-                    sqlite=is_sqlite,
-                    reladiff_threads=reladiff_threads,
-                    cluster=cluster,
-                    repeat=repeat,
-                )
-            )
-            print_row(results[-1])
+        for rtt_ms in rtts:
+            proxy = link(cluster, rtt_ms)
+            try:
+                far_source, far_target = over_link(proxy, source), over_link(proxy, target)
+                pairs = (("PG→PG", far_source, False), ("SQLite→PG", sqlite, True))
+                for pair, src, is_sqlite in pairs:
+                    results.append(
+                        scenario(
+                            f"{pair} {state}" + (f" @{rtt_ms}ms" if rtt_ms else ""),
+                            rows,
+                            src,
+                            far_target,
+                            sqlite=is_sqlite,
+                            reladiff_threads=reladiff_threads,
+                            rtt_ms=rtt_ms,
+                            repeat=repeat,
+                        )
+                    )
+                    print_row(results[-1])
+            finally:
+                if proxy is not None:
+                    proxy.stop()
     for name in (f"src_{rows}", f"tgt_{rows}"):
         cluster.drop_database(name)
     Path(sqlite).unlink()
@@ -396,7 +439,8 @@ def print_row(r: dict[str, Any]) -> None:
     print(
         f"{r['rows']:>9,} {r['scenario']:<26} floor {r['floor_s']:6.2f}s | "
         f"cutover {cell(r['cutover_s'], r['cutover_over_floor'], r['cutover_rss_mb'])} "
-        f"lines {r['cutover_diff_lines']} fetched {r['cutover_rows_fetched']} | "
+        f"lines {r['cutover_diff_lines']} fetched {r['cutover_rows_fetched']} "
+        f"trips {r['round_trips']} | "
         f"reladiff {cell(r['reladiff_s'], r['reladiff_over_floor'], r['reladiff_rss_mb'])} "
         f"lines {r['reladiff_diff_lines']}",
         flush=True,
@@ -410,6 +454,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, action="append", help="table size (repeatable)")
     parser.add_argument("--no-reladiff", action="store_true", help="skip the reladiff runs")
+    parser.add_argument(
+        "--rtt-ms",
+        default="0",
+        help="round-trip times to run over, comma-separated (default 0: no link)",
+    )
     parser.add_argument(
         "--reladiff-threads",
         type=int,
@@ -440,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
             reladiff_threads, reladiff_version = args.reladiff_threads, reladiff.__version__
         except ImportError:
             print("reladiff not installed (pip install 'reladiff[postgresql]==0.6.0'): skipped")
+    rtts = [int(part) for part in args.rtt_ms.split(",")]
     results, builds = [], {}
     with (
         tempfile.TemporaryDirectory(prefix="cutover-bench-") as folder,
@@ -447,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         for rows in args.rows or SIZES:
             size_results, builds[str(rows)] = run_size(
-                cluster, Path(folder), rows, reladiff_threads, args.repeat
+                cluster, Path(folder), rows, reladiff_threads, args.repeat, rtts
             )
             results.extend(size_results)
         server = cluster.server_version()
