@@ -11,7 +11,18 @@ from functools import partial
 from typing import Any
 
 from harness.posture import checks
-from harness.posture.facts import ClusterFacts, DsqlFacts, Ingress, SecretFacts, TableFacts
+from harness.posture.facts import (
+    ClusterFacts,
+    DsqlFacts,
+    Facts,
+    Ingress,
+    InstanceFacts,
+    Member,
+    ProxyFacts,
+    SecretFacts,
+    TableFacts,
+)
+from harness.posture.judge import judge
 from harness.posture.settings import PostureSettings
 from harness.results.check import CheckResult, errored
 
@@ -41,28 +52,95 @@ def _client_error() -> Any:
     return importlib.import_module("botocore.exceptions").ClientError
 
 
-def cluster_facts(client: Clients, cluster_id: str) -> ClusterFacts:
-    rds, ec2 = client("rds"), client("ec2")
+def _kms(client: Clients, key: str | None) -> str | None:
+    """The key, or None when it is the AWS-managed ``aws/rds`` key."""
+    if not key:
+        return None
+    described = client("kms").describe_key(KeyId=key)["KeyMetadata"]
+    return None if described.get("KeyManager") == "AWS" else key
+
+
+def _groups(client: Clients, found: dict[str, Any]) -> list[Ingress]:
+    ec2 = client("ec2")
+    group_ids = [g["VpcSecurityGroupId"] for g in found.get("VpcSecurityGroups", [])]
+    if not group_ids:
+        return []
+    return _ingress(ec2, ec2.describe_security_groups(GroupIds=group_ids)["SecurityGroups"])
+
+
+def cluster_facts(client: Clients, cluster_id: str, settings: PostureSettings) -> ClusterFacts:
+    rds = client("rds")
     cluster = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
-    instances: dict[str, bool | None] = {}
+    members = []
     for member in cluster.get("DBClusterMembers", []):
         ident = member["DBInstanceIdentifier"]
         found = rds.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]
-        instances[ident] = bool(found.get("PubliclyAccessible"))
-    group_ids = [g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])]
-    ingress: list[Ingress] = []
-    if group_ids:
-        groups = ec2.describe_security_groups(GroupIds=group_ids)["SecurityGroups"]
-        ingress = _ingress(ec2, groups)
+        members.append(
+            Member(
+                ident,
+                bool(found.get("PubliclyAccessible")),
+                found.get("DBInstanceClass"),
+                bool(member.get("IsClusterWriter")),
+            )
+        )
+    scaling = cluster.get("ServerlessV2ScalingConfiguration")
+    capacity = (scaling.get("MinCapacity"), scaling.get("MaxCapacity")) if scaling else None
     secret = (cluster.get("MasterUserSecret") or {}).get("SecretArn")
     return ClusterFacts(
         subject=cluster_id,
         storage_encrypted=bool(cluster.get("StorageEncrypted")),
         backup_retention_days=cluster.get("BackupRetentionPeriod"),
         deletion_protection=bool(cluster.get("DeletionProtection")),
-        instances=instances,
-        ingress=tuple(ingress),
+        ingress=tuple(_groups(client, cluster)),
+        engine=cluster.get("Engine"),
+        engine_version=cluster.get("EngineVersion"),
+        kms_key=_kms(client, cluster.get("KmsKeyId")) if settings.require_kms_key else None,
         secret=secret,
+        names=(cluster_id, cluster.get("DbClusterResourceId", cluster_id)),
+        members=tuple(members),
+        serverless_v2=capacity,
+    )
+
+
+def instance_facts(client: Clients, ident: str, settings: PostureSettings) -> InstanceFacts:
+    found = client("rds").describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]
+    return InstanceFacts(
+        subject=ident,
+        storage_encrypted=bool(found.get("StorageEncrypted")),
+        backup_retention_days=found.get("BackupRetentionPeriod"),
+        deletion_protection=bool(found.get("DeletionProtection")),
+        ingress=tuple(_groups(client, found)),
+        engine=found.get("Engine"),
+        engine_version=found.get("EngineVersion"),
+        kms_key=_kms(client, found.get("KmsKeyId")) if settings.require_kms_key else None,
+        secret=(found.get("MasterUserSecret") or {}).get("SecretArn"),
+        names=(ident, found.get("DbiResourceId", ident)),
+        publicly_accessible=bool(found.get("PubliclyAccessible")),
+        instance_class=found.get("DBInstanceClass"),
+    )
+
+
+def proxy_facts(client: Clients, name: str) -> ProxyFacts:
+    rds = client("rds")
+    proxy = rds.describe_db_proxies(DBProxyName=name)["DBProxies"][0]
+    auth = proxy.get("Auth") or []
+    groups = rds.describe_db_proxy_target_groups(DBProxyName=name)["TargetGroups"]
+    default = next((g for g in groups if g.get("IsDefault")), groups[0] if groups else {})
+    pool = default.get("ConnectionPoolConfig") or {}
+    targets = rds.describe_db_proxy_targets(DBProxyName=name).get("Targets", [])
+    names = [
+        tuple(
+            n for n in (t.get("TrackedClusterId"), t.get("RdsResourceId"), t.get("Endpoint")) if n
+        )
+        for t in targets
+    ]
+    return ProxyFacts(
+        name,
+        require_tls=bool(proxy.get("RequireTLS")),
+        iam_auth=bool(auth) and all(a.get("IAMAuth") == "REQUIRED" for a in auth),
+        borrow_timeout_s=pool.get("ConnectionBorrowTimeout"),
+        idle_client_timeout_s=proxy.get("IdleClientTimeout"),
+        targets=tuple(dict.fromkeys(n for n in names if n)),
     )
 
 
@@ -119,40 +197,72 @@ def dsql_facts(client: Clients, identifier: str) -> DsqlFacts:
 
 
 def table_facts(client: Clients, table: str) -> TableFacts:
-    backups = client("dynamodb").describe_continuous_backups(TableName=table)
+    dynamodb = client("dynamodb")
+    backups = dynamodb.describe_continuous_backups(TableName=table)
     pitr = backups["ContinuousBackupsDescription"].get("PointInTimeRecoveryDescription", {})
-    return TableFacts(table, pitr.get("PointInTimeRecoveryStatus") == "ENABLED")
+    described = dynamodb.describe_table(TableName=table)["Table"]
+    billing = (described.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+    return TableFacts(
+        table, pitr.get("PointInTimeRecoveryStatus") == "ENABLED", billing, names=(table,)
+    )
 
 
 def live_results(settings: PostureSettings, *, session: Any = None) -> list[CheckResult]:
-    """Every posture check the settings ask for, against the account; a failed call is an error."""
+    """Every posture check the settings ask for, against the account; a failed call is an
+    error, and a declaration with nothing named to hold it to is a finding."""
     client = Clients(settings, session)
-    results: list[CheckResult] = []
-    secret = settings.secret
+    errors: list[CheckResult] = []
+    failed: set[str] = set()
+
+    def read(kind: str, check: str, subject: str, gather: Callable[[], Any]) -> Any:
+        found = _guard(check, subject, gather)
+        if isinstance(found, CheckResult):
+            errors.append(found)
+            failed.add(kind)
+            return None
+        return found
+
+    clusters, instances = [], []
     if settings.rds_cluster:
-        cluster = _guard(
-            "rds_cluster",
-            settings.rds_cluster,
-            partial(cluster_facts, client, settings.rds_cluster),
+        ident = settings.rds_cluster
+        found = read(
+            "database", "rds_cluster", ident, partial(cluster_facts, client, ident, settings)
         )
-        if isinstance(cluster, CheckResult):
-            results.append(cluster)
-        else:
-            results.extend(checks.cluster_checks(cluster, settings))
-            secret = secret or cluster.secret
+        clusters += [found] if found else []
+    for ident in settings.rds_instances:
+        found = read(
+            "database", "rds_instance", ident, partial(instance_facts, client, ident, settings)
+        )
+        instances += [found] if found else []
+    proxies = []
+    if settings.proxy is not None and settings.proxy.name:
+        name = settings.proxy.name
+        found = read("proxy", "rds_proxy", name, partial(proxy_facts, client, name))
+        proxies += [found] if found else []
+    secrets = []
+    secret = settings.secret or next((d.secret for d in (*clusters, *instances) if d.secret), None)
     if secret:
-        found = _guard("credentials_secret", secret, partial(secret_facts, client, secret))
-        results.append(
-            found if isinstance(found, CheckResult) else checks.secret_check(found, settings)
-        )
+        found = read("secret", "credentials_secret", secret, partial(secret_facts, client, secret))
+        secrets += [found] if found else []
+    dsql = []
     if settings.dsql_cluster:
         ident = settings.dsql_cluster
-        dsql = _guard("dsql_cluster", ident, partial(dsql_facts, client, ident))
-        results.append(dsql if isinstance(dsql, CheckResult) else checks.dsql_check(dsql))
+        found = read("dsql", "dsql_cluster", ident, partial(dsql_facts, client, ident))
+        dsql += [found] if found else []
+    tables = []
     for table in settings.dynamodb_tables:
-        facts = _guard("dynamodb_pitr", table, partial(table_facts, client, table))
-        results.append(facts if isinstance(facts, CheckResult) else checks.pitr_check(facts))
-    return results
+        found = read("tables", "dynamodb_table", table, partial(table_facts, client, table))
+        tables += [found] if found else []
+    facts = Facts(
+        tuple(clusters),
+        tuple(instances),
+        tuple(proxies),
+        tuple(secrets),
+        tuple(dsql),
+        tuple(tables),
+    )
+    where = f"the account ({settings.region or 'default region'})"
+    return errors + judge(facts, settings, searched=where, failed=failed)
 
 
 def _guard(check: str, subject: str, gather: Callable[[], Any]) -> Any:

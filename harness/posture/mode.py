@@ -13,7 +13,7 @@ from dataclasses import replace
 from harness.posture.checks import AREA
 from harness.posture.live import live_results
 from harness.posture.settings import PostureSettings
-from harness.posture.template import template_results
+from harness.posture.trees import template_results
 from harness.results.check import CheckResult, errored
 
 
