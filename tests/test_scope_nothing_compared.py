@@ -36,14 +36,8 @@ CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
 INSERT INTO t VALUES (1, 'ana'), (2, 'bo');
 """
 
-STANDALONE_INSTANCE = {
-    "Resources": {
-        "Db": {
-            "Type": "AWS::RDS::DBInstance",
-            "Properties": {"Engine": "postgres", "DBInstanceClass": "db.t3.micro"},
-        }
-    }
-}
+ONLY_A_BUCKET = {"Resources": {"Logs": {"Type": "AWS::S3::Bucket"}}}
+"""A template holding nothing posture checks (a standalone RDS instance is a subject now)."""
 
 
 def app_db(folder: Path, name: str = "a.db") -> Path:
@@ -148,7 +142,7 @@ class TestASectionThatFindsNothing:
         self, tmp_path: Path
     ) -> None:
         (tmp_path / "cdk.out").mkdir()
-        (tmp_path / "cdk.out" / "App.template.json").write_text(json.dumps(STANDALONE_INSTANCE))
+        (tmp_path / "cdk.out" / "App.template.json").write_text(json.dumps(ONLY_A_BUCKET))
         content = plan(tmp_path, posture={"mode": "templates", "templates": ["cdk.out"]})
         done = verify(tmp_path, content)
         assert done.returncode == 1, done.stdout + done.stderr
@@ -162,7 +156,7 @@ class TestASectionThatFindsNothing:
 
     def test_under_xdist_too(self, tmp_path: Path) -> None:
         (tmp_path / "cdk.out").mkdir()
-        (tmp_path / "cdk.out" / "App.template.json").write_text(json.dumps(STANDALONE_INSTANCE))
+        (tmp_path / "cdk.out" / "App.template.json").write_text(json.dumps(ONLY_A_BUCKET))
         content = plan(tmp_path, posture={"mode": "templates", "templates": ["cdk.out"]})
         done = verify(tmp_path, content, "-n", "2")
         assert done.returncode == 1, done.stdout + done.stderr
