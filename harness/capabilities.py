@@ -141,7 +141,9 @@ def _table_pairs(run: CutoverRun) -> Params:
 
 
 def query_session(run: CutoverRun) -> QuerySession:
-    """The run's query corpus, parameter sets and timings (one per run and process)."""
+    """The run's query corpus and parameter sets (one per run and process), and its timings
+    (one per query for the whole run, shared by the xdist workers: ``latency/store.py``)."""
+    from harness.latency.store import TimingStore
     from harness.queries.session import QuerySession
 
     return run.memo(
@@ -151,6 +153,7 @@ def query_session(run: CutoverRun) -> QuerySession:
             run.loaded.path,
             dialects=(run.connectors["source"].dialect, run.connectors["target"].dialect),
             database=run.database,
+            store=TimingStore.for_run(run.config),
         ),
     )
 

@@ -1,7 +1,8 @@
 """Latency budgets: one item per budget (``latency[orders_by_customer-p95]``, ``-ratio``),
 plus the target's connect time (``latency[connect]``) and ``SELECT 1`` health check
-(``latency[health]``). Every item keeps the timed distribution as its evidence; all of them
-run on one xdist worker.
+(``latency[health]``). Every item keeps the timed distribution as its evidence. A query is
+timed once for the whole run and both its items judge that timing, and no two timings overlap,
+on whichever xdist workers the items run (:mod:`harness.latency.store`).
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ def _check(item: Item, cutover: CutoverRun) -> CheckResult:
     target = cutover.connectors["target"]
     if item.kind == "connect":
         assert settings.connect_ms is not None  # no item otherwise
-        times, error = connect_times(target, settings.connect_runs)
+        with session.store.exclusive():
+            times, error = connect_times(target, settings.connect_runs)
         return check_connect(times, error, settings.connect_ms)
     if item.kind == "health":
         assert settings.health is not None  # no item otherwise
         health = settings.health
-        return check_health(health_probes(target, health.runs, health.timeout_ms), health)
+        with session.store.exclusive():
+            probes = health_probes(target, health.runs, health.timeout_ms)
+        return check_health(probes, health)
     assert item.query is not None
     return check_budget(
         item,

@@ -7,18 +7,25 @@ logic is fed distributions given as data.
 
 from __future__ import annotations
 
+import json
 import socket
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
+from filelock import FileLock, Timeout
 
 from harness.db.database import Database
 from harness.endpoints.resolve import Connector, open_database
 from harness.latency.check import Item, check_budget, check_connect, check_health, items
 from harness.latency.health import Probe, connect_times, health_probes
 from harness.latency.settings import Budget, HealthCheck, LatencySettings
+from harness.latency.store import LOCK_NAME, TimingStore
 from harness.latency.timing import Timing, executor, percentile, summary, time_pair, time_runs
 from harness.queries.answers import QueryFailed
 from harness.results.check import FindingKind, Status
@@ -227,3 +234,121 @@ class TestConnectAndHealth:
     def test_min_successes_cannot_exceed_runs(self) -> None:
         with pytest.raises(ValueError, match="exceeds runs"):
             HealthCheck(runs=10, min_successes=11)
+
+
+# One process of a run asking the store for query "q": its measurement draws fresh random
+# samples and notes the call, and waits until every process has arrived, so whichever measures
+# does so while the others are asking too.
+ASK = """
+import json, random, sys, time
+from pathlib import Path
+from harness.latency.store import LOCK_NAME, TimingStore
+from harness.latency.timing import Timing
+
+folder, me, everyone = Path(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
+(folder.parent / f"arrived-{me}").touch()
+
+def measure():
+    with open(folder.parent / "measured", "a") as calls:
+        calls.write(me + "\\n")
+    deadline = time.monotonic() + 60  # a guard against a hang, not a timing
+    while not all((folder.parent / f"arrived-{p}").exists() for p in everyone):
+        assert time.monotonic() < deadline, "the other processes never arrived"
+        time.sleep(0.01)
+    return {role: Timing([random.random() for _ in range(5)]) for role in ("source", "target")}
+
+got = TimingStore(folder).get("q", measure)
+print(json.dumps({role: t.samples_ms for role, t in got.items()}))
+"""
+
+
+class TestOneTimingPerRun:
+    """The store, not the scheduler, makes a query's items judge one timing
+    (:mod:`harness.latency.store`)."""
+
+    def test_processes_sharing_a_folder_get_the_one_measurement_made(self, tmp_path: Path) -> None:
+        folder, everyone = tmp_path / "shared", ["a", "b", "c"]
+        asking = [
+            subprocess.Popen(
+                [sys.executable, "-c", ASK, str(folder), me, ",".join(everyone)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for me in everyone
+        ]
+        answers = []
+        for process in asking:
+            out, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err
+            answers.append(json.loads(out))
+        assert len((tmp_path / "measured").read_text().split()) == 1
+        assert answers[0] == answers[1] == answers[2]
+        assert len(answers[0]["source"]) == 5
+
+    def test_a_second_store_on_the_folder_reads_what_the_first_measured(
+        self, tmp_path: Path
+    ) -> None:
+        first, second = TimingStore(tmp_path), TimingStore(tmp_path)
+        measured = {"source": timing(1.25, 2.5), "target": timing(0.1 + 0.2)}
+        assert first.get("q", lambda: measured) == measured
+        assert second.get("q", lambda: pytest.fail("measured twice")) == measured
+        assert second.get("other", lambda: "cannot time other: no SQL") == (
+            "cannot time other: no SQL"
+        )
+        assert first.get("other", lambda: pytest.fail("measured twice")) == (
+            "cannot time other: no SQL"
+        )
+
+    def test_every_measurement_holds_the_runs_one_timing_lock(self, tmp_path: Path) -> None:
+        """So no two timings of a run overlap, whichever workers take them."""
+
+        def lock_is_held() -> bool:
+            other = FileLock(str(tmp_path / LOCK_NAME), timeout=0)  # as another worker would
+            try:
+                other.acquire()
+            except Timeout:
+                return True
+            other.release()
+            return False
+
+        store = TimingStore(tmp_path)
+        assert store.get("q", lambda: str(lock_is_held())) == "True"
+        with store.exclusive():  # connect and health checks time under it too
+            assert lock_is_held()
+        assert not lock_is_held()
+
+    def test_a_measurement_that_raises_records_nothing(self, tmp_path: Path) -> None:
+        def crash() -> str:
+            raise RuntimeError("the database went away")
+
+        with pytest.raises(RuntimeError):
+            TimingStore(tmp_path).get("q", crash)
+        assert TimingStore(tmp_path).get("q", lambda: "measured again") == "measured again"
+
+    def test_a_process_that_is_the_whole_run_measures_once_in_memory(self) -> None:
+        calls: list[str] = []
+        store = TimingStore()
+        for _ in range(2):
+            store.get("q", lambda: calls.append("q") or {"target": timing(1.0)})
+        assert calls == ["q"]
+        with store.exclusive():  # nothing to share: holding it is free
+            pass
+
+    def test_the_workers_of_a_run_share_a_folder_beside_their_base_folders(
+        self, tmp_path: Path
+    ) -> None:
+        def worker(name: str, run: str) -> pytest.Config:
+            return cast(
+                pytest.Config,
+                SimpleNamespace(
+                    workerinput={"workerid": name, "testrunuid": run},
+                    getoption=lambda option: str(tmp_path / "basetemp" / f"popen-{name}"),
+                ),
+            )
+
+        one_run = {TimingStore.for_run(worker(name, "r1")).folder for name in ("gw0", "gw1")}
+        assert one_run == {tmp_path / "basetemp" / "cutover-timings-r1"}
+        assert TimingStore.for_run(worker("gw0", "r2")).folder not in one_run
+        controller = cast(pytest.Config, SimpleNamespace(getoption=lambda option: None))
+        assert TimingStore.for_run(controller).folder is None

@@ -1,11 +1,13 @@
 """The query corpus of one verification run, prepared once per pytest process.
 
 Both scenarios (``test_queries``, ``test_latency``) need the same specs, the same parameter
-sets and, for a query's two latency budgets, the same timings; one session per run (kept in the
-run's memo) holds them so nothing is transpiled, drawn or timed twice in one process. It knows
-the run only through its plan and a way to open each side's session. Plan problems found here (a
-missing file, an unknown column to sample) are :class:`~harness.errors.PlanError` naming the
-plan file, so collection stops with one line and exit code 2.
+sets and, for a query's two latency budgets, the same timings; one session per run and process
+(kept in the run's memo) holds them so nothing is transpiled or drawn twice in one process, and
+its :class:`~harness.latency.store.TimingStore` times each query once for the whole run, whichever
+xdist worker asks first. It knows the run only through its plan, a way to open each side's
+session and that store. Plan problems found here (a missing file, an unknown column to sample)
+are :class:`~harness.errors.PlanError` naming the plan file, so collection stops with one line
+and exit code 2.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import PlanError, did_you_mean
 from harness.latency.settings import LatencySettings
-from harness.latency.timing import Timing
+from harness.latency.store import Measured, TimingStore
 from harness.queries.corpus import load_corpus
 from harness.queries.params import param_sets
 from harness.queries.settings import QuerySettings
@@ -36,9 +38,12 @@ class QuerySession:
         *,
         dialects: tuple[str, str],
         database: Callable[[str], Database],
+        store: TimingStore | None = None,
     ) -> None:
         self.plan_path = plan_path
         self.database = database
+        self.store = store or TimingStore()
+        """Where the run's timings are kept (one process's memory unless told otherwise)."""
         self.settings = plan.queries or QuerySettings()
         self.latency = plan.latency or LatencySettings()
         source_dialect, target_dialect = dialects
@@ -63,7 +68,6 @@ class QuerySession:
                     key=key,
                 )
         self._params: dict[str, list[dict[str, Any]]] = {}
-        self._timings: dict[str, dict[str, Timing] | str] = {}
 
     def params(self, name: str) -> list[dict[str, Any]]:
         """The parameter sets of query ``name`` (drawn from the source on first use)."""
@@ -82,19 +86,22 @@ class QuerySession:
                 raise exc.in_file(self.plan_path) from None
         return self._params[name]
 
-    def timings(self, name: str) -> dict[str, Timing] | str:
-        """Both sides' timings of query ``name``, measured on first use."""
-        if name not in self._timings:
-            from harness.latency.check import measure
+    def timings(self, name: str) -> Measured:
+        """Both sides' timings of query ``name``: one measurement for the whole run, taken by
+        whichever item (in whichever process) asks first, with no other timing running."""
+        from harness.latency.check import measure
 
-            self._timings[name] = measure(
+        params = self.params(name)  # drawn outside the store's lock: drawing times nothing
+        return self.store.get(
+            name,
+            lambda: measure(
                 self.specs[name],
-                self.params(name),
+                params,
                 source_db=self.database("source"),
                 target_db=self.database("target"),
                 settings=self.latency,
-            )
-        return self._timings[name]
+            ),
+        )
 
     def validate(self) -> None:
         """Draw every parameter set now, so a plan mistake in the queries or latency sections
