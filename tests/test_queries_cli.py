@@ -9,6 +9,7 @@ check, with each side's SQLSTATE, and the verdict is NO-GO.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -176,15 +177,46 @@ class TestReviewedQueryDifferences:
         assert "query totals" in (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
 
 
+RATIO_APART = """\
+\"\"\"Every latency ratio item on the second worker and every other item on the first, sent
+at once: the two items of a query run on two workers side by side.\"\"\"
+
+from xdist.scheduler import LoadScheduling
+
+
+class RatioApart(LoadScheduling):
+    def schedule(self):
+        if self.collection is not None:
+            return
+        self.collection = next(iter(self.node2collection.values()))
+        first, second = sorted(self.nodes, key=lambda node: node.gateway.id)
+        for index, nodeid in enumerate(self.collection):
+            self.node2pending[second if "-ratio]" in nodeid else first].append(index)
+        for node in (first, second):
+            if self.node2pending[node]:
+                node.send_runtest_some(list(self.node2pending[node]))
+            node.shutdown()
+
+
+def pytest_xdist_make_scheduler(config, log):
+    return RatioApart(config, log)
+"""
+
+RAN = re.compile(r"^\[(gw\d+)\] .*PASSED .*::test_latency\[(\w+)-(p95|ratio)\]", re.MULTILINE)
+
+
 @pytest.mark.slow
-def test_latency_items_share_one_timing_per_query_under_xdist(tmp_path: Path, app_db: Path) -> None:
-    """With workers, a query's p95 and ratio items come from one timing on one worker (two
-    workers timing at once would inflate each other's figures)."""
-    queries = {f"q{i}": {"sql": f"SELECT id, total FROM orders WHERE id > {i}"} for i in range(20)}  # noqa: S608
+def test_a_querys_latency_items_on_two_workers_judge_one_timing(
+    tmp_path: Path, app_db: Path
+) -> None:
+    """One timing per query is the run's doing, not the scheduler's: with each query's p95 item
+    on one worker and its ratio item on another, both running at once, the two items carry the
+    same samples (each worker timing the query itself would give each its own)."""
+    queries = {f"q{i}": {"sql": f"SELECT id, total FROM orders WHERE id > {i}"} for i in range(6)}  # noqa: S608
     section = plan(
         queries,
         latency={
-            "runs": 5,
+            "runs": 20,
             "warmup": 1,
             "default": {"p95_ms": 60000, "max_ratio": 1000},
             "health": None,
@@ -194,6 +226,7 @@ def test_latency_items_share_one_timing_per_query_under_xdist(tmp_path: Path, ap
     # A SQLite target: no row comparison, so no table, and the plan says so.
     section["tables"] = {"include": ["nothing*"], "allow_empty": True}
     (tmp_path / "plan.yaml").write_text(json.dumps(section), encoding="utf-8")
+    (tmp_path / "ratio_apart.py").write_text(RATIO_APART, encoding="utf-8")  # importable: cwd
     run = run_cutover(
         "verify",
         "--plan",
@@ -202,11 +235,17 @@ def test_latency_items_share_one_timing_per_query_under_xdist(tmp_path: Path, ap
         str(tmp_path / "out"),
         "-n",
         "2",
+        "--",
+        "-p",
+        "ratio_apart",
+        "-v",
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+    workers = {(name, kind): worker for worker, name, kind in RAN.findall(run.stdout)}
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     by_id = {c["id"]: c for c in results["checks"]}
     for name in queries:
+        assert workers[name, "p95"] != workers[name, "ratio"], run.stdout  # really apart
         p95, ratio = by_id[f"latency[{name}-p95]"], by_id[f"latency[{name}-ratio]"]
         assert p95["evidence"]["samples_ms"] == ratio["evidence"]["samples_ms"], name
