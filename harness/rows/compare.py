@@ -32,7 +32,7 @@ from harness.errors import CheckError
 from harness.rows import canon
 from harness.rows.canon import CanonOptions
 from harness.rows.segments import BoundarySegments, IntSegments, Key, Range, Segmenter
-from harness.rows.sides import Checksums, ColumnPlan, Rows, Side, side_for
+from harness.rows.sides import Checksums, ColumnPlan, Rows, Side, Survey, side_for
 
 SPLIT = 16
 """Parts a mismatching segment is split into."""
@@ -201,16 +201,19 @@ class _Bisection:
             for side, key in zip((self.src, self.tgt), repeated, strict=True):
                 if key is not None:
                     raise side.not_unique(key)
-        for side, nulls in zip(
-            (self.src, self.tgt), _both(self.src.null_keys, self.tgt.null_keys), strict=True
-        ):
-            if nulls:
+        surveys = _both(
+            partial(self.src.survey, integer_key=self.integer_key),
+            partial(self.tgt.survey, integer_key=self.integer_key),
+        )
+        for side, survey in zip((self.src, self.tgt), surveys, strict=True):
+            if survey.null_keys:
                 names = ", ".join(side.name(self.columns[i]) for i in self.key)
                 raise CheckError(
-                    f"{side.display}: {nulls} row(s) of {side.table} have a NULL in the key"
-                    f" ({names}), so they cannot be matched; set a key without NULLs in tables.keys"
+                    f"{side.display}: {survey.null_keys} row(s) of {side.table} have a NULL in"
+                    f" the key ({names}), so they cannot be matched; set a key without NULLs"
+                    " in tables.keys"
                 )
-        segments = self._initial_segments()
+        segments = self._initial_segments(*surveys)
         if segments is None:  # both sides empty
             return
         a, b = _both(
@@ -222,18 +225,14 @@ class _Bisection:
         self.diff.segments = len(set(a) | set(b))
         self._resolve(segments, a, b)
 
-    def _initial_segments(self) -> Segmenter | None:
+    def _initial_segments(self, a: Survey, b: Survey) -> Segmenter | None:
         every = self.options.segment_rows
         if self.integer_key:
-            a, b = _both(self.src.key_bounds, self.tgt.key_bounds)
-            bounds = [x for x in (a, b) if x is not None]
+            bounds = [x.bounds for x in (a, b) if x.bounds is not None]
             if not bounds:
                 return None
             lo, hi = min(x[0] for x in bounds), max(x[1] for x in bounds)
-            estimate = max(
-                (e for e in (self.src.estimate_rows(), self.tgt.estimate_rows()) if e),
-                default=hi - lo + 1,
-            )
+            estimate = max((e for e in (a.estimate, b.estimate) if e), default=hi - lo + 1)
             span = hi - lo + 1
             width = max(1, math.ceil(span * every / max(estimate, 1)))
             # Unique integer keys put at most ``width`` rows in a segment. A sum of hashes
@@ -241,11 +240,11 @@ class _Bisection:
             # keys (where width could hide a dense cluster) are split by samples instead.
             if not self.src.fields or width <= 2 * every:
                 return IntSegments(lo, width)
-        a, b = _both(
+        samples = _both(
             lambda: self.src.sample_keys(every, Range()),
             lambda: self.tgt.sample_keys(every, Range()),
         )
-        return BoundarySegments(_union(a, b))
+        return BoundarySegments(_union(*samples))
 
     def _resolve(self, segments: Segmenter, a: Checksums, b: Checksums) -> None:
         """Bisect the differing segments level by level: each level's splits go to each side

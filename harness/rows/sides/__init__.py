@@ -12,11 +12,20 @@ from collections.abc import Sequence
 
 from harness.db.database import Database, PostgresDatabase, SqliteDatabase
 from harness.errors import CheckError
-from harness.rows.sides.base import Checksums, ColumnPlan, Rows, Side
+from harness.rows.sides.base import Checksums, ColumnPlan, Rows, Side, Survey
 from harness.rows.sides.postgres import PostgresSide
 from harness.rows.sides.sqlite import SqliteSide
 
-__all__ = ["Checksums", "ColumnPlan", "PostgresSide", "Rows", "Side", "SqliteSide", "side_for"]
+__all__ = [
+    "Checksums",
+    "ColumnPlan",
+    "PostgresSide",
+    "Rows",
+    "Side",
+    "SqliteSide",
+    "Survey",
+    "side_for",
+]
 
 
 def side_for(

@@ -30,6 +30,18 @@ class ColumnPlan:
     """PostgreSQL on both sides with the same type: hash the value itself (cheaper, stricter)."""
 
 
+@dataclass(frozen=True)
+class Survey:
+    """What a comparison learns about one side before its first checksum pass."""
+
+    null_keys: int
+    """Rows with a NULL in a key column: they cannot be matched by key."""
+    bounds: tuple[int, int] | None
+    """(min, max) of a single integer key (None: empty table, or not such a key)."""
+    estimate: int | None
+    """The server's estimate of the table's rows, if it keeps one."""
+
+
 class Side(ABC):
     """A table on one database, seen through the compared columns and the key."""
 
@@ -78,6 +90,12 @@ class Side(ABC):
     @abstractmethod
     def repeated_key(self) -> Key | None:
         """A key value two rows share, if any: one scan, for keys no constraint vouches for."""
+
+    def survey(self, *, integer_key: bool) -> Survey:
+        """:meth:`null_keys`, :meth:`key_bounds` (for an integer key) and
+        :meth:`estimate_rows` at once: a side across a link answers them in one round trip."""
+        bounds = self.key_bounds() if integer_key else None
+        return Survey(self.null_keys(), bounds, self.estimate_rows())
 
     @abstractmethod
     def null_keys(self) -> int:

@@ -22,7 +22,7 @@ from harness.errors import CheckError
 from harness.rows import canon
 from harness.rows.encode import ROW_HASH_SQL
 from harness.rows.segments import BoundarySegments, IntSegments, Key, Range, Segmenter
-from harness.rows.sides.base import Checksums, ColumnPlan, Rows, Side
+from harness.rows.sides.base import Checksums, ColumnPlan, Rows, Side, Survey
 
 RETRIES = 3
 BOUNDED_SEGMENTS = 100
@@ -178,26 +178,42 @@ class PostgresSide(Side):
         rows = self._run(query)
         return tuple(rows[0]) if rows else None
 
-    def null_keys(self) -> int:
+    def survey(self, *, integer_key: bool) -> Survey:
+        """One statement: the three questions as scalar subqueries (each reads the key's
+        index or the catalog, none the table twice)."""
+        bounds = self._bounds_sql() if integer_key else sql.SQL("NULL::bigint, NULL::bigint")
+        query = sql.SQL("SELECT ({n}), {b}, ({e})").format(
+            n=self._null_keys_sql(), b=bounds, e=self._estimate_sql()
+        )
+        nulls, lo, hi, estimate = self._run(query, (self._regclass(),))[0]
+        return Survey(int(nulls), None if lo is None else (int(lo), int(hi)), _positive(estimate))
+
+    def _null_keys_sql(self) -> sql.Composed:
         test = sql.SQL(" OR ").join(
             sql.SQL("{} IS NULL").format(self._ident(self.columns[i])) for i in self.key
         )
-        query = sql.SQL("SELECT count(*) FROM {t} WHERE {w}").format(t=self._from, w=test)
-        return int(self._run(query)[0][0])
+        return sql.SQL("SELECT count(*) FROM {t} WHERE {w}").format(t=self._from, w=test)
+
+    def _bounds_sql(self) -> sql.Composable:
+        bound = sql.SQL("(SELECT {f}({k})::bigint FROM {t})")
+        k, t = self._key_expr(0), self._from
+        return sql.SQL(", ").join(bound.format(f=sql.SQL(f), k=k, t=t) for f in ("min", "max"))
+
+    def _estimate_sql(self) -> sql.SQL:
+        return sql.SQL("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass")
+
+    def _regclass(self) -> str:
+        return f'"{self.db.schema}"."{self.table}"'
+
+    def null_keys(self) -> int:
+        return int(self._run(self._null_keys_sql())[0][0])
 
     def key_bounds(self) -> tuple[int, int] | None:
-        k = self._key_expr(0)
-        row = self._run(
-            sql.SQL("SELECT min({k})::bigint, max({k})::bigint FROM {t}").format(k=k, t=self._from)
-        )[0]
+        row = self._run(sql.SQL("SELECT {}").format(self._bounds_sql()))[0]
         return None if row[0] is None else (int(row[0]), int(row[1]))
 
     def estimate_rows(self) -> int | None:
-        (row,) = self._run(
-            sql.SQL("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass"),
-            (f'"{self.db.schema}"."{self.table}"',),
-        )
-        return int(row[0]) if row[0] is not None and row[0] > 0 else None
+        return _positive(self._run(self._estimate_sql(), (self._regclass(),))[0][0])
 
     def checksums(self, segments: Segmenter, within: Range) -> Checksums:
         if not self.db.bounded:
@@ -361,6 +377,11 @@ class PostgresSide(Side):
         rows = self._run(query, [list(buckets)])
         self.rows_fetched += sum(int(n) for _, n in rows)
         return {}, {text: int(n) for text, n in rows}
+
+
+def _positive(estimate: Any) -> int | None:
+    """A row estimate, None where the server has none (``-1``: never analysed; 0)."""
+    return int(estimate) if estimate is not None and estimate > 0 else None
 
 
 def _retrying(db: PostgresDatabase, run: Callable[[], T]) -> T:
