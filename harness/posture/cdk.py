@@ -68,8 +68,9 @@ def sources(root: Path, found: Iterable[Path]) -> list[Path]:
     for path in found:
         if path.suffix not in (".ts", ".py") or path.name.endswith(".d.ts"):
             continue
-        if "cdk.out" in path.parts or "test" in path.parts or "tests" in path.parts:
-            continue
+        inside = path.relative_to(root).parts if path.is_relative_to(root) else path.parts
+        if {"cdk.out", "test", "tests"}.intersection(inside):
+            continue  # synthesized output, and the app's own unit tests
         app = next((p for p in path.parents if (p / "cdk.json").is_file()), None)
         if app is not None and (app / "cdk.out").is_dir():
             continue
@@ -159,6 +160,10 @@ class App:
         struct (``rds.BackupProps(retention=…)``) is its keywords, as TypeScript's object."""
         if isinstance(node, Name) and node.dotted in self.constants:
             return self.constants[node.dotted]
+        if isinstance(node, Call) and any(
+            isinstance(a, Name) and a.dotted in self.constants for a in node.args
+        ):  # Duration.days(BACKUP_DAYS)
+            return Call(node.line, node.callee, tuple(self.value(a) or a for a in node.args))
         if (
             isinstance(node, Call)
             and node.last[:1].isupper()

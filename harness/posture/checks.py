@@ -19,6 +19,8 @@ AREA = "posture"
 
 POSTURE_KIND = FindingKind.POSTURE
 
+IAC_SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tf", ".ts", ".py")
+
 CHECKS: dict[str, str] = {
     "storage_encrypted": "storage is encrypted at rest with KMS (a customer-managed key with "
     "require_kms_key)",
@@ -61,8 +63,9 @@ def finding(
 ) -> Finding:
     """A posture finding; from IaC its message starts with ``file:line``."""
     name = subject
-    if where is not None and subject.startswith(f"{where.file}:"):
-        name = subject[len(where.file) + 1 :]
+    home, _, rest = subject.partition(":")
+    if where is not None and rest and ("/" in home or home.endswith(IAC_SUFFIXES)):
+        name = rest  # the file is in ``where``, or the subject's own file is in its name
     text = f"{name}: {message}" if where is None else f"{where}: {name}: {message}"
     return Finding(
         POSTURE_KIND,
@@ -275,9 +278,10 @@ def ingress_check(facts: Database, settings: PostureSettings) -> CheckResult:
 def engine_matches(declared: str, engine: str) -> bool:
     """``postgres`` is PostgreSQL on RDS or Aurora; an ``aurora-…`` declaration is exact."""
     declared, engine = declared.lower(), engine.lower()
-    if declared == engine or declared.startswith("aurora"):
+    if declared.startswith("aurora"):
         return declared == engine
-    return engine.removeprefix("aurora-") == declared
+    family = {"aurora-postgresql": "postgres", "aurora-mysql": "mysql", "aurora": "mysql"}
+    return family.get(engine, engine) == declared
 
 
 def version_matches(declared: str, version: str) -> bool:

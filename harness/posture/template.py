@@ -154,6 +154,9 @@ class Template:
         logical = _ref(source)
         if logical is not None and logical in self.resources:
             names = self.names(logical, "GroupName")
+        elif logical is not None and logical in self.params:  # a group passed in
+            default = self.value(source)
+            names = (logical, *([default] if isinstance(default, str) else []))
         else:
             names = (str(self.value(source)),)
         return Ingress(group, low, high, names[0], names, is_group=True, where=where)

@@ -277,6 +277,12 @@ class Config:
                 rotations[secret.address] = rot
         databases = {r.address for r in self.of_type("aws_db_instance", "aws_rds_cluster")}
         feeding = set()
+        for proxy in self.of_type("aws_db_proxy"):
+            for auth in proxy.block("auth"):
+                arn = proxy.get("secret_arn", auth.body)
+                secret = None if arn is None else self.target(arn.value)
+                if secret is not None:
+                    feeding.add(secret.address)
         for version in self.of_type("aws_secretsmanager_secret_version"):
             owner = version.get("secret_id")
             secret = None if owner is None else self.target(owner.value)

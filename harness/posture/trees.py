@@ -47,7 +47,7 @@ def label(root: Path, path: Path) -> str:
 def gather(paths: Sequence[Path], settings: PostureSettings) -> Facts:
     """Every subject the trees under ``paths`` define."""
     facts = Facts()
-    for root in paths:
+    for root in (p.resolve() for p in paths):
         found = list(files(root))
         for path in found:
             if path.suffix in SUFFIXES:

@@ -1,0 +1,3 @@
+output "endpoint" {
+  value = aws_db_instance.this.endpoint
+}

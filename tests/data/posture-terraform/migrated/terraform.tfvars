@@ -1,0 +1,2 @@
+env         = "prod"
+backup_days = 14
