@@ -312,9 +312,9 @@ QUERIES = Capability(
 LATENCY = Capability(
     LATENCY_AREA,
     section="latency",
-    # One xdist worker times them all, one after another (``cutover verify`` distributes by
-    # group): timings on two workers at once would inflate each other, and a query's p95 and
-    # ratio items share one timing instead of each worker timing it again.
+    # A query is timed once per run and no two timings overlap whatever the scheduling: the
+    # run's workers share one timing store and its lock (harness.latency.store). The group
+    # only keeps the items on one worker where xdist honours it, sparing the others a wait.
     items=(Items("latency_item", _latency, marks=(pytest.mark.xdist_group("latency"),)),),
 )
 DSQL_COMPAT = Capability(
