@@ -50,6 +50,7 @@ class PostgresSide(Side):
         self._from = sql.Identifier(db.schema, table)
         self._text_keys = tuple(text_keys)
         self._declared_types: dict[str, str] | None = None
+        self._serial_session: psycopg.Connection[Any] | None = None
         # Text keys are ranged in byte order (SQLite's BINARY, Aurora DSQL's C). A column
         # that already sorts that way needs no COLLATE "C", which would bypass its index.
         self._collate_c = tuple(
@@ -309,8 +310,12 @@ class PostgresSide(Side):
     def _serial(self) -> None:
         """No parallel workers for the digests: their sort gains nothing from them (measured
         2.93 s with two, 3.00 s without, a million rows), and a check run against a
-        production database should not take its cores. Per call, as a reconnect resets it;
-        a server without the setting (Aurora DSQL) just keeps its own plan."""
+        production database should not take its cores. Once per session (a reconnect resets
+        it): over a link each SET is a round trip. Aurora DSQL refuses the SET (not on its
+        allowlist) and plans on its own, so it is not sent there."""
+        if self.db.bounded or self._serial_session is self.db.conn:
+            return
+        self._serial_session = self.db.conn
         with contextlib.suppress(psycopg.Error):
             self.db.conn.execute("SET max_parallel_workers_per_gather = 0")
 
