@@ -167,7 +167,11 @@ def init(path: Path, force: bool) -> None:
     from harness.plan.template import PLAN_TEMPLATE
     from harness.report.output import writable_file
 
-    if path.exists() and not path.is_dir() and not force:
+    try:
+        taken = path.is_file()
+    except OSError:  # a folder above it this user cannot enter: writable_file names it
+        taken = False
+    if taken and not force:
         raise HarnessError(f"{path} already exists; use --force to overwrite it")
     writable_file(path, example="cutover.yaml")
     path.write_text(PLAN_TEMPLATE, encoding="utf-8")

@@ -30,11 +30,14 @@ def writable_folder(
     each message (what else the user can do).
     """
     shown = _shown(option, folder)
-    if folder.exists() and not folder.is_dir():
-        raise HarnessError(f"{shown}: is a file, not a folder; {fix}")
-    if not create and not folder.exists():
-        raise HarnessError(f"{shown}: no such folder; create it or {fix}")
-    _ensure(folder, shown, "it", create=create, fix=fix)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise HarnessError(f"{shown}: is a file, not a folder; {fix}")
+        if not create and not folder.exists():
+            raise HarnessError(f"{shown}: no such folder; create it or {fix}")
+        _ensure(folder, shown, "it", create=create, fix=fix)
+    except OSError as exc:  # a folder above it this user cannot enter
+        raise _unreachable(shown, exc, fix) from None
     return folder
 
 
@@ -52,10 +55,14 @@ def writable_file(
     ``example`` is a file name to suggest when ``path`` is a folder.
     """
     shown = _shown(option, path)
-    if path.is_dir():
-        raise HarnessError(f"{shown}: is a folder; give a file name (such as {path / example})")
-    _ensure(path.parent, shown, f"folder {path.parent}", create=create_parents, fix=fix)
-    if path.exists():
+    try:
+        if path.is_dir():
+            raise HarnessError(f"{shown}: is a folder; give a file name (such as {path / example})")
+        _ensure(path.parent, shown, f"folder {path.parent}", create=create_parents, fix=fix)
+        exists = path.exists()
+    except OSError as exc:  # a folder above it this user cannot enter
+        raise _unreachable(shown, exc, fix) from None
+    if exists:
         try:
             with path.open("ab"):  # append mode, nothing written: the content stays as it is
                 pass
@@ -87,6 +94,13 @@ def _ensure(folder: Path, shown: str, named: str, *, create: bool, fix: str) -> 
         ) from None
     os.close(handle)
     os.unlink(name)
+
+
+def _unreachable(shown: str, exc: OSError, fix: str) -> HarnessError:
+    return HarnessError(
+        f"{shown}: cannot reach it ({exc.strerror}): a folder on the way is closed to this "
+        f"user; {fix}"
+    )
 
 
 def _file_above(path: Path) -> Path | None:
