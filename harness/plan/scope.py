@@ -7,8 +7,9 @@ silently drop a key, a rename or a waiver. So is a rename to a table the target 
 pair has its own id, and so every check its own.
 
 :func:`check_scope` holds what a verification run asks beyond pairing: every column the plan
-names exists, and there is a table to compare (unless ``tables.allow_empty`` says an empty
-run is expected), since a run that compared nothing must not end GO.
+names exists, there is a table to compare (unless ``tables.allow_empty`` says an empty run is
+expected), since a run that compared nothing must not end GO, and the row comparison can read
+the target (not yet a SQLite one).
 """
 
 from __future__ import annotations
@@ -177,8 +178,9 @@ def _check_columns(table: Table | None, columns: object, key: str) -> None:
 
 def check_scope(plan: Plan, scope: Scope, source: Catalog, target: Catalog) -> None:
     """What a verification run needs beyond :func:`build_scope`'s pairing (a PlanError
-    otherwise): every column ``rows.columns`` and the expected differences name exists, and
-    there is a table to compare, unless ``tables.allow_empty`` says none is expected.
+    otherwise): every column ``rows.columns`` and the expected differences name exists, there
+    is a table to compare, unless ``tables.allow_empty`` says none is expected, and no table's
+    rows would be read from a SQLite target.
 
     Separate from the pairing because a check's own tests pair hand-made catalogs with
     waivers that match nothing on purpose; a user's plan that names a missing column has a
@@ -186,16 +188,37 @@ def check_scope(plan: Plan, scope: Scope, source: Catalog, target: Catalog) -> N
     """
     _check_row_columns(plan, source, target)
     _check_waived_columns(plan, source, target, scope.renamer)
-    if plan.tables.allow_empty:
+    if not plan.tables.allow_empty:
+        if not source.tables:
+            raise PlanError(
+                "the source has no tables, so no table would be compared; if an empty source is "
+                "expected, say so with tables.allow_empty: true",
+                key="tables",
+            )
+        if not scope.pairs:
+            raise PlanError(_nothing_selected(plan, source, target), key="tables")
+    _check_row_target(scope, target)
+
+
+def _check_row_target(scope: Scope, target: Catalog) -> None:
+    """The row comparison reads a PostgreSQL target only (a SQLite one, the rollback direction,
+    is not supported yet): refused before any check runs rather than failing table by table.
+    A SQLite target still serves a plan that compares no table (queries and latency only)."""
+    if target.dialect != "sqlite":
         return
-    if not source.tables:
-        raise PlanError(
-            "the source has no tables, so no table would be compared; if an empty source is "
-            "expected, say so with tables.allow_empty: true",
-            key="tables",
-        )
-    if not scope.pairs:
-        raise PlanError(_nothing_selected(plan, source, target), key="tables")
+    compared = [p.id for p in scope.pairs if p.source is not None and p.target is not None]
+    if not compared:
+        return
+    shown = ", ".join(compared[:5]) + (
+        f" and {len(compared) - 5} more" if len(compared) > 5 else ""
+    )
+    raise PlanError(
+        f"'sqlite' is not supported yet as a target of the row comparison, and the plan "
+        f"compares the rows of {len(compared)} table(s) ({shown}); migrate into PostgreSQL "
+        "(kind: postgres, embedded, container, aurora or dsql), or to check only queries and "
+        "latency against SQLite select no table (tables: {include: [], allow_empty: true})",
+        key="target.kind",
+    )
 
 
 def _check_row_columns(plan: Plan, source: Catalog, target: Catalog) -> None:
