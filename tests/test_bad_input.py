@@ -90,7 +90,9 @@ def verify(
 
 
 def sqlite_plan(**extra: Any) -> dict[str, Any]:
-    """A valid plan comparing app.db with itself, plus ``extra`` top-level keys."""
+    """A plan comparing app.db with itself, plus ``extra`` top-level keys. Its SQLite target
+    would be refused once both sides answer (test_usage_errors.py); every mistake tested here
+    is found before that."""
     return {
         "name": "bad input",
         "source": {"kind": "sqlite", "path": "app.db"},
