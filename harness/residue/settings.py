@@ -12,7 +12,10 @@ concrete identifiers of the cluster being retired — plus reviewed exceptions.
       hostnames: [lexicon-aurora.cluster-c1a2b3.eu-west-1.rds.amazonaws.com]
       secrets: ["rds!cluster-6f1e2d3c-aaaa-bbbb-cccc-0123456789ab"]
       env_vars: [AURORA_HOST, AURORA_SECRET_ARN]
+      resource_ids: [cluster-ABCDEFGHIJKLMNOPQRSTUVWXY0]   # what rds-db:connect ARNs name
+      last_rds_database: false   # true: no RDS database may remain, so every one is residue
       target: dsql
+      dsql_role: custom           # the backend connects as a custom role (dsql:DbConnect)
       allow:
         - path: "docs/migration/*.md"
           pattern: "lexicon-aurora"
@@ -80,12 +83,32 @@ class RetiredSettings(PlanModel):
         "the plan file); `cutover residue PATH…` takes its paths from the command line instead.",
     )
     cluster_ids: tuple[str, ...] = ()
+    instance_ids: tuple[str, ...] = Field(
+        (), description="DB instance identifiers of retired standalone RDS instances."
+    )
+    resource_ids: tuple[str, ...] = Field(
+        (),
+        description="Resource ids of the retired cluster or instances (cluster-…, db-…): what "
+        "the ARNs of rds-db:connect grants name.",
+    )
     hostnames: tuple[str, ...] = Field((), description="Writer, reader and custom endpoints.")
     secrets: tuple[str, ...] = Field((), description="Secret names or ARNs (never values).")
     env_vars: tuple[str, ...] = Field((), description="Environment variable names it used.")
     other: tuple[str, ...] = Field((), description="Any other literal to flag (a DB name…).")
+    last_rds_database: bool = Field(
+        False,
+        description="The retired database is the last RDS database: every RDS cluster and "
+        "instance, rds-db:connect grant and RDS permission left in the tree is residue.",
+    )
     target: Literal["dsql", "none"] = Field(
-        "dsql", description="dsql: templates must define exactly one AWS::DSQL::Cluster."
+        "dsql",
+        description="dsql: the tree (templates, CDK source, Terraform) must define exactly one "
+        "DSQL cluster and no RDS database (SC-001), and DSQL grants are least privilege.",
+    )
+    dsql_role: Literal["custom", "admin"] = Field(
+        "custom",
+        description="The database role the backend connects as: custom (only dsql:DbConnect "
+        "may be granted) or admin (dsql:DbConnectAdmin).",
     )
     comments: Literal["warning", "error"] = Field(
         "warning", description="Severity of references found in comments and prose."
@@ -95,7 +118,9 @@ class RetiredSettings(PlanModel):
         (), description="Extra fnmatch globs (relative paths) not to scan."
     )
 
-    @field_validator("cluster_ids", "hostnames", "secrets", "env_vars", "other")
+    @field_validator(
+        "cluster_ids", "instance_ids", "resource_ids", "hostnames", "secrets", "env_vars", "other"
+    )
     @classmethod
     def _no_blank(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         # A blank identifier would match everywhere and drown the real findings.
@@ -109,6 +134,8 @@ class RetiredSettings(PlanModel):
         """Every concrete identifier by what it is, for matching and for the evidence."""
         return {
             "cluster id": self.cluster_ids,
+            "instance id": self.instance_ids,
+            "resource id": self.resource_ids,
             "hostname": self.hostnames,
             "secret": self.secrets,
             "environment variable": self.env_vars,
