@@ -49,7 +49,7 @@ def plan(queries: dict[str, Any], **extra: Any) -> dict[str, Any]:
         "name": "queries",
         "source": {"kind": "sqlite", "path": "app.db"},
         "target": {"kind": "sqlite", "path": "app.db"},
-        "tables": {"include": ["orders"]},
+        "tables": {"include": [], "allow_empty": True},  # a SQLite target: no table
         "queries": {"corpus": queries},
         **extra,
     }

@@ -143,7 +143,11 @@ class TestASectionThatFindsNothing:
     ) -> None:
         (tmp_path / "cdk.out").mkdir()
         (tmp_path / "cdk.out" / "App.template.json").write_text(json.dumps(ONLY_A_BUCKET))
-        content = plan(tmp_path, posture={"mode": "templates", "templates": ["cdk.out"]})
+        content = plan(
+            tmp_path,
+            tables={"include": [], "allow_empty": True},
+            posture={"mode": "templates", "templates": ["cdk.out"]},
+        )
         done = verify(tmp_path, content)
         assert done.returncode == 1, done.stdout + done.stderr
         found = results(tmp_path)
@@ -157,7 +161,11 @@ class TestASectionThatFindsNothing:
     def test_under_xdist_too(self, tmp_path: Path) -> None:
         (tmp_path / "cdk.out").mkdir()
         (tmp_path / "cdk.out" / "App.template.json").write_text(json.dumps(ONLY_A_BUCKET))
-        content = plan(tmp_path, posture={"mode": "templates", "templates": ["cdk.out"]})
+        content = plan(
+            tmp_path,
+            tables={"include": [], "allow_empty": True},
+            posture={"mode": "templates", "templates": ["cdk.out"]},
+        )
         done = verify(tmp_path, content, "-n", "2")
         assert done.returncode == 1, done.stdout + done.stderr
         check = next(c for c in results(tmp_path)["checks"] if c["area"] == "posture")
@@ -191,7 +199,8 @@ def test_a_team_capability_whose_builder_finds_nothing_records_an_error(
     for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
         monkeypatch.delenv(name, raising=False)
     app_db(pytester.path)
-    (pytester.path / "plan.yaml").write_text(yaml.safe_dump(plan(pytester.path)), encoding="utf-8")
+    content = plan(pytester.path, tables={"include": [], "allow_empty": True})
+    (pytester.path / "plan.yaml").write_text(yaml.safe_dump(content), encoding="utf-8")
     (pytester.path / "conftest.py").write_text(TEAM_CONFTEST, encoding="utf-8")
     (pytester.path / "test_contracts.py").write_text(TEAM_TESTS, encoding="utf-8")
     done = pytester.runpytest_subprocess(
