@@ -31,6 +31,12 @@ class Hit:
     message: str
     allowed_by: AllowEntry | None = None
 
+    def __post_init__(self) -> None:
+        # Parsed values may be str subclasses that remember their position; a hit crosses
+        # process boundaries and reaches reports, so it holds plain strings only.
+        if type(self.text) is not str:
+            object.__setattr__(self, "text", str(self.text))
+
     def to_dict(self) -> dict[str, object]:
         return {
             "rule": self.rule,
@@ -43,3 +49,21 @@ class Hit:
             if self.allowed_by is None
             else {"reason": self.allowed_by.reason, "path": self.allowed_by.path},
         }
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A database a tree defines, for SC-001: a DSQL cluster or an RDS one, and where."""
+
+    kind: str
+    """``dsql`` or ``rds``."""
+    flavour: str
+    """``cloudformation``, ``cdk``, ``terraform`` or ``terraform-plan``."""
+    path: str
+    line: int
+    name: str
+    """Logical id, Terraform address or CDK construct id."""
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}:{self.name}"

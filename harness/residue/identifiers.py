@@ -19,14 +19,22 @@ from harness.residue.settings import RetiredSettings
 _BEFORE = r"(?<![A-Za-z0-9_-])"
 _AFTER = r"(?![A-Za-z0-9_-])"
 
+_ENDPOINT = (
+    r"(?i:\b[a-z0-9][a-z0-9-]*\.(?:cluster|proxy)-(?:ro-|custom-)?[a-z0-9]+"
+    r"\.[a-z0-9-]+\.rds\.amazonaws\.com(?:\.cn)?\b)"
+)
+RDS_ENDPOINT = re.compile(_ENDPOINT)
+"""An Aurora cluster or RDS Proxy endpoint host name, whichever cluster it names."""
+
 _BUILT_IN: tuple[tuple[str, str, str], ...] = (
-    ("RES002", r"(?i:" + _BEFORE + r"aurora-(?:postgresql|mysql)" + _AFTER + ")", "Aurora engine"),
+    # The engine, and the parameter-group families built from it (aurora-postgresql15,
+    # aurora-mysql8.0): names only an Aurora cluster uses.
     (
-        "RES003",
-        r"(?i:\b[a-z0-9][a-z0-9-]*\.(?:cluster|proxy)-(?:ro-|custom-)?[a-z0-9]+"
-        r"\.[a-z0-9-]+\.rds\.amazonaws\.com(?:\.cn)?\b)",
-        "Aurora endpoint host name",
+        "RES002",
+        r"(?i:" + _BEFORE + r"aurora-(?:postgresql|mysql)(?:\d+(?:\.\d+)*)?" + _AFTER + ")",
+        "Aurora engine",
     ),
+    ("RES003", _ENDPOINT, "Aurora endpoint host name"),
     # A UUID exactly: an ARN's "-AbC123" suffix must not make this match outgrow the plan's.
     (
         "RES004",

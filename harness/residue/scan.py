@@ -20,7 +20,7 @@ import yaml
 
 from harness.errors import HarnessError
 from harness.residue import cdk, cfn, terraform
-from harness.residue.hits import Context, Hit
+from harness.residue.hits import Context, Definition, Hit
 from harness.residue.identifiers import Matcher
 from harness.residue.lexers import (
     C_LIKE,
@@ -37,6 +37,7 @@ from harness.residue.lexers import (
     python_comment_spans,
 )
 from harness.residue.settings import DEFAULT_EXCLUDE, AllowEntry, RetiredSettings
+from harness.residue.terraform import plan_json
 
 MAX_BYTES = 20_000_000
 """Larger files are reported as not scanned rather than read into memory."""
@@ -65,7 +66,7 @@ class ScanPathError(HarnessError):
 
 @dataclass(frozen=True)
 class FileScan:
-    """What one file holds: its hits and, for a template, its cluster census."""
+    """What one file holds: its hits and the databases it defines (for SC-001)."""
 
     path: str
     """As shown to the user: the given path joined with the file's relative path."""
@@ -73,7 +74,9 @@ class FileScan:
     """Relative to the given path, POSIX-style: what allowlist globs match."""
     kind: str
     hits: tuple[Hit, ...] = ()
-    census: dict[str, list[str]] | None = None
+    definitions: tuple[Definition, ...] = ()
+    flavour: str | None = None
+    """Infrastructure code: ``cloudformation``, ``cdk``, ``terraform`` or ``terraform-plan``."""
     error: str | None = None
     sha256: str | None = None
     """Of the bytes scanned, so a sign-off can cover the exact file (see ``file_result``)."""
@@ -150,10 +153,40 @@ def _walk(root: Path, walk: _Walk) -> Iterator[Source]:
             yield source
 
 
+@dataclass(frozen=True)
+class TreeFacts:
+    """What the analyses of the whole tree found for one file (Terraform is read as a
+    graph of modules across files, not file by file)."""
+
+    hits: tuple[Hit, ...] = ()
+    definitions: tuple[Definition, ...] = ()
+    instances_retired: bool = False
+    """CDK: every RDS instance the tree defines is retired (a typed parameter holds one)."""
+
+
+def read_text(path: Path) -> str | None:
+    """A file's text as the scan reads it; None when it is unreadable, too large or binary."""
+    try:
+        raw = path.read_bytes()[: MAX_BYTES + 1]
+    except OSError:
+        return None
+    if len(raw) > MAX_BYTES or b"\0" in raw[:8192]:
+        return None
+    return raw.decode("utf-8", errors="replace")
+
+
 def scan_file(
-    source: Source, settings: RetiredSettings, matcher: Matcher | None = None
+    source: Source,
+    settings: RetiredSettings,
+    matcher: Matcher | None = None,
+    *,
+    tree: TreeFacts | None = None,
 ) -> FileScan:
-    """Scan one file; unreadable and binary files come back with ``error`` or no hits."""
+    """Scan one file; unreadable and binary files come back with ``error`` or no hits.
+
+    ``tree``: for a ``.tf`` file, what the tree's Terraform analysis found in it (without,
+    the file is read as a module of its own).
+    """
     kind = _kind(source.path)
     try:
         raw = source.path.read_bytes()[: MAX_BYTES + 1]
@@ -164,7 +197,7 @@ def scan_file(
     if b"\0" in raw[:8192]:
         return FileScan(source.shown, source.relative, "binary")
     text = raw.decode("utf-8", errors="replace")
-    scan = scan_text(text, source.shown, source.relative, settings, matcher)
+    scan = scan_text(text, source.shown, source.relative, settings, matcher, tree=tree)
     digest = hashlib.sha256(raw).hexdigest()
     return replace(scan, sha256=digest, resolved=source.path.resolve().as_posix())
 
@@ -175,6 +208,8 @@ def scan_text(
     relative: str,
     settings: RetiredSettings,
     matcher: Matcher | None = None,
+    *,
+    tree: TreeFacts | None = None,
 ) -> FileScan:
     """Scan one file's text as if it were at ``relative`` (its name picks the scanners)."""
     path = PurePosixPath(relative)
@@ -182,29 +217,60 @@ def scan_text(
     spans = _comment_spans(text, path)
     where = Locator(text, spans)
     hits = (matcher or Matcher(settings)).find(text, where)
-    census: dict[str, list[str]] | None = None
+    definitions: list[Definition] = []
+    flavour: str | None = None
     error: str | None = None
-    if path.suffix in (".json", ".yaml", ".yml", ".template"):
+    plan = None
+    if path.suffix == ".json" and plan_json.MARKER in text[:4096]:
         try:
-            doc = cfn.load(text)
+            plan = plan_json.read(text)
+        except ValueError as exc:
+            error = f"looks like `terraform show -json` output but does not parse: {exc}"
+    if plan_json.is_plan(plan):
+        kind = flavour = "terraform-plan"
+        after = [
+            (where.position(a), where.position(b)) for a, b in plan_json.after_state_spans(plan)
+        ]
+        hits = [h for h in hits if any(a <= (h.line, h.column) < b for a, b in after)]
+        report = plan_json.analyse(plan, shown, text, settings)
+        hits += report.hits.get(shown, [])
+        definitions += report.definitions
+    elif error is None and path.suffix in (".json", ".yaml", ".yml", ".template"):
+        try:
+            doc = cfn.load(text, positions=True)
         except yaml.YAMLError as exc:
             doc = None
             if "AWS::" in text and "Resources" in text:
                 error = f"looks like a CloudFormation template but does not parse: {exc}"
         if cfn.resources(doc) is not None:
             kind = "serverless" if isinstance(doc, dict) and "service" in doc else "cloudformation"
-            hits += cfn.scan(doc)
-            census = cfn.census(doc)
+            flavour = "cloudformation"
+            definitions += cfn.definitions(doc, shown, settings)
+        hits += cfn.scan(doc, settings)
     elif path.suffix == ".tf":
-        hits += terraform.scan(blank(text, spans), where)
-    elif path.suffix in (".ts", ".tsx", ".js", ".mjs", ".cjs"):
-        hits += cdk.scan_typescript(blank(text, spans), where)
-    elif path.suffix == ".py":
-        hits += cdk.scan_python(text)
+        flavour = "terraform"
+        if tree is None:
+            report = terraform.analyse([terraform.TfFile.read(shown, ".", text)], settings)
+            tree = TreeFacts(tuple(report.hits.get(shown, [])), tuple(report.definitions))
+        hits += tree.hits
+        definitions += tree.definitions
+    elif path.suffix in (".ts", ".tsx", ".js", ".mjs", ".cjs", ".py"):
+        instances = tree is not None and tree.instances_retired
+        found = (
+            cdk.scan_python(text, settings, shown, instances_retired=instances)
+            if path.suffix == ".py"
+            else cdk.scan_typescript(
+                blank(text, spans), where, settings, shown, instances_retired=instances
+            )
+        )
+        hits += found.hits
+        if found.app and "cdk.out" not in path.parts:
+            flavour = "cdk"
+            definitions += found.definitions
     hits = _unique(hits)
     hits = [_allow(hit, relative, settings.allow) for hit in hits]
     hits.sort(key=lambda h: (h.context is Context.COMMENT, h.line, h.column, h.rule))
-    return FileScan(shown, relative, kind, tuple(hits), census, error)
+    return FileScan(shown, relative, kind, tuple(hits), tuple(definitions), flavour, error)
 
 
 def _kind(path: PurePosixPath | Path) -> str:
