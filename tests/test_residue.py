@@ -61,6 +61,12 @@ class TestRuleRegistry:
             assert len(rule.why) > 20, rule.id
 
     @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+    def test_docs_residue_md_lists_the_rule_with_its_severity(self, rule: Any) -> None:
+        docs = (EXAMPLE.parents[1] / "docs" / "residue.md").read_text(encoding="utf-8")
+        assert "As of **2026-12-03**" in docs
+        assert f"| {rule.id} | {rule.severity.value} |" in docs
+
+    @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
     def test_the_bad_example_is_flagged_by_its_rule(self, rule: Any) -> None:
         name, content = rule.bad
         assert rule.id in rules_of(content, name)
