@@ -1,0 +1,8 @@
+"""A local Aurora DSQL: PostgreSQL 16 behind a wire-protocol guard that answers as DSQL does.
+
+Modules: ``protocol`` (PostgreSQL v3 message framing), ``tokens`` (IAM auth tokens, checked by
+recomputing their SigV4 signature), ``statement`` (a statement as the lint analyses it),
+``rules`` and ``answers`` (what DSQL refuses, decided by the lint rule pack, answered with
+DSQL's SQLSTATE and words), ``session`` (a session's transaction: one DDL, no DDL with DML,
+3,000 rows, the aborted state). See docs/dsql-local.md.
+"""

@@ -1,0 +1,157 @@
+"""IAM auth tokens as Aurora DSQL checks them: a SigV4-presigned URL, recomputed here.
+
+A DSQL password is what boto3's ``generate_db_connect_admin_auth_token`` (action
+``DbConnectAdmin``, role ``admin``) or ``generate_db_connect_auth_token`` (``DbConnect``, any
+other role) returns: ``<hostname>/?Action=…&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=
+<key id>/<date>/<region>/dsql/aws4_request&X-Amz-Date=…&X-Amz-Expires=…&X-Amz-SignedHeaders=
+host[&X-Amz-Security-Token=…]&X-Amz-Signature=…``. The token is made offline, so the only way
+to check it is to sign the same request again with the secret and compare: this module does
+that with botocore's own SigV4 code (the canonical request, string to sign and signature of
+``SigV4QueryAuth``) at the token's own timestamp, so a token verifies exactly when botocore
+would have produced it from the server's credentials.
+
+A token is refused when it is not a presigned URL, names another host, region or service,
+another action than the role needs, another access key than the server's, has expired
+(``X-Amz-Date`` + ``X-Amz-Expires``), is dated in the future beyond the clock skew AWS
+allows, asks for more than a week, or carries a signature that does not match. The reason
+is kept for the server's log; the client only sees DSQL's refusal (see :data:`REFUSAL`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+__all__ = ["REFUSAL", "SigningIdentity", "TokenRejected", "TokenVerifier", "action_for"]
+
+REFUSAL = ("28000", "unable to accept connection, access denied")
+"""What the client is told: DSQL's words as a client saw them for an expired token (quoted in
+dbcodeio/public#637); the SQLSTATE is not recorded anywhere we found, so ``28000``
+(invalid authorization) is our choice — see docs/dsql-local.md."""
+
+MAX_EXPIRES_S = 604_800  # one week, the most boto3 and the console allow
+CLOCK_SKEW = datetime.timedelta(minutes=5)  # SigV4's tolerance for a clock running ahead
+_TIMESTAMP = "%Y%m%dT%H%M%SZ"
+
+
+class TokenRejected(Exception):
+    """The token does not authenticate the connection; ``reason`` is for the server log."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def action_for(user: str) -> str:
+    """The IAM action a token for ``user`` must be signed for."""
+    return "DbConnectAdmin" if user == "admin" else "DbConnect"
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    """The credentials a token must have been signed with (the server's, resolved once)."""
+
+    access_key: str
+    secret_key: str
+    token: str | None = None
+
+    @classmethod
+    def from_environment(cls) -> SigningIdentity:
+        """botocore's default credential chain (env, profile, SSO, container, instance)."""
+        import botocore.session
+
+        credentials = botocore.session.get_session().get_credentials()
+        if credentials is None:
+            raise LookupError(
+                "no AWS credentials found for the local DSQL to check IAM tokens against; "
+                "fix: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values: the same "
+                "ones must sign the clients' tokens) or AWS_PROFILE"
+            )
+        frozen = credentials.get_frozen_credentials()
+        return cls(frozen.access_key, frozen.secret_key, frozen.token)
+
+
+class TokenVerifier:
+    """Checks passwords as the DSQL endpoint ``hostname`` in ``region`` would."""
+
+    def __init__(self, hostname: str, region: str, identity: SigningIdentity) -> None:
+        self.hostname = hostname.lower()
+        self.region = region
+        self._identity = identity
+
+    def verify(self, password: str, user: str, *, now: datetime.datetime | None = None) -> None:
+        """Return if ``password`` is a valid token for ``user`` here; else raise TokenRejected."""
+        host, sep, query = password.partition("/?")
+        if not sep or not query:
+            raise TokenRejected("the password is not a presigned URL")
+        if host.lower() != self.hostname:
+            raise TokenRejected(f"token for host {host!r}, not {self.hostname!r}")
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=False)
+        params = dict(pairs)
+        if len(params) != len(pairs):
+            raise TokenRejected("a query parameter appears twice")
+        expected_action = action_for(user)
+        if params.get("Action") != expected_action:
+            raise TokenRejected(
+                f"action {params.get('Action')!r} does not allow role {user!r} "
+                f"(needs {expected_action})"
+            )
+        if params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256":
+            raise TokenRejected("not a SigV4 (AWS4-HMAC-SHA256) signature")
+        if params.get("X-Amz-SignedHeaders") != "host":
+            raise TokenRejected("signed headers other than host")
+        scope = params.get("X-Amz-Credential", "").split("/")
+        if len(scope) != 5 or scope[4] != "aws4_request":
+            raise TokenRejected("malformed X-Amz-Credential")
+        key_id, day, region, service, _ = scope
+        if service != "dsql":
+            raise TokenRejected(f"signed for service {service!r}, not dsql")
+        if region != self.region:
+            raise TokenRejected(f"signed for region {region!r}, not {self.region!r}")
+        if key_id != self._identity.access_key:
+            raise TokenRejected(f"signed by access key {key_id!r}, not the server's")
+        self._check_time(params, day, now or datetime.datetime.now(datetime.UTC))
+        signature = params.pop("X-Amz-Signature", "")
+        expected = self._signature(host, params)
+        if not hmac.compare_digest(signature.encode(), expected.encode()):
+            raise TokenRejected("the signature does not match the server's credentials")
+
+    @staticmethod
+    def _check_time(params: dict[str, str], day: str, now: datetime.datetime) -> None:
+        try:
+            signed = datetime.datetime.strptime(params["X-Amz-Date"], _TIMESTAMP).replace(
+                tzinfo=datetime.UTC
+            )
+            expires = int(params["X-Amz-Expires"])
+        except (KeyError, ValueError):
+            raise TokenRejected("missing or malformed X-Amz-Date / X-Amz-Expires") from None
+        if signed.strftime("%Y%m%d") != day:
+            raise TokenRejected("X-Amz-Date and the credential scope disagree on the day")
+        if not 0 < expires <= MAX_EXPIRES_S:
+            raise TokenRejected(f"X-Amz-Expires {expires} is outside 1..{MAX_EXPIRES_S}")
+        if signed - CLOCK_SKEW > now:
+            raise TokenRejected("the token is dated in the future")
+        if now > signed + datetime.timedelta(seconds=expires):
+            raise TokenRejected("the token has expired")
+
+    def _signature(self, host: str, params: dict[str, str]) -> str:
+        """The signature botocore computes for this request with the server's secret."""
+        from botocore.auth import SigV4QueryAuth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        from botocore.utils import percent_encode_sequence
+
+        token = params.get("X-Amz-Security-Token")
+        credentials = Credentials(self._identity.access_key, self._identity.secret_key, token)
+        signer: Any = SigV4QueryAuth(
+            credentials, "dsql", self.region, expires=int(params["X-Amz-Expires"])
+        )
+        url = f"https://{host}/?{percent_encode_sequence(params)}"
+        request: Any = AWSRequest(method="GET", url=url)
+        request.context["timestamp"] = params["X-Amz-Date"]
+        canonical = signer.canonical_request(request)
+        signature: str = signer.signature(signer.string_to_sign(request, canonical), request)
+        return signature
