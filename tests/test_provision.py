@@ -13,6 +13,7 @@ import pytest
 
 from harness.embedded import provision
 from harness.embedded.provision import PostgresCluster, postgres_bin
+from harness.embedded.reaper import Owner
 from harness.errors import ProvisionError
 
 CHINOOK = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "chinook"
@@ -190,6 +191,15 @@ class TestStop:
         cluster.stop()
         with pytest.raises(ProvisionError, match="create a new cluster"):
             cluster.start()
+
+    def test_its_folder_records_this_process_as_owner_until_it_goes(self, base_dir: Path) -> None:
+        cluster = PostgresCluster(base_dir=base_dir)
+        root = cluster.data_dir.parent
+        assert Owner.of(root) == Owner.this_process()
+        cluster.start()
+        assert cluster.running
+        cluster.stop()
+        assert not root.exists()
 
     def test_a_cluster_never_started_stops_quietly(self) -> None:
         cluster = PostgresCluster()

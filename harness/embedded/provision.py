@@ -8,6 +8,9 @@ password and be thrown away with its folder.
 PostgreSQL refuses to run as root, so under root every binary runs as the unprivileged
 ``pgserver`` user (the same one the wheel itself creates) and the cluster folder is handed to it.
 
+A cluster outlives no process that started it: its folder records its owner, and a later start
+reaps clusters whose owner is gone (:mod:`harness.embedded.reaper`: ``kill -9``).
+
 ``tls=True`` puts a TLS front on the cluster (:mod:`harness.embedded.tls_front`: the wheel's
 server is built without OpenSSL, so ``ssl=on`` cannot be set on it), with a self-signed
 certificate made here (``cryptography``) for ``localhost``, ``127.0.0.1`` and any
@@ -18,18 +21,15 @@ are both really negotiated; the plain port keeps working for the harness's own l
 from __future__ import annotations
 
 import atexit
-import contextlib
 import functools
 import os
 import pwd
 import re
 import shutil
-import signal
 import socket
 import stat
 import subprocess
 import tempfile
-import time
 import warnings
 from pathlib import Path
 from typing import IO, Any
@@ -38,6 +38,8 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from harness.embedded import reaper
+from harness.embedded.reaper import CLUSTER_PREFIX, SOCKET_PREFIX, Owner
 from harness.errors import ProvisionError
 
 __all__ = ["PostgresCluster", "postgres_bin"]
@@ -151,7 +153,7 @@ class PostgresCluster:
         ``tmp_path`` there: every pytest session resets ``/tmp/pytest-of-root`` to 0700.
         """
         # A fresh folder even inside a caller's base_dir, so stop() only ever deletes our own.
-        self._root = Path(tempfile.mkdtemp(prefix="cutover-pg-", dir=base_dir)).resolve()
+        self._root = Path(tempfile.mkdtemp(prefix=CLUSTER_PREFIX, dir=base_dir)).resolve()
         self._tcp = tcp
         self._password = password
         self._tls = tls
@@ -162,8 +164,10 @@ class PostgresCluster:
         self._socket_dir = self._root / "run"
         self._extra_dirs: list[Path] = []
         if len(str(self._socket_dir / ".s.PGSQL.65535")) > _MAX_SOCKET_PATH:
-            self._socket_dir = Path(tempfile.mkdtemp(prefix="cutover-pgs-"))
+            self._socket_dir = Path(tempfile.mkdtemp(prefix=SOCKET_PREFIX))
             self._extra_dirs.append(self._socket_dir)
+        # Before anything that could outlive us: who owns this folder (harness.embedded.reaper).
+        Owner.this_process(extra=tuple(self._extra_dirs)).write(self._root)
         self._socket_dir.mkdir(exist_ok=True)
         self._ids: tuple[int, int] | None = None  # (uid, gid) to run binaries as
         atexit.register(self.stop)  # a cluster forgotten by its caller must not outlive Python
@@ -171,12 +175,16 @@ class PostgresCluster:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> PostgresCluster:
-        """Create the data dir and start the server; raise ProvisionError with the log's gist."""
+        """Create the data dir and start the server; raise ProvisionError with the log's gist.
+
+        First, clusters beside this one whose owner process is gone are stopped and deleted.
+        """
         if self.running:
             return self
         if not self._root.exists():
             raise ProvisionError(f"{self._root} was deleted by stop(); create a new cluster")
         try:
+            reaper.reap(self._root.parent)
             self._ids = _server_ids()
             if self._ids is not None:
                 self._hand_over_folders(*self._ids)
@@ -201,14 +209,10 @@ class PostgresCluster:
             self._front = None
         if self.running:
             self._pg_ctl("stop", "-m", "fast")
-        if (pid := self._postmaster_pid()) is not None:
-            # pg_ctl failed, e.g. a folder above ours lost o+x for the server user; SIGQUIT is
-            # what pg_ctl -m immediate sends. Deleting the folder under a live server would leak it.
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGQUIT)
-            deadline = time.monotonic() + _TIMEOUT
-            while self._postmaster_pid() is not None and time.monotonic() < deadline:
-                time.sleep(0.05)
+        # pg_ctl failed (e.g. a folder above ours lost o+x for the server user): SIGQUIT, as
+        # pg_ctl -m immediate. Deleting the folder under a live server would strand it for good.
+        if not reaper.stop_postmaster(self.data_dir):
+            return  # still running: the folder stays for a later start to reap
         for folder in (self._root, *self._extra_dirs):
             shutil.rmtree(folder, ignore_errors=True)
         atexit.unregister(self.stop)

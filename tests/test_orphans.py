@@ -1,0 +1,235 @@
+"""A run's servers never outlive it: the servers a ``kill -9`` stranded are reaped by the next
+start.
+
+The end-to-end case runs the real `cutover verify` in a subprocess on an embedded target, with
+a team test beside the scenarios that holds a server of its own (as the fault bed does) and
+waits to be killed. Each run gets its own TMPDIR, and every assertion looks only there:
+other tests own live clusters meanwhile, in other folders, and must never be touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+
+from harness.embedded.reaper import CLUSTER_PREFIX, Owner, process_started, reap
+from tests.test_run_integrity import CUTOVER, clean_env, finish, release, wait_for
+
+TEAM_TESTS = '''\
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import PostgresCluster
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def own_server():
+    """A server the team's test starts for itself, as the fault bed does."""
+    with PostgresCluster(tcp=True, password="pw") as cluster:
+        yield cluster
+
+
+def test_waits(own_server):
+    (HERE / "started").touch()
+    deadline = time.monotonic() + 120
+    while not (HERE / "go-on").exists():
+        assert time.monotonic() < deadline, "nobody interrupted this run"
+        time.sleep(0.05)
+'''
+
+HOLDS_A_CLUSTER = """\
+import sys, time
+from pathlib import Path
+from harness import PostgresCluster
+cluster = PostgresCluster().start()
+Path(sys.argv[1]).write_text(str(cluster.data_dir))
+time.sleep(120)
+"""
+
+
+@pytest.fixture
+def run_tmp() -> Iterator[Path]:
+    """A TMPDIR of the run's own, where its servers live."""
+    folder = Path(tempfile.mkdtemp(prefix="cutover-orphans-"))
+    folder.chmod(0o755)
+    yield folder
+    stop_every_server_in(folder)  # only when a test failed: nothing is left for the next one
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def postmasters_in(folder: Path) -> list[psutil.Process]:
+    """The postgres processes whose command line names a folder inside ``folder``."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "-D" in cmdline and any(arg.startswith(f"{folder}/") for arg in cmdline):
+            found.append(process)
+    return found
+
+
+def gone(process: psutil.Process) -> bool:
+    """Ended (a zombie is ended: this container's pid 1 may never reap it)."""
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def stop_every_server_in(folder: Path) -> None:
+    for process in postmasters_in(folder):
+        try:
+            process.send_signal(signal.SIGQUIT)
+            process.wait(10)
+        except psutil.Error:
+            pass
+
+
+def clusters_in(folder: Path) -> list[Path]:
+    return sorted(folder.glob(f"{CLUSTER_PREFIX}*"))
+
+
+def project(work: Path) -> Path:
+    """A SQLite source, an embedded target loaded from it, the team's test that waits."""
+    conn = sqlite3.connect(work / "app.db")
+    with conn:
+        conn.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        conn.executemany("INSERT INTO item VALUES (?, ?)", [(i, f"n{i}") for i in range(50)])
+    conn.close()
+    plan = {
+        "name": "orphans",
+        "source": {"kind": "sqlite", "path": "app.db"},
+        "target": {"kind": "embedded", "load": [{"sqlite": "app.db"}]},
+    }
+    (work / "plan.yaml").write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    (work / "team").mkdir()
+    (work / "team" / "test_team.py").write_text(TEAM_TESTS, encoding="utf-8")
+    return work
+
+
+def start(work: Path, tmp: Path, *extra: str, wrapper: str = CUTOVER) -> subprocess.Popen[str]:
+    """`cutover verify` in the background, in its own session, with TMPDIR ``tmp``."""
+    args = ["verify", "--plan", "plan.yaml", "--report-dir", "out", *extra, "team"]
+    return subprocess.Popen(
+        [sys.executable, "-c", wrapper, *args],
+        cwd=work,
+        env={**clean_env(), "TMPDIR": str(tmp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+class TestKillNineLeavesOrphansTheNextStartReaps:
+    @pytest.mark.slow
+    def test_a_second_run_reaps_the_servers_of_a_killed_one(
+        self, tmp_path: Path, run_tmp: Path
+    ) -> None:
+        work = project(tmp_path)
+        killed = start(work, run_tmp)
+        wait_for(work / "team" / "started", killed)
+        os.kill(killed.pid, signal.SIGKILL)
+        finish(killed)
+        orphans = clusters_in(run_tmp)
+        stranded = postmasters_in(run_tmp)
+        assert len(orphans) == 2, orphans  # nothing could run at kill time
+        assert len(stranded) == 2
+        assert all(Owner.of(folder) == Owner.of(orphans[0]) for folder in orphans)
+
+        shutil.rmtree(work / "out")
+        release(work)
+        second = finish(start(work, run_tmp))
+
+        assert second.returncode == 0, second.stdout + second.stderr
+        assert clusters_in(run_tmp) == []
+        assert postmasters_in(run_tmp) == []
+        assert all(gone(process) for process in stranded)
+
+
+def fake_cluster(base: Path, owner: Owner | None) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix=CLUSTER_PREFIX, dir=base))
+    (folder / "data").mkdir()
+    if owner is not None:
+        owner.write(folder)
+    return folder
+
+
+class TestTheReaper:
+    def test_a_cluster_whose_owner_runs_is_left_alone(self, run_tmp: Path) -> None:
+        mine = fake_cluster(run_tmp, Owner.this_process())
+        assert reap(run_tmp) == []
+        assert mine.exists()
+
+    def test_a_reused_pid_is_not_mistaken_for_the_owner(self, run_tmp: Path) -> None:
+        # This process's pid, but another start time: the owner was an earlier process.
+        earlier = Owner(os.getpid(), "an-earlier-boot/0")
+        folder = fake_cluster(run_tmp, earlier)
+        assert reap(run_tmp) == [folder]
+        assert not folder.exists()
+
+    def test_a_folder_without_an_owner_record_is_left_alone(self, run_tmp: Path) -> None:
+        # Being created right now, or made by a cutover that kept no record: never guessed at.
+        folder = fake_cluster(run_tmp, None)
+        assert reap(run_tmp) == []
+        assert folder.exists()
+
+    def test_a_pid_file_naming_some_other_process_never_gets_it_signalled(
+        self, run_tmp: Path
+    ) -> None:
+        bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        try:
+            folder = fake_cluster(run_tmp, Owner(os.getpid(), "an-earlier-boot/0"))
+            (folder / "data" / "postmaster.pid").write_text(f"{bystander.pid}\n{folder}/data\n")
+            assert reap(run_tmp) == [folder]
+            assert bystander.poll() is None, "the reaper signalled a process that is no server"
+        finally:
+            bystander.kill()
+            bystander.wait()
+
+    def test_an_orphaned_server_is_stopped_and_its_folder_deleted(
+        self, tmp_path: Path, run_tmp: Path
+    ) -> None:
+        ready = tmp_path / "data_dir"
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLDS_A_CLUSTER, str(ready)],
+            cwd=tmp_path,
+            env={**clean_env(), "TMPDIR": str(run_tmp)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        wait_for(ready, holder)
+        (server,) = postmasters_in(run_tmp)
+        owner = Owner.of(Path(ready.read_text()).parent)
+        assert owner is not None
+        assert owner.pid == holder.pid
+        assert owner.started == process_started(holder.pid)
+        assert reap(run_tmp) == []  # its owner runs
+
+        holder.kill()
+        holder.communicate(timeout=60)
+        began = time.monotonic()
+        reaped = reap(run_tmp)
+        took = time.monotonic() - began
+
+        assert reaped == [Path(ready.read_text()).parent]
+        assert gone(server)
+        assert clusters_in(run_tmp) == []
+        assert took < 15
