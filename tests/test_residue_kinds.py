@@ -285,6 +285,28 @@ class TestCleanDestroy:
         )
         assert rules("t.yaml", template) == [("RES503", 2)]
 
+    def test_a_client_group_named_only_as_a_peer_is_not_unattached(self) -> None:
+        """Its functions may be deployed from another repository; the rule names it."""
+        source = (
+            'resource "aws_security_group" "clients" {\n  name = "app-lambda"\n}\n'
+            'resource "aws_security_group" "db" {}\n'
+            'resource "aws_db_instance" "kept" {\n'
+            "  vpc_security_group_ids = [aws_security_group.db.id]\n}\n"
+            'resource "aws_vpc_security_group_ingress_rule" "in" {\n'
+            "  security_group_id = aws_security_group.db.id\n"
+            "  referenced_security_group_id = aws_security_group.clients.id\n}\n"
+        )
+        assert rules("main.tf", source) == []
+
+    def test_the_group_a_rule_belongs_to_is_not_attached_by_it(self) -> None:
+        source = (
+            'resource "aws_security_group" "db" {}\n'
+            'resource "aws_vpc_security_group_ingress_rule" "in" {\n'
+            "  security_group_id = aws_security_group.db.id\n"
+            '  cidr_ipv4 = "10.0.0.0/16"\n}\n'
+        )
+        assert rules("main.tf", source) == [("RES503", 1)]
+
 
 class TestCdk:
     RDS = "import * as rds from 'aws-cdk-lib/aws-rds';\n"

@@ -250,7 +250,14 @@ def _nodes(
     for logical, res in section.items():
         role, retired = _role(res, settings)
         targets = frozenset(t for t, _, _ in edges[logical] if t in section and t != logical)
-        nodes[logical] = Node(logical, role, targets, retired)
+        props = res.get("Properties")
+        owner = props.get("GroupId") if isinstance(props, dict) else None
+        owns = (
+            frozenset(t for t, _, _ in references(owner, 0))
+            if role is Role.SECURITY_RULE
+            else frozenset()
+        )
+        nodes[logical] = Node(logical, role, targets, retired, owns)
     return nodes
 
 

@@ -55,6 +55,8 @@ class Node:
     """Ids of the nodes this resource refers to."""
     retired: bool = False
     """For ``INSTANCE``: the scanner decided this instance is retired."""
+    owns: frozenset[str] = frozenset()
+    """For ``SECURITY_RULE``: the group the rule belongs to (its other edges are peers)."""
 
 
 @dataclass(frozen=True)
@@ -121,16 +123,16 @@ def _attaches(node: Node) -> bool:
 
 
 def unattached_groups(nodes: Mapping[str, Node], referenced: Iterable[str] = ()) -> list[str]:
-    """Security groups that no resource attaches (rules and groups aside) and nothing else
-    refers to.
+    """Security groups that nothing in the tree attaches or names.
 
-    ``referenced``: node ids referred to from outside any resource (an output, an export), so
-    a group handed to another stack or module counts as attached.
+    A rule's own group is the only reference that does not count: a group named as a rule's
+    peer (``source_security_group_id``) or in another group's inline rule is the identity of
+    clients that may be deployed from elsewhere. ``referenced``: node ids referred to from
+    outside any resource (an output, an export), so a group handed on counts as attached.
     """
     used = set(referenced)
     for node in nodes.values():
-        if _attaches(node):
-            used |= node.edges
+        used |= (node.edges - node.owns) - {node.id}
     return sorted(
         n.id for n in nodes.values() if n.role is Role.SECURITY_GROUP and n.id not in used
     )

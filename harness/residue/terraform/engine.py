@@ -171,8 +171,21 @@ class Graph:
             for address, resource in module.resources.items():
                 role, retired = resource_role(resource, self.settings)
                 edges = self.resolve_sites(module, resource.sites) - {node_id(module, address)}
+                owner = resource.block.attribute("security_group_id") if resource.block else None
+                owns = (
+                    self.resolve_sites(
+                        module,
+                        [
+                            s
+                            for s in resource.sites
+                            if owner.value_start <= s.offset < owner.value_end
+                        ],
+                    )
+                    if owner is not None and role is Role.SECURITY_RULE
+                    else frozenset()
+                )
                 nodes[node_id(module, address)] = Node(
-                    node_id(module, address), role, edges, retired
+                    node_id(module, address), role, edges, retired, owns
                 )
             for call in module.calls.values():
                 if call.child is None:
