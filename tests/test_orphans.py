@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from harness.embedded.reaper import CLUSTER_PREFIX, Owner, process_started, reap
+from harness.embedded.server_user import reachable_base, server_ids
 from tests.test_run_integrity import CUTOVER, clean_env, finish, release, wait_for
 
 TEAM_TESTS = '''\
@@ -65,8 +66,10 @@ time.sleep(120)
 
 @pytest.fixture
 def run_tmp() -> Iterator[Path]:
-    """A TMPDIR of the run's own, where its servers live."""
-    folder = Path(tempfile.mkdtemp(prefix="cutover-orphans-"))
+    """A TMPDIR of the run's own, where its servers live (reachable by the server user under
+    root, so they land here and not in a shared fallback folder)."""
+    base = reachable_base(None, server_ids())
+    folder = Path(tempfile.mkdtemp(prefix="cutover-orphans-", dir=base))
     folder.chmod(0o755)
     yield folder
     stop_every_server_in(folder)  # only when a test failed: nothing is left for the next one

@@ -176,8 +176,10 @@ class TestStop:
     @pytest.fixture
     def base_dir(self) -> Iterator[Path]:
         # Not tmp_path: any pytest session starting meanwhile (another xdist run, a colleague's)
-        # resets /tmp/pytest-of-root to 0700, locking the unprivileged server user out.
+        # resets /tmp/pytest-of-root to 0700, locking the unprivileged server user out. This
+        # folder is the test's own, so it may open it (cutover never widens a caller's folder).
         with tempfile.TemporaryDirectory(prefix="cutover-test-") as folder:
+            Path(folder).chmod(0o755)
             yield Path(folder)
 
     def test_stop_deletes_the_folder_and_is_idempotent(self, base_dir: Path) -> None:

@@ -6,7 +6,8 @@ unix socket with trust auth only and keeps process-global locks. Here the wheel'
 password and be thrown away with its folder.
 
 PostgreSQL refuses to run as root, so under root every binary runs as the unprivileged
-``pgserver`` user (the same one the wheel itself creates) and the cluster folder is handed to it.
+``pgserver`` user, from links to the wheel's files inside a cluster folder handed to it; no
+folder cutover did not create is widened (:mod:`harness.embedded.server_user`).
 
 A cluster outlives no process that started it: its folder records its owner, and a later start
 reaps clusters whose owner is gone (:mod:`harness.embedded.reaper`: ``kill -9``).
@@ -21,16 +22,12 @@ are both really negotiated; the plain port keeps working for the harness's own l
 from __future__ import annotations
 
 import atexit
-import functools
 import os
-import pwd
 import re
 import shutil
 import socket
-import stat
 import subprocess
 import tempfile
-import warnings
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,11 +37,17 @@ from psycopg.conninfo import make_conninfo
 
 from harness.embedded import reaper
 from harness.embedded.reaper import CLUSTER_PREFIX, SOCKET_PREFIX, Owner
+from harness.embedded.server_user import (
+    blocking_folder,
+    mirror_binaries,
+    reachable_base,
+    server_ids,
+    wheel,
+)
 from harness.errors import ProvisionError
 
 __all__ = ["PostgresCluster", "postgres_bin"]
 
-_SYSTEM_USER = "pgserver"
 _TIMEOUT = 30  # seconds for initdb / pg_ctl; a healthy start takes well under 2 s
 _LOAD_TIMEOUT = 900  # seconds for one psql script; Chinook-sized dumps take a few seconds
 _PSQL_ERROR = re.compile(r"^psql:(?P<where>.+?:\d+): (?:ERROR|FATAL):\s+(?P<message>.*)$")
@@ -59,56 +62,12 @@ _SETTINGS = (
 )
 
 
-def _pgserver() -> tuple[Path, Any]:
-    """The wheel's binary folder and helper module, imported quietly.
-
-    Importing ``pgserver`` asks platformdirs for a runtime folder, which prints a warning on
-    stderr when XDG_RUNTIME_DIR is unset (CI containers); that must not reach our users.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from pgserver import _commands, utils
-    except ImportError as exc:
-        raise ProvisionError(
-            f"cannot find the embedded PostgreSQL binaries ({exc}); fix: pip install pgserver"
-        ) from None
-    return Path(_commands.POSTGRES_BIN_PATH), utils
-
-
 def postgres_bin(name: str) -> Path:
     """Return the path of the ``pgserver`` wheel's PostgreSQL binary ``name`` (e.g. ``psql``)."""
-    path = _pgserver()[0] / name
+    path = wheel()[0] / name
     if not path.is_file():
         raise ProvisionError(f"{path} does not exist; fix: pip install --force-reinstall pgserver")
     return path
-
-
-@functools.cache
-def _server_ids() -> tuple[int, int] | None:
-    """Return (uid, gid) the server runs as: None normally, the ``pgserver`` user's under root."""
-    if os.geteuid() != 0:
-        return None
-    utils = _pgserver()[1]
-
-    for attempt in (1, 2):  # a second try, as another xdist worker may win the useradd race
-        try:
-            utils.ensure_user_exists(_SYSTEM_USER)
-            break
-        except subprocess.CalledProcessError as exc:
-            if attempt == 2:
-                raise ProvisionError(
-                    f"PostgreSQL refuses to run as root and `useradd {_SYSTEM_USER}` failed: "
-                    f"{_meaningful(exc.stderr or '')}; fix: run as a non-root user"
-                ) from None
-    # The wheel installs root-owned files; the server user must read libs and run binaries.
-    bin_dir = postgres_bin("postgres").parent
-    readable = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
-    utils.ensure_prefix_permissions(bin_dir)
-    utils.ensure_folder_permissions(bin_dir, readable | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    utils.ensure_folder_permissions(bin_dir.parent / "lib", readable)
-    entry = pwd.getpwnam(_SYSTEM_USER)
-    return entry.pw_uid, entry.pw_gid
 
 
 def _free_port() -> int:
@@ -135,6 +94,18 @@ def _meaningful(text: str, *, limit: int = 3) -> str:
     return " | ".join((errors or lines)[-limit:]) or "(no output)"
 
 
+def _short_socket_dir(ids: tuple[int, int] | None) -> Path:
+    """A socket folder with a path short enough for ``sun_path``, where the server can reach."""
+    for candidate in (Path("/tmp"), Path(tempfile.gettempdir())):
+        reachable = ids is None or blocking_folder(candidate, ids) is None
+        if len(str(candidate)) + 40 < _MAX_SOCKET_PATH and candidate.is_dir() and reachable:
+            return Path(tempfile.mkdtemp(prefix=SOCKET_PREFIX, dir=candidate))
+    raise ProvisionError(
+        f"no folder for the server's socket has a path under {_MAX_SOCKET_PATH} characters; "
+        "fix: set TMPDIR to a short path"
+    )
+
+
 class PostgresCluster:
     """An ephemeral PostgreSQL 16 server the harness owns (created, written and deleted by it)."""
 
@@ -149,11 +120,14 @@ class PostgresCluster:
     ) -> None:
         """Prepare a cluster in a fresh folder under ``base_dir`` (default: the temp dir).
 
-        Under root, the folders above it are made o+rx for the server user. Avoid pytest's
+        Under root the server user must already be able to reach ``base_dir``; without one,
+        the first of TMPDIR, ``/tmp`` and ``/var/tmp`` it can reach is used. Avoid pytest's
         ``tmp_path`` there: every pytest session resets ``/tmp/pytest-of-root`` to 0700.
         """
+        self._ids = server_ids()  # (uid, gid) to run binaries as: None unless root
+        base = reachable_base(base_dir, self._ids)
         # A fresh folder even inside a caller's base_dir, so stop() only ever deletes our own.
-        self._root = Path(tempfile.mkdtemp(prefix=CLUSTER_PREFIX, dir=base_dir)).resolve()
+        self._root = Path(tempfile.mkdtemp(prefix=CLUSTER_PREFIX, dir=base)).resolve()
         self._tcp = tcp
         self._password = password
         self._tls = tls
@@ -164,12 +138,12 @@ class PostgresCluster:
         self._socket_dir = self._root / "run"
         self._extra_dirs: list[Path] = []
         if len(str(self._socket_dir / ".s.PGSQL.65535")) > _MAX_SOCKET_PATH:
-            self._socket_dir = Path(tempfile.mkdtemp(prefix=SOCKET_PREFIX))
+            self._socket_dir = _short_socket_dir(self._ids)
             self._extra_dirs.append(self._socket_dir)
         # Before anything that could outlive us: who owns this folder (harness.embedded.reaper).
         Owner.this_process(extra=tuple(self._extra_dirs)).write(self._root)
         self._socket_dir.mkdir(exist_ok=True)
-        self._ids: tuple[int, int] | None = None  # (uid, gid) to run binaries as
+        self._bin_dir = postgres_bin("postgres").parent
         atexit.register(self.stop)  # a cluster forgotten by its caller must not outlive Python
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -185,8 +159,8 @@ class PostgresCluster:
             raise ProvisionError(f"{self._root} was deleted by stop(); create a new cluster")
         try:
             reaper.reap(self._root.parent)
-            self._ids = _server_ids()
             if self._ids is not None:
+                self._bin_dir = mirror_binaries(self._root / "pg")
                 self._hand_over_folders(*self._ids)
             self._initdb()
             for attempt in range(1, _BIND_ATTEMPTS + 1):
@@ -358,11 +332,9 @@ class PostgresCluster:
         return "" if row is None else str(row[0])
 
     def _hand_over_folders(self, uid: int, gid: int) -> None:
-        """Let the server user traverse to and own the cluster folders (root can still delete)."""
-        utils = _pgserver()[1]
-
+        """Give the server user the folders cutover made for it (root can still delete them);
+        the folders above them are left as they are (see harness.embedded.server_user)."""
         for folder in (self._root, self._socket_dir):
-            utils.ensure_prefix_permissions(folder)
             os.chown(folder, uid, gid)
 
     def _initdb(self) -> None:
@@ -443,7 +415,7 @@ class PostgresCluster:
         with tempfile.TemporaryFile() as err:
             try:
                 code = subprocess.run(
-                    [str(postgres_bin(binary)), *args],
+                    [str(self._bin_dir / binary), *args],
                     stdin=stdin or subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                     env=_child_env(self._password), cwd=self._root,
                     user=uid, group=gid, extra_groups=None if uid is None else [],
