@@ -250,12 +250,24 @@ def judge(
         line, column = locators[file].position(offset)
         report.add(file, Hit(rule, line, column, text, Context.CODE, message))
 
+    def describe(targets: frozenset[str]) -> str:
+        """``retired X`` for the database itself, ``X (serving it)`` for the rest."""
+        return ", ".join(
+            sorted(
+                f"retired {graph.labels.get(t, t)}"
+                if t in classes.retired or t in wrapping
+                else f"{graph.labels.get(t, t)} (serving the retired database)"
+                for t in targets
+            )
+        )
+
     def refer(module: Module, sites: Iterable[Site], owner: str, rule: str = "RES303") -> None:
         for site in sites:
             targets = graph.resolve(module, site.ref) & flagged
             if targets:
-                names = ", ".join(sorted(graph.labels.get(t, t) for t in targets))
-                hit(rule, site.file, site.offset, site.ref, f"{owner} refers to retired {names}")
+                hit(
+                    rule, site.file, site.offset, site.ref, f"{owner} refers to {describe(targets)}"
+                )
 
     for module in graph.modules.values():
         for address, resource in module.resources.items():
@@ -310,13 +322,12 @@ def judge(
         for name, variable in module.variables.items():
             targets = graph.resolve(module, f"var.{name}") & flagged
             if targets:
-                names = ", ".join(sorted(graph.labels.get(t, t) for t in targets))
                 hit(
                     "RES303",
                     variable.file,
                     variable.offset,
                     variable.title,
-                    f"{variable.title} receives retired {names} from its callers",
+                    f"{variable.title} receives {describe(targets)} from its callers",
                 )
         for resource in module.resources.values():
             role, retired = resource_role(resource, graph.settings)
