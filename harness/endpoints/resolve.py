@@ -29,7 +29,13 @@ import psycopg
 import psycopg.conninfo
 from psycopg import sql
 
-from harness.endpoints.redact import dsn_secrets, misplaced_at, redact_dsn, scrub
+from harness.endpoints.redact import (
+    dsn_problem,
+    dsn_secrets,
+    redact_dsn,
+    scrub,
+    uri_password_unencoded,
+)
 from harness.endpoints.retry import Attempt, Backoff, ErrorClass, classify, retry_call
 from harness.endpoints.settings import (
     AuroraEndpoint,
@@ -162,19 +168,25 @@ def _dsn_of(spec: PostgresEndpoint, role: str) -> str:
         dsn, origin = value, spec.dsn_env
     else:
         dsn, origin = str(spec.dsn), f"{role}.dsn"
-    if misplaced_at(dsn):
+    # A DSN refused here is not echoed: one that does not parse may hold the password
+    # anywhere (libpq's own message quotes the text it stumbled on). The one exception shows
+    # a one-line URI's user and host, everything from "user:" to the last "@" masked.
+    if uri_password_unencoded(dsn):
+        shown = f" in {scrub(dsn)}" if dsn.isprintable() else ""
         raise EndpointError(
-            f"{origin}: the password in {redact_dsn(dsn)} contains '@'; percent-encode it as %40",
+            f"{origin}: the password{shown} holds a character a URI must "
+            "percent-encode; percent-encode it as %40 for '@', %2F for '/', %20 for a space "
+            "and %25 for '%' (or give the DSN as key=value with password='…')",
             endpoint=role,
         )
-    try:
-        psycopg.conninfo.conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError:
+    problem = dsn_problem(dsn)
+    if problem is not None:
         raise EndpointError(
-            f"{origin} is not a valid PostgreSQL DSN ({redact_dsn(dsn)}); expected "
-            "postgresql://USER@HOST:PORT/DBNAME or 'host=… dbname=… user=…'",
+            f"{origin} is not a valid PostgreSQL DSN (not shown: it may hold a password): "
+            f"it holds {problem}; expected postgresql://USER@HOST:PORT/DBNAME or "
+            "'host=… dbname=… user=…'",
             endpoint=role,
-        ) from None
+        )
     return dsn
 
 

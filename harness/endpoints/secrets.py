@@ -213,7 +213,7 @@ def _from_url(url: str, ref: SecretRef, role: str) -> Credentials:
 
     try:
         parts = psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
+    except (psycopg.ProgrammingError, UnicodeDecodeError):  # a %XX that is not UTF-8
         raise EndpointError(
             f"{ref.describe()} holds a connection string libpq cannot parse; "
             "percent-encode special characters in the password",
