@@ -17,6 +17,7 @@ import psycopg
 
 from harness.endpoints.resolve import Connector, connect_postgres
 from harness.endpoints.retry import Attempt
+from harness.endpoints.sqlite_file import open_read_only
 from harness.results.check import CheckResult, Status
 
 AREA = "connectivity"
@@ -32,8 +33,7 @@ def check_connect(connector: Connector, *, budget_s: float) -> CheckResult:
     evidence: dict[str, Any] = {"endpoint": endpoint_evidence(connector), "budget_s": budget_s}
     if connector.dialect == "sqlite":
         start = time.perf_counter()
-        uri = f"{Path(connector.address).as_uri()}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        with contextlib.closing(open_read_only(Path(connector.address), connector.role)) as conn:
             conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
         elapsed = time.perf_counter() - start
         version = f"SQLite {sqlite3.sqlite_version}"

@@ -7,7 +7,10 @@ session from it, connecting under the plan's ``connect`` budget and retry policy
 (:mod:`harness.endpoints.retry`; every attempt is logged, no secret ever is). Environment overrides:
 ``CUTOVER_SOURCE_DSN`` / ``CUTOVER_TARGET_DSN`` replace the DSN of a ``postgres`` endpoint;
 ``aurora`` reads Secrets Manager (:mod:`.secrets`, :mod:`.aurora`); ``dsql`` signs an IAM token
-for every connection (:mod:`.dsql`).
+for every connection (:mod:`.dsql`). A SQLite file is checked once here (a directory, an
+unreadable or damaged file stop the run) and read without writing anything beside it
+(:mod:`.sqlite_file`); a DSN that does not parse is refused without being echoed
+(:mod:`.redact`).
 
 The AWS and server modules are imported when an endpoint needs them: a plan with two SQLite
 files never loads boto3.
@@ -18,7 +21,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import sqlite3
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
@@ -46,6 +48,7 @@ from harness.endpoints.settings import (
     PostgresEndpoint,
     SqliteEndpoint,
 )
+from harness.endpoints.sqlite_file import check_file, open_read_only
 from harness.errors import EndpointError
 
 if TYPE_CHECKING:
@@ -129,10 +132,7 @@ def _resolve(spec: Endpoint, role: str, resources: ExitStack) -> Connector:
         return Connector(role, "dsql", "postgres", schema=_named_schema(spec), **fields)
     if isinstance(spec, SqliteEndpoint):
         path = spec.path
-        if not path.is_file():
-            raise EndpointError(
-                f"SQLite file {path} not found (check {role}.path in the plan)", endpoint=role
-            )
+        check_file(path, role)  # once, up front: a directory, a damaged file stop the run here
         return Connector(role, "sqlite", "sqlite", str(path), f"sqlite:{path} (read-only)")
     if isinstance(spec, PostgresEndpoint):
         dsn = _dsn_of(spec, role)
@@ -322,13 +322,7 @@ def _open_sqlite(connector: Connector) -> Database:
     from harness.db.database import SqliteDatabase
 
     path = Path(connector.address)
-    try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, check_same_thread=False)
-        conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
-    except sqlite3.Error as exc:
-        raise EndpointError(
-            f"cannot open {path} as a SQLite database: {exc}", endpoint=connector.role
-        ) from None
+    conn = open_read_only(path, connector.role, check_same_thread=False)
     return SqliteDatabase(conn, connector.display)
 
 
