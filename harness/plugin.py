@@ -16,8 +16,10 @@ capability's scenario arguments from the plan, and the registry's order is the r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import signal
+import subprocess
 import threading
 import time
 import traceback
@@ -34,6 +36,7 @@ from harness import hookspecs, usage
 from harness.capabilities import CAPABILITIES, Capability, Items, NothingToCheck, area_order
 from harness.checks import waivers
 from harness.db.database import Database
+from harness.embedded import interrupts
 from harness.endpoints.redact import scrub
 from harness.endpoints.resolve import Connector, open_database, resolve
 from harness.errors import HarnessError, PlanError
@@ -136,6 +139,8 @@ class CutoverRun:
         self.stopped: str | None = None
         """Controller: why the run ended before its end (a signal, pytest.exit, a crash)."""
         self._signals: list[tuple[int, Any]] = []
+        self._workers: list[subprocess.Popen[bytes]] = []
+        """Controller: the xdist worker processes, which a signal to this one reaches too."""
         self._writing = False
         self.started = now()
         if self.is_worker:
@@ -174,10 +179,15 @@ class CutoverRun:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
-        """xdist: hand the resolved endpoints to each worker."""
+        """xdist: hand the resolved endpoints to each worker; note its process, to pass a
+        signal on (execnet's popen gateway: ``gateway._io.popen``; absent, nothing is passed
+        on and execnet interrupts the worker itself after 5 s)."""
         node.workerinput["cutover"] = {
             "connectors": {k: c.to_dict() for k, c in self.connectors.items()}
         }
+        popen = getattr(getattr(getattr(node, "gateway", None), "_io", None), "popen", None)
+        if isinstance(popen, subprocess.Popen):
+            self._workers.append(popen)
 
     # -- every process: sessions, catalogs, scope ---------------------------------------
 
@@ -333,14 +343,13 @@ class CutoverRun:
     # -- controller: the run's folder, its signals, and what it set out to report ----------
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        """Called as the plugin registers. The controller holds the report folder for the run
+        """Called as the plugin registers. Every process makes SIGTERM stop the run the way
+        Ctrl-C does; the controller holds the report folder for the run
         (:func:`harness.report.folder.claimed`: locked, no signed bundle, the previous run's
-        files removed) and makes SIGTERM stop the run the way Ctrl-C does."""
-        if self.is_worker:
-            return
+        files removed)."""
         self._trap_signals()
-        if config.option.collectonly:
-            return  # writes nothing, so the last real run's files stay as they are
+        if self.is_worker or config.option.collectonly:
+            return  # collect-only writes nothing, so the last real run's files stay as they are
         from harness.report.folder import claimed
 
         try:
@@ -349,26 +358,43 @@ class CutoverRun:
             raise usage_error(config, str(exc)) from None
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        for signum, previous in reversed(self._signals):
-            signal.signal(signum, previous)
-        self._signals.clear()
-        self.resources.close()  # a session that never started or never finished
+        try:
+            self.resources.close()  # a session that never started or never finished
+        finally:
+            for signum, previous in reversed(self._signals):
+                signal.signal(signum, previous)
+            self._signals.clear()
+            interrupts.reset()
 
     def _trap_signals(self) -> None:
-        """SIGTERM raises KeyboardInterrupt, as SIGINT (Ctrl-C) already does: pytest stops and
-        the record is written as incomplete, instead of the process dying with nothing
-        written. A SIGTERM the process was started ignoring stays ignored."""
+        """SIGTERM raises KeyboardInterrupt, as SIGINT (Ctrl-C) does: pytest stops, fixtures
+        and the run's resources stop every server they started, and the record is written as
+        incomplete, instead of the process dying with its servers running and nothing written.
+
+        Once: a second SIGINT or SIGTERM is dropped (:func:`harness.embedded.interrupts.
+        interrupt`), so it cannot cut the first one's cleanup short. The controller passes the
+        first on to its xdist workers as SIGTERM (a worker started in the background ignores
+        SIGINT), so their servers stop at once too. A signal the process was started ignoring
+        stays ignored."""
         if threading.current_thread() is not threading.main_thread():
             return
-        previous = signal.getsignal(signal.SIGTERM)
-        if previous == signal.SIG_DFL:
-            self._signals.append((signal.SIGTERM, previous))
-            signal.signal(signal.SIGTERM, self._terminate)
+        for signum, ours in (
+            (signal.SIGTERM, interrupts.takes_over),
+            (signal.SIGINT, lambda handler: handler is signal.default_int_handler),
+        ):
+            previous = signal.getsignal(signum)
+            if ours(previous):
+                self._signals.append((signum, previous))
+                signal.signal(signum, self._terminate)
 
     def _terminate(self, signum: int, frame: FrameType | None) -> None:
         if self._writing:  # the items have all run or stopped: let the folder be written whole
             return
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+        if interrupts.interrupted() is None:
+            for worker in self._workers:
+                with contextlib.suppress(OSError):
+                    worker.send_signal(signal.SIGTERM)  # polls first: never a reused pid
+        interrupts.interrupt(signum)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """Ctrl-C, SIGTERM, ``pytest.exit``, a collection error or an xdist worker that stopped:

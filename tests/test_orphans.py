@@ -1,9 +1,9 @@
-"""A run's servers never outlive it: the servers a ``kill -9`` stranded are reaped by the next
-start.
+"""A run's servers never outlive it: SIGINT and SIGTERM stop them before the run exits, and the
+servers a ``kill -9`` stranded are reaped by the next start.
 
-The end-to-end case runs the real `cutover verify` in a subprocess on an embedded target, with
+The end-to-end cases run the real `cutover verify` in a subprocess on an embedded target, with
 a team test beside the scenarios that holds a server of its own (as the fault bed does) and
-waits to be killed. Each run gets its own TMPDIR, and every assertion looks only there:
+waits to be interrupted. Each run gets its own TMPDIR, and every assertion looks only there:
 other tests own live clusters meanwhile, in other folders, and must never be touched.
 """
 
@@ -24,9 +24,10 @@ import psutil
 import pytest
 import yaml
 
+from harness.embedded import interrupts
 from harness.embedded.reaper import CLUSTER_PREFIX, Owner, process_started, reap
 from harness.embedded.server_user import reachable_base, server_ids
-from tests.test_run_integrity import CUTOVER, clean_env, finish, release, wait_for
+from tests.test_run_integrity import CUTOVER, clean_env, finish, release, results, wait_for
 
 TEAM_TESTS = '''\
 import time
@@ -125,6 +126,10 @@ def project(work: Path) -> Path:
     return work
 
 
+# As a CI script's `cutover verify &` starts it: SIGINT ignored, and so in its xdist workers.
+IN_THE_BACKGROUND = CUTOVER.replace("signal.default_int_handler", "signal.SIG_IGN")
+
+
 def start(work: Path, tmp: Path, *extra: str, wrapper: str = CUTOVER) -> subprocess.Popen[str]:
     """`cutover verify` in the background, in its own session, with TMPDIR ``tmp``."""
     args = ["verify", "--plan", "plan.yaml", "--report-dir", "out", *extra, "team"]
@@ -137,6 +142,42 @@ def start(work: Path, tmp: Path, *extra: str, wrapper: str = CUTOVER) -> subproc
         text=True,
         start_new_session=True,
     )
+
+
+class TestASignalStopsEveryServerTheRunStarted:
+    @pytest.mark.slow
+    @pytest.mark.parametrize(
+        ("signum", "workers", "wrapper"),
+        [
+            pytest.param(signal.SIGINT, "0", CUTOVER, id="SIGINT"),
+            pytest.param(signal.SIGTERM, "0", CUTOVER, id="SIGTERM"),
+            # The workers ignore SIGINT, so execnet's own stop cannot interrupt them: only the
+            # SIGTERM the controller passes on stops the team's server in the worker.
+            pytest.param(signal.SIGTERM, "2", IN_THE_BACKGROUND, id="SIGTERM-xdist-background"),
+        ],
+    )
+    def test_no_server_and_no_folder_outlives_the_run(
+        self, tmp_path: Path, run_tmp: Path, signum: signal.Signals, workers: str, wrapper: str
+    ) -> None:
+        work = project(tmp_path)
+        proc = start(work, run_tmp, "-n", workers, wrapper=wrapper)
+        wait_for(work / "team" / "started", proc)
+        # The target and the team's own server, both in this run's TMPDIR, both running.
+        assert len(clusters_in(run_tmp)) == 2, clusters_in(run_tmp)
+        assert len(postmasters_in(run_tmp)) == 2
+
+        signalled = time.monotonic()
+        os.kill(proc.pid, signum)
+        done = finish(proc)
+        took = time.monotonic() - signalled
+
+        output = done.stdout + done.stderr
+        assert done.returncode == 2, output
+        assert results(work / "out")["verdict"] == "NO-GO"
+        assert clusters_in(run_tmp) == []
+        assert postmasters_in(run_tmp) == []
+        assert "Traceback" not in done.stderr, done.stderr
+        assert took < 60, f"the run took {took:.1f} s to stop"
 
 
 class TestKillNineLeavesOrphansTheNextStartReaps:
@@ -163,6 +204,32 @@ class TestKillNineLeavesOrphansTheNextStartReaps:
         assert clusters_in(run_tmp) == []
         assert postmasters_in(run_tmp) == []
         assert all(gone(process) for process in stranded)
+
+
+class TestAProcessHoldingAClusterUnwindsOnSigterm:
+    @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+    def test_its_server_stops_and_its_folder_goes(
+        self, tmp_path: Path, run_tmp: Path, signum: signal.Signals
+    ) -> None:
+        ready = tmp_path / "data_dir"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDS_A_CLUSTER, str(ready)],
+            cwd=tmp_path,
+            env={**clean_env(), "TMPDIR": str(run_tmp)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        wait_for(ready, proc)
+        assert len(postmasters_in(run_tmp)) == 1
+
+        os.kill(proc.pid, signum)
+        proc.communicate(timeout=60)
+
+        assert proc.returncode != 0
+        assert clusters_in(run_tmp) == []
+        assert postmasters_in(run_tmp) == []
 
 
 def fake_cluster(base: Path, owner: Owner | None) -> Path:
@@ -236,3 +303,27 @@ class TestTheReaper:
         assert gone(server)
         assert clusters_in(run_tmp) == []
         assert took < 15
+
+
+class TestInterrupts:
+    def test_a_signal_during_a_deferred_block_arrives_after_it(self) -> None:
+        caught: list[int] = []
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: caught.append(signum))
+        try:
+            with interrupts.deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)
+                assert caught == []
+            time.sleep(0.05)
+            assert caught == [signal.SIGTERM]
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def test_only_the_first_interruption_raises(self) -> None:
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            interrupts.interrupt(signal.SIGTERM)
+        try:
+            interrupts.interrupt(signal.SIGINT)  # noted and dropped: cleanup goes on
+            assert interrupts.interrupted() == "SIGTERM"
+        finally:
+            interrupts.reset()

@@ -10,7 +10,9 @@ PostgreSQL refuses to run as root, so under root every binary runs as the unpriv
 folder cutover did not create is widened (:mod:`harness.embedded.server_user`).
 
 A cluster outlives no process that started it: its folder records its owner, and a later start
-reaps clusters whose owner is gone (:mod:`harness.embedded.reaper`: ``kill -9``).
+reaps clusters whose owner is gone (:mod:`harness.embedded.reaper`: ``kill -9``); SIGTERM
+unwinds the process like Ctrl-C while it owns a cluster, and a stop is never cut in half by a
+signal (:mod:`harness.embedded.interrupts`).
 
 ``tls=True`` puts a TLS front on the cluster (:mod:`harness.embedded.tls_front`: the wheel's
 server is built without OpenSSL, so ``ssl=on`` cannot be set on it), with a self-signed
@@ -35,7 +37,7 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from harness.embedded import reaper
+from harness.embedded import interrupts, reaper
 from harness.embedded.reaper import CLUSTER_PREFIX, SOCKET_PREFIX, Owner
 from harness.embedded.server_user import (
     blocking_folder,
@@ -144,6 +146,7 @@ class PostgresCluster:
         Owner.this_process(extra=tuple(self._extra_dirs)).write(self._root)
         self._socket_dir.mkdir(exist_ok=True)
         self._bin_dir = postgres_bin("postgres").parent
+        self._held = False  # whether SIGTERM unwinds this process for us (interrupts.hold)
         atexit.register(self.stop)  # a cluster forgotten by its caller must not outlive Python
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -157,6 +160,9 @@ class PostgresCluster:
             return self
         if not self._root.exists():
             raise ProvisionError(f"{self._root} was deleted by stop(); create a new cluster")
+        if not self._held:
+            interrupts.hold()
+            self._held = True
         try:
             reaper.reap(self._root.parent)
             if self._ids is not None:
@@ -177,7 +183,18 @@ class PostgresCluster:
         return self
 
     def stop(self) -> None:
-        """Stop the server (fast mode) and delete its folder; safe to call any number of times."""
+        """Stop the server (fast mode) and delete its folder; safe to call any number of times.
+
+        SIGINT and SIGTERM wait until it is done (then reach their handlers as usual)."""
+        try:
+            with interrupts.deferred():
+                self._stop()
+        finally:
+            if self._held:
+                self._held = False
+                interrupts.release()
+
+    def _stop(self) -> None:
         if self._front is not None:
             self._front.stop()
             self._front = None

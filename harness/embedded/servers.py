@@ -23,12 +23,13 @@ from harness.errors import EndpointError, ProvisionError
 
 def start_embedded(spec: EmbeddedEndpoint, role: str, resources: ExitStack) -> str:
     """Start an ephemeral PostgreSQL 16, load it, and return a DSN of ``spec.database``."""
-    cluster = PostgresCluster()
     try:
+        cluster = PostgresCluster()
+        # Before start(): a signal between a started server and its callback must not leak it.
+        resources.callback(cluster.stop)
         cluster.start()
     except ProvisionError as exc:
         raise EndpointError(f"embedded PostgreSQL did not start: {exc}", endpoint=role) from None
-    resources.callback(cluster.stop)
     admin = cluster.conninfo("postgres")
     load(admin, spec.database, spec.load, role, run_script=cluster.run_sql_file)
     return cluster.conninfo(spec.database)
