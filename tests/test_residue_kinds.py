@@ -169,6 +169,19 @@ class TestSecurityGroupRules:
         )
         assert ("RES402", 8) in rules("main.tf", source)
 
+    def test_a_dynamic_egress_block_to_the_retired_group_opens_it(self) -> None:
+        source = (
+            'resource "aws_security_group" "db" {}\n'
+            'resource "aws_rds_cluster" "db" {\n'
+            "  vpc_security_group_ids = [aws_security_group.db.id]\n}\n"
+            'resource "aws_security_group" "fn" {\n  dynamic "egress" {\n'
+            "    for_each = [5432]\n    content {\n"
+            "      security_groups = [aws_security_group.db.id]\n    }\n  }\n}\n"
+            'resource "aws_lambda_function" "f" {\n  vpc_config {\n'
+            "    security_group_ids = [aws_security_group.fn.id]\n  }\n}\n"
+        )
+        assert ("RES402", 9) in rules("main.tf", source)
+
     def test_5432_for_dsql_is_not_flagged(self) -> None:
         source = (
             'resource "aws_security_group" "fn" {\n  egress {\n    from_port = 5432\n'

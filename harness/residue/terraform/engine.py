@@ -369,6 +369,11 @@ def _split_rule_sites(resource: Resource) -> tuple[list[Site], list[Site]]:
     plain references (RES303; a rule resource of its own gets RES402 on its header)."""
     if resource.block is None:
         return [], list(resource.sites)
-    spans = [(b.open, b.close) for b in resource.block.walk() if b.kind in ("ingress", "egress")]
+    spans = [
+        (b.open, b.close)
+        for b in resource.block.walk()
+        if b.kind in ("ingress", "egress")
+        or (b.kind == "dynamic" and b.labels[:1] in (("ingress",), ("egress",)))
+    ]
     inside = [s for s in resource.sites if any(a <= s.offset < b for a, b in spans)]
     return inside, [s for s in resource.sites if s not in inside]
