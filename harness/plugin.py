@@ -20,6 +20,7 @@ import contextlib
 import functools
 import signal
 import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -51,6 +52,8 @@ T = TypeVar("T")
 RESULT_KEY = "cutover.result"
 NOT_APPLICABLE = "cutover_not_applicable"
 """Marker of a scenario item the plan does not ask for (no ``lint:``, no ``retired:``…)."""
+ENTRY_POINT = "cutover"
+"""The name the installed plugin registers under (``[project.entry-points.pytest11]``)."""
 RUN_AREA = "run"
 """The area of the checks an incomplete run adds: each item that never reported, or the
 interruption itself, as an ``error``, so results.json's own checks make it NO-GO."""
@@ -69,6 +72,15 @@ class Written(NamedTuple):
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
+    """``pytest -p harness.plugin`` registers this module under that name before pytest loads
+    the installed entry point (:data:`ENTRY_POINT`), which is this same module; pluggy refuses
+    one module under two names (``ValueError: Plugin already registered``). The module is in
+    already, so the entry point is blocked and pytest skips it."""
+    if plugin is sys.modules[__name__] and manager.get_name(plugin) != ENTRY_POINT:
+        manager.set_blocked(ENTRY_POINT)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

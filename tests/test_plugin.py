@@ -461,3 +461,46 @@ class TestTeamCapability:
         )
         assert outcome.ret == 0
         assert "need a plan" in outcome.stdout
+
+
+class TestLoadedByModuleName:
+    """``pytest -p harness.plugin`` names the module the installed entry point also loads."""
+
+    @pytest.fixture
+    def by_name(self, inner_pytest: Callable[..., Outcome]) -> Outcome:
+        return inner_pytest(
+            "by-module-name",
+            *RUN_ARGS,
+            "-p",
+            "harness.plugin",
+            "-n",
+            "2",
+            setup=lambda p: write_project(p, team_tests=False),
+        )
+
+    def test_the_run_works_with_the_plugin_registered_once(self, by_name: Outcome) -> None:
+        output = by_name.stdout + by_name.stderr
+        assert "already registered" not in output
+        assert "Traceback" not in output
+        assert by_name.ret == 0, output
+        assert by_name.results is not None
+        assert by_name.results["verdict"] == "GO"
+        nodeids = [c["nodeid"].rsplit("/", 1)[-1] for c in by_name.results["checks"]]
+        assert sorted(nodeids) == sorted(set(nodeids))  # each item reported once
+        assert set(nodeids) == SCENARIO_ITEMS
+
+    def test_without_a_plan_the_scenarios_skip_saying_so(
+        self, inner_pytest: Callable[..., Outcome]
+    ) -> None:
+        outcome = inner_pytest(
+            "by-module-name-no-plan",
+            "-p",
+            "harness.plugin",
+            *UNUSED_PLUGINS,
+            "-rs",
+            "test_schema.py",
+            setup=lambda p: write_project(p, team_tests=False),
+        )
+        assert "already registered" not in outcome.stdout + outcome.stderr
+        assert outcome.ret == 0, outcome.stdout + outcome.stderr
+        assert "need a plan" in outcome.stdout
