@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.endpoints import sqlite_file
 from harness.endpoints.resolve import resolve
 from harness.endpoints.settings import SqliteEndpoint
 from harness.endpoints.sqlite_file import check_file, open_read_only, read_only_uri
@@ -77,7 +78,7 @@ def live_writer(tmp_path: Path) -> Iterator[Any]:
     """Start a process holding a WAL database open (its rows in the -wal, or checkpointed)."""
     started: list[subprocess.Popen[str]] = []
 
-    def start(path: Path, rows: int, mode: str = "keep") -> None:
+    def start(path: Path, rows: int, mode: str = "keep") -> subprocess.Popen[str]:
         writer = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(path), str(rows), mode],
             stdin=subprocess.PIPE,
@@ -87,10 +88,12 @@ def live_writer(tmp_path: Path) -> Iterator[Any]:
         started.append(writer)
         assert writer.stdout is not None
         assert writer.stdout.readline().strip() == "ready"
+        return writer
 
     yield start
     for writer in started:
-        writer.communicate("", timeout=30)
+        if writer.returncode is None:
+            writer.communicate("", timeout=30)
 
 
 class TestNothingIsWrittenBesideIt:
@@ -130,6 +133,19 @@ class TestNothingIsWrittenBesideIt:
         assert set(listing(tmp_path)) == names
         assert listing(tmp_path)["app.db"] == db_before
 
+    def test_once_the_writer_has_gone_the_file_is_read_immutable_again(
+        self, tmp_path: Path, live_writer: Any
+    ) -> None:
+        path = make_db(tmp_path / "app.db", wal=True)
+        writer = live_writer(path, 7)
+        assert count(path) == ROWS + 7
+
+        writer.communicate("", timeout=30)  # its last close checkpoints and removes -wal, -shm
+
+        assert set(listing(tmp_path)) == {"app.db"}
+        assert "immutable=1" in read_only_uri(path)
+        assert count(path) == ROWS + 7
+
     def test_a_writer_with_an_empty_log_is_still_seen_by_its_lock(
         self, tmp_path: Path, live_writer: Any
     ) -> None:
@@ -139,6 +155,18 @@ class TestNothingIsWrittenBesideIt:
 
         assert "immutable" not in read_only_uri(path)  # the writer may write at any moment
         assert count(path) == ROWS + 3
+
+    def test_where_locks_cannot_be_asked_about_the_wal_files_decide(
+        self, tmp_path: Path, live_writer: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(sqlite_file, "_held_elsewhere", lambda path: None)  # not Linux
+        clean = make_db(tmp_path / "clean.db", wal=True)
+        live = make_db(tmp_path / "live.db", wal=True)
+        live_writer(live, 3, "truncate")
+
+        assert "immutable=1" in read_only_uri(clean)  # no -wal: no connection is open
+        assert "immutable" not in read_only_uri(live)  # a -wal, even empty: one may be
+        assert (count(clean), count(live)) == (ROWS, ROWS + 3)
 
     def test_a_log_left_without_its_shm_is_refused_naming_the_file_and_the_fix(
         self, tmp_path: Path, live_writer: Any
@@ -166,6 +194,7 @@ NOBODY_READS = """
 import json, sqlite3, sys
 from contextlib import ExitStack
 from harness.endpoints.resolve import open_database, resolve
+from harness.endpoints import sqlite_file
 from harness.endpoints.settings import SqliteEndpoint
 from harness.errors import EndpointError
 

@@ -17,9 +17,13 @@ what is next to it, decided each time a session opens (:func:`read_only_uri`):
   through SQLite's own WAL protocol, using the ``-shm`` that is already there (the readers'
   marks in it are how SQLite keeps a live writer from checkpointing under them). Nothing is
   created. A copy would not do here: copying a file a writer is changing is not a snapshot.
-- **WAL with a committed log but no ``-shm``** (a writer that crashed, or one holding the file
-  in exclusive locking mode): reading it would mean creating the ``-shm``. Refused, with the
-  fix, rather than read without the log's transactions.
+- **WAL with a committed log (or another process) but no ``-shm``** (a writer that crashed,
+  or one holding the file in exclusive locking mode): reading it would mean creating the
+  ``-shm``. Refused, with the fix, rather than read without the log's transactions.
+
+A writer that first opens the file after this choice is not guarded against (immutable reads
+would not see its changes, or could see them half made): a cutover's source is frozen while
+it is verified.
 
 :func:`check_file` runs once, before any check: the path is a readable file, a SQLite
 database, and not damaged (``PRAGMA quick_check``: it reads every page, about a quarter of a
@@ -29,7 +33,6 @@ second per 100 MB, which the row comparison pays again anyway).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import sqlite3
@@ -109,24 +112,30 @@ def read_only_uri(path: Path) -> str:
         return f"{uri}?mode=ro"
     log, index = _sidecar(path, "-wal"), _sidecar(path, "-shm")
     committed = log.exists() and log.stat().st_size > 0
-    if resolved not in _THROUGH_WAL and not committed and not _held_elsewhere(path):
-        return f"{uri}?mode=ro&immutable=1"
+    ours = resolved in _THROUGH_WAL and index.exists()  # a connection of ours may be open
+    if not committed and not ours:
+        held = _held_elsewhere(path)
+        # Where locks cannot be asked about, a missing -wal still says no connection is open.
+        if held is False or (held is None and not log.exists()):
+            return f"{uri}?mode=ro&immutable=1"
     if not index.exists():
-        raise _NoIndex(path)
+        raise _NoIndex(path, committed=committed)
     _THROUGH_WAL.add(resolved)
     return f"{uri}?mode=ro"
 
 
 _THROUGH_WAL: set[Path] = set()
-"""Files this process has read through SQLite's WAL protocol: a connection of ours may hold
-their lock bytes, which probing them again (opening and closing a descriptor) would drop."""
+"""Files this process has read through SQLite's WAL protocol: while their -shm exists, a
+connection of ours may hold their lock bytes, which probing them again (opening and closing a
+descriptor) would drop."""
 
 
 class _NoIndex(sqlite3.OperationalError):
     """A WAL database whose log holds transactions but whose ``-shm`` index is missing."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"{path.name}-wal holds transactions and {path.name}-shm is missing")
+    def __init__(self, path: Path, *, committed: bool) -> None:
+        what = "holds transactions" if committed else "is open in another process"
+        super().__init__(f"{path.name}-wal {what} and {path.name}-shm is missing")
 
 
 def _sidecar(path: Path, suffix: str) -> Path:
@@ -142,26 +151,29 @@ def _in_wal_mode(path: Path) -> bool:
     return header.startswith(HEADER) and header[18] == header[19] == _WAL
 
 
-def _held_elsewhere(path: Path) -> bool:
-    """True when another process holds a lock on the file's SQLite lock bytes (an open WAL
-    connection always holds a read lock there). ``F_GETLK`` asks without locking. Where the
-    question cannot be asked (not Linux), a process is assumed to hold it: ``mode=ro`` then
-    needs the ``-shm`` a live connection has, instead of trusting ``immutable`` blindly."""
+def _held_elsewhere(path: Path) -> bool | None:
+    """Whether another process holds a lock on the file's SQLite lock bytes (an open WAL
+    connection always holds a read lock there); ``F_GETLK`` asks without locking. None where
+    the question cannot be asked (not Linux, or the lock query fails)."""
     if not sys.platform.startswith("linux"):
-        return True
+        return None
+    import fcntl
+
     # struct flock on Linux: short l_type, l_whence; off_t l_start, l_len; pid_t l_pid.
     layout = "hhqqi4x"
     request = struct.pack(layout, fcntl.F_WRLCK, os.SEEK_SET, _LOCK_START, _LOCK_LEN, 0)
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
-        return True
+        return None
     # Closing a descriptor drops every POSIX lock this process holds on the file, so this
-    # runs before any connection of ours is open on it (and F_GETLK never reports our own).
+    # never runs while a WAL connection of ours is open on it (see _THROUGH_WAL; immutable
+    # and rollback-journal readers hold no lock between statements), and F_GETLK never
+    # reports our own locks.
     try:
         answer = fcntl.fcntl(fd, fcntl.F_GETLK, request)
     except OSError:
-        return True
+        return None
     finally:
         os.close(fd)
     return bool(struct.unpack(layout, answer)[0] != fcntl.F_UNLCK)
