@@ -62,6 +62,9 @@ expected_differences: []
 #   paths: [infra/]
 #   cluster_ids: [legacy-aurora]
 #   secrets: ["rds!cluster-..."]
-# posture: {mode: auto, dsql_cluster: my-cluster, dynamodb_tables: [profiles]}
+#   resource_ids: [cluster-ABCDEFGHIJKLMNOPQRSTUVWXY0]  # what rds-db:connect ARNs name
+#   last_rds_database: true     # no RDS database may remain: every rds-db:connect is residue
+#   dsql_role: custom           # the backend connects as a custom role (dsql:DbConnect)
+# posture: {mode: auto, dsql_cluster: my-cluster, dynamodb_tables: [profiles]}  # docs/posture.md
 # dynamo: {tables: [profiles], baseline: dynamo-before.json}
 """
