@@ -218,6 +218,17 @@ class TestAFolderTheUserCannotWrite:
         line = one_line(as_user("lint", "x.sql", "-o", "reports/lint.txt"))
         assert "-o reports/lint.txt: cannot write in folder reports (Permission denied)" in line
 
+    def test_lint_fix_beside_files_it_cannot_write_is_one_line_before_linting(
+        self, as_user: Run, shared: Path
+    ) -> None:
+        migrations = shared / "migrations"
+        migrations.mkdir()
+        (migrations / "001.sql").write_text("CREATE TABLE t (id SERIAL PRIMARY KEY);\n")
+        closed(migrations)
+        line = one_line(as_user("lint", "migrations", "--fix"))
+        assert "--fix migrations: cannot write in it (Permission denied)" in line
+        assert listing(migrations) == ["001.sql"]
+
     def test_init_in_a_folder_it_cannot_write_is_one_line(self, as_user: Run, shared: Path) -> None:
         closed(shared / "project")
         line = one_line(as_user("init", "project/cutover.yaml"))

@@ -115,10 +115,13 @@ def _run(
 
     if not paths:
         raise HarnessError("give at least one SQL file, migration folder or source folder to lint")
-    if output is not None:  # before linting, so a bad -o is one line at once, not after the work
-        from harness.report.output import writable_file
+    from harness.report.output import writable_file, writable_folder
 
+    if output is not None:  # before linting, so a bad -o is one line at once, not after the work
         writable_file(output, option="-o", example="lint.txt", create_parents=True)
+    if fix:  # --fix writes <name>.dsql.sql beside each file: those folders, checked up front
+        for folder in sorted({p if p.is_dir() else p.parent for p in paths}):
+            writable_folder(folder, option="--fix", create=False, fix="lint a copy instead")
     settings = LintSettings(
         paths=paths,
         dialect=dialect,
