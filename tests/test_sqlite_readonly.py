@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.embedded.migrate import copy_sqlite
 from harness.endpoints import sqlite_file
 from harness.endpoints.resolve import resolve
 from harness.endpoints.settings import SqliteEndpoint
@@ -338,6 +339,19 @@ class TestVerifyRuns:
 
         assert done.returncode == 0, done.stdout + done.stderr
         assert listing(folder) == before
+
+    def test_an_embedded_load_of_a_wal_file_leaves_its_folder_unchanged(
+        self, tmp_path: Path, pg_database: str
+    ) -> None:
+        folder = tmp_path / "data"
+        folder.mkdir()
+        make_db(folder / "app.db", wal=True)
+        before = listing(folder)
+
+        copy_sqlite(folder / "app.db", pg_database)
+
+        assert listing(folder) == before
+        assert count(folder / "app.db") == ROWS
 
     def test_a_directory_as_source_path_is_one_line_naming_it(self, tmp_path: Path) -> None:
         line = one_line_exit_2(

@@ -22,6 +22,7 @@ from harness.db import typemap as types
 from harness.db.catalog import Column, Table
 from harness.db.introspect.sqlite import read_catalog
 from harness.db.sqltext import postgres_expression
+from harness.endpoints.sqlite_file import open_read_only
 from harness.errors import ProvisionError
 from harness.plan.naming import POLICIES
 
@@ -33,10 +34,11 @@ def copy_sqlite(
 ) -> dict[str, int]:
     """Copy every table of ``source``; return rows copied per (target) table."""
     rename = POLICIES[naming]
+    src = open_read_only(Path(source).resolve(), "target.load")  # writes nothing beside it
     try:
-        src = sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True)
         catalog = read_catalog(src)
     except sqlite3.Error as exc:
+        src.close()
         raise ProvisionError(f"cannot read SQLite file {source}: {exc}") from None
     counts: dict[str, int] = {}
     try:
