@@ -87,7 +87,8 @@ class Database(ABC):
 
 
 class SqliteDatabase(Database):
-    """A SQLite file opened with ``mode=ro``: the harness cannot write to it."""
+    """A SQLite file opened read-only (:mod:`harness.endpoints.sqlite_file`): the harness
+    cannot write to it, nor beside it."""
 
     dialect = "sqlite"
 
