@@ -1,0 +1,583 @@
+"""The session relay: every message between one client and its server connection, mediated.
+
+Statements DSQL refuses are answered here with DSQL's SQLSTATE and message
+(:mod:`harness.dsql_local.rules`), over the simple protocol and the extended one (a refused
+``Parse`` fails and the rest of the batch is skipped up to ``Sync``, as a server does). Each
+transaction is kept by :mod:`harness.dsql_local.session`: one DDL, no DDL with DML, 3,000 rows
+counted from the server's command tags. So that a transaction crossing the limit can be
+undone, statements that may write run inside a server transaction the relay opens itself
+(private statements: named ones of its own, never the client's unnamed statement or portal)
+and commits only when the limit held; a failed client block is rolled back in the server at
+once and answered ``25P02`` here until it ends. Answers keep their order: the relay's own
+messages wait in one queue with the server's (:class:`_Expect`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from harness.dsql_local import protocol as wire
+from harness.dsql_local.protocol import Message
+from harness.dsql_local.rules import JobLog, Refusal, job, refuse
+from harness.dsql_local.rules import rewrite as rewrite_statement
+from harness.dsql_local.session import ABORTED, Session, Status
+from harness.dsql_local.statement import Statement, classify
+
+__all__ = ["Relay"]
+
+_PRIVATE_PORTAL = "cutover_dsql_private"
+# The catalog questions the rules ask; to_regclass/to_regtype never fail, so a lookup cannot
+# abort the client's transaction. A key column of a table is one of its primary key's.
+_KEY_COLUMN = (
+    "SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+    " AND a.attnum = ANY (i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary"
+    " AND a.attname = $2)"
+)
+_TYPE_KIND = "SELECT typtype::text FROM pg_type WHERE oid = to_regtype($1)"
+Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+@dataclass(eq=False)
+class _Expect:
+    """One thing the client's message stream is waiting for, in order.
+
+    Either a server response to a message the guard sent (``kind`` names the message) or a
+    message the guard itself answers (``synthetic``), so both keep the client's order."""
+
+    kind: str
+    stmt: Statement | None = None
+    forward: bool = True
+    data: bytes = b""
+    private: bool = False
+    stage: int = 0
+    tag: str | None = None
+    error: dict[str, str] | None = None
+    rows: list[list[str | None]] = field(default_factory=list)
+    """A private query's rows (text values)."""
+
+
+@dataclass
+class _Batch:
+    """What happened in the current unit (one simple query, or extended messages to Sync)."""
+
+    failed: bool = False
+    outstanding_writes: int = 0
+    """Executes of writing statements sent and not answered yet (their rows may cross the
+    limit, so a COMMIT behind them waits)."""
+
+
+class _Fake:
+    """A statement the guard runs itself: the end of a failed transaction block."""
+
+
+class Relay:
+    """One authenticated client and its server connection."""
+
+    def __init__(
+        self,
+        client: Streams,
+        server: Streams,
+        *,
+        jobs: JobLog | None,
+        parameter: Callable[[Message], bytes],
+    ) -> None:
+        self.reader, self.writer = client
+        self.backend_reader, self.backend_writer = server
+        self.jobs = jobs
+        self.parameter = parameter
+        self.session = Session()
+        self.queue: deque[_Expect] = deque()
+        self.batch = _Batch()
+        # What each prepared statement and portal will run: a Statement, a _Fake the relay
+        # answers itself, or None (an empty query, or a name the server will refuse).
+        self.statements: dict[str, Statement | _Fake | None] = {}
+        self.portals: dict[str, Statement | _Fake | None] = {}
+        self.private_names: dict[str, str] = {}
+        self.pending: list[Message] = []
+        self.skipping = False
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def to_client(self, data: bytes) -> None:
+        self.writer.write(data)
+
+    def to_server(self, data: bytes) -> None:
+        self.backend_writer.write(data)
+
+    def expect(self, kind: str, stmt: Statement | None = None, **fields: object) -> _Expect:
+        entry = _Expect(kind, stmt, **fields)  # type: ignore[arg-type]
+        self.queue.append(entry)
+        return entry
+
+    def synthetic(self, data: bytes) -> None:
+        self.queue.append(_Expect("synthetic", data=data))
+
+    async def flush(self) -> None:
+        await self.backend_writer.drain()
+        await self.writer.drain()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                msg = await wire.read_message(self.reader)
+                if msg.kind == b"X":
+                    self.to_server(msg.encode())
+                    await self.backend_writer.drain()
+                    return
+                if msg.kind == b"Q":
+                    await self.simple_query(wire.query_text(msg.body))
+                elif msg.kind in b"PBDCE":
+                    self.pending.append(msg)
+                elif msg.kind in b"SH":
+                    self.pending.append(msg)
+                    batch, self.pending = self.pending, []
+                    await self.extended(batch)
+                else:  # FunctionCall and anything else: relayed as it is
+                    self.to_server(msg.encode())
+                    self.expect("query")
+                    await self.pump()
+                await self.writer.drain()
+        finally:
+            self.backend_writer.close()
+
+    # -- private statements ------------------------------------------------------------------
+
+    def private(self, sql: str, *params: str) -> _Expect:
+        """Queue ``sql`` on the server through a named statement and portal of the guard's
+        own (the client's unnamed statement and portal are left alone); no Sync.
+        ``params`` are text values for ``$1``, ``$2`` …"""
+        name = self.private_names.get(sql)
+        if name is None:
+            name = f"cutover_dsql_{len(self.private_names)}"
+            self.private_names[sql] = name
+            self.to_server(wire.message(b"P", name.encode() + b"\0" + sql.encode() + b"\0\0\0"))
+            self.expect("parse", forward=False, private=True)
+        portal = _PRIVATE_PORTAL.encode() + b"\0"
+        values = b"".join(struct.pack("!i", len(v.encode())) + v.encode() for v in params)
+        bind = portal + name.encode() + b"\0" + b"\0\0" + struct.pack("!h", len(params))
+        self.to_server(wire.message(b"B", bind + values + b"\0\0"))
+        self.expect("bind", forward=False, private=True)
+        self.to_server(wire.message(b"E", portal + b"\0\0\0\0"))
+        entry = self.expect("execute", forward=False, private=True)
+        self.to_server(wire.message(b"C", b"P" + portal))
+        self.expect("close", forward=False, private=True)
+        return entry
+
+    def private_sync(self) -> _Expect:
+        self.to_server(wire.message(b"S"))
+        return self.expect("sync", forward=False, private=True)
+
+    async def lookup(self, sql: str, *params: str) -> str | None:
+        """The first column of the first row ``sql`` returns, asked on the client's own
+        connection (its search path, its transaction) between its statements."""
+        entry = self.private(sql, *params)
+        self.to_server(wire.message(b"H"))  # Flush: no Sync, so no transaction boundary
+        await self.pump(until=lambda: all(e is not entry for e in self.queue))
+        return entry.rows[0][0] if entry.rows and entry.rows[0] else None
+
+    async def is_key_column(self, table: str, column: str) -> bool:
+        return await self.lookup(_KEY_COLUMN, table, column) == "t"
+
+    async def type_kind(self, name: str) -> str | None:
+        return await self.lookup(_TYPE_KIND, name)
+
+    async def run_private(self, sql: str) -> _Expect:
+        """Run ``sql`` privately to completion (with a Sync of its own)."""
+        entry = self.private(sql)
+        self.private_sync()
+        await self.pump()
+        return entry
+
+    # -- the response pump --------------------------------------------------------------------
+
+    async def pump(self, until: Callable[[], bool] | None = None) -> None:
+        """Answer the client, in order, until the queue is empty (or ``until()``)."""
+        await self.backend_writer.drain()
+        while self.queue and not (until and until()):
+            head = self.queue[0]
+            if head.kind == "synthetic":
+                self.queue.popleft()
+                if head.forward:
+                    self.to_client(head.data)
+                continue
+            msg = await wire.read_message(self.backend_reader)
+            await self.on_server(head, msg)
+
+    async def on_server(self, head: _Expect, msg: Message) -> None:
+        kind = msg.kind
+        if kind == b"S":
+            self.to_client(self.parameter(msg))
+            return
+        if kind in b"NA":
+            if head.forward:
+                self.to_client(msg.encode())
+            return
+        if kind == b"E":
+            await self.on_server_error(head, msg)
+            return
+        done = False
+        if head.kind == "query":
+            if kind == b"Z":
+                done = True
+            elif kind == b"C":
+                await self.on_complete(head, msg)
+                return
+            elif kind == b"G":
+                self.forward(head, msg)
+                await self.copy_in(extended=False)
+                return
+            else:
+                self.forward(head, msg)
+        elif head.kind == "sync":
+            if kind == b"Z":
+                head.tag = msg.body.decode()
+                done = True
+        elif head.kind == "execute":
+            if kind == b"D" and head.private:
+                head.rows.append(wire.data_values(msg.body))
+            elif kind == b"C":
+                await self.on_complete(head, msg)
+                done = True
+            elif kind in b"Is":
+                self.forward(head, msg)
+                done = True
+            elif kind == b"G":
+                self.forward(head, msg)
+                await self.copy_in(extended=True)
+            else:
+                self.forward(head, msg)
+        elif head.kind == "describe":
+            if kind == b"n" and head.stmt is not None and job(head.stmt):
+                msg = Message(b"T", wire.row_description(["job_id"])[5:])
+            self.forward(head, msg)
+            done = kind in b"Tn"
+        else:  # parse, bind, close: one message each
+            self.forward(head, msg)
+            done = True
+        if done:
+            self.queue.popleft()
+
+    def forward(self, head: _Expect, msg: Message) -> None:
+        if head.forward:
+            self.to_client(msg.encode())
+
+    async def on_complete(self, head: _Expect, msg: Message) -> None:
+        tag = wire.command_tag(msg.body)
+        head.tag = tag
+        stmt = head.stmt
+        if stmt is not None and head.forward:
+            if stmt.writes_rows:
+                self.batch.outstanding_writes -= 1
+            refusal = self.session.completed(stmt, tag)
+            if refusal is not None:
+                self.to_client(wire.error_response(refusal.sqlstate, refusal.message))
+                self.guard_failed()
+                return
+            work = job(stmt)
+            if work is not None and self.jobs is not None:
+                # DSQL answers an ASYNC statement with its job's id (one row, one column).
+                job_id = await self.jobs.record_job(*work)
+                if head.kind == "query":
+                    self.to_client(wire.row_description(["job_id"]))
+                self.to_client(wire.data_row([job_id]))
+        self.forward(head, msg)
+
+    async def on_server_error(self, head: _Expect, msg: Message) -> None:
+        head.error = wire.backend_error(msg.body)
+        if head.forward:
+            self.to_client(msg.encode())
+        if not head.private:
+            self.batch.failed = True
+        if head.kind == "query":
+            head.forward = False  # the ReadyForQuery after it is the guard's to send
+            return
+        # The server skips every message up to Sync: so do we (the guard's own answers too).
+        self.queue.popleft()
+        while self.queue and self.queue[0].kind != "sync":
+            self.queue.popleft()
+
+    def guard_failed(self) -> None:
+        """The guard failed a statement the server ran: silence the rest up to Sync."""
+        self.batch.failed = True
+        for entry in self.queue:
+            if entry.kind == "sync":
+                break
+            entry.forward = False
+        self.skipping = True
+
+    async def copy_in(self, *, extended: bool) -> None:
+        """Relay the client's COPY data until CopyDone or CopyFail.
+
+        The server ignores a Sync that reaches it during COPY IN, so after a COPY begun by
+        an Execute the client sends one more (libpq does); it answers the Sync already
+        waiting in the queue."""
+        while True:
+            msg = await wire.read_message(self.reader)
+            if msg.kind in b"dcf":
+                self.to_server(msg.encode())
+                if msg.kind in b"cf":
+                    if extended:
+                        self.to_server((await wire.read_message(self.reader)).encode())
+                    await self.backend_writer.drain()
+                    return
+            elif msg.kind in b"HS":
+                continue  # ignored by the server during COPY IN too
+            else:
+                raise ValueError(f"unexpected message {msg.kind!r} during COPY")
+
+    # -- the decisions -------------------------------------------------------------------------
+
+    async def decide(self, stmt: Statement) -> Refusal | None:
+        """DSQL's refusal of ``stmt`` here and now (dialect first, then the transaction)."""
+        if self.session.status is Status.FAILED:
+            return self.session.check(stmt)
+        refusal = await refuse(stmt, self)
+        if refusal is None and not stmt.begins and not stmt.ends_transaction:
+            refusal = self.session.check(stmt)
+        return refusal
+
+    def refused(self, refusal: Refusal) -> None:
+        """The guard answers with ``refusal``: the statement fails, and its transaction."""
+        self.synthetic(wire.error_response(refusal.sqlstate, refusal.message))
+        self.batch.failed = True
+
+    async def finish(self) -> bytes:
+        """End the unit: settle the server's transaction; the ReadyForQuery status to send."""
+        session = self.session
+        if self.batch.failed and session.status is Status.OPEN:
+            session.fail()
+            await self.run_private("ROLLBACK")
+        elif session.implicit:
+            if self.batch.failed:
+                await self.run_private("ROLLBACK")
+            else:
+                entry = await self.run_private("COMMIT")
+                if entry.error is not None:
+                    error = entry.error
+                    self.to_client(wire.error_response(error.get("C", "XX000"), error.get("M", "")))
+            session.end()
+        self.batch = _Batch()
+        self.skipping = False
+        return session.status.value
+
+    def needs_wrap(self, stmts: list[Statement]) -> bool:
+        """Whether the statements about to run outside a block need a server transaction of
+        the guard's (a row count to check, or several statements to keep together)."""
+        effective = [s for s in stmts if s.category != "query"]
+        if len(stmts) > 1 and effective:
+            return True
+        writes = [s for s in stmts if s.writes_rows]
+        if not writes:
+            return False
+        small = len(writes) == 1 and (writes[0].static_rows or 10**9) <= 3000
+        return not small
+
+    # -- the simple query protocol ------------------------------------------------------------
+
+    async def simple_query(self, text: str) -> None:
+        from harness.lint.split import split
+
+        pieces = [s.text for s in split(text).statements if not s.meta and s.text.strip()]
+        if not pieces:
+            self.to_server(wire.message(b"Q", text.encode() + b"\0"))
+            self.expect("query")
+            await self.pump()
+            self.to_client(wire.ready_for_query(self.session.status.value))
+            return
+        stmts = [classify(piece) for piece in pieces]
+        for at, stmt in enumerate(stmts):
+            if not await self.simple_statement(stmt, stmts[at:]):
+                break
+        status = await self.finish()
+        self.to_client(wire.ready_for_query(status))
+
+    async def simple_statement(self, stmt: Statement, rest: list[Statement]) -> bool:
+        """Run one statement of a simple query; False when it failed (the rest is skipped)."""
+        session = self.session
+        if session.status is Status.FAILED and stmt.ends_transaction:
+            # The server was rolled back when the block failed; COMMIT reports ROLLBACK.
+            self.to_client(wire.command_complete("ROLLBACK"))
+            session.end()
+            return True
+        refusal = await self.decide(stmt)
+        if refusal is not None:
+            self.refused(refusal)
+            await self.pump()
+            return False
+        if stmt.begins and session.implicit:
+            session.begin(explicit=True)
+            self.to_client(wire.command_complete("BEGIN"))
+            return True
+        plain = not stmt.begins and not stmt.ends_transaction
+        outside = session.status is Status.IDLE and session.txn is None
+        if plain and outside and self.needs_wrap(rest):
+            self.private("BEGIN")
+            session.begin(explicit=False)
+        session.ran(stmt)
+        self.to_server(wire.message(b"Q", rewrite_statement(stmt).encode() + b"\0"))
+        entry = self.expect("query", stmt)
+        await self.pump()
+        if stmt.ends_transaction:
+            session.end()  # a COMMIT that fails ends the transaction too
+        elif stmt.begins and entry.error is None:
+            session.begin(explicit=True)
+        return not self.batch.failed
+
+    # -- the extended query protocol ----------------------------------------------------------
+
+    async def extended(self, batch: list[Message]) -> None:
+        """One batch of extended-protocol messages, ending with Sync or Flush."""
+        if self.session.status is Status.IDLE and self.session.txn is None:
+            executes = self.batch_statements(batch)
+            if self.needs_wrap(executes):
+                self.private("BEGIN")
+                self.session.begin(explicit=False)
+        for msg in batch:
+            await self.extended_message(msg)
+
+    def batch_statements(self, batch: list[Message]) -> list[Statement]:
+        """The statements the batch's Executes will run (before a BEGIN of the client's)."""
+        statements = {k: v for k, v in self.statements.items() if isinstance(v, Statement)}
+        portals = {k: v for k, v in self.portals.items() if isinstance(v, Statement)}
+        out: list[Statement] = []
+        for msg in batch:
+            if msg.kind == b"P":
+                name, sql = wire.parse_message(msg.body)
+                statements[name] = classify(sql)
+            elif msg.kind == b"B":
+                portal, name = wire.bind_names(msg.body)
+                if name in statements:
+                    portals[portal] = statements[name]
+            elif msg.kind == b"E":
+                stmt = portals.get(wire.execute_portal(msg.body))
+                if stmt is None:
+                    continue
+                if stmt.begins or stmt.ends_transaction:
+                    break
+                out.append(stmt)
+        return out
+
+    async def extended_message(self, msg: Message) -> None:
+        kind = msg.kind
+        if kind == b"S":
+            self.to_server(msg.encode())
+            self.expect("sync")
+            self.skipping = False
+            await self.pump()
+            status = await self.finish()
+            self.to_client(wire.ready_for_query(status))
+            return
+        if kind == b"H":
+            self.to_server(msg.encode())
+            await self.pump()
+            return
+        if self.skipping:
+            return  # discarded up to Sync, as the server does after an error
+        if kind == b"P":
+            await self.on_parse(msg)
+        elif kind == b"B":
+            portal, name = wire.bind_names(msg.body)
+            target = self.statements.get(name)
+            self.portals[portal] = target
+            if isinstance(target, _Fake):
+                self.synthetic(wire.message(b"2"))
+            else:
+                self.to_server(msg.encode())
+                self.expect("bind")
+        elif kind == b"D":
+            which, name = wire.describe_target(msg.body)
+            source = self.statements if which == b"S" else self.portals
+            if isinstance(source.get(name), _Fake):
+                if which == b"S":
+                    self.synthetic(wire.message(b"t", b"\0\0"))
+                self.synthetic(wire.message(b"n"))
+            else:
+                target = source.get(name)
+                self.to_server(msg.encode())
+                self.expect("describe", target if isinstance(target, Statement) else None)
+        elif kind == b"C":
+            which, name = wire.describe_target(msg.body)
+            source = self.statements if which == b"S" else self.portals
+            if isinstance(source.pop(name, None), _Fake):
+                self.synthetic(wire.message(b"3"))
+            else:
+                self.to_server(msg.encode())
+                self.expect("close")
+        elif kind == b"E":
+            await self.on_execute(msg)
+
+    async def on_parse(self, msg: Message) -> None:
+        name, sql = wire.parse_message(msg.body)
+        stmt = classify(sql) if sql.strip() else None
+        if stmt is not None and self.session.status is Status.FAILED and stmt.ends_transaction:
+            self.statements[name] = _Fake()
+            self.synthetic(wire.message(b"1"))
+            return
+        if stmt is not None:
+            refusal = await (refuse(stmt, self)
+                             if self.session.status is not Status.FAILED
+                             else _aborted(stmt))  # fmt: skip
+            if refusal is not None:
+                self.refused(refusal)
+                self.skipping = True
+                return
+            text = rewrite_statement(stmt)
+            if text != sql:
+                body = msg.body
+                rest = body[body.index(b"\0") + 1 :]
+                rest = rest[rest.index(b"\0") + 1 :]
+                msg = Message(b"P", name.encode() + b"\0" + text.encode() + b"\0" + rest)
+        self.statements[name] = stmt
+        self.to_server(msg.encode())
+        self.expect("parse")
+
+    async def on_execute(self, msg: Message) -> None:
+        portal = wire.execute_portal(msg.body)
+        target = self.portals.get(portal)
+        session = self.session
+        if isinstance(target, _Fake):
+            self.synthetic(wire.command_complete("ROLLBACK"))
+            session.end()
+            return
+        stmt = target
+        if stmt is None:  # an unknown portal: the server says so
+            self.to_server(msg.encode())
+            self.expect("execute")
+            return
+        if session.status is Status.FAILED:
+            self.refused(ABORTED)
+            self.skipping = True
+            return
+        if stmt.begins:
+            if session.implicit:
+                session.begin(explicit=True)
+                self.synthetic(wire.command_complete("BEGIN"))
+                return
+            session.begin(explicit=True)
+        elif stmt.ends_transaction:
+            if self.batch.outstanding_writes:
+                # Rows written earlier in this batch may cross the limit: know before ending.
+                self.to_server(wire.message(b"H"))
+                await self.pump()
+                if self.skipping:
+                    return
+            session.end()
+        else:
+            refusal = session.check(stmt)
+            if refusal is not None:
+                self.refused(refusal)
+                self.skipping = True
+                return
+            session.ran(stmt)
+        if stmt.writes_rows:
+            self.batch.outstanding_writes += 1
+        self.to_server(msg.encode())
+        self.expect("execute", stmt)
+
+
+async def _aborted(stmt: Statement) -> Refusal | None:
+    return None if stmt.ends_transaction else ABORTED

@@ -1,0 +1,564 @@
+"""The local DSQL, through a real client: psycopg 3 over TLS, with IAM tokens, as to Aurora DSQL.
+
+One local DSQL serves the module; every test works in tables of its own (names carry the
+test's id), so the order of tests does not matter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from harness.dsql_local import DsqlLocal
+from harness.dsql_local.answers import ANSWERS
+from harness.dsql_local.rules import refuse
+from harness.dsql_local.session import Session
+from harness.dsql_local.statement import classify
+from harness.dsql_local.tokens import SigningIdentity
+from harness.lint.pack import RULES
+from harness.lint.rule import Rule
+from harness.lint.split import split
+from harness.results.check import Severity
+
+IDENTITY = SigningIdentity("AKIDLOCALTEST", "local-test-secret")
+ABORTED = "current transaction is aborted, commands ignored until end of transaction block"
+
+
+@pytest.fixture(scope="module")
+def dsql() -> Iterator[DsqlLocal]:
+    with DsqlLocal(identity=IDENTITY) as local:
+        yield local
+
+
+def connect(dsql: DsqlLocal, user: str = "admin", **extra: object) -> psycopg.Connection:
+    """An autocommit connection as a DSQL client makes one: a fresh token, TLS verified."""
+    conninfo = dsql.conninfo(user, password=dsql.token(user), **extra)
+    return psycopg.connect(conninfo, autocommit=True)
+
+
+@pytest.fixture
+def conn(dsql: DsqlLocal) -> Iterator[psycopg.Connection]:
+    with connect(dsql) as connection:
+        yield connection
+
+
+@pytest.fixture
+def table(conn: psycopg.Connection) -> str:
+    """A fresh empty table ``(id int, v text)`` for one test."""
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    conn.execute(on(name, "CREATE TABLE {t} (id int PRIMARY KEY, v text)"))
+    return name
+
+
+def on(table: str, template: str, **names: str) -> sql.Composed:
+    """``template`` with ``{t}`` (and any other ``names``) as quoted identifiers."""
+    idents = {key: sql.Identifier(value) for key, value in {"t": table, **names}.items()}
+    return sql.SQL(template).format(**idents)  # type: ignore[arg-type]
+
+
+def refusal(
+    conn: psycopg.Connection, statement: str | sql.Composed, *, binary: bool = False
+) -> tuple[str, str]:
+    """(SQLSTATE, message) of the error ``statement`` gets; fails the test when it succeeds."""
+    query = statement.encode() if isinstance(statement, str) else statement
+    with pytest.raises(psycopg.Error) as caught:
+        conn.cursor().execute(query, binary=binary)
+    return caught.value.sqlstate or "", caught.value.diag.message_primary or ""
+
+
+def one_batch(
+    conn: psycopg.Connection, statements: list[tuple[sql.Composed, tuple[object, ...]]]
+) -> None:
+    """Send ``statements`` as one extended-protocol batch (psycopg's pipeline, one Sync)."""
+    cursor = conn.cursor()
+    with conn.pipeline() as pipeline:
+        for statement, params in statements:
+            cursor.execute(statement, params)
+        pipeline.sync()
+
+
+def count(conn: psycopg.Connection, table: str) -> int:
+    row = conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+class TestConnection:
+    def test_a_client_connects_over_tls_with_an_iam_token_and_sees_dsqls_version(
+        self, conn: psycopg.Connection
+    ) -> None:
+        assert conn.info.server_version == 160015  # 16.15, as DSQL reported on 2026-09-15
+        assert conn.pgconn.ssl_in_use
+        assert conn.execute("SHOW transaction_isolation").fetchone() == ("repeatable read",)
+        assert conn.execute("SELECT current_database()").fetchone() == ("postgres",)
+
+    def test_direct_tls_works_as_aws_connectors_use_it(self, dsql: DsqlLocal) -> None:
+        with connect(dsql, sslnegotiation="direct") as direct:
+            assert direct.execute("SELECT 1").fetchone() == (1,)
+
+    def test_a_client_that_skips_tls_is_refused(self, dsql: DsqlLocal) -> None:
+        with pytest.raises(psycopg.OperationalError, match="TLS is required"):
+            connect(dsql, sslmode="disable")
+
+    @pytest.mark.parametrize(
+        "password",
+        ["hunter2", "x.dsql.us-east-1.on.aws/?Action=DbConnectAdmin", "db:5432/?Action=connect"],
+        ids=["a-password", "an-unsigned-url", "an-rds-style-url"],
+    )
+    def test_a_password_that_is_not_a_valid_token_is_refused_as_dsql_refuses_it(
+        self, dsql: DsqlLocal, password: str
+    ) -> None:
+        with pytest.raises(psycopg.OperationalError, match="unable to accept connection, access"):
+            psycopg.connect(dsql.conninfo("admin", password=password))
+
+    def test_an_expired_token_is_refused(self, dsql: DsqlLocal) -> None:
+        token = dsql.token("admin", expires_in=1)
+        time.sleep(1.2)
+        with pytest.raises(psycopg.OperationalError, match="access denied"):
+            psycopg.connect(dsql.conninfo("admin", password=token))
+
+    def test_a_token_for_another_endpoint_or_region_is_refused(self, dsql: DsqlLocal) -> None:
+        other = DsqlLocal(identity=IDENTITY, endpoint="other.dsql.us-east-1.on.aws")
+        west = DsqlLocal(
+            identity=IDENTITY, endpoint=dsql.endpoint.replace("us-east-1", "eu-west-1")
+        )
+        for stranger in (other, west):
+            with pytest.raises(psycopg.OperationalError, match="access denied"):
+                psycopg.connect(dsql.conninfo("admin", password=stranger.token("admin")))
+
+    def test_a_token_signed_with_other_credentials_is_refused(self, dsql: DsqlLocal) -> None:
+        forger = DsqlLocal(identity=SigningIdentity(IDENTITY.access_key, "not-the-secret"))
+        forger.endpoint, forger.region = dsql.endpoint, dsql.region
+        with pytest.raises(psycopg.OperationalError, match="access denied"):
+            psycopg.connect(dsql.conninfo("admin", password=forger.token("admin")))
+
+    def test_admin_needs_a_db_connect_admin_token(self, dsql: DsqlLocal) -> None:
+        custom_role_token = dsql.token("app")  # signed for DbConnect
+        with pytest.raises(psycopg.OperationalError, match="access denied"):
+            psycopg.connect(dsql.conninfo("admin", password=custom_role_token))
+
+    def test_a_role_created_with_login_connects_with_a_db_connect_token(
+        self, dsql: DsqlLocal, conn: psycopg.Connection
+    ) -> None:
+        role = f"app_{uuid.uuid4().hex[:8]}"
+        conn.execute(sql.SQL("CREATE ROLE {} WITH LOGIN").format(sql.Identifier(role)))
+        with connect(dsql, role) as app:
+            assert app.execute("SELECT current_user").fetchone() == (role,)
+        with pytest.raises(psycopg.OperationalError, match="access denied"):
+            psycopg.connect(dsql.conninfo(role, password=dsql.token("admin")))
+
+    def test_a_role_without_login_cannot_connect(
+        self, dsql: DsqlLocal, conn: psycopg.Connection
+    ) -> None:
+        role = f"nologin_{uuid.uuid4().hex[:8]}"
+        conn.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
+        with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
+            connect(dsql, role)
+
+    def test_the_servers_own_superuser_cannot_log_in(self, dsql: DsqlLocal) -> None:
+        with pytest.raises(psycopg.OperationalError, match="access denied"):
+            connect(dsql, "postgres")
+
+    def test_there_is_only_database_postgres(self, dsql: DsqlLocal) -> None:
+        conninfo = dsql.conninfo("admin", password=dsql.token(), dbname="reporting")
+        with pytest.raises(psycopg.OperationalError, match='database "reporting" does not exist'):
+            psycopg.connect(conninfo)
+
+    def test_startup_options_outside_the_allowlist_are_refused(self, dsql: DsqlLocal) -> None:
+        with pytest.raises(psycopg.OperationalError, match='"statement_timeout" not supported'):
+            connect(dsql, options="-c statement_timeout=5000")
+        with pytest.raises(psycopg.OperationalError, match='"default_transaction_read_only"'):
+            connect(dsql, options="-c default_transaction_read_only=on -c TimeZone=UTC")
+
+    def test_startup_parameters_in_the_allowlist_are_kept(self, dsql: DsqlLocal) -> None:
+        with connect(
+            dsql, application_name="rehearsal", options="-c search_path=public -c TimeZone=UTC"
+        ) as allowed:
+            assert allowed.execute("SHOW application_name").fetchone() == ("rehearsal",)
+            assert allowed.execute("SHOW search_path").fetchone() == ("public",)
+
+
+class TestSessionSettings:
+    @pytest.mark.parametrize(
+        "statement",
+        [
+            "SET application_name = 'cutover'",
+            "SET TIME ZONE 'UTC'",
+            "SET timezone TO 'Europe/Paris'",
+            "SET search_path TO public",
+            "SET datestyle = 'ISO, MDY'",
+            "SET extra_float_digits = 3",
+            "SET intervalstyle = 'iso_8601'",
+            "SET client_encoding = 'UTF8'",
+            "SET enable_seqscan = off",
+            "RESET application_name",
+        ],
+    )
+    def test_settings_in_dsqls_allowlist_can_be_set(
+        self, conn: psycopg.Connection, statement: str
+    ) -> None:
+        conn.execute(statement.encode())
+
+    @pytest.mark.parametrize(
+        ("statement", "name"),
+        [
+            ("SET statement_timeout = 0", "statement_timeout"),
+            ("SET lock_timeout = '1s'", "lock_timeout"),
+            ("SET LOCAL work_mem = '64MB'", "work_mem"),
+            ("SET default_transaction_read_only = on", "default_transaction_read_only"),
+            ("SET SESSION AUTHORIZATION admin", "session_authorization"),
+            ("SELECT set_config('statement_timeout', '0', false)", "statement_timeout"),
+        ],
+    )
+    def test_other_settings_are_refused_as_dsql_refuses_them(
+        self, conn: psycopg.Connection, statement: str, name: str
+    ) -> None:
+        assert refusal(conn, statement) == (
+            "0A000",
+            f'setting configuration parameter "{name}" not supported',
+        )
+
+    def test_a_refused_setting_inside_a_transaction_aborts_it(
+        self, conn: psycopg.Connection
+    ) -> None:
+        conn.execute("BEGIN")
+        refusal(conn, "SET statement_timeout = 0")
+        assert refusal(conn, "SELECT 1") == ("25P02", ABORTED)
+        assert conn.execute("COMMIT").statusmessage == "ROLLBACK"
+
+
+class TestDialect:
+    @pytest.mark.parametrize("binary", [False, True], ids=["simple", "extended"])
+    def test_a_refused_statement_gets_dsqls_sqlstate_and_message(
+        self, conn: psycopg.Connection, table: str, binary: bool
+    ) -> None:
+        assert refusal(conn, on(table, "TRUNCATE {t}"), binary=binary) == (
+            "0A000",
+            "unsupported statement: Truncate",
+        )
+        assert refusal(conn, "CREATE TABLE x (id serial)", binary=binary) == (
+            "42704",
+            'type "serial" does not exist',
+        )
+
+    def test_a_refusal_outside_a_transaction_leaves_the_session_usable(
+        self, conn: psycopg.Connection
+    ) -> None:
+        refusal(conn, "LISTEN events")
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+    def test_the_extended_protocol_refuses_at_parse_and_skips_to_sync(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        batch = [
+            (on(table, "INSERT INTO {t} VALUES (%s, 'a')"), (1,)),
+            (on(table, "TRUNCATE {t}"), ()),
+            (on(table, "INSERT INTO {t} VALUES (%s, 'b')"), (2,)),
+        ]
+        with pytest.raises(psycopg.errors.FeatureNotSupported):
+            one_batch(conn, batch)
+        assert count(conn, table) == 0  # the batch was one implicit transaction: undone
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+    def test_a_named_prepared_statement_is_refused_at_parse(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        with pytest.raises(psycopg.errors.FeatureNotSupported, match="Truncate"):
+            conn.execute(on(table, "TRUNCATE {t}"), prepare=True)
+
+    def test_statements_dsql_runs_and_postgresql_would_not_reach_postgresql_rewritten(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        cursor = conn.cursor()
+        cursor.execute(on(table, "CREATE INDEX ASYNC {i} ON {t} (v)", i=f"{table}_v"))
+        assert cursor.statusmessage == "CREATE INDEX"
+
+
+class TestTransactions:
+    def test_one_ddl_statement_per_transaction(self, conn: psycopg.Connection) -> None:
+        first, second = (f"{n}_{uuid.uuid4().hex[:8]}" for n in "ab")
+        conn.execute("BEGIN")
+        conn.execute(on(first, "CREATE TABLE {t} (id int)"))
+        assert refusal(conn, on(second, "CREATE TABLE {t} (id int)")) == (
+            "0A000",
+            "multiple ddl statements not supported in a transaction",
+        )
+        assert conn.execute("COMMIT").statusmessage == "ROLLBACK"
+        assert refusal(conn, on(first, "SELECT 1 FROM {t}"))[0] == "42P01"  # rolled back
+
+    @pytest.mark.parametrize("ddl_first", [True, False], ids=["ddl-then-dml", "dml-then-ddl"])
+    def test_ddl_and_dml_never_share_a_transaction(
+        self, conn: psycopg.Connection, table: str, ddl_first: bool
+    ) -> None:
+        ddl = on(table, "CREATE INDEX ASYNC {i} ON {t} (v)", i=f"{table}_i")
+        dml = on(table, "INSERT INTO {t} VALUES (1, 'x')")
+        conn.execute("BEGIN")
+        conn.execute(ddl if ddl_first else dml)
+        assert refusal(conn, dml if ddl_first else ddl) == (
+            "0A000",
+            "ddl and dml are not supported in the same transaction",
+        )
+        conn.execute("ROLLBACK")
+
+    def test_3000_rows_commit(self, conn: psycopg.Connection, table: str) -> None:
+        conn.execute("BEGIN")
+        conn.execute(on(table, "INSERT INTO {t} SELECT g, 'x' FROM generate_series(1, 3000) g"))
+        conn.execute("COMMIT")
+        assert count(conn, table) == 3000
+
+    def test_the_statement_crossing_3000_rows_fails_and_its_transaction_with_it(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        conn.execute("BEGIN")
+        conn.execute(on(table, "INSERT INTO {t} SELECT g, 'x' FROM generate_series(1, 2000) g"))
+        assert refusal(
+            conn, on(table, "INSERT INTO {t} SELECT g, 'x' FROM generate_series(2001, 3001) g")
+        ) == ("54000", "transaction row limit exceeded")
+        assert refusal(conn, "SELECT 1") == ("25P02", ABORTED)
+        assert conn.execute("COMMIT").statusmessage == "ROLLBACK"
+        assert count(conn, table) == 0
+
+    def test_updated_and_deleted_rows_count_too(self, conn: psycopg.Connection, table: str) -> None:
+        conn.execute(on(table, "INSERT INTO {t} SELECT g, 'x' FROM generate_series(1, 2000) g"))
+        conn.execute(on(table, "INSERT INTO {t} SELECT g, 'x' FROM generate_series(2001, 3001) g"))
+        assert refusal(conn, on(table, "UPDATE {t} SET v = 'y'"))[0] == "54000"
+        conn.execute("BEGIN")
+        conn.execute(on(table, "DELETE FROM {t} WHERE id <= 1500"))
+        assert refusal(conn, on(table, "DELETE FROM {t} WHERE id > 1499"))[0] == "54000"
+        conn.execute("ROLLBACK")
+        assert count(conn, table) == 3001
+
+    def test_an_autocommit_statement_over_the_limit_keeps_no_rows(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        sql = on(table, "INSERT INTO {t} SELECT g, 'x' FROM generate_series(1, 3001) g")
+        for binary in (False, True):
+            assert refusal(conn, sql, binary=binary) == ("54000", "transaction row limit exceeded")
+        assert count(conn, table) == 0
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+    def test_one_extended_protocol_batch_is_one_transaction_for_the_limit(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        insert = on(table, "INSERT INTO {t} SELECT g, 'x' FROM generate_series(%s::int, %s::int) g")
+        with pytest.raises(psycopg.errors.ProgramLimitExceeded):
+            one_batch(conn, [(insert, (1, 2000)), (insert, (2001, 4000))])
+        assert count(conn, table) == 0
+
+    def test_copy_from_stdin_counts_its_rows(self, dsql: DsqlLocal, table: str) -> None:
+        def copy_rows(client: psycopg.Connection, first: int, rows: int) -> None:
+            with client.cursor().copy(on(table, "COPY {t} (id, v) FROM STDIN")) as copy:
+                for n in range(first, first + rows):
+                    copy.write_row((n, "c"))
+
+        with psycopg.connect(dsql.conninfo(password=dsql.token())) as client:  # in a transaction
+            copy_rows(client, 0, 3000)
+            client.commit()
+            copy_rows(client, 3000, 2999)
+            with pytest.raises(psycopg.errors.ProgramLimitExceeded):
+                copy_rows(client, 5999, 2)
+            client.rollback()
+            assert count(client, table) == 3000
+
+    def test_a_refusal_inside_a_block_aborts_it_until_rollback(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        conn.execute("BEGIN")
+        conn.execute(on(table, "INSERT INTO {t} VALUES (1, 'kept?')"))
+        refusal(conn, "SAVEPOINT sp")
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+        assert refusal(conn, on(table, "TRUNCATE {t}")) == ("25P02", ABORTED)  # 25P02 comes first
+        assert conn.execute("ROLLBACK").statusmessage == "ROLLBACK"
+        assert count(conn, table) == 0
+
+    def test_a_server_error_inside_a_block_aborts_it_the_same_way(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        conn.execute("BEGIN")
+        assert refusal(conn, "SELECT 1 / 0")[0] == "22012"
+        assert refusal(conn, "SELECT 1") == ("25P02", ABORTED)
+        assert conn.execute("COMMIT").statusmessage == "ROLLBACK"
+
+    def test_isolation_is_repeatable_read_only(self, conn: psycopg.Connection) -> None:
+        assert refusal(conn, "BEGIN ISOLATION LEVEL READ COMMITTED") == (
+            "0A000",
+            "Unsupported isolation level: READ COMMITTED",
+        )
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        assert conn.execute("SHOW transaction_isolation").fetchone() == ("repeatable read",)
+        conn.execute("COMMIT")
+
+    def test_a_transaction_reads_one_snapshot(
+        self, dsql: DsqlLocal, conn: psycopg.Connection, table: str
+    ) -> None:
+        conn.execute("BEGIN")
+        assert count(conn, table) == 0
+        with connect(dsql) as other:
+            other.execute(on(table, "INSERT INTO {t} VALUES (1, 'later')"))
+        assert count(conn, table) == 0  # REPEATABLE READ: the snapshot holds
+        conn.execute("COMMIT")
+        assert count(conn, table) == 1
+
+    def test_psycopgs_own_transactions_work(self, dsql: DsqlLocal, table: str) -> None:
+        with psycopg.connect(dsql.conninfo(password=dsql.token())) as client:
+            client.execute(on(table, "INSERT INTO {t} VALUES (%s, %s)"), (1, "a"))
+            client.commit()
+            client.execute(on(table, "INSERT INTO {t} VALUES (%s, %s)"), (2, "b"))
+            client.rollback()
+            assert count(client, table) == 1
+
+    def test_a_failed_commit_ends_the_transaction(self, conn: psycopg.Connection) -> None:
+        parent, child = (f"{n}_{uuid.uuid4().hex[:8]}" for n in "pc")
+        conn.execute(on(parent, "CREATE TABLE {t} (id int PRIMARY KEY)"))
+        conn.execute(
+            on(
+                child,
+                "CREATE TABLE {t} (id int PRIMARY KEY,"
+                " p int REFERENCES {p} (id) DEFERRABLE INITIALLY DEFERRED)",
+                p=parent,
+            )
+        )
+        conn.execute("BEGIN")
+        conn.execute(on(child, "INSERT INTO {t} VALUES (1, 42)"))
+        assert refusal(conn, "COMMIT")[0] == "23503"
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+class TestAsyncJobs:
+    @pytest.mark.parametrize("binary", [False, True], ids=["simple", "extended"])
+    def test_create_index_async_answers_with_a_job_id_sys_jobs_records(
+        self, conn: psycopg.Connection, table: str, binary: bool
+    ) -> None:
+        cursor = conn.cursor()
+        cursor.execute(
+            on(table, "CREATE INDEX ASYNC {i} ON {t} (v)", i=f"{table}_v"),
+            binary=binary,
+        )
+        assert cursor.statusmessage == "CREATE INDEX"
+        row = cursor.fetchone()
+        assert row is not None
+        job_id = str(row[0])
+        assert len(job_id) == 26
+        assert set(job_id) <= set("abcdefghijklmnopqrstuvwxyz234567")
+        job = conn.execute(
+            "SELECT status, job_type, object_name FROM sys.jobs WHERE job_id = %s", (job_id,)
+        ).fetchone()
+        assert job == ("completed", "INDEX_BUILD", f"public.{table}_v")
+        assert conn.execute("CALL sys.wait_for_job(%s)", (job_id,)).statusmessage == "CALL"
+
+    def test_wait_for_job_refuses_what_is_not_a_job_id(self, conn: psycopg.Connection) -> None:
+        assert refusal(conn, "CALL sys.wait_for_job('no-such-job')") == (
+            "22P02",
+            "Unable to convert text to UUID",
+        )
+
+    def test_alter_table_async_validates_a_constraint_as_a_job(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        conn.execute(
+            on(
+                table,
+                "ALTER TABLE {t} ADD CONSTRAINT {c} CHECK (id > 0) NOT VALID",
+                c=f"{table}_c",
+            )
+        )
+        cursor = conn.cursor()
+        cursor.execute(
+            on(
+                table,
+                "ALTER TABLE ASYNC {t} VALIDATE CONSTRAINT {c}",
+                c=f"{table}_c",
+            )
+        )
+        assert cursor.statusmessage == "ALTER TABLE"
+        assert cursor.fetchone() is not None
+
+
+# -- one rule source ---------------------------------------------------------------------------
+
+ERROR_RULES = [r for r in RULES if r.severity is Severity.ERROR and not r.id.startswith("LINT")]
+ANSWERED_BY_POSTGRESQL = {
+    "DSQL000": "42601",  # DSQL's answer is PostgreSQL's own syntax error
+    "DSQL130": "42601",
+    "DSQL111": "42601",
+    "DSQL040": "42704",  # a type DSQL does not have does not exist there either
+    "DSQL090": "0A000",  # the session's rules
+    "DSQL091": "0A000",
+}
+NOT_ENFORCED = {
+    "DSQL015": "table-shape limits need the whole schema; not enforced by the guard yet",
+    "DSQL016": "object-count limits need the whole cluster; not enforced by the guard yet",
+}
+PACK_DISAGREES = {
+    "DSQL094": "its good example sets statement_timeout, outside DSQL's SET allowlist (§0b)",
+    "DSQL107": "its good example sets work_mem, outside DSQL's SET allowlist (§0b)",
+}
+
+
+def statements(script: str) -> list[str]:
+    return [s.text for s in split(script).statements if s.text.strip()]
+
+
+def rule_param(rule: Rule, reasons: dict[str, str]) -> object:
+    marks = []
+    if rule.id in NOT_ENFORCED:
+        marks.append(pytest.mark.skip(reason=NOT_ENFORCED[rule.id]))
+    elif rule.id in reasons:
+        marks.append(pytest.mark.xfail(reason=reasons[rule.id], strict=True))
+    return pytest.param(rule, id=rule.id, marks=marks)
+
+
+class TestOneRuleSource:
+    """The guard decides from the lint pack: every error rule's bad example is refused through
+    the guard, and its good example passes the guard's decisions."""
+
+    @pytest.mark.parametrize("rule", [rule_param(r, {}) for r in ERROR_RULES])
+    def test_the_bad_example_is_refused_with_the_rules_sqlstate(
+        self, dsql: DsqlLocal, conn: psycopg.Connection, rule: Rule
+    ) -> None:
+        schema = f"rule_{rule.id.lower()}_{uuid.uuid4().hex[:6]}"
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        expected = ANSWERED_BY_POSTGRESQL.get(rule.id) or ANSWERS[rule.id].sqlstate
+        with connect(dsql, options=f"-c search_path={schema}") as client:
+            if rule.scope == "transaction":  # BEGIN … COMMIT: one simple query, as psql -c
+                assert refusal_of_script(client, rule.bad) == expected
+                return
+            assert first_failure(client, statements(rule.bad)) == expected
+
+    @pytest.mark.parametrize("rule", [rule_param(r, PACK_DISAGREES) for r in ERROR_RULES])
+    def test_the_good_example_passes_every_decision_of_the_guard(self, rule: Rule) -> None:
+        session = Session()
+        for text in statements(rule.good):
+            stmt = classify(text)
+            assert asyncio.run(refuse(stmt)) is None, text
+            if stmt.begins:
+                session.begin(explicit=True)
+            elif stmt.ends_transaction:
+                session.end()
+            else:
+                assert session.check(stmt) is None, text
+                session.ran(stmt)
+
+
+def first_failure(conn: psycopg.Connection, script: list[str]) -> str:
+    """The SQLSTATE of the first statement of ``script`` that fails, each sent on its own."""
+    for statement in script:
+        try:
+            conn.execute(statement.encode())
+        except psycopg.Error as exc:
+            return exc.sqlstate or ""
+    return "(every statement ran)"
+
+
+def refusal_of_script(conn: psycopg.Connection, script: str) -> str:
+    """The SQLSTATE a whole script sent as one simple query fails with."""
+    with pytest.raises(psycopg.Error) as caught:
+        psycopg.ClientCursor(conn).execute(script.encode())
+    return caught.value.sqlstate or ""
