@@ -28,14 +28,11 @@ def scenarios_dir() -> Path:
 
 
 def ensure_folder(report_dir: Path) -> Path:
-    """Create the report folder up front, so a bad ``--report-dir`` is a usage error."""
-    try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise HarnessError(
-            f"--report-dir {report_dir}: cannot create it ({exc.strerror}); choose another folder"
-        ) from None
-    return report_dir
+    """Create the report folder up front and make sure this user can write in it, so a bad
+    ``--report-dir`` is a usage error before any check runs."""
+    from harness.report.output import writable_folder
+
+    return writable_folder(report_dir, option="--report-dir")
 
 
 def run_scenarios(
