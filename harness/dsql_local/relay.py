@@ -30,6 +30,7 @@ from harness.dsql_local.statement import Statement, classify
 __all__ = ["Relay"]
 
 _PRIVATE_PORTAL = "cutover_dsql_private"
+_CHUNK = 64 * 1024  # rows for the client are sent in writes of about this size
 # The catalog questions the rules ask; to_regclass/to_regtype never fail, so a lookup cannot
 # abort the client's transaction. A key column of a table is one of its primary key's.
 _KEY_COLUMN = (
@@ -98,15 +99,35 @@ class Relay:
         self.portals: dict[str, Statement | _Fake | None] = {}
         self.private_names: dict[str, str] = {}
         self.pending: list[Message] = []
+        self.client_out = bytearray()
+        self.server_out = bytearray()
         self.skipping = False
 
     # -- plumbing ---------------------------------------------------------------------------
 
     def to_client(self, data: bytes) -> None:
-        self.writer.write(data)
+        """Queue bytes for the client; sent in one write per unit (or per 64 KiB of rows)."""
+        self.client_out += data
+        if len(self.client_out) >= _CHUNK:
+            self.send_client()
 
     def to_server(self, data: bytes) -> None:
-        self.backend_writer.write(data)
+        """Queue bytes for the server; sent before the relay waits for its answer."""
+        self.server_out += data
+        if len(self.server_out) >= _CHUNK:  # COPY data: keep it moving
+            self.backend_writer.write(bytes(self.server_out))
+            self.server_out.clear()
+
+    def send_client(self) -> None:
+        if self.client_out:
+            self.writer.write(bytes(self.client_out))
+            self.client_out.clear()
+
+    async def send_server(self) -> None:
+        if self.server_out:
+            self.backend_writer.write(bytes(self.server_out))
+            self.server_out.clear()
+        await self.backend_writer.drain()
 
     def expect(self, kind: str, stmt: Statement | None = None, **fields: object) -> _Expect:
         entry = _Expect(kind, stmt, **fields)  # type: ignore[arg-type]
@@ -116,17 +137,13 @@ class Relay:
     def synthetic(self, data: bytes) -> None:
         self.queue.append(_Expect("synthetic", data=data))
 
-    async def flush(self) -> None:
-        await self.backend_writer.drain()
-        await self.writer.drain()
-
     async def run(self) -> None:
         try:
             while True:
                 msg = await wire.read_message(self.reader)
                 if msg.kind == b"X":
                     self.to_server(msg.encode())
-                    await self.backend_writer.drain()
+                    await self.send_server()
                     return
                 if msg.kind == b"Q":
                     await self.simple_query(wire.query_text(msg.body))
@@ -140,6 +157,7 @@ class Relay:
                     self.to_server(msg.encode())
                     self.expect("query")
                     await self.pump()
+                self.send_client()
                 await self.writer.drain()
         finally:
             self.backend_writer.close()
@@ -196,7 +214,7 @@ class Relay:
 
     async def pump(self, until: Callable[[], bool] | None = None) -> None:
         """Answer the client, in order, until the queue is empty (or ``until()``)."""
-        await self.backend_writer.drain()
+        await self.send_server()
         while self.queue and not (until and until()):
             head = self.queue[0]
             if head.kind == "synthetic":
@@ -315,6 +333,8 @@ class Relay:
         The server ignores a Sync that reaches it during COPY IN, so after a COPY begun by
         an Execute the client sends one more (libpq does); it answers the Sync already
         waiting in the queue."""
+        self.send_client()  # the client waits for CopyInResponse before it sends data
+        await self.writer.drain()
         while True:
             msg = await wire.read_message(self.reader)
             if msg.kind in b"dcf":
@@ -322,7 +342,7 @@ class Relay:
                 if msg.kind in b"cf":
                     if extended:
                         self.to_server((await wire.read_message(self.reader)).encode())
-                    await self.backend_writer.drain()
+                    await self.send_server()
                     return
             elif msg.kind in b"HS":
                 continue  # ignored by the server during COPY IN too
