@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime
 import functools
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import boto3
 import pytest
 
-from harness.dsql_local.answers import ANSWERS, canonical_type
+from harness.dsql_local.answers import ANSWERS, canonical_type, table
 from harness.dsql_local.protocol import rows_modified
 from harness.dsql_local.rules import DEFERRED, Refusal, refuse, refuse_setting
 from harness.dsql_local.session import ABORTED, Session, Status
@@ -20,6 +21,7 @@ from harness.dsql_local.tokens import SigningIdentity, TokenRejected, TokenVerif
 from harness.lint.pack import RULES
 from harness.results.check import Severity
 
+DOC = Path(__file__).resolve().parents[1] / "docs" / "dsql-local.md"
 HOST = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws"
 IDENTITY = SigningIdentity("AKIDRULES", "rules/secret+key=")
 
@@ -125,6 +127,11 @@ class TestAnswers:
         errors = {r.id for r in RULES if r.severity is Severity.ERROR}
         unanswered = errors - set(ANSWERS) - DEFERRED
         assert not unanswered
+
+    def test_the_docs_show_the_answers_as_they_are(self) -> None:
+        text = DOC.read_text(encoding="utf-8")
+        shown = text.split("<!-- answers:start -->\n", 1)[1].split("<!-- answers:end -->", 1)[0]
+        assert shown == table(), "regenerate the table: harness.dsql_local.answers.table()"
 
     @pytest.mark.parametrize(
         ("sql", "sqlstate", "message"),

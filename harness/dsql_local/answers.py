@@ -24,6 +24,7 @@ __all__ = [
     "Answer",
     "canonical_type",
     "detail",
+    "table",
 ]
 
 
@@ -290,3 +291,13 @@ def _node_name(kind: str, words: list[str]) -> str:
         if node:
             return node
     return kind.title().replace(" ", "")
+
+
+def table() -> str:
+    """The answers as a Markdown table (docs/dsql-local.md holds it; a test compares)."""
+    lines = ["| rule | SQLSTATE | message | words |", "|---|---|---|---|"]
+    for rule, answer in sorted({**ANSWERS, **GUARD_ANSWERS}.items()):
+        words = "recorded" if answer.recorded else "unconfirmed"
+        message = answer.message.replace("{detail}", "…").replace("|", "\\|")
+        lines.append(f"| {rule} | {answer.sqlstate} | {message} | {words} |")
+    return "\n".join(lines) + "\n"
