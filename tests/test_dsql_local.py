@@ -481,6 +481,73 @@ class TestAsyncJobs:
         assert cursor.fetchone() is not None
 
 
+class TestOptimisticConcurrency:
+    """Two transactions never wait for each other; the one that met the other's rows fails at
+    its COMMIT with DSQL's 40001 (OC000), and a retry then succeeds."""
+
+    CONFLICT = ("40001", "change conflicts with another transaction (OC000)")
+
+    @pytest.fixture
+    def rows(self, conn: psycopg.Connection, table: str) -> str:
+        conn.execute(on(table, "INSERT INTO {t} VALUES (1, 'one'), (2, 'two')"))
+        return table
+
+    @pytest.fixture
+    def other(self, dsql: DsqlLocal) -> Iterator[psycopg.Connection]:
+        with connect(dsql) as second:
+            yield second
+
+    @pytest.mark.parametrize("binary", [False, True], ids=["simple", "extended"])
+    def test_two_writers_of_one_row_do_not_wait_and_the_second_loses_at_commit(
+        self, conn: psycopg.Connection, other: psycopg.Connection, rows: str, binary: bool
+    ) -> None:
+        update = on(rows, "UPDATE {t} SET v = %s WHERE id = 1")
+        conn.execute("BEGIN")
+        other.execute("BEGIN")
+        conn.execute(update, ("first",), binary=binary)
+        started = time.perf_counter()
+        assert other.execute(update, ("second",), binary=binary).statusmessage == "UPDATE 1"
+        assert time.perf_counter() - started < 2  # no wait for the first transaction
+        conn.execute("COMMIT")
+        assert refusal(other, "COMMIT") == self.CONFLICT
+        assert other.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        other.execute(update, ("retried",), binary=binary)  # a retry succeeds
+        row = conn.execute(on(rows, "SELECT v FROM {t} WHERE id = 1")).fetchone()
+        assert row == ("retried",)
+
+    def test_select_for_update_reads_without_waiting_and_puts_the_row_in_conflict(
+        self, conn: psycopg.Connection, other: psycopg.Connection, rows: str
+    ) -> None:
+        conn.execute("BEGIN")
+        other.execute("BEGIN")
+        conn.execute(on(rows, "UPDATE {t} SET v = 'changed' WHERE id = 2"))
+        locked = other.execute(on(rows, "SELECT v FROM {t} WHERE id = 2 FOR UPDATE"))
+        assert locked.fetchall() == [("two",)]  # its snapshot's row, read without the lock
+        conn.execute("COMMIT")
+        assert refusal(other, "COMMIT") == self.CONFLICT
+
+    def test_writes_to_different_rows_both_commit(
+        self, conn: psycopg.Connection, other: psycopg.Connection, rows: str
+    ) -> None:
+        conn.execute("BEGIN")
+        other.execute("BEGIN")
+        conn.execute(on(rows, "UPDATE {t} SET v = 'a' WHERE id = 1"))
+        other.execute(on(rows, "UPDATE {t} SET v = 'b' WHERE id = 2"))
+        conn.execute("COMMIT")
+        assert other.execute("COMMIT").statusmessage == "COMMIT"
+
+    def test_a_transaction_that_lost_can_still_roll_back(
+        self, conn: psycopg.Connection, other: psycopg.Connection, rows: str
+    ) -> None:
+        conn.execute("BEGIN")
+        other.execute("BEGIN")
+        conn.execute(on(rows, "DELETE FROM {t} WHERE id = 1"))
+        assert other.execute(on(rows, "DELETE FROM {t} WHERE id = 1")).statusmessage == "DELETE 1"
+        assert other.execute("ROLLBACK").statusmessage == "ROLLBACK"
+        conn.execute("COMMIT")
+        assert count(conn, rows) == 1
+
+
 # -- one rule source ---------------------------------------------------------------------------
 
 ERROR_RULES = [r for r in RULES if r.severity is Severity.ERROR and not r.id.startswith("LINT")]

@@ -4,9 +4,10 @@ Modules: ``protocol`` (PostgreSQL v3 message framing), ``tokens`` (IAM auth toke
 recomputing their SigV4 signature), ``statement`` (a statement as the lint analyses it),
 ``rules`` and ``answers`` (what DSQL refuses, decided by the lint rule pack, answered with
 DSQL's SQLSTATE and words), ``session`` (a session's transaction: one DDL, no DDL with DML,
-3,000 rows, the aborted state), ``guard`` (the asyncio listener: TLS, startup, tokens),
-``relay`` (every message of a session, mediated), ``catalog`` (``sys.jobs``) and ``server``
-(:class:`DsqlLocal`: cluster, certificate and guard together). See docs/dsql-local.md.
+3,000 rows, the aborted state), ``occ`` (no lock waits, the loser fails at COMMIT),
+``guard`` (the asyncio listener: TLS, startup, tokens), ``relay`` (every message of a
+session, mediated), ``catalog`` (``sys.jobs``) and ``server`` (:class:`DsqlLocal`: cluster,
+certificate and guard together). See docs/dsql-local.md.
 """
 
 from harness.dsql_local.server import DsqlLocal

@@ -23,6 +23,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.dsql_local import occ
 from harness.dsql_local import protocol as wire
 from harness.dsql_local.protocol import Message
 from harness.dsql_local.relay import Relay
@@ -234,8 +235,11 @@ class Guard:
                 await _fatal(writer, refusal.sqlstate, refusal.message)
                 return None
             startup[name] = value
-        startup["options"] = (startup.get("options", "") + " -c default_transaction_isolation"
-                              "=repeatable\\ read").strip()  # fmt: skip
+        server_options = (
+            " -c default_transaction_isolation=repeatable\\ read"
+            f" -c lock_timeout={occ.LOCK_TIMEOUT}"  # DSQL never waits on a lock (occ.py)
+        )
+        startup["options"] = (startup.get("options", "") + server_options).strip()
         backend_reader, backend_writer = await asyncio.open_unix_connection(
             str(self.config.backend_socket)
         )

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from harness.dsql_local import occ
 from harness.dsql_local import protocol as wire
 from harness.dsql_local.protocol import Message
 from harness.dsql_local.rules import JobLog, Refusal, job, refuse
@@ -59,6 +60,17 @@ class _Expect:
     error: dict[str, str] | None = None
     rows: list[list[str | None]] = field(default_factory=list)
     """A private query's rows (text values)."""
+    occ: bool = False
+    """A statement of a block run under a savepoint of the relay's (see occ.py)."""
+    blocked: bool = False
+    """It met another transaction's row lock (55P03) and was rolled back to the savepoint."""
+    described: bool = False
+    """A RowDescription of its was forwarded."""
+    sent_rows: int = 0
+    """DataRows of its forwarded so far."""
+    skip_rows: int = -1
+    """A stand-in query (occ.py): rows already sent by the statement it stands in for (its
+    RowDescription too, unless -1)."""
 
 
 @dataclass
@@ -66,6 +78,10 @@ class _Batch:
     """What happened in the current unit (one simple query, or extended messages to Sync)."""
 
     failed: bool = False
+    blocked: _Expect | None = None
+    """An Execute that met another transaction's lock, to be answered at Sync (occ.py)."""
+    blocked_alone: bool = True
+    """No other message of the client's came after it (so a stand-in answer fits)."""
     outstanding_writes: int = 0
     """Executes of writing statements sent and not answered yet (their rows may cross the
     limit, so a COMMIT behind them waits)."""
@@ -239,6 +255,8 @@ class Relay:
             return
         done = False
         if head.kind == "query":
+            if kind in b"TD" and self.stand_in_skips(head, msg):
+                return
             if kind == b"Z":
                 done = True
             elif kind == b"C":
@@ -283,6 +301,14 @@ class Relay:
         if head.forward:
             self.to_client(msg.encode())
 
+    def stand_in_skips(self, head: _Expect, msg: Message) -> bool:
+        """Track what a query sent; drop what its stand-in would send twice (occ.py)."""
+        if msg.kind == b"T":
+            head.described = True
+            return head.skip_rows >= 0
+        head.sent_rows += 1
+        return head.sent_rows <= head.skip_rows
+
     async def on_complete(self, head: _Expect, msg: Message) -> None:
         tag = wire.command_tag(msg.body)
         head.tag = tag
@@ -306,6 +332,9 @@ class Relay:
 
     async def on_server_error(self, head: _Expect, msg: Message) -> None:
         head.error = wire.backend_error(msg.body)
+        if head.occ and head.error.get("C") == "55P03":
+            self.on_blocked(head)
+            return
         if head.forward:
             self.to_client(msg.encode())
         if not head.private:
@@ -317,6 +346,41 @@ class Relay:
         self.queue.popleft()
         while self.queue and self.queue[0].kind != "sync":
             self.queue.popleft()
+
+    def on_blocked(self, head: _Expect) -> None:
+        """A statement met another transaction's row lock: DSQL would not have waited."""
+        head.blocked = True
+        head.forward = False
+        if head.kind == "query":
+            return  # its ReadyForQuery follows; simple_statement answers in its place
+        self.batch.blocked = head
+        self.queue.popleft()
+        while self.queue and self.queue[0].kind != "sync":
+            if not self.queue.popleft().private:
+                self.batch.blocked_alone = False
+
+    async def stand_in(self, stmt: Statement, *, rows: _Expect | None) -> bool:
+        """Answer a blocked statement as DSQL would have (occ.py); False when it cannot be."""
+        await self.run_private(f"ROLLBACK TO SAVEPOINT {occ.SAVEPOINT}")
+        txn = self.session.txn
+        if txn is not None:
+            txn.doomed = True
+        query = occ.stand_in(stmt.text)
+        if query is not None and rows is not None and stmt.kind == "SELECT":
+            # The same snapshot, the same plan: the rows it sent before the lock come first.
+            self.to_server(wire.message(b"Q", query.encode() + b"\0"))
+            skip = rows.sent_rows if rows.described else -1
+            self.expect("query", skip_rows=skip)
+            await self.pump()
+            return not self.batch.failed
+        count = await self.lookup(query) if query is not None and stmt.is_dml else None
+        tag = occ.tag(stmt, count)
+        if tag is None:
+            self.refused(occ.CONFLICT)
+            await self.pump()
+            return False
+        self.to_client(wire.command_complete(tag))
+        return True
 
     def guard_failed(self) -> None:
         """The guard failed a statement the server ran: silence the rest up to Sync."""
@@ -432,20 +496,35 @@ class Relay:
             session.begin(explicit=True)
             self.to_client(wire.command_complete("BEGIN"))
             return True
+        if stmt.commits and session.doomed:
+            return await self.lose()
         plain = not stmt.begins and not stmt.ends_transaction
         outside = session.status is Status.IDLE and session.txn is None
         if plain and outside and self.needs_wrap(rest):
             self.private("BEGIN")
             session.begin(explicit=False)
+        guard = session.status is Status.OPEN and occ.guarded(stmt)
+        if guard:
+            self.private(f"SAVEPOINT {occ.SAVEPOINT}")
         session.ran(stmt)
         self.to_server(wire.message(b"Q", rewrite_statement(stmt).encode() + b"\0"))
-        entry = self.expect("query", stmt)
+        entry = self.expect("query", stmt, occ=guard)
         await self.pump()
+        if entry.blocked:
+            return await self.stand_in(stmt, rows=entry)
         if stmt.ends_transaction:
             session.end()  # a COMMIT that fails ends the transaction too
         elif stmt.begins and entry.error is None:
             session.begin(explicit=True)
         return not self.batch.failed
+
+    async def lose(self) -> bool:
+        """COMMIT of a doomed transaction: DSQL's conflict, and the transaction is over."""
+        await self.run_private("ROLLBACK")
+        self.session.end()
+        self.refused(occ.CONFLICT)
+        await self.pump()
+        return False
 
     # -- the extended query protocol ----------------------------------------------------------
 
@@ -488,6 +567,13 @@ class Relay:
             self.expect("sync")
             self.skipping = False
             await self.pump()
+            blocked = self.batch.blocked
+            if blocked is not None and blocked.stmt is not None:
+                if self.batch.blocked_alone:
+                    await self.stand_in(blocked.stmt, rows=None)
+                else:  # later statements of the batch were skipped: fail it, as at COMMIT
+                    self.refused(occ.CONFLICT)
+                    await self.pump()
             status = await self.finish()
             self.to_client(wire.ready_for_query(status))
             return
@@ -578,6 +664,12 @@ class Relay:
                 self.synthetic(wire.command_complete("BEGIN"))
                 return
             session.begin(explicit=True)
+        elif stmt.commits and session.doomed:
+            await self.run_private("ROLLBACK")
+            session.end()
+            self.refused(occ.CONFLICT)
+            self.skipping = True
+            return
         elif stmt.ends_transaction:
             if self.batch.outstanding_writes:
                 # Rows written earlier in this batch may cross the limit: know before ending.
@@ -595,8 +687,11 @@ class Relay:
             session.ran(stmt)
         if stmt.writes_rows:
             self.batch.outstanding_writes += 1
+        guard = session.status is Status.OPEN and occ.guarded(stmt)
+        if guard:
+            self.private(f"SAVEPOINT {occ.SAVEPOINT}")
         self.to_server(msg.encode())
-        self.expect("execute", stmt)
+        self.expect("execute", stmt, occ=guard)
 
 
 async def _aborted(stmt: Statement) -> Refusal | None:

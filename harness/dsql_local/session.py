@@ -56,6 +56,8 @@ class Transaction:
     ddl: int = 0
     dml: bool = False
     rows: int = 0
+    doomed: bool = False
+    """A statement met another transaction's row lock: COMMIT will fail with 40001 (OC000)."""
 
 
 class Session:
@@ -64,6 +66,10 @@ class Session:
     def __init__(self) -> None:
         self.status = Status.IDLE
         self.txn: Transaction | None = None
+
+    @property
+    def doomed(self) -> bool:
+        return self.txn is not None and self.txn.doomed
 
     @property
     def implicit(self) -> bool:
