@@ -6,8 +6,9 @@ recomputing their SigV4 signature), ``statement`` (a statement as the lint analy
 DSQL's SQLSTATE and words), ``session`` (a session's transaction: one DDL, no DDL with DML,
 3,000 rows, the aborted state), ``occ`` (no lock waits, the loser fails at COMMIT),
 ``guard`` (the asyncio listener: TLS, startup, tokens), ``relay`` (every message of a
-session, mediated), ``catalog`` (``sys.jobs``) and ``server`` (:class:`DsqlLocal`: cluster,
-certificate and guard together). See docs/dsql-local.md.
+session, mediated; ``extended`` and ``expect`` are its parts), ``catalog`` (``sys.jobs``)
+and ``server`` (:class:`DsqlLocal`: cluster, certificate and guard together). See
+docs/dsql-local.md.
 """
 
 from harness.dsql_local.server import DsqlLocal

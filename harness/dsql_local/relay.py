@@ -9,7 +9,7 @@ undone, statements that may write run inside a server transaction the relay open
 (private statements: named ones of its own, never the client's unnamed statement or portal)
 and commits only when the limit held; a failed client block is rolled back in the server at
 once and answered ``25P02`` here until it ends. Answers keep their order: the relay's own
-messages wait in one queue with the server's (:class:`_Expect`).
+messages wait in one queue with the server's (:class:`Expect`).
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ import asyncio
 import struct
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from harness.dsql_local import occ
 from harness.dsql_local import protocol as wire
+from harness.dsql_local.expect import Batch, Expect
+from harness.dsql_local.extended import Extended
 from harness.dsql_local.protocol import Message
 from harness.dsql_local.rules import JobLog, Refusal, job, refuse
 from harness.dsql_local.rules import rewrite as rewrite_statement
-from harness.dsql_local.session import ABORTED, Session, Status
+from harness.dsql_local.session import Session, Status
 from harness.dsql_local.statement import Statement, classify
 
 __all__ = ["Relay"]
@@ -41,54 +42,6 @@ _KEY_COLUMN = (
 )
 _TYPE_KIND = "SELECT typtype::text FROM pg_type WHERE oid = to_regtype($1)"
 Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
-
-
-@dataclass(eq=False)
-class _Expect:
-    """One thing the client's message stream is waiting for, in order.
-
-    Either a server response to a message the guard sent (``kind`` names the message) or a
-    message the guard itself answers (``synthetic``), so both keep the client's order."""
-
-    kind: str
-    stmt: Statement | None = None
-    forward: bool = True
-    data: bytes = b""
-    private: bool = False
-    stage: int = 0
-    tag: str | None = None
-    error: dict[str, str] | None = None
-    rows: list[list[str | None]] = field(default_factory=list)
-    """A private query's rows (text values)."""
-    occ: bool = False
-    """A statement of a block run under a savepoint of the relay's (see occ.py)."""
-    blocked: bool = False
-    """It met another transaction's row lock (55P03) and was rolled back to the savepoint."""
-    described: bool = False
-    """A RowDescription of its was forwarded."""
-    sent_rows: int = 0
-    """DataRows of its forwarded so far."""
-    skip_rows: int = -1
-    """A stand-in query (occ.py): rows already sent by the statement it stands in for (its
-    RowDescription too, unless -1)."""
-
-
-@dataclass
-class _Batch:
-    """What happened in the current unit (one simple query, or extended messages to Sync)."""
-
-    failed: bool = False
-    blocked: _Expect | None = None
-    """An Execute that met another transaction's lock, to be answered at Sync (occ.py)."""
-    blocked_alone: bool = True
-    """No other message of the client's came after it (so a stand-in answer fits)."""
-    outstanding_writes: int = 0
-    """Executes of writing statements sent and not answered yet (their rows may cross the
-    limit, so a COMMIT behind them waits)."""
-
-
-class _Fake:
-    """A statement the guard runs itself: the end of a failed transaction block."""
 
 
 class Relay:
@@ -107,12 +60,9 @@ class Relay:
         self.jobs = jobs
         self.parameter = parameter
         self.session = Session()
-        self.queue: deque[_Expect] = deque()
-        self.batch = _Batch()
-        # What each prepared statement and portal will run: a Statement, a _Fake the relay
-        # answers itself, or None (an empty query, or a name the server will refuse).
-        self.statements: dict[str, Statement | _Fake | None] = {}
-        self.portals: dict[str, Statement | _Fake | None] = {}
+        self.queue: deque[Expect] = deque()
+        self.batch = Batch()
+        self.extended = Extended(self)
         self.private_names: dict[str, str] = {}
         self.pending: list[Message] = []
         self.client_out = bytearray()
@@ -145,13 +95,13 @@ class Relay:
             self.server_out.clear()
         await self.backend_writer.drain()
 
-    def expect(self, kind: str, stmt: Statement | None = None, **fields: object) -> _Expect:
-        entry = _Expect(kind, stmt, **fields)  # type: ignore[arg-type]
+    def expect(self, kind: str, stmt: Statement | None = None, **fields: object) -> Expect:
+        entry = Expect(kind, stmt, **fields)  # type: ignore[arg-type]
         self.queue.append(entry)
         return entry
 
     def synthetic(self, data: bytes) -> None:
-        self.queue.append(_Expect("synthetic", data=data))
+        self.queue.append(Expect("synthetic", data=data))
 
     async def run(self) -> None:
         try:
@@ -168,7 +118,7 @@ class Relay:
                 elif msg.kind in b"SH":
                     self.pending.append(msg)
                     batch, self.pending = self.pending, []
-                    await self.extended(batch)
+                    await self.extended.run(batch)
                 else:  # FunctionCall and anything else: relayed as it is
                     self.to_server(msg.encode())
                     self.expect("query")
@@ -180,7 +130,7 @@ class Relay:
 
     # -- private statements ------------------------------------------------------------------
 
-    def private(self, sql: str, *params: str) -> _Expect:
+    def private(self, sql: str, *params: str) -> Expect:
         """Queue ``sql`` on the server through a named statement and portal of the guard's
         own (the client's unnamed statement and portal are left alone); no Sync.
         ``params`` are text values for ``$1``, ``$2`` …"""
@@ -201,7 +151,7 @@ class Relay:
         self.expect("close", forward=False, private=True)
         return entry
 
-    def private_sync(self) -> _Expect:
+    def private_sync(self) -> Expect:
         self.to_server(wire.message(b"S"))
         return self.expect("sync", forward=False, private=True)
 
@@ -219,7 +169,7 @@ class Relay:
     async def type_kind(self, name: str) -> str | None:
         return await self.lookup(_TYPE_KIND, name)
 
-    async def run_private(self, sql: str) -> _Expect:
+    async def run_private(self, sql: str) -> Expect:
         """Run ``sql`` privately to completion (with a Sync of its own)."""
         entry = self.private(sql)
         self.private_sync()
@@ -241,7 +191,7 @@ class Relay:
             msg = await wire.read_message(self.backend_reader)
             await self.on_server(head, msg)
 
-    async def on_server(self, head: _Expect, msg: Message) -> None:
+    async def on_server(self, head: Expect, msg: Message) -> None:
         kind = msg.kind
         if kind == b"S":
             self.to_client(self.parameter(msg))
@@ -297,11 +247,11 @@ class Relay:
         if done:
             self.queue.popleft()
 
-    def forward(self, head: _Expect, msg: Message) -> None:
+    def forward(self, head: Expect, msg: Message) -> None:
         if head.forward:
             self.to_client(msg.encode())
 
-    def stand_in_skips(self, head: _Expect, msg: Message) -> bool:
+    def stand_in_skips(self, head: Expect, msg: Message) -> bool:
         """Track what a query sent; drop what its stand-in would send twice (occ.py)."""
         if msg.kind == b"T":
             head.described = True
@@ -309,7 +259,7 @@ class Relay:
         head.sent_rows += 1
         return head.sent_rows <= head.skip_rows
 
-    async def on_complete(self, head: _Expect, msg: Message) -> None:
+    async def on_complete(self, head: Expect, msg: Message) -> None:
         tag = wire.command_tag(msg.body)
         head.tag = tag
         stmt = head.stmt
@@ -330,7 +280,7 @@ class Relay:
                 self.to_client(wire.data_row([job_id]))
         self.forward(head, msg)
 
-    async def on_server_error(self, head: _Expect, msg: Message) -> None:
+    async def on_server_error(self, head: Expect, msg: Message) -> None:
         head.error = wire.backend_error(msg.body)
         if head.occ and head.error.get("C") == "55P03":
             self.on_blocked(head)
@@ -347,7 +297,7 @@ class Relay:
         while self.queue and self.queue[0].kind != "sync":
             self.queue.popleft()
 
-    def on_blocked(self, head: _Expect) -> None:
+    def on_blocked(self, head: Expect) -> None:
         """A statement met another transaction's row lock: DSQL would not have waited."""
         head.blocked = True
         head.forward = False
@@ -359,7 +309,7 @@ class Relay:
             if not self.queue.popleft().private:
                 self.batch.blocked_alone = False
 
-    async def stand_in(self, stmt: Statement, *, rows: _Expect | None) -> bool:
+    async def stand_in(self, stmt: Statement, *, rows: Expect | None) -> bool:
         """Answer a blocked statement as DSQL would have (occ.py); False when it cannot be."""
         await self.run_private(f"ROLLBACK TO SAVEPOINT {occ.SAVEPOINT}")
         txn = self.session.txn
@@ -444,7 +394,7 @@ class Relay:
                     error = entry.error
                     self.to_client(wire.error_response(error.get("C", "XX000"), error.get("M", "")))
             session.end()
-        self.batch = _Batch()
+        self.batch = Batch()
         self.skipping = False
         return session.status.value
 
@@ -525,174 +475,3 @@ class Relay:
         self.refused(occ.CONFLICT)
         await self.pump()
         return False
-
-    # -- the extended query protocol ----------------------------------------------------------
-
-    async def extended(self, batch: list[Message]) -> None:
-        """One batch of extended-protocol messages, ending with Sync or Flush."""
-        if self.session.status is Status.IDLE and self.session.txn is None:
-            executes = self.batch_statements(batch)
-            if self.needs_wrap(executes):
-                self.private("BEGIN")
-                self.session.begin(explicit=False)
-        for msg in batch:
-            await self.extended_message(msg)
-
-    def batch_statements(self, batch: list[Message]) -> list[Statement]:
-        """The statements the batch's Executes will run (before a BEGIN of the client's)."""
-        statements = {k: v for k, v in self.statements.items() if isinstance(v, Statement)}
-        portals = {k: v for k, v in self.portals.items() if isinstance(v, Statement)}
-        out: list[Statement] = []
-        for msg in batch:
-            if msg.kind == b"P":
-                name, sql = wire.parse_message(msg.body)
-                statements[name] = classify(sql)
-            elif msg.kind == b"B":
-                portal, name = wire.bind_names(msg.body)
-                if name in statements:
-                    portals[portal] = statements[name]
-            elif msg.kind == b"E":
-                stmt = portals.get(wire.execute_portal(msg.body))
-                if stmt is None:
-                    continue
-                if stmt.begins or stmt.ends_transaction:
-                    break
-                out.append(stmt)
-        return out
-
-    async def extended_message(self, msg: Message) -> None:
-        kind = msg.kind
-        if kind == b"S":
-            self.to_server(msg.encode())
-            self.expect("sync")
-            self.skipping = False
-            await self.pump()
-            blocked = self.batch.blocked
-            if blocked is not None and blocked.stmt is not None:
-                if self.batch.blocked_alone:
-                    await self.stand_in(blocked.stmt, rows=None)
-                else:  # later statements of the batch were skipped: fail it, as at COMMIT
-                    self.refused(occ.CONFLICT)
-                    await self.pump()
-            status = await self.finish()
-            self.to_client(wire.ready_for_query(status))
-            return
-        if kind == b"H":
-            self.to_server(msg.encode())
-            await self.pump()
-            return
-        if self.skipping:
-            return  # discarded up to Sync, as the server does after an error
-        if kind == b"P":
-            await self.on_parse(msg)
-        elif kind == b"B":
-            portal, name = wire.bind_names(msg.body)
-            target = self.statements.get(name)
-            self.portals[portal] = target
-            if isinstance(target, _Fake):
-                self.synthetic(wire.message(b"2"))
-            else:
-                self.to_server(msg.encode())
-                self.expect("bind")
-        elif kind == b"D":
-            which, name = wire.describe_target(msg.body)
-            source = self.statements if which == b"S" else self.portals
-            if isinstance(source.get(name), _Fake):
-                if which == b"S":
-                    self.synthetic(wire.message(b"t", b"\0\0"))
-                self.synthetic(wire.message(b"n"))
-            else:
-                target = source.get(name)
-                self.to_server(msg.encode())
-                self.expect("describe", target if isinstance(target, Statement) else None)
-        elif kind == b"C":
-            which, name = wire.describe_target(msg.body)
-            source = self.statements if which == b"S" else self.portals
-            if isinstance(source.pop(name, None), _Fake):
-                self.synthetic(wire.message(b"3"))
-            else:
-                self.to_server(msg.encode())
-                self.expect("close")
-        elif kind == b"E":
-            await self.on_execute(msg)
-
-    async def on_parse(self, msg: Message) -> None:
-        name, sql = wire.parse_message(msg.body)
-        stmt = classify(sql) if sql.strip() else None
-        if stmt is not None and self.session.status is Status.FAILED and stmt.ends_transaction:
-            self.statements[name] = _Fake()
-            self.synthetic(wire.message(b"1"))
-            return
-        if stmt is not None:
-            refusal = await (refuse(stmt, self)
-                             if self.session.status is not Status.FAILED
-                             else _aborted(stmt))  # fmt: skip
-            if refusal is not None:
-                self.refused(refusal)
-                self.skipping = True
-                return
-            text = rewrite_statement(stmt)
-            if text != sql:
-                body = msg.body
-                rest = body[body.index(b"\0") + 1 :]
-                rest = rest[rest.index(b"\0") + 1 :]
-                msg = Message(b"P", name.encode() + b"\0" + text.encode() + b"\0" + rest)
-        self.statements[name] = stmt
-        self.to_server(msg.encode())
-        self.expect("parse")
-
-    async def on_execute(self, msg: Message) -> None:
-        portal = wire.execute_portal(msg.body)
-        target = self.portals.get(portal)
-        session = self.session
-        if isinstance(target, _Fake):
-            self.synthetic(wire.command_complete("ROLLBACK"))
-            session.end()
-            return
-        stmt = target
-        if stmt is None:  # an unknown portal: the server says so
-            self.to_server(msg.encode())
-            self.expect("execute")
-            return
-        if session.status is Status.FAILED:
-            self.refused(ABORTED)
-            self.skipping = True
-            return
-        if stmt.begins:
-            if session.implicit:
-                session.begin(explicit=True)
-                self.synthetic(wire.command_complete("BEGIN"))
-                return
-            session.begin(explicit=True)
-        elif stmt.commits and session.doomed:
-            await self.run_private("ROLLBACK")
-            session.end()
-            self.refused(occ.CONFLICT)
-            self.skipping = True
-            return
-        elif stmt.ends_transaction:
-            if self.batch.outstanding_writes:
-                # Rows written earlier in this batch may cross the limit: know before ending.
-                self.to_server(wire.message(b"H"))
-                await self.pump()
-                if self.skipping:
-                    return
-            session.end()
-        else:
-            refusal = session.check(stmt)
-            if refusal is not None:
-                self.refused(refusal)
-                self.skipping = True
-                return
-            session.ran(stmt)
-        if stmt.writes_rows:
-            self.batch.outstanding_writes += 1
-        guard = session.status is Status.OPEN and occ.guarded(stmt)
-        if guard:
-            self.private(f"SAVEPOINT {occ.SAVEPOINT}")
-        self.to_server(msg.encode())
-        self.expect("execute", stmt, occ=guard)
-
-
-async def _aborted(stmt: Statement) -> Refusal | None:
-    return None if stmt.ends_transaction else ABORTED
