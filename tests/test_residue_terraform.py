@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.iac import hcl
 from harness.residue import RetiredSettings, check_paths
-from harness.residue.terraform import TfFile, analyse, hcl, plan_json
+from harness.residue.terraform import TfFile, analyse, plan_json
 from harness.results.check import Status
 
 SETTINGS = RetiredSettings(cluster_ids=("orders-aurora",), target="none")

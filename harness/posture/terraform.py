@@ -92,7 +92,7 @@ class Config:
                 continue
             label = group.address
             for block in group.block("ingress"):
-                out.extend(self._rule(group, label, group.line(block.line), block.body))
+                out.extend(self._rule(group, label, group.line(block.line), block))
             for rule in self.of_type(
                 "aws_security_group_rule", "aws_vpc_security_group_ingress_rule"
             ):
@@ -166,10 +166,8 @@ class Config:
             capacity = None
             for block in res.block("serverlessv2_scaling_configuration"):
                 at.lines["serverless_v2"] = res.line(block.line)
-                low = _read(at, "serverless_v2_min", res, "min_capacity", as_float, body=block.body)
-                high = _read(
-                    at, "serverless_v2_max", res, "max_capacity", as_float, body=block.body
-                )
+                low = _read(at, "serverless_v2_min", res, "min_capacity", as_float, body=block)
+                high = _read(at, "serverless_v2_max", res, "max_capacity", as_float, body=block)
                 capacity = (low, high)
             members = []
             for inst in self.of_type("aws_rds_cluster_instance"):
@@ -223,7 +221,7 @@ class Config:
             auth = res.block("auth")
             iam = None
             if auth:
-                modes = [res.get("iam_auth", a.body) for a in auth]
+                modes = [res.get("iam_auth", a) for a in auth]
                 iam = all(m is not None and m.value == "REQUIRED" for m in modes)
                 at.lines["iam_auth"] = res.line(auth[0].line)
             borrow: int | None = 120
@@ -240,7 +238,7 @@ class Config:
                         "connection_borrow_timeout",
                         as_int,
                         120,
-                        pool.body,
+                        pool,
                     )
             for target in self.of_type("aws_db_proxy_target"):
                 owner = target.get("db_proxy_name")
@@ -279,7 +277,7 @@ class Config:
         feeding = set()
         for proxy in self.of_type("aws_db_proxy"):
             for auth in proxy.block("auth"):
-                arn = proxy.get("secret_arn", auth.body)
+                arn = proxy.get("secret_arn", auth)
                 secret = None if arn is None else self.target(arn.value)
                 if secret is not None:
                     feeding.add(secret.address)
@@ -300,7 +298,7 @@ class Config:
             if rotation is not None:
                 at.lines["rotation_enabled"] = rotation.where
                 for rules in rotation.block("rotation_rules"):
-                    found = rotation.get("automatically_after_days", rules.body)
+                    found = rotation.get("automatically_after_days", rules)
                     days = None if found is None else as_int(found.value)
             out.append(
                 SecretFacts(
@@ -327,7 +325,7 @@ class Config:
             at = Props(res.where.file, res.where.line)
             pitr = False
             for block in res.block("point_in_time_recovery"):
-                pitr = _read(at, "pitr", res, "enabled", as_bool, False, block.body)
+                pitr = _read(at, "pitr", res, "enabled", as_bool, False, block)
                 at.lines.setdefault("pitr", res.line(block.line))
             billing = _read(at, "billing_mode", res, "billing_mode", as_str)
             names = self.names(res, "name")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.posture import hcl
+from harness.iac import hcl
 from harness.posture.facts import Where
 from harness.posture.values import UNKNOWN
 
@@ -38,11 +38,11 @@ class Val:
 @dataclass
 class Module:
     folder: Path
-    files: list[tuple[str, hcl.Body]] = field(default_factory=list)
+    files: list[tuple[str, hcl.Block]] = field(default_factory=list)
 
     def blocks(self, kind: str) -> Iterator[tuple[str, hcl.Block]]:
         for name, body in self.files:
-            for block in body.blocks_of(kind):
+            for block in body.children(kind):
                 yield name, block
 
 
@@ -54,21 +54,22 @@ class Resource:
     """``module.db.aws_db_instance.this``."""
     type: str
     name: str
-    body: hcl.Body
+    body: hcl.Block
+    """The ``resource`` block."""
     scope: Scope
     where: Where
     count: int = 1
 
-    def get(self, key: str, body: hcl.Body | None = None) -> Val | None:
+    def get(self, key: str, body: hcl.Block | None = None) -> Val | None:
         """An attribute's value (of the resource, or of one of its nested blocks)."""
-        attr = (body or self.body).attributes.get(key)
+        attr = (body or self.body).attribute(key)
         if attr is None:
             return None
         found = self.scope.eval(attr.expr, self.where.file)
         return Val(found.value, found.where or Where(self.where.file, attr.line))
 
     def block(self, kind: str) -> list[hcl.Block]:
-        return self.body.blocks_of(kind)
+        return self.body.children(kind)
 
     def line(self, line: int) -> Where:
         return Where(self.where.file, line)
@@ -162,7 +163,7 @@ class Scope:
             return self.inputs[name]
         for file, block in self.module.blocks("variable"):
             if block.labels == (name,):
-                default = block.body.attributes.get("default")
+                default = block.attribute("default")
                 if default is not None:
                     return self.eval(default.expr, file)
                 return Val(UNKNOWN, Where(file, block.line))
@@ -176,7 +177,7 @@ class Scope:
         self._busy.add(name)
         found = Val(UNKNOWN, None)
         for file, block in self.module.blocks("locals"):
-            attr = block.body.attributes.get(name)
+            attr = block.attribute(name)
             if attr is not None:
                 found = self.eval(attr.expr, file)
         self._busy.discard(name)
@@ -185,8 +186,9 @@ class Scope:
 
     def output(self, name: str) -> Val:
         for file, block in self.module.blocks("output"):
-            if block.labels == (name,) and "value" in block.body.attributes:
-                return self.eval(block.body.attributes["value"].expr, file)
+            value = block.attribute("value")
+            if block.labels == (name,) and value is not None:
+                return self.eval(value.expr, file)
         return Val(UNKNOWN, None)
 
     def resources(self) -> Iterator[Resource]:
@@ -195,15 +197,13 @@ class Scope:
                 continue
             kind, name = block.labels
             count = 1
-            if "count" in block.body.attributes:
-                value = self.eval(block.body.attributes["count"].expr, file).value
+            if (counted := block.attribute("count")) is not None:
+                value = self.eval(counted.expr, file).value
                 count = value if isinstance(value, int) and not isinstance(value, bool) else 1
             if count == 0:
                 continue
             where = Where(file, block.line)
-            yield Resource(
-                f"{self.prefix}{kind}.{name}", kind, name, block.body, self, where, count
-            )
+            yield Resource(f"{self.prefix}{kind}.{name}", kind, name, block, self, where, count)
         for child in self.children.values():
             yield from child.resources()
 
@@ -222,7 +222,7 @@ def _index(value: Any, path: tuple[str | int, ...]) -> Any:
 
 
 def _local_source(module: Module, call: hcl.Block) -> Path | None:
-    source = call.body.attributes.get("source")
+    source = call.attribute("source")
     if source is None or not isinstance(source.expr, hcl.Lit):
         return None
     text = str(source.expr.value)
@@ -239,12 +239,12 @@ def _tfvars(folder: Path, label: Callable[[Path], str]) -> dict[str, Val]:
         if not path.is_file():
             continue
         try:
-            body = hcl.parse(path.read_text(encoding="utf-8"))
+            body = hcl.strict(path.read_text(encoding="utf-8"))
         except (hcl.HclError, UnicodeDecodeError, OSError):
             continue
         empty = Scope(Module(folder), "", {}, {})
-        for name, attr in body.attributes.items():
-            values[name] = empty.eval(attr.expr, label(path))
+        for attr in body.attributes:
+            values[attr.name] = empty.eval(attr.expr, label(path))
     return values
 
 
@@ -253,7 +253,7 @@ def load(files: list[Path], label: Callable[[Path], str]) -> list[Scope]:
     modules: dict[Path, Module] = {}
     for path in files:
         try:
-            body = hcl.parse(path.read_text(encoding="utf-8"))
+            body = hcl.strict(path.read_text(encoding="utf-8"))
         except (hcl.HclError, UnicodeDecodeError, OSError):
             continue  # not HCL this reader follows: its resources go unread, never guessed
         folder = path.parent.resolve()
@@ -274,6 +274,10 @@ def load(files: list[Path], label: Callable[[Path], str]) -> list[Scope]:
     return roots
 
 
+_META = ("source", "version", "providers", "count", "for_each", "depends_on")
+"""Module-call arguments that are Terraform's, not the called module's inputs."""
+
+
 def _instantiate(scope: Scope, depth: int) -> None:
     if depth > 8:
         return  # a module calling itself, however indirectly
@@ -283,9 +287,10 @@ def _instantiate(scope: Scope, depth: int) -> None:
             continue
         name = call.labels[0]
         inputs = {
-            key: scope.eval(attr.expr, file)
-            for key, attr in call.body.attributes.items()
-            if key not in ("source", "version", "providers", "count", "for_each", "depends_on")
+            attr.name: scope.eval(attr.expr, file)
+            for attr in call.attributes
+            if attr.name
+            not in ("source", "version", "providers", "count", "for_each", "depends_on")
         }
         child = Scope(scope.modules[source], f"{scope.prefix}module.{name}.", inputs, scope.modules)
         scope.children[name] = child

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from harness.iac.lexers import Locator
 from harness.residue.hits import Context, Hit
-from harness.residue.lexers import Locator
 from harness.residue.settings import RetiredSettings
 
 # A name ends where a character that could continue it ends: "lexicon-db" must not match

@@ -19,10 +19,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from harness.errors import HarnessError
-from harness.residue import cdk, cfn, terraform
-from harness.residue.hits import Context, Definition, Hit
-from harness.residue.identifiers import Matcher
-from harness.residue.lexers import (
+from harness.iac.lexers import (
     C_LIKE,
     HASH,
     HCL,
@@ -36,6 +33,9 @@ from harness.residue.lexers import (
     comment_spans,
     python_comment_spans,
 )
+from harness.residue import cdk, cfn, terraform
+from harness.residue.hits import Context, Definition, Hit
+from harness.residue.identifiers import Matcher
 from harness.residue.settings import DEFAULT_EXCLUDE, AllowEntry, RetiredSettings
 from harness.residue.terraform import plan_json
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.iac.lexers import C_LIKE, Locator, blank, comment_spans
 from harness.residue.cdk import judge, python, typescript
 from harness.residue.cdk.model import CONSTRUCTS, ENGINE_CLASSES, ENGINE_MEMBERS, Extract
 from harness.residue.hits import Definition, Hit
-from harness.residue.lexers import C_LIKE, Locator, blank, comment_spans
 from harness.residue.settings import RetiredSettings
 
 __all__ = [

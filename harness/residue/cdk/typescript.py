@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from harness.iac.lexers import Locator
 from harness.residue.cdk.model import (
     CONSTRUCTS,
     ENGINE_CLASSES,
@@ -27,7 +28,6 @@ from harness.residue.cdk.model import (
 )
 from harness.residue.hits import Context, Hit
 from harness.residue.iam import Item
-from harness.residue.lexers import Locator
 
 _LIB = r"""['"](?:aws-cdk-lib/|@aws-cdk/)(aws-[\w-]+)['"]"""
 _NAMESPACE = re.compile(

@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from harness.residue.lexers import HCL, Locator, blank, comment_spans
-from harness.residue.terraform import hcl
+from harness.iac import hcl
+from harness.iac.lexers import HCL, Locator, blank, comment_spans
 
 _REF = re.compile(
     r"(?<![\w.$-])("

@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from harness.iac.lexers import Locator
 from harness.residue.graph import Classes, Node, Role, classify
 from harness.residue.hits import Context, Definition, Hit
-from harness.residue.lexers import Locator
 from harness.residue.settings import RetiredSettings
 from harness.residue.terraform.config import Call, Module, Resource, Site
 

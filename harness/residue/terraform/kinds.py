@@ -22,11 +22,11 @@ from collections.abc import Mapping
 
 import yaml
 
+from harness.iac import hcl
 from harness.residue import cfn, iam
 from harness.residue.graph import Node, unattached_groups
 from harness.residue.hits import Context, Hit
 from harness.residue.identifiers import RDS_ENDPOINT
-from harness.residue.terraform import hcl
 from harness.residue.terraform.config import Module, Resource, TfFile, sites
 from harness.residue.terraform.engine import (
     DATABASE_PREFIXES,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from json import decoder
 from typing import Any, TypeGuard
 
-from harness.residue.lexers import Locator, Span
+from harness.iac.lexers import Locator, Span
 from harness.residue.settings import RetiredSettings
 from harness.residue.terraform.config import Call, Module, Named, Resource, Site, _canonical
 from harness.residue.terraform.engine import Graph, Report, judge

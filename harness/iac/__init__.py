@@ -1,0 +1,5 @@
+"""Readers of infrastructure code, shared by residue and posture; every one keeps positions.
+
+- :mod:`harness.iac.lexers`: where the comments are, for every family of source the scans read.
+- :mod:`harness.iac.hcl`: HCL (Terraform) bodies, blocks, attributes and expressions.
+"""
