@@ -447,11 +447,34 @@ class TestAsyncJobs:
         job_id = str(row[0])
         assert len(job_id) == 26
         assert set(job_id) <= set("abcdefghijklmnopqrstuvwxyz234567")
-        job = conn.execute(
-            "SELECT status, job_type, object_name FROM sys.jobs WHERE job_id = %s", (job_id,)
-        ).fetchone()
-        assert job == ("completed", "INDEX_BUILD", f"public.{table}_v")
+        job = "SELECT status, job_type, object_name FROM sys.jobs WHERE job_id = %s"
+        index = f"public.{table}_v"
+        valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)"
+        assert conn.execute(job, (job_id,)).fetchone() == ("submitted", "INDEX_BUILD", index)
+        assert conn.execute(valid, (index,)).fetchone() == (False,)  # not usable yet
         assert conn.execute("CALL sys.wait_for_job(%s)", (job_id,)).statusmessage == "CALL"
+        assert conn.execute(job, (job_id,)).fetchone() == ("completed", "INDEX_BUILD", index)
+        assert conn.execute(valid, (index,)).fetchone() == (True,)
+
+    def test_an_async_build_ends_by_itself_within_seconds(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        cursor = conn.cursor()
+        cursor.execute(on(table, "CREATE INDEX ASYNC {i} ON {t} (v)", i=f"{table}_v"))
+        valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)"
+        deadline = time.monotonic() + 10
+        while conn.execute(valid, (f"public.{table}_v",)).fetchone() != (True,):
+            assert time.monotonic() < deadline, "the build never ended"
+            time.sleep(0.2)
+
+    def test_an_index_built_in_a_block_is_usable_when_the_block_commits(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        conn.execute("BEGIN")
+        conn.execute(on(table, "CREATE INDEX ASYNC {i} ON {t} (v)", i=f"{table}_v"))
+        conn.execute("COMMIT")
+        valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)"
+        assert conn.execute(valid, (f"public.{table}_v",)).fetchone() == (True,)
 
     def test_wait_for_job_refuses_what_is_not_a_job_id(self, conn: psycopg.Connection) -> None:
         assert refusal(conn, "CALL sys.wait_for_job('no-such-job')") == (

@@ -29,6 +29,8 @@ class Expect:
     stage: int = 0
     tag: str | None = None
     error: dict[str, str] | None = None
+    notices: list[str] = field(default_factory=list)
+    """SQLSTATEs of the NoticeResponses the statement drew (``42P07``: already exists)."""
     rows: list[list[str | None]] = field(default_factory=list)
     """A private query's rows (text values)."""
     occ: bool = False

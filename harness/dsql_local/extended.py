@@ -16,7 +16,7 @@ from harness.dsql_local import occ
 from harness.dsql_local import protocol as wire
 from harness.dsql_local.expect import Fake
 from harness.dsql_local.protocol import Message
-from harness.dsql_local.rules import Refusal, refuse
+from harness.dsql_local.rules import Refusal, refuse, waits_for_job
 from harness.dsql_local.rules import rewrite as rewrite_statement
 from harness.dsql_local.session import ABORTED, Status
 from harness.dsql_local.statement import Statement, classify
@@ -199,6 +199,8 @@ class Extended:
             session.ran(stmt)
         if stmt.writes_rows:
             relay.batch.outstanding_writes += 1
+        if relay.jobs is not None and waits_for_job(stmt):
+            await relay.jobs.finish_all()
         guard = session.status is Status.OPEN and occ.guarded(stmt)
         if guard:
             relay.private(f"SAVEPOINT {occ.SAVEPOINT}")

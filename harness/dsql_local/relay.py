@@ -24,7 +24,7 @@ from harness.dsql_local import protocol as wire
 from harness.dsql_local.expect import Batch, Expect
 from harness.dsql_local.extended import Extended
 from harness.dsql_local.protocol import Message
-from harness.dsql_local.rules import JobLog, Refusal, job, refuse
+from harness.dsql_local.rules import JobLog, Refusal, job, refuse, waits_for_job
 from harness.dsql_local.rules import rewrite as rewrite_statement
 from harness.dsql_local.session import Session, Status
 from harness.dsql_local.statement import Statement, classify
@@ -197,6 +197,8 @@ class Relay:
             self.to_client(self.parameter(msg))
             return
         if kind in b"NA":
+            if kind == b"N":
+                head.notices.append(wire.backend_error(msg.body).get("C", ""))
             if head.forward:
                 self.to_client(msg.encode())
             return
@@ -273,8 +275,12 @@ class Relay:
                 return
             work = job(stmt)
             if work is not None and self.jobs is not None:
-                # DSQL answers an ASYNC statement with its job's id (one row, one column).
-                job_id = await self.jobs.record_job(*work)
+                # DSQL answers an ASYNC statement with its job's id (one row, one column). An
+                # index built outside a block stays invalid until its job ends, as on DSQL
+                # (inside one the job log cannot see it yet); "already exists" built nothing.
+                built = work[0] == "INDEX_BUILD" and self.session.txn is None
+                built = built and "42P07" not in head.notices
+                job_id = await self.jobs.record_job(*work, building=built)
                 if head.kind == "query":
                     self.to_client(wire.row_description(["job_id"]))
                 self.to_client(wire.data_row([job_id]))
@@ -448,6 +454,8 @@ class Relay:
             return True
         if stmt.commits and session.doomed:
             return await self.lose()
+        if self.jobs is not None and waits_for_job(stmt):
+            await self.jobs.finish_all()  # the jobs a wait could be for are done at once
         plain = not stmt.begins and not stmt.ends_transaction
         outside = session.status is Status.IDLE and session.txn is None
         if plain and outside and self.needs_wrap(rest):

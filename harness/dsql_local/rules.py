@@ -35,6 +35,7 @@ __all__ = [
     "refuse_setting",
     "rewrite",
     "setting_allowed",
+    "waits_for_job",
 ]
 
 ALLOWED_SETTINGS = frozenset(
@@ -93,8 +94,15 @@ class Catalog(Protocol):
 class JobLog(Protocol):
     """Where DSQL's asynchronous jobs are logged (``sys.jobs``)."""
 
-    def record_job(self, job_type: str, object_name: str | None) -> Awaitable[str]:
-        """Log a finished job; its id."""
+    def record_job(
+        self, job_type: str, object_name: str | None, *, building: bool
+    ) -> Awaitable[str]:
+        """Log a job; its id. ``building``: the index ``object_name`` was just built and stays
+        invalid until the job ends (a few seconds, or at once when a client waits for it)."""
+        ...
+
+    async def finish_all(self) -> None:
+        """End every job still running (``sys.wait_for_job`` is about to wait)."""
         ...
 
     async def close(self) -> None: ...
@@ -209,6 +217,14 @@ _INDEX_NAME = re.compile(
     r'^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+ASYNC\s+(?:IF\s+NOT\s+EXISTS\s+)?(?!ON\b)("(?:[^"]|"")+"|\w+)',
     re.I,
 )
+
+
+_WAIT_FOR_JOB = re.compile(r'^\s*CALL\s+"?sys"?\s*\.\s*"?wait_for_job"?\s*\(', re.I)
+
+
+def waits_for_job(stmt: Statement) -> bool:
+    """``CALL sys.wait_for_job(…)`` (a pattern: sqlglot reads a CALL as one opaque command)."""
+    return _WAIT_FOR_JOB.match(stmt.text) is not None
 
 
 def job(stmt: Statement) -> tuple[str, str | None] | None:
