@@ -11,6 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from harness.errors import PlanError
+from harness.iac.cfn import CfnLoader
 from harness.plan.load import load_section
 from harness.residue import (
     RULES,
@@ -21,7 +22,6 @@ from harness.residue import (
     scan_file,
     scan_text,
 )
-from harness.residue.cfn import CfnLoader
 from harness.residue.command import residue
 from harness.residue.rules import EXAMPLE_SETTINGS
 from harness.results.check import Status

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from harness.iac import cfn
 from harness.posture.facts import (
     ClusterFacts,
     DsqlFacts,
@@ -29,7 +30,6 @@ from harness.posture.facts import (
     Where,
 )
 from harness.posture.values import UNKNOWN, Props, as_bool, as_float, as_int, as_str
-from harness.residue import cfn
 
 SUFFIXES = (".json", ".yaml", ".yml", ".template")
 

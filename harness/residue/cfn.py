@@ -1,9 +1,5 @@
-"""CloudFormation (JSON and YAML, ``cdk.out``, SAM, Serverless ``resources``), with lines.
-
-Templates are read as YAML node trees (JSON is YAML here, and so needs no second reader), so
-every mapping keeps the line of each of its keys; short-form intrinsic tags (``!Ref X``,
-``!GetAtt A.B``, ``!Sub …``) become their long form (``{"Ref": "X"}``…) so the analysis has
-one shape to walk. The analysis is a small reference graph (classified by
+"""CloudFormation residue: the analysis of templates as :mod:`harness.iac.cfn` reads them (with
+lines, intrinsics in their long form). It is a small reference graph (classified by
 :mod:`harness.residue.graph`): retired resources, the resources that only serve them, and
 every other place that points at them; then the kinds read from properties — IAM statements,
 alarms, DNS records, deletion policies, security groups attached to nothing.
@@ -12,18 +8,14 @@ alarms, DNS records, deletion policies, security groups attached to nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import yaml
-
+from harness.iac.cfn import LocDict, references, resources
 from harness.residue import iam
 from harness.residue.graph import Node, Role, classify, unattached_groups
 from harness.residue.hits import Context, Definition, Hit
 from harness.residue.identifiers import RDS_ENDPOINT
 from harness.residue.settings import RetiredSettings
-
-_Composer: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 CLUSTER_TYPES = frozenset({"AWS::RDS::DBCluster", "AWS::RDS::GlobalCluster"})
 SERVING_TYPES = frozenset(
@@ -48,109 +40,6 @@ SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 RULE_TYPES = frozenset({"AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"})
 ALARM_TYPES = frozenset({"AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard"})
 DNS_TYPES = frozenset({"AWS::Route53::RecordSet", "AWS::Route53::RecordSetGroup"})
-
-
-class LocDict(dict[str, Any]):
-    """A mapping that remembers its own line and the line of each key."""
-
-    line: int
-    key_lines: dict[str, int]
-
-
-class LocStr(str):
-    """A string scalar that remembers where it was written (1-based line and column)."""
-
-    line: int
-    column: int
-
-
-class CfnLoader(yaml.SafeLoader):
-    """A PyYAML loader that accepts CloudFormation's short-form intrinsic tags."""
-
-
-def _construct_intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return _long_form(suffix, value)
-
-
-CfnLoader.add_multi_constructor("!", _construct_intrinsic)
-
-
-def _long_form(tag: str, value: Any) -> dict[str, Any]:
-    if tag == "Ref" or tag == "Condition":
-        return {tag: value}
-    if tag == "GetAtt" and isinstance(value, str):
-        logical, _, attribute = value.partition(".")
-        return {"Fn::GetAtt": [logical, attribute]}
-    return {f"Fn::{tag}": value}
-
-
-def load(text: str, *, positions: bool = False) -> Any:
-    """Parse a template (YAML or JSON) into plain data with line-aware mappings.
-
-    ``positions``: strings become :class:`LocStr` (where each was written). Off by default:
-    a ``str`` subclass must never reach a report or cross to another process.
-    Raises :class:`yaml.YAMLError` for text that is neither.
-    """
-    node = yaml.compose(text, Loader=_Composer)
-    return None if node is None else _convert(node, positions)
-
-
-def _convert(node: yaml.Node, positions: bool = False) -> Any:
-    line = node.start_mark.line + 1
-    tag = node.tag or ""
-    if isinstance(node, yaml.MappingNode):
-        out = LocDict()
-        out.line, out.key_lines = line, {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            out[key] = _convert(value_node, positions)
-            out.key_lines[key] = key_node.start_mark.line + 1
-        value: Any = out
-    elif isinstance(node, yaml.SequenceNode):
-        value = [_convert(item, positions) for item in node.value]
-    else:
-        value = _scalar(node)
-        if positions and isinstance(value, str):
-            value = LocStr(value)
-            value.line, value.column = line, node.start_mark.column + 1
-    if tag.startswith("!"):
-        wrapped = LocDict(_long_form(tag[1:], value))
-        wrapped.line, wrapped.key_lines = line, dict.fromkeys(wrapped, line)
-        return wrapped
-    return value
-
-
-def _scalar(node: yaml.Node) -> Any:
-    value = str(node.value)
-    if node.tag == "tag:yaml.org,2002:bool":
-        return value.lower() in ("true", "yes", "on", "y")
-    if node.tag == "tag:yaml.org,2002:int":
-        try:
-            return int(value.replace("_", ""), 0)
-        except ValueError:
-            return value
-    if node.tag == "tag:yaml.org,2002:null":
-        return None
-    return value
-
-
-def resources(doc: Any) -> LocDict | None:
-    """The ``Resources`` mapping of a template (or of a Serverless ``resources:`` block)."""
-    if not isinstance(doc, dict):
-        return None
-    section = doc.get("Resources")
-    if section is None and isinstance(doc.get("resources"), dict) and "service" in doc:
-        section = doc["resources"].get("Resources")  # serverless.yml
-    if not isinstance(section, LocDict):
-        return None
-    typed = [r for r in section.values() if isinstance(r, dict) and isinstance(r.get("Type"), str)]
-    return section if typed and len(typed) == len(section) else None
 
 
 def is_aurora_instance(resource: dict[str, Any]) -> bool:
@@ -184,33 +73,6 @@ def retired_ids(section: dict[str, Any], settings: RetiredSettings | None = None
         if res["Type"] in CLUSTER_TYPES
         or (res["Type"] == "AWS::RDS::DBInstance" and instance_retired(res, settings))
     }
-
-
-def references(value: Any, line: int) -> Iterator[tuple[str, int, str]]:
-    """Every (logical id, line, text) that ``value`` points at through an intrinsic."""
-    if isinstance(value, list):
-        for item in value:
-            yield from references(item, line)
-        return
-    if not isinstance(value, dict):
-        return
-    here = value.line if isinstance(value, LocDict) else line
-    for key, item in value.items():
-        item_line = value.key_lines.get(key, here) if isinstance(value, LocDict) else here
-        if key == "Ref" and isinstance(item, str):
-            yield item, item_line, f"Ref {item}"
-        elif key == "Fn::GetAtt":
-            parts = item.split(".", 1) if isinstance(item, str) else item
-            if isinstance(parts, list) and parts and isinstance(parts[0], str):
-                yield parts[0], item_line, "Fn::GetAtt " + ".".join(str(p) for p in parts)
-        elif key == "Fn::Sub":
-            template = item[0] if isinstance(item, list) and item else item
-            if isinstance(template, str):
-                for match in re.finditer(r"\$\{([A-Za-z0-9]+)(?:\.[^}]*)?\}", template):
-                    yield match.group(1), item_line, f"Fn::Sub {match.group(0)}"
-            yield from references(item, item_line)
-        else:
-            yield from references(item, item_line)
 
 
 def _edges(section: LocDict) -> dict[str, list[tuple[str, int, str]]]:

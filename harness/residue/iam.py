@@ -67,7 +67,7 @@ def document_statements(
     doc: Any, refs_of: Callable[[Any], frozenset[str]], *, line: int = 1, line_offset: int = 0
 ) -> list[Statement]:
     """The ``Allow`` statements of every policy document inside ``doc``: a template, a policy
-    file, a heredoc. ``doc`` comes from :func:`harness.residue.cfn.load` with positions, so
+    file, a heredoc. ``doc`` comes from :func:`harness.iac.cfn.load` with positions, so
     each action and resource keeps its line; ``refs_of`` names what an intrinsic refers to;
     ``line_offset`` places a document read out of a larger file.
     """

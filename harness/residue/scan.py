@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from harness.errors import HarnessError
+from harness.iac import cfn as templates
 from harness.iac.lexers import (
     C_LIKE,
     HASH,
@@ -237,12 +238,12 @@ def scan_text(
         definitions += report.definitions
     elif error is None and path.suffix in (".json", ".yaml", ".yml", ".template"):
         try:
-            doc = cfn.load(text, positions=True)
+            doc = templates.load(text, positions=True)
         except yaml.YAMLError as exc:
             doc = None
             if "AWS::" in text and "Resources" in text:
                 error = f"looks like a CloudFormation template but does not parse: {exc}"
-        if cfn.resources(doc) is not None:
+        if templates.resources(doc) is not None:
             kind = "serverless" if isinstance(doc, dict) and "service" in doc else "cloudformation"
             flavour = "cloudformation"
             definitions += cfn.definitions(doc, shown, settings)

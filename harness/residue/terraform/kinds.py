@@ -22,8 +22,9 @@ from collections.abc import Mapping
 
 import yaml
 
+from harness.iac import cfn as templates
 from harness.iac import hcl
-from harness.residue import cfn, iam
+from harness.residue import iam
 from harness.residue.graph import Node, unattached_groups
 from harness.residue.hits import Context, Hit
 from harness.residue.identifiers import RDS_ENDPOINT
@@ -326,7 +327,7 @@ def _json_policy(
     body = file.code[start:end]
     body = body[: body.rfind("\n")] if "\n" in body else body  # the closing marker's line
     try:
-        doc = cfn.load(body, positions=True)
+        doc = templates.load(body, positions=True)
     except yaml.YAMLError:
         return []
     first_line, _ = file.where.position(start)
