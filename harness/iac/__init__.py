@@ -2,5 +2,6 @@
 
 - :mod:`harness.iac.lexers`: where the comments are, for every family of source the scans read.
 - :mod:`harness.iac.hcl`: HCL (Terraform) bodies, blocks, attributes and expressions.
+- :mod:`harness.iac.terraform`: the module graph of ``.tf`` source (modules, calls, roots).
 - :mod:`harness.iac.cfn`: CloudFormation templates, each mapping keeping its keys' lines.
 """

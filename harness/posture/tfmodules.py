@@ -1,9 +1,9 @@
-"""Terraform configurations as Terraform reads them: modules, variables, locals, outputs.
+"""Terraform configurations evaluated as Terraform would: variables, locals, outputs, per call.
 
-Every folder of ``.tf`` files is a module. A module no scanned module calls is a root: its
-variables take their defaults and the values in ``terraform.tfvars`` / ``*.auto.tfvars``. A
-module called with a local ``source`` (``./modules/db``) is instantiated once per call, its
-variables taking the call's arguments, evaluated in the caller. Each resource then has a full
+The module graph is :mod:`harness.iac.terraform`'s. A root's variables take their defaults and
+the values in ``terraform.tfvars`` / ``*.auto.tfvars``. A module called with a local
+``source`` (``./modules/db``) is instantiated once per call, its variables taking the call's
+arguments, evaluated in the caller. Each resource then has a full
 address (``module.db.aws_db_instance.this``) and every attribute evaluates to a value with the
 line it came from — for ``storage_encrypted = var.encrypted`` that is the caller's
 ``encrypted = false``, where the fix belongs.
@@ -12,11 +12,12 @@ line it came from — for ``storage_encrypted = var.encrypted`` that is the call
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.iac import hcl
+from harness.iac import hcl, terraform
+from harness.iac.terraform import Module
 from harness.posture.facts import Where
 from harness.posture.values import UNKNOWN
 
@@ -33,17 +34,6 @@ class RefValue:
 class Val:
     value: Any
     where: Where | None
-
-
-@dataclass
-class Module:
-    folder: Path
-    files: list[tuple[str, hcl.Block]] = field(default_factory=list)
-
-    def blocks(self, kind: str) -> Iterator[tuple[str, hcl.Block]]:
-        for name, body in self.files:
-            for block in body.children(kind):
-                yield name, block
 
 
 @dataclass(frozen=True)
@@ -106,7 +96,7 @@ class Scope:
         module: Module,
         prefix: str,
         inputs: dict[str, Val],
-        modules: dict[Path, Module],
+        modules: dict[str, Module],
     ) -> None:
         self.module, self.prefix, self.inputs, self.modules = module, prefix, inputs, modules
         self._locals: dict[str, Val] = {}
@@ -221,23 +211,10 @@ def _index(value: Any, path: tuple[str | int, ...]) -> Any:
     return value
 
 
-def _local_source(module: Module, call: hcl.Block) -> Path | None:
-    source = call.attribute("source")
-    if source is None or not isinstance(source.expr, hcl.Lit):
-        return None
-    text = str(source.expr.value)
-    if not text.startswith(("./", "../")):
-        return None  # a registry or git module: not in the tree, its inside unknown
-    return (module.folder / text).resolve()
-
-
-def _tfvars(folder: Path, label: Callable[[Path], str]) -> dict[str, Val]:
+def _tfvars(folder: str, label: Callable[[Path], str]) -> dict[str, Val]:
     """Root variables from ``terraform.tfvars`` and ``*.auto.tfvars`` (in Terraform's order)."""
     values: dict[str, Val] = {}
-    files = [folder / "terraform.tfvars", *sorted(folder.glob("*.auto.tfvars"))]
-    for path in files:
-        if not path.is_file():
-            continue
+    for path in terraform.tfvars_files(Path(folder)):
         try:
             body = hcl.strict(path.read_text(encoding="utf-8"))
         except (hcl.HclError, UnicodeDecodeError, OSError):
@@ -250,25 +227,17 @@ def _tfvars(folder: Path, label: Callable[[Path], str]) -> dict[str, Val]:
 
 def load(files: list[Path], label: Callable[[Path], str]) -> list[Scope]:
     """The root module instances of the ``.tf`` files given, their children instantiated."""
-    modules: dict[Path, Module] = {}
+    read = []
     for path in files:
         try:
             body = hcl.strict(path.read_text(encoding="utf-8"))
         except (hcl.HclError, UnicodeDecodeError, OSError):
             continue  # not HCL this reader follows: its resources go unread, never guessed
-        folder = path.parent.resolve()
-        modules.setdefault(folder, Module(folder)).files.append((label(path), body))
-    called = {
-        source
-        for module in modules.values()
-        for _, call in module.blocks("module")
-        if (source := _local_source(module, call)) is not None and source != module.folder
-    }
+        read.append((path.parent.resolve().as_posix(), label(path), body))
+    modules = terraform.group(read)
     roots = []
-    for folder, module in sorted(modules.items()):
-        if folder in called:
-            continue
-        root = Scope(module, "", _tfvars(folder, label), modules)
+    for module in sorted(terraform.roots(modules), key=lambda m: Path(m.folder)):
+        root = Scope(module, "", _tfvars(module.folder, label), modules)
         _instantiate(root, depth=0)
         roots.append(root)
     return roots
@@ -281,17 +250,15 @@ _META = ("source", "version", "providers", "count", "for_each", "depends_on")
 def _instantiate(scope: Scope, depth: int) -> None:
     if depth > 8:
         return  # a module calling itself, however indirectly
-    for file, call in scope.module.blocks("module"):
-        source = _local_source(scope.module, call)
-        if source is None or source not in scope.modules or not call.labels:
+    for call in terraform.calls(scope.module, scope.modules):
+        if call.child is None:
             continue
-        name = call.labels[0]
         inputs = {
-            attr.name: scope.eval(attr.expr, file)
-            for attr in call.attributes
-            if attr.name
-            not in ("source", "version", "providers", "count", "for_each", "depends_on")
+            attr.name: scope.eval(attr.expr, call.file)
+            for attr in call.block.attributes
+            if attr.name not in _META
         }
-        child = Scope(scope.modules[source], f"{scope.prefix}module.{name}.", inputs, scope.modules)
-        scope.children[name] = child
+        prefix = f"{scope.prefix}module.{call.name}."
+        child = Scope(scope.modules[call.child], prefix, inputs, scope.modules)
+        scope.children[call.name] = child
         _instantiate(child, depth + 1)

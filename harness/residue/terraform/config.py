@@ -1,20 +1,20 @@
 """Terraform configuration as the residue analysis sees it: modules of resources, module
 calls, outputs, locals and variables, each with the references written in it.
 
-Two readers produce it: :func:`from_files` from ``.tf`` source (a module is a folder; a
-``module`` block with a local ``source`` calls the folder it names, when that folder is in
-the scanned tree) and :mod:`harness.residue.terraform.plan_json` from ``terraform show -json``
-output. :mod:`harness.residue.terraform.engine` resolves and judges either the same way.
+Two readers produce it: :func:`from_files` from ``.tf`` source (the module graph of
+:mod:`harness.iac.terraform`: a module is a folder; a ``module`` block with a local ``source``
+calls the folder it names, when that folder is in the scanned tree) and
+:mod:`harness.residue.terraform.plan_json` from ``terraform show -json`` output.
+:mod:`harness.residue.terraform.engine` resolves and judges either the same way.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from harness.iac import hcl
+from harness.iac import hcl, terraform
 from harness.iac.lexers import HCL, Locator, blank, comment_spans
 
 _REF = re.compile(
@@ -112,13 +112,19 @@ class TfFile:
     masked: str
     """``code`` with string literals blanked too: where references can be written."""
     where: Locator
-    blocks: tuple[hcl.Block, ...]
+    root: hcl.Block
+    """The whole file read as a block (:func:`harness.iac.hcl.document`)."""
+
+    @property
+    def blocks(self) -> tuple[hcl.Block, ...]:
+        return self.root.blocks
 
     @classmethod
     def read(cls, key: str, folder: str, text: str) -> TfFile:
         spans = comment_spans(text, HCL)
         code = blank(text, spans)
-        return cls(key, folder, text, code, hcl.mask(code), Locator(text, spans), hcl.parse(code))
+        root = hcl.document(code)
+        return cls(key, folder, text, code, hcl.mask(code), Locator(text, spans), root)
 
 
 def sites(file: TfFile, start: int, end: int) -> list[Site]:
@@ -143,17 +149,20 @@ def _canonical(ref: str) -> str:
 
 def from_files(files: Iterable[TfFile], labels: Mapping[str, str] | None = None) -> list[Module]:
     """Modules (one per folder) from ``.tf`` files; ``labels``: how to name each folder."""
-    by_folder: dict[str, list[TfFile]] = {}
-    for file in files:
-        by_folder.setdefault(file.folder, []).append(file)
+    by_key = {file.key: file for file in files}
+    graph = terraform.group((f.folder, f.key, f.root) for f in by_key.values())
     modules = []
-    for folder, group in sorted(by_folder.items()):
+    for folder, source in sorted(graph.items()):
         label = (labels or {}).get(folder, folder)
-        modules.append(_module(folder, label, group, set(by_folder)))
+        calls = {id(c.block): c for c in terraform.calls(source, graph)}
+        group = [by_key[key] for key, _root in source.files]
+        modules.append(_module(folder, label, group, calls))
     return modules
 
 
-def _module(folder: str, label: str, files: list[TfFile], folders: set[str]) -> Module:
+def _module(
+    folder: str, label: str, files: list[TfFile], calls: Mapping[int, terraform.ModuleCall]
+) -> Module:
     module = Module(folder, label)
     for file in files:
         for block in file.blocks:
@@ -169,11 +178,13 @@ def _module(folder: str, label: str, files: list[TfFile], folders: set[str]) -> 
                 )
     for file in files:
         for block in file.blocks:
-            _add(module, file, block, folders)
+            _add(module, file, block, calls)
     return module
 
 
-def _add(module: Module, file: TfFile, block: hcl.Block, folders: set[str]) -> None:
+def _add(
+    module: Module, file: TfFile, block: hcl.Block, calls: Mapping[int, terraform.ModuleCall]
+) -> None:
     body = sites(file, block.open, block.close)
     if block.kind in ("resource", "data") and len(block.labels) == 2:
         kind, name = block.labels
@@ -190,10 +201,7 @@ def _add(module: Module, file: TfFile, block: hcl.Block, folders: set[str]) -> N
         )
     elif block.kind == "module" and block.labels:
         source = hcl.literal(file.code, block.attribute("source")) or ""
-        child = None
-        if source.startswith(("./", "../")):
-            child = posixpath.normpath(posixpath.join(module.key, source))
-            child = child if child in folders else None
+        child = calls[id(block)].child
         args = {
             a.name: sites(file, a.value_start, a.value_end)
             for a in block.attributes
