@@ -586,10 +586,8 @@ NOT_ENFORCED = {
     "DSQL015": "table-shape limits need the whole schema; not enforced by the guard yet",
     "DSQL016": "object-count limits need the whole cluster; not enforced by the guard yet",
 }
-PACK_DISAGREES = {
-    "DSQL094": "its good example sets statement_timeout, outside DSQL's SET allowlist (§0b)",
-    "DSQL107": "its good example sets work_mem, outside DSQL's SET allowlist (§0b)",
-}
+PACK_DISAGREES: dict[str, str] = {}
+"""Rules whose good example DSQL would refuse (none since DSQL114 took the SET allowlist)."""
 
 
 def statements(script: str) -> list[str]:

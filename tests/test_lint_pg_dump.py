@@ -137,3 +137,20 @@ def test_the_dump_holds_each_feature_of_the_application(report: FileReport, kind
 def test_what_dsql_rejects_is_flagged(report: FileReport, rule: str, what: str) -> None:
     fired = Counter(f.rule_id for f in report.findings)
     assert fired[rule] >= 1, f"{rule} ({what}) did not fire; fired: {sorted(fired)}"
+
+
+def test_the_dumps_session_header_is_held_to_dsqls_set_allowlist(report: FileReport) -> None:
+    """pg_dump starts every file with SETs and a set_config; DSQL refuses those outside its
+    allowlist (reference §0b), and accepts search_path, client_encoding and the like."""
+    refused = {
+        f.message.split(" cannot be set", 1)[0] for f in report.findings if f.rule_id == "DSQL114"
+    }
+    assert {
+        "statement_timeout",
+        "lock_timeout",
+        "idle_in_transaction_session_timeout",
+        "standard_conforming_strings",
+        "check_function_bodies",
+        "row_security",
+    } <= refused
+    assert not refused & {"client_encoding", "search_path"}

@@ -131,6 +131,8 @@ ANSWERS: dict[str, Answer] = {
     "DSQL108": Answer("0A000", "COPY to or from a file is not supported", False),
     "DSQL109": Answer("0A000", "TABLESAMPLE clause not supported", True),
     "DSQL110": Answer("0A000", "unsupported statement type: MERGE", True),
+    # Recorded for default_transaction_isolation; the same words for every refused name.
+    "DSQL114": Answer("0A000", 'setting configuration parameter "{detail}" not supported', False),
     # Warnings in the pack that DSQL nevertheless answers with an error at run time:
     "DSQL112": Answer("42704", 'unrecognized configuration parameter "{detail}"', True),
 }
@@ -228,6 +230,8 @@ def detail(rule: str, hit: Hit, stmt: Statement) -> str:
         return "TRANSACTION"
     if rule == "DSQL094":
         return setting_name(stmt.text) or "default_transaction_isolation"
+    if rule == "DSQL114":  # the pack's message names the parameter: "<name> cannot be set …"
+        return hit.message.split(" cannot be set", 1)[0]
     if rule == "DSQL096":
         return "ROLLBACK TO" if said[:1] == ["ROLLBACK"] else said[0] if said else "SAVEPOINT"
     if rule == "DSQL101":

@@ -22,6 +22,7 @@ from harness.dsql_local.answers import ANSWERS, FIRST, GUARD_ANSWERS, RUNTIME_ER
 from harness.dsql_local.statement import Statement, isolation_level, setting_name, tokens, words
 from harness.lint.analysis import Hit
 from harness.lint.pack import RULES_BY_ID
+from harness.lint.prescan.session import SETTABLE, settable
 from harness.results.check import Severity
 
 __all__ = [
@@ -38,21 +39,9 @@ __all__ = [
     "waits_for_job",
 ]
 
-ALLOWED_SETTINGS = frozenset(
-    {
-        "application_name",
-        "client_encoding",
-        "datestyle",
-        "extra_float_digits",
-        "intervalstyle",
-        "timezone",
-        "search_path",
-        "role",
-        "disable_sync_create_index",
-    }
-)
-"""Parameters DSQL lets a session set, besides any named ``enable_*`` (reference §0b: the
-``ALLOWED_SET_PARAMS`` of AWS's own pgdump-proxy, snapshot 104908e)."""
+ALLOWED_SETTINGS = SETTABLE
+"""Parameters DSQL lets a session set, besides any named ``enable_*``: the lint pack's list
+(:data:`harness.lint.prescan.session.SETTABLE`, rule DSQL114), so the two cannot disagree."""
 
 DEFERRED = frozenset(
     {
@@ -111,12 +100,11 @@ class JobLog(Protocol):
 _GEOMETRIC = frozenset({"point", "line", "lseg", "box", "path", "polygon", "circle"})
 """Geometric types: DSQL fails functions named after them (recorded for ``line``, ``circle``)."""
 
-# -- session settings (no pack rule yet) ------------------------------------------------------
+# -- session settings (the pack's DSQL114 list; here for startup options and RESET) -----------
 
 
 def setting_allowed(name: str) -> bool:
-    last = name.lower().rsplit(".", 1)[-1]
-    return name.lower() in ALLOWED_SETTINGS or last.startswith("enable_")
+    return settable(name)
 
 
 def refuse_setting(name: str) -> Refusal | None:

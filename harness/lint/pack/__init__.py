@@ -13,7 +13,7 @@ from __future__ import annotations
 from harness.lint.pack import alter, indexes, keys, meta, objects, tables, transactions, types
 from harness.lint.rule import Rule
 
-PACK_VERSION = "dsql-2026.09.18"
+PACK_VERSION = "dsql-2026.12.03"
 """Bumped whenever a rule is added, removed or changes meaning."""
 TARGET = "dsql"
 CROSS_CHECKED_WITH = "dsql-lint 0.2.22"

@@ -78,11 +78,30 @@ RULES = (
         "transaction isolation parameters cannot be set",
         "SET default_transaction_isolation / transaction_isolation is rejected (`0A000`).",
         "SET default_transaction_isolation = 'serializable';",
-        "SET statement_timeout = '30s';",
+        "SET application_name = 'billing';",
         "remove it: DSQL is always REPEATABLE READ",
         SAME,
         ("S23",),
         "2026-09-18",
+    ),
+    Rule(
+        "DSQL114",
+        "set-not-allowed",
+        E,
+        "this setting cannot be set on DSQL",
+        "DSQL lets a session set only application_name, client_encoding, datestyle, "
+        "extra_float_digits, intervalstyle, timezone, search_path, role, enable_* and "
+        "disable_sync_create_index; anything else — by SET, set_config() or a startup "
+        'option — is refused (`0A000 setting configuration parameter "…" not supported`; '
+        "AWS's pgdump-proxy records `ERROR: not supported` for the statement_timeout, "
+        "lock_timeout, idle_in_transaction_session_timeout, row_security and "
+        "standard_conforming_strings lines every pg_dump header starts with).",
+        "SET statement_timeout = 0;",
+        "SET search_path = public;",
+        "drop it (a timeout belongs in the driver or the pool, not the session)",
+        SAME,
+        ("S21", "S23"),
+        "2026-12-03",
     ),
     Rule(
         "DSQL095",
@@ -258,7 +277,7 @@ RULES = (
         "ALTER SYSTEM is not supported",
         "Cluster settings are managed through the console/API.",
         "ALTER SYSTEM SET work_mem = '64MB';",
-        "SET work_mem = '64MB';",
+        "SET enable_seqscan = off;",
         "remove it",
         NONE,
         ("S3", "S23"),

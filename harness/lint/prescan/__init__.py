@@ -24,7 +24,7 @@ from harness.lint.prescan.alter import alter
 from harness.lint.prescan.create import create
 from harness.lint.prescan.identity import cache_hits
 from harness.lint.prescan.objects import comment_on, drop
-from harness.lint.prescan.session import BY_FIRST, transaction
+from harness.lint.prescan.session import BY_FIRST, set_config_hits, transaction
 from harness.lint.prescan.tokens import Outcome, Prepared, qualified, strip_literals, words
 from harness.lint.prescan.writes import bounded_write, copy_statement, insert_statement
 
@@ -73,4 +73,6 @@ def prescan(text: str, dialect: str, copy_rows: int = -1) -> Outcome:
             return fast
     if first == "SELECT" and re.search(r"\bINTO\b", plain, re.IGNORECASE) is None:
         a.category = A.QUERY
+    if "set_config" in plain.lower():  # pg_dump's headers set more than DSQL lets them
+        set_config_hits(text, a)
     return Prepared(text, a)
