@@ -1,8 +1,9 @@
 """Reading CDK app source (TypeScript or Python) as far as posture needs: construct calls.
 
-Not a TypeScript or Python parser: a tokenizer that drops comments and keeps strings whole,
-then a reader for the one shape CDK code has — ``new rds.DatabaseInstance(this, 'Db', {…})``
-in TypeScript, ``rds.DatabaseInstance(self, "Db", engine=…)`` in Python — whose arguments
+Not a TypeScript or Python parser: a tokenizer over the text with its comments blanked (by
+:mod:`harness.iac.lexers`, the way residue finds them) that keeps strings whole, then a
+reader for the one shape CDK code has — ``new rds.DatabaseInstance(this, 'Db', {…})`` in
+TypeScript, ``rds.DatabaseInstance(self, "Db", engine=…)`` in Python — whose arguments
 become :class:`Node` values (objects, lists, calls, dotted names, literals, each with its
 line). Keys are normalised to snake_case so one reader serves both languages. Anything
 else in an argument (arrow functions, arithmetic) is :class:`Other`: a value cutover does not
@@ -14,10 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from harness.iac.lexers import C_LIKE, blank, comment_spans, python_comment_spans
+
 _TOKEN = re.compile(
     r"""
-    (?P<comment>//[^\n]*|/\*.*?\*/)
-  | (?P<string>'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)
+    (?P<string>'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)
   | (?P<number>\d+(?:\.\d+)?)
   | (?P<name>[A-Za-z_$][A-Za-z0-9_$]*)
   | (?P<op>=>|==+|!=+|\.\.\.|\?\.|[{}\[\]().,:;=?!<>+\-*/%&|@\#])
@@ -35,8 +37,7 @@ class Token:
 
 
 def tokens(text: str, *, python: bool) -> list[Token]:
-    if python:  # Python comments; its strings never hold a '#' this tokenizer cares about
-        text = re.sub(r"(?m)#[^\n'\"]*$", "", text)
+    text = blank(text, python_comment_spans(text) if python else comment_spans(text, C_LIKE))
     out, line, i = [], 1, 0
     while i < len(text):
         match = _TOKEN.match(text, i)
@@ -44,7 +45,7 @@ def tokens(text: str, *, python: bool) -> list[Token]:
             i += 1
             continue
         kind = match.lastgroup or ""
-        if kind not in ("comment", "space"):
+        if kind != "space":
             out.append(Token(kind, match.group(), line))
         line += match.group().count("\n")
         i = match.end()
