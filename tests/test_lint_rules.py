@@ -113,3 +113,11 @@ SUPPORTED_NOW = {
 @pytest.mark.parametrize("sql", SUPPORTED_NOW.values(), ids=SUPPORTED_NOW.keys())
 def test_what_dsql_supports_today_fires_no_rule(sql: str) -> None:
     assert fired(sql) == set()
+
+
+def test_a_nullable_column_added_with_null_is_not_called_not_null() -> None:
+    """Issue 21, item 7: the plain NULL clause was reported as a NotNull constraint."""
+    (finding,) = [f for f in lint_sql("ALTER TABLE t ADD COLUMN c UUID NULL;").findings]
+    assert finding.rule_id == "DSQL080"
+    assert "(NULL: nullable is the default, drop the word)" in finding.message
+    assert "NOT NULL" not in finding.message.split("→")[0]

@@ -89,10 +89,22 @@ def _column_constraints(
             if rule == "DSQL040" and dt.this is exp.DataType.Type.USERDEFINED:
                 a.hits[-1].subject = A.bare(type_name(dt))
     if adding and col.constraints:
-        kinds = ", ".join(sorted({type(c.kind).__name__.replace("ColumnConstraint", "")
-                                  for c in col.constraints}))  # fmt: skip
+        kinds = ", ".join(sorted({_constraint_name(c.kind) for c in col.constraints}))
         a.hit("DSQL080", f"ADD COLUMN {col.name} with a constraint ({kinds})", r"\bADD\b")
     return pk
+
+
+def _constraint_name(kind: object) -> str:
+    """How a column constraint is written: ``NOT NULL``, ``NULL`` (sqlglot reads the plain
+    NULL clause as a NotNull node that allows NULL; DSQL's parser still counts it as a
+    constraint, so it stays a finding — dropping it is faithful), else its node's name."""
+    if isinstance(kind, exp.NotNullColumnConstraint):
+        return (
+            "NULL: nullable is the default, drop the word"
+            if kind.args.get("allow_null")
+            else "NOT NULL"
+        )
+    return type(kind).__name__.replace("ColumnConstraint", "")
 
 
 def _on_create_table(node: exp.Create, a: Analysis, p: Prepared) -> None:
