@@ -121,3 +121,20 @@ def test_a_nullable_column_added_with_null_is_not_called_not_null() -> None:
     assert finding.rule_id == "DSQL080"
     assert "(NULL: nullable is the default, drop the word)" in finding.message
     assert "NOT NULL" not in finding.message.split("→")[0]
+
+
+@pytest.mark.parametrize(
+    ("sql", "fired"),
+    [
+        ("ALTER TABLE t ADD CONSTRAINT u UNIQUE (a, b);", set()),  # one action, a comma inside
+        ("ALTER TABLE t ADD COLUMN a numeric(10,2), DROP COLUMN b;", {"DSQL117"}),
+        ("ALTER TABLE t OWNER TO postgres_app;", set()),  # another role, which may exist
+        ('ALTER SCHEMA app OWNER TO "postgres";', {"DSQL116"}),
+        ("SELECT my_uuidv7(), uuidv7 FROM t;", set()),  # not the function, not a call
+        ("CREATE VIEW v AS SELECT CaseFold(name) FROM t;", {"DSQL115"}),
+    ],
+)
+def test_issue_21s_unconfirmed_warnings_fire_where_they_should(sql: str, fired: set[str]) -> None:
+    """Issue 21, items 3, 4 and 8: newer functions, OWNER TO postgres, several ALTER actions."""
+    found = {f.rule_id for f in lint_sql(sql).findings}
+    assert found & {"DSQL115", "DSQL116", "DSQL117"} == fired

@@ -48,6 +48,7 @@ SOURCES: dict[str, str] = {
     "S26": "https://mantle-framework.dev/wiki/DSQL-Incompatibility-Reference.html (partly stale)",
     "S27": "dsql-lint grammar/dsql_grammar.json in S21",
     "S28": "cutover's own experiments (sqlglot 30.30.0, dsql-lint 0.2.22)",
+    "S29": "https://www.postgresql.org/docs/release/ (PostgreSQL 17 and 18 release notes)",
 }
 
 RULES: tuple[Rule, ...] = (

@@ -92,4 +92,36 @@ RULES = (
         ("S21",),
         "2026-08-07",
     ),
+    Rule(
+        "DSQL116",
+        "owner-to-postgres",
+        W,
+        "ownership given to a role DSQL does not have",
+        "pg_dump writes `ALTER … OWNER TO postgres`; DSQL's built-in role is `admin` and "
+        "there is no `postgres` role, so the statement fails unless one was created. "
+        "Unconfirmed by a recorded probe.",
+        "ALTER TABLE orders OWNER TO postgres;",
+        "ALTER TABLE orders OWNER TO admin;",
+        "drop the OWNER TO lines (pg_dump --no-owner) or give ownership to admin",
+        SAME,
+        ("S21",),
+        "2026-12-03",
+        confirmed=False,
+    ),
+    Rule(
+        "DSQL117",
+        "alter-table-several-actions",
+        W,
+        "ALTER TABLE with more than one action",
+        "DSQL's vendored grammar (dsql-lint's dsql_grammar.json) allows one alter_table_cmd "
+        "per ALTER TABLE, so `ADD COLUMN a …, ADD COLUMN b …` may be refused. Unconfirmed "
+        "by a recorded probe.",
+        "ALTER TABLE orders ADD COLUMN note text, ADD COLUMN memo text;",
+        "ALTER TABLE orders ADD COLUMN note text;",
+        "one ALTER TABLE per action (each in its own transaction: one DDL per transaction)",
+        SAME,
+        ("S27",),
+        "2026-12-03",
+        confirmed=False,
+    ),
 )

@@ -200,4 +200,21 @@ RULES = (
         "2026-09-18",
         confirmed=False,
     ),
+    Rule(
+        "DSQL115",
+        "newer-function",
+        W,
+        "a function newer than PostgreSQL 16",
+        "DSQL is PostgreSQL 16-compatible; functions added in 17 (json_scalar, "
+        "json_serialize, to_bin, to_oct, uuid_extract_timestamp, …) and 18 (uuidv7, uuidv4, "
+        "casefold, array_sort, array_reverse, crc32, …) do not exist there. Unconfirmed by "
+        "a recorded probe.",
+        "CREATE TABLE ticket (id uuid PRIMARY KEY DEFAULT uuidv7());",
+        "CREATE TABLE ticket (id uuid PRIMARY KEY DEFAULT gen_random_uuid());",
+        "use a PostgreSQL 16 function (gen_random_uuid(), lower(), …) or compute it in the app",
+        CHANGES,
+        ("S29",),
+        "2026-12-03",
+        confirmed=False,
+    ),
 )

@@ -33,6 +33,19 @@ __all__ = ["Outcome", "Prepared", "cache_hits", "prescan", "qualified", "strip_l
 
 _TXN_WORDS = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"}
 
+# Functions PostgreSQL 17 and 18 added (their release notes), which a PostgreSQL 16-compatible
+# DSQL does not have: a call anywhere (a default, a view, a query) is DSQL115.
+_NEWER = re.compile(
+    r"\b(uuidv7|uuidv4|casefold|array_sort|array_reverse|crc32c?|json_scalar|json_serialize"
+    r"|to_bin|to_oct|uuid_extract_timestamp|uuid_extract_version)\s*\(",
+    re.IGNORECASE,
+)
+
+
+def newer_functions(plain: str, a: Analysis) -> None:
+    for name in dict.fromkeys(m.group(1).lower() for m in _NEWER.finditer(plain)):
+        a.hit("DSQL115", f"{name}() is newer than PostgreSQL 16", rf"\b{name}\s*\(")
+
 
 def prescan(text: str, dialect: str, copy_rows: int = -1) -> Outcome:
     """Classify ``text`` from its keywords, or prepare it for sqlglot."""
@@ -40,6 +53,7 @@ def prescan(text: str, dialect: str, copy_rows: int = -1) -> Outcome:
     w = words(plain)
     first = w[0] if w else ""
     a = Analysis(kind=first)
+    newer_functions(plain, a)
     if first == "CREATE":
         return create(text, plain, w, a, dialect)
     if first == "ALTER":

@@ -36,10 +36,17 @@ _VALIDATE = re.compile(r"\bVALIDATE\s+CONSTRAINT\b", re.IGNORECASE)
 _USING_INDEX = re.compile(r"\bUSING\s+INDEX\b", re.IGNORECASE)
 
 
+_OWNER_POSTGRES = re.compile(r'\bOWNER\s+TO\s+"?postgres"?(?![\w$])', re.IGNORECASE)
+
+
 def alter(text: str, plain: str, w: list[str], a: Analysis) -> Outcome:
     a.category = A.DDL
     kind = w[1] if len(w) > 1 else ""
     a.kind = f"ALTER {kind}"
+    if _OWNER_POSTGRES.search(plain):
+        a.hit("DSQL116", "OWNER TO postgres: DSQL has no postgres role", r"\bOWNER\b")
+    if kind == "TABLE" and _actions(plain) > 1:
+        a.hit("DSQL117", "ALTER TABLE with several actions", r"\bALTER\b")
     if kind == "SYSTEM":
         a.hit("DSQL107", "ALTER SYSTEM is not supported", r"\bSYSTEM\b")
         return a
@@ -99,3 +106,17 @@ def _alter_table(text: str, plain: str, a: Analysis) -> Outcome:
     prepared = Prepared(sql, a)
     strip_identity_caches(prepared)
     return prepared
+
+
+def _actions(plain: str) -> int:
+    """The actions of an ALTER TABLE: commas outside parentheses, plus one (literals are
+    already stripped from ``plain``)."""
+    depth, actions = 0, 1
+    for ch in plain:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            actions += 1
+    return actions
