@@ -578,6 +578,7 @@ ANSWERED_BY_POSTGRESQL = {
     "DSQL000": "42601",  # DSQL's answer is PostgreSQL's own syntax error
     "DSQL130": "42601",
     "DSQL111": "42601",
+    "DSQL118": "42601",  # PostgreSQL 16 has no VIRTUAL generated columns, nor has DSQL
     "DSQL040": "42704",  # a type DSQL does not have does not exist there either
     "DSQL090": "0A000",  # the session's rules
     "DSQL091": "0A000",

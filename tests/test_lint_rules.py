@@ -138,3 +138,16 @@ def test_issue_21s_unconfirmed_warnings_fire_where_they_should(sql: str, fired: 
     """Issue 21, items 3, 4 and 8: newer functions, OWNER TO postgres, several ALTER actions."""
     found = {f.rule_id for f in lint_sql(sql).findings}
     assert found & {"DSQL115", "DSQL116", "DSQL117"} == fired
+
+
+def test_a_statement_with_newer_syntax_keeps_its_other_findings() -> None:
+    """Issue 21, item 2: a PostgreSQL 18 VIRTUAL column made the whole CREATE TABLE 'could not
+    parse', so its array, tsvector and enum columns went unreported."""
+    found = lint_sql(
+        "CREATE TYPE mood AS ENUM ('a', 'b');\n"
+        "CREATE TABLE doc (id uuid PRIMARY KEY, tags text[], body tsvector, m mood,"
+        " total numeric(10,2) GENERATED ALWAYS AS (1 + 2) VIRTUAL);"
+    ).findings
+    rules = {f.rule_id for f in found}
+    assert {"DSQL118", "DSQL041", "DSQL042", "DSQL040"} <= rules
+    assert "DSQL000" not in rules

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
@@ -64,23 +65,60 @@ def analyse_statement(
     return _parse_and_detect(outcome, dialect)
 
 
+# Syntax newer than PostgreSQL 16 that sqlglot cannot read: (rule, message, anchor, pattern,
+# the PostgreSQL 16 spelling it is read as). A statement that fails to parse is read again in
+# that spelling, so its other findings (types, enums…) are not lost to "could not parse".
+_NEWER_SYNTAX = (
+    (
+        "DSQL118",
+        "a VIRTUAL generated column (PostgreSQL 18); DSQL has only STORED",
+        r"\bVIRTUAL\b",
+        re.compile(r"\)\s*VIRTUAL\b", re.IGNORECASE),
+        ") STORED",
+    ),
+)
+
+
 def _parse_and_detect(p: Prepared, dialect: str) -> Analysis:
     a = p.analysis
     try:
         nodes = [n for n in _dialect(dialect).parse(p.sql) if n is not None]
     except SqlglotError as exc:
-        errors = getattr(exc, "errors", None)
-        detail = errors[0].get("description") if errors else str(exc).splitlines()[0]
-        a.hit("DSQL000", f"could not parse: {detail}")
-        a.unanalysed = True
-        a.method = "parsed"
-        return a
+        read = _read_newer_syntax(p, dialect, a)
+        if read is not None:
+            nodes = read
+        else:
+            errors = getattr(exc, "errors", None)
+            detail = errors[0].get("description") if errors else str(exc).splitlines()[0]
+            a.hit("DSQL000", f"could not parse: {detail}")
+            a.unanalysed = True
+            a.method = "parsed"
+            return a
     if len(nodes) != 1:
         a.hit("DSQL000", f"expected one statement, the parser read {len(nodes)}")
         a.unanalysed = True
         return a
     detect(nodes[0], a, p)
     return a
+
+
+def _read_newer_syntax(p: Prepared, dialect: str, a: Analysis) -> list[exp.Expr] | None:
+    """The statement parsed in its PostgreSQL 16 spelling, with a finding for each newer
+    form it holds; None when no known form explains the parse failure."""
+    text, found = p.sql, []
+    for rule, message, anchor, pattern, older in _NEWER_SYNTAX:
+        text, count = pattern.subn(older, text)
+        if count:
+            found.append((rule, message, anchor))
+    if not found:
+        return None
+    try:
+        nodes = [n for n in _dialect(dialect).parse(text) if n is not None]
+    except SqlglotError:
+        return None
+    for rule, message, anchor in found:
+        a.hit(rule, message, anchor)
+    return nodes
 
 
 # ----------------------------------------------------------------------------- assembly

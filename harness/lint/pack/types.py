@@ -111,4 +111,20 @@ RULES = (
         ("S23",),
         "2026-09-18",
     ),
+    Rule(
+        "DSQL118",
+        "virtual-generated-column",
+        E,
+        "VIRTUAL generated columns are PostgreSQL 18",
+        "DSQL is PostgreSQL 16-compatible, where a generated column is always STORED; "
+        "`GENERATED ALWAYS AS (…) VIRTUAL` is a syntax error there.",
+        "CREATE TABLE line (id uuid PRIMARY KEY, qty integer, "
+        "total integer GENERATED ALWAYS AS (qty * 2) VIRTUAL);",
+        "CREATE TABLE line (id uuid PRIMARY KEY, qty integer, "
+        "total integer GENERATED ALWAYS AS (qty * 2) STORED);",
+        "make it STORED (computed on write instead of on read)",
+        SAME,
+        ("S29",),
+        "2026-12-03",
+    ),
 )
