@@ -22,6 +22,7 @@ from sqlglot import exp
 
 from harness.db.catalog import Catalog, Table, View
 from harness.lint.analysis import Analysis
+from harness.lint.conventions import transaction_convention
 from harness.lint.engine import Fragment, analyse_statement, lint_fragments
 from harness.lint.pack import CROSS_CHECKED_WITH, PACK_VERSION, TARGET
 from harness.lint.report import FailOn, FileReport, LintFinding, LintReport, Suppression
@@ -103,6 +104,7 @@ def lint_paths(
             source=kind_of(path) or "sql",
             dialect=settings.dialect,
             assume_in_transaction=settings.assume_in_transaction,
+            convention=_convention(path, frags),
             scripts=file_scripts,
             analyses=file_analyses,
         )
@@ -113,6 +115,13 @@ def lint_paths(
     report = LintReport(tuple(reports), PACK_VERSION, TARGET, tool=_tool())
     report = apply_waivers(report, settings.waivers)
     return replace(report, duration_s=time.perf_counter() - started)
+
+
+def _convention(path: Path, fragments: list[Fragment]) -> str | None:
+    """The migration tool's transaction convention for a SQL file, if its layout names one."""
+    if (kind_of(path) or "sql") != "sql":
+        return None
+    return transaction_convention(path, "".join(f.text for f in fragments))
 
 
 def _tool() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.lint.conventions import CONVENTIONS
 from harness.lint.pack import CROSS_CHECKED_WITH, PACK_VERSION, RULES, SOURCES
 
 _HEADER = """\
@@ -43,14 +44,29 @@ views, SET CONSTRAINTS, statistics objects, `UNIQUE … USING INDEX`, `FOR UPDAT
 `FOR KEY SHARE`, `COPY … FROM STDIN`. Runtime-only limits (5-minute transactions, 128 MiB
 query memory) cannot be seen in SQL text and are left to the runtime checks.
 
+{conventions}
 | id | name | severity | fix kind | autofix | as of | confirmed |
 |---|---|---|---|---|---|---|
 """
 
 
+def _conventions() -> str:
+    """The migration tools whose transaction convention the linter applies by itself."""
+    rows = "".join(f"| {tool} | {layout} | {does} |\n" for tool, layout, does in CONVENTIONS)
+    return (
+        "Migration tools' transactions: a SQL file is assumed to run statement by statement "
+        "(autocommit) unless `--assume-in-transaction` says otherwise, except in these "
+        "layouts, where the tool's own convention is applied and named in the DSQL090/DSQL091 "
+        "findings (`harness/lint/conventions.py`):\n\n| tool | layout | convention |\n"
+        "|---|---|---|\n" + rows
+    )
+
+
 def markdown() -> str:
     """The rule reference as Markdown."""
-    out = [_HEADER.format(version=PACK_VERSION, cross=CROSS_CHECKED_WITH)]
+    out = [
+        _HEADER.format(version=PACK_VERSION, cross=CROSS_CHECKED_WITH, conventions=_conventions())
+    ]
     for r in RULES:
         out.append(
             f"| [{r.id}](#{r.id.lower()}) | {r.name} | {r.severity.value} | {r.fix_kind.value} "

@@ -172,11 +172,14 @@ def lint_fragments(
     source: str = "sql",
     dialect: str = "postgres",
     assume_in_transaction: bool = False,
+    convention: str | None = None,
     scripts: Sequence[Script] | None = None,
     analyses: Sequence[Sequence[Analysis]] | None = None,
 ) -> FileReport:
     """Lint the SQL fragments of one file as one script, in order.
 
+    ``convention``: the migration tool that runs the file in one transaction
+    (:mod:`harness.lint.conventions`); assumed, and named in the transaction findings.
     ``scripts`` and ``analyses`` may hold the split fragments and the per-statement results
     already computed (by worker processes), in which case only the ordered passes run here.
     """
@@ -210,7 +213,13 @@ def lint_fragments(
             else:
                 for index in range(base, len(located)):
                     directives.setdefault(index, []).append(d)
-    return _assemble(located, directives, file_directives, path, source, assume_in_transaction)
+    return _assemble(
+        located, directives, file_directives, path, source, assume_in_transaction, convention
+    )
+
+
+_WHOLE_FILE_TRANSACTION = frozenset({"DSQL090", "DSQL091"})
+"""Findings that exist only because the whole file is one transaction."""
 
 
 def _owner(script: Script, offset: int) -> int | None:
@@ -232,10 +241,14 @@ def _assemble(
     path: str,
     source: str,
     assume_in_transaction: bool,
+    convention: str | None = None,
 ) -> FileReport:
     analyses = [loc.analysis for loc in located]
     extra: dict[int, list[Hit]] = {}
-    for index, hit in transaction_hits(analyses, assume_in_transaction=assume_in_transaction):
+    assumed = assume_in_transaction or convention is not None
+    for index, hit in transaction_hits(analyses, assume_in_transaction=assumed):
+        if convention is not None and hit.rule in _WHOLE_FILE_TRANSACTION:
+            hit = replace(hit, message=f"{hit.message} (assumed: {convention})")
         extra.setdefault(index, []).append(hit)
     for index, hit in script_hits(analyses):
         extra.setdefault(index, []).append(hit)
