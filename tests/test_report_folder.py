@@ -138,7 +138,7 @@ def lint_and_residue_results(root: Path, *, waive: bool = False) -> dict[str, An
     """A run whose checks are the real linter's and residue scanner's over two files."""
     code = root / "code"
     code.mkdir(parents=True)
-    (code / "V1__init.sql").write_text(
+    (code / "init.sql").write_text(
         "CREATE TABLE t (id SERIAL PRIMARY KEY, x int);\nCREATE INDEX t_x ON t (x);\n",
         encoding="utf-8",
     )
@@ -157,7 +157,7 @@ def lint_and_residue_results(root: Path, *, waive: bool = False) -> dict[str, An
         if waive
         else ()
     )
-    report = lint_paths([code / "V1__init.sql"], LintSettings(waivers=waivers))
+    report = lint_paths([code / "init.sql"], LintSettings(waivers=waivers))
     checks: list[CheckResult] = [to_check_result(report.files[0])]
     checks += check_paths([code / "app.py"], EXAMPLE_SETTINGS)[:1]
     side = {"kind": "sqlite", "display": "app.db", "server_version": "3"}
@@ -204,7 +204,7 @@ class TestLintAndResidueInTheReport:
     def test_lint_findings_show_the_statement_they_fired_on(self, html: str) -> None:
         section = html[html.index('id="lint-heading"') : html.index('id="residue-heading"')]
         assert '<pre class="excerpt">CREATE TABLE t (id SERIAL PRIMARY KEY, x int)</pre>' in section
-        assert "V1__init.sql:2:" in section
+        assert "init.sql:2:" in section
         assert "Fix: " in section
 
     def test_residue_findings_name_file_and_line(self, html: str) -> None:
