@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +69,26 @@ def _manifest(tree: Path) -> set[tuple[str, int, str, str, str]]:
     return {(x["path"], x["line"], x["rule"], x["context"], x["text"]) for x in data["leftovers"]}
 
 
+STORED_AS_TEXT = ".py.txt"
+"""The CDK Python app's modules are data, kept as ``*.py.txt`` so nothing takes them for the
+project's own code (they import aws_cdk, which no one installs); a test scans a copy where
+they have their real names."""
+
+
+def materialised(tree: Path, factory: pytest.TempPathFactory) -> Path:
+    """``tree`` as a project holds it: itself, or a copy with ``*.py.txt`` named ``*.py``."""
+    if not any(tree.rglob(f"*{STORED_AS_TEXT}")):
+        return tree
+    copy = factory.mktemp(tree.name) / tree.name
+    shutil.copytree(tree, copy)
+    for stored in copy.rglob(f"*{STORED_AS_TEXT}"):
+        stored.rename(stored.with_name(stored.name.removesuffix(".txt")))
+    return copy
+
+
 @pytest.fixture(scope="module", params=TREES, ids=lambda p: p.name)
-def tree(request: pytest.FixtureRequest) -> Path:
-    path: Path = request.param
-    return path
+def tree(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return materialised(request.param, tmp_path_factory)
 
 
 def test_there_is_a_tree_for_every_flavour() -> None:
@@ -131,8 +148,10 @@ class TestCdkBesideCdkOut:
         ]
         assert list(target["evidence"]["counted"]) == ["cloudformation"]
 
-    def test_without_cdk_out_the_source_is_counted(self) -> None:
-        tree = DATA / "residue_cdk_python"
+    def test_without_cdk_out_the_source_is_counted(
+        self, tmp_path_factory: pytest.TempPathFactory
+    ) -> None:
+        tree = materialised(DATA / "residue_cdk_python", tmp_path_factory)
         _code, report = _run(tree, tree / "after")
         (target,) = [r for r in report["results"] if r["area"] == "residue_target"]
         assert target["evidence"]["dsql_clusters"] == [
