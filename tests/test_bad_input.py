@@ -317,6 +317,11 @@ class TestTablesThePlanNames:
         assert "table 'users' has no column 'nmae'" in line
         assert 'Did you mean "name"?' in line
 
+    def test_a_key_that_lists_no_column_is_refused(self, verify: Callable[..., Any]) -> None:
+        # It silently meant "the primary key" before.
+        line = usage_error(verify(sqlite_plan(tables={"keys": {"users": []}})))
+        assert "tables.keys: 'users' lists no key column; name at least one" in line
+
 
 class TestEmbeddedLoad:
     def test_a_load_script_syntax_error_names_the_file_and_line(

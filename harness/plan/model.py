@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from harness.dynamo.settings import DynamoSettings
 from harness.endpoints.settings import ConnectSettings, Endpoint
@@ -36,6 +36,15 @@ class TableSelection(PlanModel):
     keys: dict[str, tuple[str, ...]] = Field(
         default_factory=dict, description="Key columns for tables without a primary key."
     )
+
+    @field_validator("keys", mode="after")
+    @classmethod
+    def _some_column(cls, keys: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        # An empty list would silently mean "the primary key" (or none at all).
+        empty = [table for table, columns in keys.items() if not columns]
+        if empty:
+            raise ValueError(f"'{empty[0]}' lists no key column; name at least one")
+        return keys
     allow_empty: bool = Field(
         False,
         description="The plan expects no table to compare (an empty source, or a selection "
