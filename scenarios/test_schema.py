@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness.checks.rows import row_options
-from harness.checks.schema import AREA, check_table, check_views
+from harness.checks.schema import AREA, check_table
+from harness.checks.views import check_views
 from harness.plan.scope import TablePair
 from harness.plugin import CutoverRun
 from harness.results.check import CheckResult

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from harness.checks.counts import check_row_count
 from harness.checks.rows import row_options
-from harness.checks.schema import check_table, check_views
+from harness.checks.schema import check_table
+from harness.checks.views import check_views
 from harness.db.database import Database
 from harness.endpoints.resolve import Connector, open_database
 from harness.plan.model import Plan
