@@ -100,6 +100,50 @@ class TestPgDumpIdioms:
         assert rules(lint_sql(enum)) == ["DSQL044", "DSQL040"]
 
 
+class TestConsequences:
+    """What fails because an earlier statement of the script was rejected is reported under
+    the rule that rejected it, as a comment on a rejected extension is."""
+
+    def test_a_view_using_a_rejected_aggregate_fails_with_it(self) -> None:
+        report = lint_sql(
+            "CREATE AGGREGATE shop.concat_all(text) (SFUNC = textcat, STYPE = text);\n"
+            "CREATE VIEW v AS SELECT shop.concat_all(name) FROM t;\n"
+        )
+        assert rules(report) == ["DSQL075", "DSQL075"]
+        consequence = report.findings[1]
+        assert (consequence.line, consequence.col) == (2, 30)
+        assert "concat_all()" in consequence.message
+        assert "statement 1" in consequence.message
+
+    def test_statements_on_a_rejected_function_fail_with_it(self) -> None:
+        report = lint_sql(
+            "CREATE FUNCTION shop.log_order() RETURNS trigger LANGUAGE plpgsql\n"
+            "  AS $$ BEGIN RETURN NEW; END $$;\n"
+            "ALTER FUNCTION shop.log_order() OWNER TO admin;\n"
+            "COMMENT ON FUNCTION shop.log_order() IS 'audit';\n"
+            "GRANT EXECUTE ON FUNCTION shop.log_order() TO app;\n"
+            "SELECT shop.log_order();\n"
+        )
+        assert rules(report) == ["DSQL063"] * 5
+        assert all("log_order" in f.message for f in report.findings[1:])
+
+    def test_a_function_created_in_a_form_dsql_accepts_is_not_a_consequence(self) -> None:
+        report = lint_sql(
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+            "ALTER FUNCTION f() OWNER TO admin;\n"
+            "CREATE VIEW v AS SELECT f();\n"
+        )
+        assert rules(report) == []
+
+    def test_a_replacement_dsql_accepts_ends_the_consequences(self) -> None:
+        report = lint_sql(
+            "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$;\n"
+            "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n"
+            "CREATE VIEW v AS SELECT f();\n"
+        )
+        assert rules(report) == ["DSQL063"]
+
+
 class TestTransactions:
     def test_each_statement_outside_begin_is_its_own_transaction(self) -> None:
         sql = "CREATE TABLE a (id BIGINT PRIMARY KEY);\nINSERT INTO a VALUES (1);\n"

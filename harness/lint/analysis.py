@@ -61,6 +61,12 @@ class Analysis:
     key_columns: int = 0
     """Columns in the widest key (PK, UNIQUE, index) this statement declares."""
     dropped_columns: tuple[str, ...] = ()
+    calls: tuple[str, ...] = ()
+    """Bare names of the functions the statement calls that are not built in (views,
+    defaults, queries): the script pass reports a call of one the script failed to create."""
+    refers: tuple[tuple[str, str], ...] = ()
+    """(kind, bare name) of an existing routine the statement acts on (``ALTER FUNCTION …
+    OWNER TO``, ``COMMENT ON FUNCTION``, ``GRANT … ON FUNCTION``)."""
 
     def hit(self, rule: str, message: str, anchor: str | None = None) -> None:
         self.hits.append(Hit(rule, message, anchor))

@@ -377,6 +377,7 @@ def _modifies(node: exp.Expr) -> exp.Expr | None:
 def detect(node: exp.Expr, a: Analysis, p: Prepared) -> None:
     """Fill ``a`` from the parsed statement ``node``."""
     a.method = "parsed"
+    a.calls = tuple(sorted({str(f.this).lower() for f in node.find_all(exp.Anonymous)}))
     if isinstance(node, exp.Create):
         a.category = A.DDL
         _on_create(node, a, p)

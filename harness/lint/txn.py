@@ -9,10 +9,13 @@ DSQL084).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from harness.lint import analysis as A
 from harness.lint.analysis import Analysis, Hit
+from harness.lint.pack import RULES_BY_ID
+from harness.results.check import Severity
 
 ROW_LIMIT = 3000
 SIZE_LIMIT = 10 * 1024 * 1024
@@ -120,9 +123,18 @@ def script_hits(analyses: list[Analysis]) -> list[tuple[int, Hit]]:
     primary_keys: dict[str, tuple[str, ...]] = {}
     domains = {name for a in analyses for kind, name in a.creates if kind == "domain"}
     types = {name for a in analyses for kind, name in a.creates if kind == "type"}
+    rejected: dict[str, tuple[int, str, Hit]] = {}
     for i, a in enumerate(analyses):
         if domains or types:
             _resolve_user_types(a, domains, types)
+        out += [(i, hit) for hit in _consequences(a, rejected)]
+        for kind, name in a.creates:
+            if kind in _ROUTINES:
+                cause = _rejection(a)
+                if cause is not None:
+                    rejected[name] = (i, kind, cause)
+                else:  # CREATE OR REPLACE in a form DSQL accepts
+                    rejected.pop(name, None)
         for kind, name in a.creates:
             if kind == "index":
                 indexes[name] += 1
@@ -144,3 +156,35 @@ def script_hits(analyses: list[Analysis]) -> list[tuple[int, Hit]]:
                     out.append((i, Hit("DSQL084", f"{column} is in the primary key of "
                                        f"{a.obj}", rf"\b{column}\b")))  # fmt: skip
     return out
+
+
+_ROUTINES = ("function", "aggregate", "procedure")
+
+
+def _rejection(a: Analysis) -> Hit | None:
+    """The first finding of ``a`` that makes DSQL reject it, if any."""
+    for hit in a.hits:
+        rule = RULES_BY_ID.get(hit.rule)
+        if rule is not None and rule.severity is Severity.ERROR and hit.rule != "DSQL000":
+            return hit
+    return None
+
+
+def _consequences(a: Analysis, rejected: dict[str, tuple[int, str, Hit]]) -> list[Hit]:
+    """A call of, or a statement on, a routine whose CREATE earlier in the script DSQL
+    rejects fails too; reported under the rule that rejected the CREATE, as a comment on a
+    rejected extension is."""
+    hits = []
+    for kind, name in a.refers:
+        if name in rejected:
+            at, created, cause = rejected[name]
+            hits.append(Hit(cause.rule, f"{kind} {name} will not exist on DSQL: its CREATE "
+                            f"{created.upper()} (statement {at + 1}) is rejected "
+                            f"({cause.message})", rf"\b{re.escape(name)}\b"))  # fmt: skip
+    for name in a.calls:
+        if name in rejected:
+            at, created, cause = rejected[name]
+            hits.append(Hit(cause.rule, f"calls {name}(), which will not exist on DSQL: its "
+                            f"CREATE {created.upper()} (statement {at + 1}) is rejected "
+                            f"({cause.message})", rf"\b{re.escape(name)}\s*\("))  # fmt: skip
+    return hits

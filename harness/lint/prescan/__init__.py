@@ -23,7 +23,7 @@ from harness.lint.analysis import Analysis
 from harness.lint.prescan.alter import alter
 from harness.lint.prescan.create import create
 from harness.lint.prescan.identity import cache_hits
-from harness.lint.prescan.objects import comment_on, drop
+from harness.lint.prescan.objects import comment_on, drop, refer_to_routine
 from harness.lint.prescan.session import BY_FIRST, set_config_hits, transaction
 from harness.lint.prescan.tokens import Outcome, Prepared, qualified, strip_literals, words
 from harness.lint.prescan.writes import bounded_write, copy_statement, insert_statement
@@ -70,9 +70,10 @@ def prescan(text: str, dialect: str, copy_rows: int = -1) -> Outcome:
         return transaction(plain, w, a)
     if first == "COMMENT":
         a.kind = "COMMENT ON"
-        return comment_on(w, a)
+        return comment_on(plain, w, a)
     if first in ("GRANT", "REVOKE"):
         a.category = A.DDL
+        refer_to_routine(plain, a)
         return a
     if first == "AWS":  # AWS IAM GRANT/REVOKE: DSQL's own syntax, raises in sqlglot
         a.kind = "AWS IAM"

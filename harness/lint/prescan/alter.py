@@ -14,7 +14,7 @@ from harness.lint.prescan.identity import (
     sequence,
     strip_identity_caches,
 )
-from harness.lint.prescan.objects import rejected_object
+from harness.lint.prescan.objects import refer_to_routine, rejected_object
 from harness.lint.prescan.tokens import MATCH_PARTIAL, Outcome, Prepared, words
 
 # ALTER TABLE forms sqlglot leaves as Command, decided from keywords (rule, message, regex).
@@ -63,6 +63,8 @@ def alter(text: str, plain: str, w: list[str], a: Analysis) -> Outcome:
         else:
             a.hit("DSQL058", "ALTER INDEX is not supported", r"\bINDEX\b")
         return a
+    if kind in ("FUNCTION", "AGGREGATE", "PROCEDURE", "ROUTINE"):
+        refer_to_routine(plain, a)
     rejected = rejected_object(w, 1)
     if rejected:
         a.hit(rejected[0], rejected[1], re.escape(kind))

@@ -104,13 +104,14 @@ def create(text: str, plain: str, w: list[str], a: Analysis, dialect: str) -> Ou
     if rejected:
         if i + 1 < len(w) and (w[i], w[i + 1]) in MULTIWORD:
             a.kind += " " + w[i + 1]
-        if kind == "TYPE" and i + 1 < len(w):
-            a.creates = (("type", qualified(w, i + 1)),)
+        if kind in ("TYPE", "AGGREGATE", "PROCEDURE") and i + 1 < len(w):
+            a.creates = ((kind.lower(), qualified(w, i + 1)),)
         a.hit(rejected[0], rejected[1], re.escape(kind))
         return a
     if kind == "SEQUENCE":
         return sequence(plain, a, create=True)
     if kind == "FUNCTION":
+        a.creates = (("function", qualified(w, i + 1)),)
         return _function(plain, a, procedure=False)
     if kind == "DOMAIN":
         a.creates = (("domain", qualified(w, i + 1)),)

@@ -59,6 +59,22 @@ def object_word(w: list[str]) -> int:
     return i
 
 
+_ROUTINE = re.compile(
+    r'\b(FUNCTION|AGGREGATE|PROCEDURE|ROUTINE)\s+((?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*)'
+    r'(?:\s*\.\s*(?:"(?:[^"]|"")*"|[A-Za-z_][\w$]*))?)',
+    re.IGNORECASE,
+)
+
+
+def refer_to_routine(plain: str, a: Analysis) -> None:
+    """Note the routine an ``ALTER``/``COMMENT ON``/``GRANT … ON`` statement acts on, so the
+    script pass can report it when the script's own CREATE of it is rejected."""
+    m = _ROUTINE.search(plain)
+    if m is not None:
+        kind = m.group(1).lower()
+        a.refers = (("function" if kind == "routine" else kind, A.bare(m.group(2))),)
+
+
 def drop(plain: str, w: list[str], a: Analysis) -> Analysis:
     a.category = A.DDL
     i = 1
@@ -75,8 +91,10 @@ def drop(plain: str, w: list[str], a: Analysis) -> Analysis:
     return a
 
 
-def comment_on(w: list[str], a: Analysis) -> Analysis:
+def comment_on(plain: str, w: list[str], a: Analysis) -> Analysis:
     a.category = A.DDL
+    if len(w) > 2 and w[2] in ("FUNCTION", "AGGREGATE", "PROCEDURE", "ROUTINE"):
+        refer_to_routine(plain, a)
     rejected = rejected_object(w, 2)
     if rejected:
         a.hit(rejected[0], f"comment on an object DSQL rejects ({rejected[1]})", r"\bON\b")
