@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+import xmlschema
 
 from harness.report.formats import junit_xml
 from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status, Waiver
 from harness.results.record import build_results, environment
 
 SIDE = {"kind": "sqlite", "display": "shop.db", "server_version": "3.45"}
+JUNIT_XSD = xmlschema.XMLSchema10(
+    Path(__file__).parent / "data" / "schemas" / "junit-10.xsd"  # see its README
+)
 
 
 def _finding(message: str, *, waived: bool = False) -> Finding:
@@ -107,16 +112,29 @@ class TestJunit:
         ]
         outcomes = [e.tag for e in case if e.tag in ("failure", "error", "skipped")]
         assert outcomes == ([child] if child else [])
-        assert case.get("status") == status
+        assert f"status: {status}\n" in (case.findtext("system-out") or "")
 
-    def test_a_failure_carries_the_summary_and_every_finding(self) -> None:
+    def test_a_failure_message_carries_the_first_findings_and_its_text_all(self) -> None:
         [failure] = parse(MIXED).iter("failure")
-        assert failure.get("message") == "orders.note missing"
+        assert failure.get("message") == (
+            "orders.note missing: [error] missing_column orders.note: gone"
+        )
         assert failure.get("type") == "missing_column"
         assert failure.text == "[error] missing_column orders.note: gone"
 
+    def test_a_long_failure_names_three_findings_and_counts_the_rest(self) -> None:
+        many = tuple(_finding(f"gone {i}") for i in range(5))
+        failing = results_with(CheckResult("schema", "t", Status.FAIL, "5 columns", many))
+        [failure] = parse(failing).iter("failure")
+        message = failure.get("message") or ""
+        assert "gone 0" in message
+        assert "gone 2" in message
+        assert "gone 3" not in message
+        assert message.endswith("(and 2 more)")
+        assert (failure.text or "").count("\n") == 4
+
     def test_a_waived_check_passes_and_names_its_waiver(self) -> None:
-        [case] = [c for c in parse(MIXED).iter("testcase") if c.get("status") == "waived"]
+        [case] = [c for c in parse(MIXED).iter("testcase") if c.get("name") == "refunds"]
         out = case.findtext("system-out") or ""
         assert "waived by Grace <g@example.com>, expires 2031-01-01: dropped on purpose" in out
 
@@ -144,3 +162,54 @@ class TestJunit:
     def test_the_same_results_give_the_same_bytes(self) -> None:
         assert junit_xml(MIXED) == junit_xml(dict(MIXED))
         assert junit_xml(MIXED).startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites')
+
+
+def lint_check(name: str, path: str, status: Status) -> CheckResult:
+    """A dsql_compat check of one file, named by its lint root's name and its path inside."""
+    inputs = [{"path": path, "sha256": "b" * 64, "kind": "sql"}]
+    return CheckResult("dsql_compat", name, status, str(status.value), evidence={"inputs": inputs})
+
+
+class TestUniqueTestcases:
+    def test_two_lint_roots_with_the_same_relative_path_get_distinct_names(self) -> None:
+        name = "db/migrations/001_ledger.sql"
+        results = results_with(
+            lint_check(name, f"/repo/before/{name}", Status.FAIL),
+            lint_check(name, f"/repo/after/{name}", Status.PASS),
+        )
+        cases = {c.get("name"): c for c in parse(results).iter("testcase")}
+        assert set(cases) == {f"before/{name}", f"after/{name}"}
+        assert cases[f"before/{name}"].find("failure") is not None
+        assert cases[f"after/{name}"].find("failure") is None
+
+    def test_alike_checks_without_inputs_are_numbered_in_order(self) -> None:
+        results = results_with(
+            CheckResult("tests", "test_x", Status.PASS, "passed"),
+            CheckResult("tests", "test_x", Status.FAIL, "failed"),
+        )
+        names = [c.get("name") for c in parse(results).iter("testcase")]
+        assert sorted(names) == ["test_x", "test_x (2)"]
+
+    def test_no_two_testcases_share_classname_and_name(self) -> None:
+        results = results_with(
+            *(lint_check("a.sql", f"/r/{root}/a.sql", Status.PASS) for root in "xyz"),
+            CheckResult("schema", "a.sql", Status.PASS, "other area, same name"),
+        )
+        cases = [(c.get("classname"), c.get("name")) for c in parse(results).iter("testcase")]
+        assert len(cases) == len(set(cases)) == 4
+
+
+class TestTheJunitSchema:
+    @pytest.mark.parametrize(
+        "results",
+        [MIXED, results_with(), results_with(CheckResult("schema", "t", Status.ERROR, "\x07"))],
+        ids=["mixed", "no-checks", "control-character"],
+    )
+    def test_the_document_is_valid_against_jenkins_junit_10_xsd(
+        self, results: dict[str, Any]
+    ) -> None:
+        JUNIT_XSD.validate(junit_xml(results))
+
+    def test_the_schema_refuses_an_attribute_of_our_own(self) -> None:
+        text = junit_xml(MIXED).replace("<testcase ", '<testcase status="pass" ', 1)
+        assert not JUNIT_XSD.is_valid(text)
