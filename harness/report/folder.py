@@ -4,6 +4,8 @@
     report.html    the page a reviewer reads           (harness.report.html)
     junit.xml      one testcase per check, for CI tabs  (harness.report.formats.junit)
     results.sarif  lint and residue findings by file:line (harness.report.formats.findings)
+    summary.md     verdict, deciding checks, counts by area (harness.report.summary), short
+                   enough for a pull-request comment or a CI step summary
 
 and, once a reviewer has signed (a signoff.dsse.json beside results.json):
 
@@ -44,6 +46,7 @@ from harness.results.files import (
     RESULTS_NAME,
     SARIF_NAME,
     SIGNOFF_HTML_NAME,
+    SUMMARY_NAME,
     load_results,
     results_bytes,
 )
@@ -57,6 +60,7 @@ class ReportFiles:
     html: Path
     junit: Path
     sarif: Path
+    summary: Path
     html_kept: bool = False
     """report.html was already signed off, so it was left untouched."""
 
@@ -136,7 +140,7 @@ def write_folder(results: Mapping[str, Any], report_dir: Path) -> ReportFiles:
 
 
 def rerender(results_path: Path, out_dir: Path | None = None) -> ReportFiles:
-    """Re-create report.html, junit.xml and results.sarif from an existing results.json.
+    """Re-create report.html, junit.xml, results.sarif and summary.md from a results.json.
 
     Once a sign-off bundle sits beside it, report.html is signed evidence and is left as it
     is: rewriting it would either change nothing or erase the trace of a tampered page. A
@@ -183,6 +187,7 @@ def _derive(
     from harness.report.formats.junit import junit_xml
     from harness.report.formats.sarif import sarif_json
     from harness.report.html import write_html
+    from harness.report.summary import summary_markdown
 
     folder.mkdir(parents=True, exist_ok=True)
     return ReportFiles(
@@ -190,6 +195,7 @@ def _derive(
         html=write_html(results, folder / HTML_NAME) if html else folder / HTML_NAME,
         junit=_write(folder / JUNIT_NAME, junit_xml(results).encode("utf-8")),
         sarif=_write(folder / SARIF_NAME, sarif_json(sarif_from_results(results)).encode("utf-8")),
+        summary=_write(folder / SUMMARY_NAME, summary_markdown(results).encode("utf-8")),
         html_kept=not html,
     )
 

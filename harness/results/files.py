@@ -15,6 +15,7 @@ or signed.
     report.html        the page a reviewer reads
     junit.xml          one testcase per check, for CI test tabs
     results.sarif      lint and residue findings by file:line
+    summary.md         the verdict, the checks that decided it and counts by area, in Markdown
     signoff.dsse.json  a reviewer's signed decision over the files above
     signoff.html       the report with the sign-off block filled in (never itself signed)
 """
@@ -45,10 +46,11 @@ RESULTS_NAME = "results.json"
 HTML_NAME = "report.html"
 JUNIT_NAME = "junit.xml"
 SARIF_NAME = "results.sarif"
+SUMMARY_NAME = "summary.md"
 BUNDLE_NAME = "signoff.dsse.json"
 SIGNOFF_HTML_NAME = "signoff.html"
 DEFAULT_REPORT_DIR = Path("reports/out")
-DERIVED_NAMES = (HTML_NAME, JUNIT_NAME, SARIF_NAME)
+DERIVED_NAMES = (HTML_NAME, JUNIT_NAME, SARIF_NAME, SUMMARY_NAME)
 """Rendered from results.json alone; `cutover report` re-creates them byte for byte."""
 
 _JS_SAFE_INT = 2**53 - 1
