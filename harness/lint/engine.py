@@ -26,6 +26,7 @@ from harness.lint.analysis import Analysis, Hit
 from harness.lint.detect import detect
 from harness.lint.pack import RULES_BY_ID
 from harness.lint.prescan import Prepared, prescan, words
+from harness.lint.recover import read_in_parts
 from harness.lint.report import FileReport, LintFinding, StatementVerdict, Suppression, Verdict
 from harness.lint.split import Script, Statement, split
 from harness.lint.suppress import Directive, parse_directives
@@ -65,60 +66,43 @@ def analyse_statement(
     return _parse_and_detect(outcome, dialect)
 
 
-# Syntax newer than PostgreSQL 16 that sqlglot cannot read: (rule, message, anchor, pattern,
-# the PostgreSQL 16 spelling it is read as). A statement that fails to parse is read again in
-# that spelling, so its other findings (types, enums…) are not lost to "could not parse".
-_NEWER_SYNTAX = (
-    (
-        "DSQL118",
-        "a VIRTUAL generated column (PostgreSQL 18); DSQL has only STORED",
-        r"\bVIRTUAL\b",
-        re.compile(r"\)\s*VIRTUAL\b", re.IGNORECASE),
-        ") STORED",
-    ),
-)
-
-
 def _parse_and_detect(p: Prepared, dialect: str) -> Analysis:
     a = p.analysis
     try:
         nodes = [n for n in _dialect(dialect).parse(p.sql) if n is not None]
     except SqlglotError as exc:
-        read = _read_newer_syntax(p, dialect, a)
-        if read is not None:
-            nodes = read
-        else:
-            errors = getattr(exc, "errors", None)
-            detail = errors[0].get("description") if errors else str(exc).splitlines()[0]
-            a.hit("DSQL000", f"could not parse: {detail}")
-            a.unanalysed = True
+        errors = getattr(exc, "errors", None)
+        detail = str(errors[0].get("description")) if errors else str(exc).splitlines()[0]
+        if errors and errors[0].get("highlight"):
+            detail += f" near `{errors[0]['highlight']}`"
+        nodes = []
+        node = read_in_parts(p.sql, dialect, a, detail)
+        if node is None:
             a.method = "parsed"
             return a
+        nodes = [node]
+    if (
+        len(nodes) == 1
+        and isinstance(nodes[0], exp.Command)
+        and p.sql.lstrip()[:6].upper()
+        in (
+            "CREATE",
+            "ALTER ",
+        )
+    ):
+        node = read_in_parts(p.sql, dialect, a, f"{nodes[0].name} … is not understood")
+        if node is None:
+            a.method = "parsed"
+            return a
+        nodes = [node]
     if len(nodes) != 1:
         a.hit("DSQL000", f"expected one statement, the parser read {len(nodes)}")
         a.unanalysed = True
         return a
+    unanalysed = a.unanalysed
     detect(nodes[0], a, p)
+    a.unanalysed = a.unanalysed or unanalysed
     return a
-
-
-def _read_newer_syntax(p: Prepared, dialect: str, a: Analysis) -> list[exp.Expr] | None:
-    """The statement parsed in its PostgreSQL 16 spelling, with a finding for each newer
-    form it holds; None when no known form explains the parse failure."""
-    text, found = p.sql, []
-    for rule, message, anchor, pattern, older in _NEWER_SYNTAX:
-        text, count = pattern.subn(older, text)
-        if count:
-            found.append((rule, message, anchor))
-    if not found:
-        return None
-    try:
-        nodes = [n for n in _dialect(dialect).parse(text) if n is not None]
-    except SqlglotError:
-        return None
-    for rule, message, anchor in found:
-        a.hit(rule, message, anchor)
-    return nodes
 
 
 # ----------------------------------------------------------------------------- assembly

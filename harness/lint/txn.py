@@ -174,15 +174,16 @@ def _consequences(a: Analysis, rejected: dict[str, tuple[int, str, Hit]]) -> lis
     """A call of, or a statement on, a routine whose CREATE earlier in the script DSQL
     rejects fails too; reported under the rule that rejected the CREATE, as a comment on a
     rejected extension is."""
-    hits = []
+    hits: list[Hit] = []
+    fired = {hit.rule for hit in a.hits}  # ALTER AGGREGATE is rejected by its kind already
     for kind, name in a.refers:
-        if name in rejected:
+        if name in rejected and rejected[name][2].rule not in fired:
             at, created, cause = rejected[name]
             hits.append(Hit(cause.rule, f"{kind} {name} will not exist on DSQL: its CREATE "
                             f"{created.upper()} (statement {at + 1}) is rejected "
                             f"({cause.message})", rf"\b{re.escape(name)}\b"))  # fmt: skip
     for name in a.calls:
-        if name in rejected:
+        if name in rejected and rejected[name][2].rule not in fired:
             at, created, cause = rejected[name]
             hits.append(Hit(cause.rule, f"calls {name}(), which will not exist on DSQL: its "
                             f"CREATE {created.upper()} (statement {at + 1}) is rejected "

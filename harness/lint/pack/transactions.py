@@ -98,7 +98,8 @@ RULES = (
         "standard_conforming_strings lines every pg_dump header starts with).",
         "SET statement_timeout = 0;",
         "SET search_path = public;",
-        "drop it (a timeout belongs in the driver or the pool, not the session)",
+        "drop it (a timeout belongs in the driver or the pool; pg_dump's header lines are "
+        "not needed on DSQL)",
         SAME,
         ("S21", "S23"),
         "2026-12-03",
@@ -342,7 +343,7 @@ RULES = (
     Rule(
         "DSQL112",
         "show-collation",
-        W,
+        E,
         "SHOW lc_collate / lc_ctype fails on DSQL",
         "`42704 unrecognized configuration parameter`; ORMs and introspection tools ask it.",
         "SHOW lc_collate;",

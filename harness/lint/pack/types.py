@@ -17,7 +17,9 @@ RULES = (
         "Stored columns may only use smallint, integer, bigint, real, double precision, "
         "numeric, char, varchar, bpchar, text, date, time, timetz, timestamp, timestamptz, "
         "interval, boolean, bytea, uuid, json and jsonb (`0A000 datatype X not supported`). "
-        "User-defined types (enums, domains over them, citext, ltree …) are rejected too.",
+        "User-defined types (enums, domains over them, citext, ltree …) are rejected too, "
+        "and so is a call of a function named after a geometric type (`line(…)`, "
+        "`circle(…)`: recorded `0A000 datatype line not supported`).",
         "CREATE TABLE page (id BIGINT PRIMARY KEY, path ltree);",
         "CREATE TABLE page (id BIGINT PRIMARY KEY, path TEXT);",
         "map the type onto the supported list",
@@ -101,9 +103,9 @@ RULES = (
         "DSQL048",
         "full-text-search",
         E,
-        "full-text search and geometric functions fail on DSQL",
-        '`42704 text search configuration "english" does not exist`; geometric functions '
-        "fail with `0A000`.",
+        "full-text search functions fail on DSQL",
+        '`42704 text search configuration "english" does not exist` (geometric functions '
+        "are DSQL040: DSQL answers them as a type it does not have).",
         "SELECT id FROM doc WHERE to_tsvector('english', body) @@ to_tsquery('english', 'x');",
         "SELECT id FROM doc WHERE body LIKE '%x%';",
         "use an external search service (OpenSearch) or LIKE for small tables",
@@ -126,5 +128,23 @@ RULES = (
         SAME,
         ("S29",),
         "2026-12-03",
+    ),
+    Rule(
+        "DSQL119",
+        "newer-syntax",
+        W,
+        "syntax newer than PostgreSQL 16",
+        "DSQL is PostgreSQL 16-compatible; PostgreSQL 18's temporal keys (`WITHOUT OVERLAPS`, "
+        "`PERIOD`), `NOT ENFORCED` constraints and `NOT NULL … NO INHERIT` are syntax errors "
+        "there. Unconfirmed by a recorded probe.",
+        "CREATE TABLE booking (id bigint PRIMARY KEY, room bigint, "
+        "CONSTRAINT booking_room_check CHECK (room > 0) NOT ENFORCED);",
+        "CREATE TABLE booking (id bigint PRIMARY KEY, room bigint, "
+        "CONSTRAINT booking_room_check CHECK (room > 0));",
+        "write it in PostgreSQL 16 syntax (a plain key; an enforced constraint, or none)",
+        CHANGES,
+        ("S29",),
+        "2026-12-03",
+        confirmed=False,
     ),
 )

@@ -22,6 +22,11 @@ _INDEX_HEAD = re.compile(
 _NULLS_DISTINCT = re.compile(r"\bNULLS\s+(?:NOT\s+)?DISTINCT\b", re.IGNORECASE)
 _ON_COMMIT = re.compile(r"\bON\s+COMMIT\b", re.IGNORECASE)
 _WITHOUT_ROWID = re.compile(r"\bWITHOUT\s+ROWID\b", re.IGNORECASE)
+_TYPED_TABLE = re.compile(
+    r'\s*CREATE\s+(?:\w+\s+)*?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?:"[^"]+"|[\w$]+)'
+    r'(?:\s*\.\s*(?:"[^"]+"|[\w$]+))?\s+OF\b',
+    re.IGNORECASE,
+)
 _LANGUAGE = re.compile(r"\bLANGUAGE\s+'?\"?([A-Za-z_0-9]+)", re.IGNORECASE)
 
 
@@ -60,6 +65,9 @@ def _create_table(text: str, plain: str, a: Analysis, dialect: str) -> Outcome:
         return a  # sqlglot falls back to Command with ON COMMIT; the verdict is already made
     if _ON_COMMIT.search(plain):
         a.hit("DSQL003", "ON COMMIT clause", r"\bON\s+COMMIT\b")
+    if _TYPED_TABLE.match(plain):
+        a.hit("DSQL044", "a typed table (OF a composite type)", r"\bOF\b")
+        return a
     if "UNLOGGED" in w[1:3]:
         a.hit("DSQL002", "UNLOGGED table", r"\bUNLOGGED\b")
     sql = text
