@@ -44,6 +44,7 @@ from harness.errors import HarnessError, PlanError
 from harness.plan.load import load_plan
 from harness.plan.model import LoadedPlan, Plan
 from harness.plan.scope import Scope, build_scope
+from harness.report.formats.root import find_source_root
 from harness.results.check import CheckResult, Status, errored, timed
 from harness.results.files import DEFAULT_REPORT_DIR
 from harness.results.record import build_results, environment, now
@@ -183,11 +184,14 @@ class CutoverRun:
             for capability in self.capabilities:
                 if capability.prepare is not None:
                     capability.prepare(self)
+            root = find_source_root(self.loaded.path.parent)
         except HarnessError as exc:
             self.resources.close()
             raise usage_error(self.config, str(exc)) from None
         workers = getattr(self.config.option, "numprocesses", None) or 0
-        self.fingerprint = environment(sides["source"], sides["target"], int(workers))
+        self.fingerprint = environment(
+            sides["source"], sides["target"], int(workers), source_root=str(root)
+        )
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:

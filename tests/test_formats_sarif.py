@@ -1,169 +1,54 @@
-"""Specification of the SARIF 2.1.0 writer (harness.report.formats.sarif).
+"""Specification of the SARIF 2.1.0 writer (harness.report.formats.sarif) and of the two logs
+it writes: a run's results.sarif and ``cutover lint --format sarif``.
 
-The log is validated against a strict subset of the OASIS SARIF 2.1.0 schema written out
-below: only the objects and properties cutover emits, each closed with
-``additionalProperties: false`` as the official schema closes them, with the official
-required fields, enums and minimums. A log valid here is therefore valid there.
+Every log is validated against the SARIF 2.1.0 JSON Schema itself (vendored in
+tests/data/schemas, with its source) and against the limits GitHub documents for a code
+scanning upload.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from click.testing import CliRunner
 
 from harness.errors import HarnessError
 from harness.report.formats import SarifFinding, SarifRule, sarif_json, sarif_log, sarif_run
+from harness.report.formats.sarif import MAX_RESULTS_PER_RUN
 
-_TEXT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["text"],
-    "properties": {"text": {"type": "string"}, "markdown": {"type": "string"}},
-}
-_POSITIVE = {"type": "integer", "minimum": 1}
-SARIF_SUBSET: dict[str, Any] = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["version", "runs"],
-    "properties": {
-        "$schema": {"type": "string", "format": "uri"},
-        "version": {"enum": ["2.1.0"]},
-        "runs": {"type": "array", "items": {"$ref": "#/definitions/run"}},
-    },
-    "definitions": {
-        "run": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["tool"],
-            "properties": {
-                "tool": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["driver"],
-                    "properties": {"driver": {"$ref": "#/definitions/toolComponent"}},
-                },
-                "originalUriBaseIds": {
-                    "type": "object",
-                    "additionalProperties": {"$ref": "#/definitions/artifactLocation"},
-                },
-                "columnKind": {"enum": ["utf16CodeUnits", "unicodeCodePoints"]},
-                "results": {"type": "array", "items": {"$ref": "#/definitions/result"}},
-                "properties": {"$ref": "#/definitions/propertyBag"},
-            },
-        },
-        "toolComponent": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["name"],
-            "properties": {
-                "name": {"type": "string"},
-                "version": {"type": "string"},
-                "informationUri": {"type": "string", "format": "uri"},
-                "rules": {
-                    "type": "array",
-                    "uniqueItems": True,
-                    "items": {"$ref": "#/definitions/reportingDescriptor"},
-                },
-            },
-        },
-        "reportingDescriptor": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["id"],
-            "properties": {
-                "id": {"type": "string"},
-                "name": {"type": "string"},
-                "shortDescription": _TEXT,
-                "fullDescription": _TEXT,
-                "help": _TEXT,
-                "helpUri": {"type": "string", "format": "uri"},
-                "defaultConfiguration": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {"level": {"enum": ["none", "note", "warning", "error"]}},
-                },
-                "properties": {"$ref": "#/definitions/propertyBag"},
-            },
-        },
-        "propertyBag": {
-            "type": "object",
-            "properties": {
-                "tags": {"type": "array", "uniqueItems": True, "items": {"type": "string"}}
-            },
-        },
-        "result": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["message"],
-            "properties": {
-                "ruleId": {"type": "string"},
-                "ruleIndex": {"type": "integer", "minimum": -1},
-                "level": {"enum": ["none", "note", "warning", "error"]},
-                "message": _TEXT,
-                "locations": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "physicalLocation": {"$ref": "#/definitions/physicalLocation"}
-                        },
-                    },
-                },
-                "partialFingerprints": {
-                    "type": "object",
-                    "additionalProperties": {"type": "string"},
-                },
-                "suppressions": {
-                    "type": "array",
-                    "minItems": 0,
-                    "uniqueItems": True,
-                    "items": {
-                        "type": "object",
-                        "additionalProperties": False,
-                        "required": ["kind"],
-                        "properties": {
-                            "kind": {"enum": ["inSource", "external"]},
-                            "status": {"enum": ["accepted", "underReview", "rejected"]},
-                            "justification": {"type": "string"},
-                        },
-                    },
-                },
-            },
-        },
-        "physicalLocation": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["artifactLocation"],
-            "properties": {
-                "artifactLocation": {"$ref": "#/definitions/artifactLocation"},
-                "region": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "startLine": _POSITIVE,
-                        "startColumn": _POSITIVE,
-                        "endLine": _POSITIVE,
-                        "endColumn": _POSITIVE,
-                        "snippet": _TEXT,
-                    },
-                },
-            },
-        },
-        "artifactLocation": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "uri": {"type": "string", "format": "uri-reference"},
-                "uriBaseId": {"type": "string"},
-            },
-        },
-    },
-}
+SARIF_SCHEMA = json.loads(
+    (Path(__file__).parent / "data" / "schemas" / "sarif-2.1.0-rtm.5.json").read_text("utf-8")
+)
+VALIDATOR = jsonschema.Draft4Validator(
+    SARIF_SCHEMA, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
+)
+GITHUB_LIMITS = {"runs": 20, "results_per_run": 25_000, "rules_per_run": 25_000, "tags": 20}
+"""What GitHub code scanning accepts in one SARIF upload (its SARIF support page)."""
+GITHUB_MAX_GZIP_BYTES = 10 * 1024 * 1024
+
+
+def validate(log: dict[str, Any]) -> None:
+    """Valid SARIF 2.1.0, and an upload GitHub code scanning accepts."""
+    VALIDATOR.validate(log)
+    assert len(log["runs"]) <= GITHUB_LIMITS["runs"]
+    for run in log["runs"]:
+        assert len(run["results"]) <= GITHUB_LIMITS["results_per_run"]
+        rules = run["tool"]["driver"]["rules"]
+        assert len(rules) <= GITHUB_LIMITS["rules_per_run"]
+        assert all(len(r.get("properties", {}).get("tags", [])) <= 20 for r in rules)
+        prints = [r["partialFingerprints"]["cutoverFinding/v2"] for r in run["results"]]
+        assert len(prints) == len(set(prints)), "fingerprints must be unique within a run"
+        for result in run["results"]:
+            assert result["locations"], "code scanning needs a location per result"
+    assert len(gzip.compress(sarif_json(log).encode("utf-8"))) <= GITHUB_MAX_GZIP_BYTES
+
 
 SERIAL = SarifRule(
     "DSQL001",
@@ -189,15 +74,9 @@ def findings() -> list[SarifFinding]:
     ]
 
 
-def validate(log: dict[str, Any]) -> None:
-    jsonschema.Draft7Validator.check_schema(SARIF_SUBSET)
-    jsonschema.Draft7Validator(
-        SARIF_SUBSET, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
-    ).validate(log)
-
-
 def one_run(**kwargs: Any) -> dict[str, Any]:
-    log = sarif_log(sarif_run(kwargs.pop("items", findings()), tool_version="0.1.0", **kwargs))
+    items = kwargs.pop("items", findings())
+    log = sarif_log(sarif_run(items, tool_name="cutover", tool_version="0.1.0", **kwargs))
     validate(log)
     run: dict[str, Any] = log["runs"][0]
     return run
@@ -206,20 +85,23 @@ def one_run(**kwargs: Any) -> dict[str, Any]:
 class TestSarif:
     def test_a_log_is_valid_sarif_2_1_0(self) -> None:
         log = sarif_log(
-            sarif_run(findings(), tool_version="0.1.0", source_root="file:///work/app/"),
+            sarif_run(
+                findings(), tool_name="c", tool_version="0.1.0", source_root="file:///work/app/"
+            ),
             sarif_run([], tool_name="cutover-residue", tool_version="0.1.0", rules=[RESIDUE]),
         )
         validate(log)
         assert log["version"] == "2.1.0"
         assert len(log["runs"]) == 2
+        assert log["runs"][0]["originalUriBaseIds"] == {"%SRCROOT%": {"uri": "file:///work/app/"}}
 
-    def test_the_subset_schema_rejects_what_sarif_rejects(self) -> None:
+    def test_the_official_schema_rejects_what_sarif_rejects(self) -> None:
         run = one_run()
         run["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0
         with pytest.raises(jsonschema.ValidationError):
-            validate(sarif_log(run))
+            VALIDATOR.validate(sarif_log(run))
         with pytest.raises(jsonschema.ValidationError):
-            validate(sarif_log({"tool": {"driver": {"name": "x"}}, "bogus": 1}))
+            VALIDATOR.validate(sarif_log({"tool": {"driver": {"name": "x"}}, "bogus": 1}))
 
     def test_rules_are_described_once_each_sorted_by_id(self) -> None:
         rules = one_run(rules=[RESIDUE])["tool"]["driver"]["rules"]
@@ -266,20 +148,37 @@ class TestSarif:
             ("sql/002_triggers.sql", 4),
         ]
 
-    def test_fingerprints_ignore_the_line_and_keep_a_given_one(self) -> None:
-        moved = SarifFinding(SERIAL, "orders.id is SERIAL", "sql/001 init.sql", line=30)
-        pinned = SarifFinding(TRIGGER, "x", "a.sql", fingerprint="abc123")
-        results = one_run(items=[*findings(), moved, pinned])["results"]
-        prints = {
-            (
-                r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-                r["locations"][0]["physicalLocation"].get("region", {}).get("startLine"),
-            ): r["partialFingerprints"]["cutoverFinding/v1"]
-            for r in results
+    def test_fingerprints_are_rule_file_region_and_normalised_snippet(self) -> None:
+        def mark(item: SarifFinding) -> str:
+            (result,) = one_run(items=[item])["results"]
+            return str(result["partialFingerprints"]["cutoverFinding/v2"])
+
+        base = SarifFinding(SERIAL, "m", "a.sql", line=3, column=5, snippet="CREATE  TABLE t")
+        assert mark(base) == mark(SarifFinding(SERIAL, "other words", "a.sql", line=3, column=5,
+                                               snippet="CREATE TABLE\n t"))  # fmt: skip
+        assert mark(base) != mark(SarifFinding(SERIAL, "m", "a.sql", line=4, column=5,
+                                               snippet="CREATE TABLE t"))  # fmt: skip
+        assert mark(base) != mark(SarifFinding(SERIAL, "m", "b.sql", line=3, column=5,
+                                               snippet="CREATE TABLE t"))  # fmt: skip
+        assert mark(base) != mark(SarifFinding(TRIGGER, "m", "a.sql", line=3, column=5,
+                                               snippet="CREATE TABLE t"))  # fmt: skip
+
+    def test_findings_alike_in_every_part_still_get_distinct_stable_fingerprints(self) -> None:
+        twice = [SarifFinding(SERIAL, "m", ".env", line=2, snippet="x") for _ in range(2)]
+        first = [r["partialFingerprints"] for r in one_run(items=twice)["results"]]
+        again = [r["partialFingerprints"] for r in one_run(items=twice)["results"]]
+        assert first == again
+        assert first[0] != first[1]
+
+    def test_past_githubs_limit_the_first_results_are_kept_and_the_rest_counted(self) -> None:
+        many = [SarifFinding(TRIGGER, "m", "a.sql", line=n) for n in range(1, 25_003)]
+        run = one_run(items=many)
+        assert len(run["results"]) == MAX_RESULTS_PER_RUN
+        assert run["results"][-1]["locations"][0]["physicalLocation"]["region"] == {
+            "startLine": MAX_RESULTS_PER_RUN
         }
-        assert prints["sql/001%20init.sql", 3] == prints["sql/001%20init.sql", 30]
-        assert prints["sql/001%20init.sql", 3] != prints["sql/001%20init.sql", 12]
-        assert prints["a.sql", None] == "abc123"
+        (note,) = run["invocations"][0]["toolExecutionNotifications"]
+        assert note["message"]["text"].startswith("2 more results left out")
 
     @pytest.mark.parametrize(
         ("severity", "level"), [("error", "error"), ("warning", "warning"), ("info", "note")]
@@ -321,16 +220,16 @@ class TestSarif:
         self, item: dict[str, Any], message: str
     ) -> None:
         with pytest.raises(HarnessError, match=message):
-            sarif_run([item], tool_version="0")
+            sarif_run([item], tool_name="c", tool_version="0")
 
     def test_one_rule_id_described_two_ways_is_an_error(self) -> None:
         other = SarifRule("DSQL001", "something else")
         with pytest.raises(HarnessError, match="DSQL001 is described two different ways"):
-            sarif_run(findings(), tool_version="0", rules=[other])
+            sarif_run(findings(), tool_name="c", tool_version="0", rules=[other])
 
     def test_the_same_findings_give_the_same_text(self) -> None:
         def text(items: list[SarifFinding]) -> str:
-            return sarif_json(sarif_log(sarif_run(items, tool_version="0.1.0")))
+            return sarif_json(sarif_log(sarif_run(items, tool_name="c", tool_version="0.1.0")))
 
         assert text(findings()) == text(list(reversed(findings())))
         assert json.loads(text(findings()))["version"] == "2.1.0"
@@ -339,65 +238,193 @@ class TestSarif:
 
 class TestFromResults:
     """results.json → results.sarif (harness.report.formats.findings), from the real linter's and
-    residue scanner's check results."""
+    residue scanner's check results, the files under a repository with two lint roots that
+    hold the same relative path."""
 
     @pytest.fixture
-    def results(self, tmp_path: Any) -> dict[str, Any]:
-        from datetime import UTC, datetime
+    def repo(self, tmp_path: Path) -> Path:
+        for side in ("before", "after"):
+            folder = tmp_path / side / "db" / "migrations"
+            folder.mkdir(parents=True)
+            (folder / "001_ledger.sql").write_text(
+                "CREATE TABLE t (id SERIAL PRIMARY KEY);\nCREATE INDEX i ON t (id);\n"
+            )
+        (tmp_path / "infra").mkdir()
+        (tmp_path / "infra" / ".env").write_text(
+            "DB_ENGINE=aurora-postgresql\nX=1\nDB_ENGINE=aurora-postgresql\n"
+        )
+        return tmp_path
 
-        from harness.lint.api import lint_paths, to_check_result
+    @pytest.fixture
+    def results(self, repo: Path) -> dict[str, Any]:
+        from harness.lint.checks import check_file
         from harness.lint.settings import LintSettings, LintWaiver
         from harness.residue.checks import check_paths
         from harness.residue.rules import EXAMPLE_SETTINGS
         from harness.results.record import build_results, environment
 
-        sql = tmp_path / "V1.sql"
-        sql.write_text("CREATE TABLE t (id SERIAL PRIMARY KEY);\nCREATE INDEX i ON t (id);\n")
-        app = tmp_path / "app.py"
-        app.write_text('HOST = "x"  # LEGACY_DB_HOST\nDB = os.environ["LEGACY_DB_HOST"]\n')
         waiver = LintWaiver(rule="DSQL050", reason="async later", reviewer="Ana", expires=None)
-        lint = lint_paths([sql], LintSettings(waivers=(waiver,)))
-        checks = [to_check_result(lint.files[0]), *check_paths([app], EXAMPLE_SETTINGS)[:1]]
+        settings = LintSettings(waivers=(waiver,))
+        label = "db/migrations/001_ledger.sql"  # what both roots' files are called in a run
+        checks = [
+            check_file(repo / side / label, settings, label=label) for side in ("before", "after")
+        ]
+        checks += check_paths([repo / "infra"], EXAMPLE_SETTINGS)
         side = {"kind": "sqlite", "display": "a.db", "server_version": "3"}
         moment = datetime(2026, 1, 1, tzinfo=UTC)
         return build_results(
             plan={"name": "p", "path": "p.yaml", "sha256": "0" * 64},
             checks=[c.to_dict() for c in checks],
             expected_differences=[],
-            env=environment(side, side, 0),
+            env=environment(side, side, 0, source_root=str(repo)),
             started=moment,
             finished=moment,
         )
 
-    def test_the_log_is_valid_sarif_with_a_run_per_tool(self, results: dict[str, Any]) -> None:
+    def log(self, results: dict[str, Any]) -> dict[str, Any]:
         from harness.report.formats.findings import sarif_from_results
 
         log = sarif_from_results(results)
         validate(log)
-        lint, residue = log["runs"]
+        return log
+
+    def test_the_log_is_valid_sarif_with_a_run_per_tool(self, results: dict[str, Any]) -> None:
+        lint, residue = self.log(results)["runs"]
         assert lint["tool"]["driver"]["name"] == "cutover-lint"
+        assert residue["tool"]["driver"]["name"] == "cutover-residue"
         assert {r["ruleId"] for r in lint["results"]} == {"DSQL020", "DSQL050"}
-        lines = {
-            r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in residue["results"]
-        }
-        assert lines == {1, 2}  # the comment hit and the code hit
 
-    def test_a_comment_hit_keeps_its_lower_severity(self, results: dict[str, Any]) -> None:
-        from harness.report.formats.findings import sarif_from_results
-
-        residue = sarif_from_results(results)["runs"][1]
-        by_line = {
-            r["locations"][0]["physicalLocation"]["region"]["startLine"]: r["level"]
-            for r in residue["results"]
+    def test_uris_are_relative_to_the_repository_root_and_name_the_lint_root(
+        self, results: dict[str, Any], repo: Path
+    ) -> None:
+        lint, residue = self.log(results)["runs"]
+        uris = {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in lint["results"]
         }
-        assert by_line == {1: "warning", 2: "error"}
+        assert uris == {
+            "before/db/migrations/001_ledger.sql",
+            "after/db/migrations/001_ledger.sql",
+        }
+        for run in (lint, residue):
+            assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": repo.as_uri() + "/"}}
+            for result in run["results"]:
+                location = result["locations"][0]["physicalLocation"]["artifactLocation"]
+                assert location["uriBaseId"] == "%SRCROOT%"
+                assert (repo / location["uri"]).is_file()
+
+    def test_two_hits_of_one_rule_with_one_message_get_distinct_fingerprints(
+        self, results: dict[str, Any]
+    ) -> None:
+        residue = self.log(results)["runs"][1]
+        engines = [r for r in residue["results"] if r["ruleId"] == "RES002"]
+        assert len(engines) == 2
+        assert engines[0]["message"] == engines[1]["message"]
+        prints = {r["partialFingerprints"]["cutoverFinding/v2"] for r in engines}
+        assert len(prints) == 2
+
+    def test_every_rule_carries_full_help_with_a_link_into_the_docs(
+        self, results: dict[str, Any]
+    ) -> None:
+        for run in self.log(results)["runs"]:
+            for rule in run["tool"]["driver"]["rules"]:
+                assert rule["fullDescription"]["text"], rule["id"]
+                assert "**Fix:**" in rule["help"]["markdown"], rule["id"]
+                assert rule["helpUri"].startswith("https://cutover.dev/docs/"), rule["id"]
+        lint_rules = self.log(results)["runs"][0]["tool"]["driver"]["rules"]
+        dsql050 = next(r for r in lint_rules if r["id"] == "DSQL050")
+        assert dsql050["helpUri"] == "https://cutover.dev/docs/lint.md#dsql050"
+        assert "-- bad" in dsql050["help"]["markdown"]
+        assert "-- good" in dsql050["help"]["markdown"]
 
     def test_the_waived_lint_finding_is_suppressed_not_dropped(
         self, results: dict[str, Any]
     ) -> None:
-        from harness.report.formats.findings import sarif_from_results
+        lint = self.log(results)["runs"][0]
+        waived = [r for r in lint["results"] if "suppressions" in r]
+        assert {r["ruleId"] for r in waived} == {"DSQL050"}
+        assert waived[0]["suppressions"][0]["justification"] == "async later (Ana)"
 
-        lint = sarif_from_results(results)["runs"][0]
-        (waived,) = [r for r in lint["results"] if "suppressions" in r]
-        assert waived["ruleId"] == "DSQL050"
-        assert waived["suppressions"][0]["justification"] == "async later (Ana)"
+    def test_without_a_recorded_root_paths_are_absolute_file_uris(
+        self, results: dict[str, Any], repo: Path
+    ) -> None:
+        del results["environment"]["source_root"]
+        lint = self.log(results)["runs"][0]
+        assert "originalUriBaseIds" not in lint
+        uri = lint["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert uri.startswith("file://" + repo.as_posix())
+
+
+class TestOneWriterForLintAndRuns:
+    """``cutover lint --format sarif`` and results.sarif are one writer's output."""
+
+    @pytest.fixture
+    def repo(self, tmp_path: Path) -> Path:
+        subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+        migrations = tmp_path / "services" / "ledger" / "db"
+        migrations.mkdir(parents=True)
+        (migrations / "V1__init.sql").write_text("CREATE TABLE t (id SERIAL PRIMARY KEY);\n")
+        return tmp_path
+
+    def lint_log(self, cwd: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+        from harness.cli import main
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(cwd)
+            patch.delenv("CUTOVER_SOURCE_ROOT", raising=False)
+            for key, value in (env or {}).items():
+                patch.setenv(key, value)
+            result = CliRunner().invoke(main, ["lint", "--format", "sarif", *args])
+        assert result.exit_code == 1, result.output
+        log = json.loads(result.stdout)
+        validate(log)
+        return log
+
+    def test_lint_uris_are_relative_to_the_git_top_level_wherever_it_runs(self, repo: Path) -> None:
+        log = self.lint_log(repo / "services" / "ledger", "db")
+        (run,) = log["runs"]
+        (result,) = run["results"]
+        location = result["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert location == {"uri": "services/ledger/db/V1__init.sql", "uriBaseId": "%SRCROOT%"}
+        assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": repo.resolve().as_uri() + "/"}}
+
+    def test_the_root_can_be_named(self, repo: Path) -> None:
+        ledger = repo / "services" / "ledger"
+        log = self.lint_log(ledger, "db", env={"CUTOVER_SOURCE_ROOT": str(ledger)})
+        (result,) = log["runs"][0]["results"]
+        location = result["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert location["uri"] == "db/V1__init.sql"
+
+    def test_a_root_that_is_not_a_folder_is_one_line(self, repo: Path) -> None:
+        from harness.cli import main
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(repo)
+            patch.setenv("CUTOVER_SOURCE_ROOT", str(repo / "nowhere"))
+            result = CliRunner().invoke(main, ["lint", "--format", "sarif", "services"])
+        assert result.exit_code == 2
+        assert result.stderr.count("\n") == 1
+        assert "CUTOVER_SOURCE_ROOT" in result.stderr
+
+    def test_both_logs_describe_the_same_rules_the_same_way(self, repo: Path) -> None:
+        from harness.lint.checks import check_file
+        from harness.lint.settings import LintSettings
+        from harness.report.formats.findings import sarif_from_results
+        from harness.results.record import build_results, environment
+
+        lint_run = self.lint_log(repo, "services")["runs"][0]
+        sql = repo / "services" / "ledger" / "db" / "V1__init.sql"
+        check = check_file(sql, LintSettings(), label="db/V1__init.sql")
+        side = {"kind": "sqlite", "display": "a.db", "server_version": "3"}
+        moment = datetime(2026, 1, 1, tzinfo=UTC)
+        results = build_results(
+            plan={"name": "p", "path": "p.yaml", "sha256": "0" * 64},
+            checks=[check.to_dict()],
+            expected_differences=[],
+            env=environment(side, side, 0, source_root=str(repo.resolve())),
+            started=moment,
+            finished=moment,
+        )
+        run_log = sarif_from_results(results)["runs"][0]
+        assert lint_run["tool"]["driver"] == run_log["tool"]["driver"]
+        assert lint_run["results"] == run_log["results"]

@@ -80,10 +80,10 @@ class TestFormats:
         assert log["version"] == "2.1.0"
         (sarif_run,) = log["runs"]
         rules = sarif_run["tool"]["driver"]["rules"]
-        assert [r["id"] for r in rules] == [r.id for r in RULES]
+        assert [r["id"] for r in rules] == sorted(r.id for r in RULES)
         for result in sarif_run["results"]:
             assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
-            assert result["partialFingerprints"]["cutoverStatement/v1"]
+            assert result["partialFingerprints"]["cutoverFinding/v2"]
         (suppressed,) = [r for r in sarif_run["results"] if "suppressions" in r]
         assert suppressed["suppressions"][0]["kind"] == "inSource"
         assert sarif_run["invocations"][0]["toolExecutionNotifications"] == []

@@ -20,7 +20,7 @@ import rfc8785
 from click.testing import CliRunner
 
 from harness.cli import main
-from harness.lint.api import lint_paths, to_check_result
+from harness.lint.checks import check_file
 from harness.lint.settings import LintSettings, LintWaiver
 from harness.report.folder import write_folder
 from harness.report.html import render_html
@@ -157,8 +157,8 @@ def lint_and_residue_results(root: Path, *, waive: bool = False) -> dict[str, An
         if waive
         else ()
     )
-    report = lint_paths([code / "init.sql"], LintSettings(waivers=waivers))
-    checks: list[CheckResult] = [to_check_result(report.files[0])]
+    # As a run records them: the linted file with its path and sha256 under evidence.inputs.
+    checks: list[CheckResult] = [check_file(code / "init.sql", LintSettings(waivers=waivers))]
     checks += check_paths([code / "app.py"], EXAMPLE_SETTINGS)[:1]
     side = {"kind": "sqlite", "display": "app.db", "server_version": "3"}
     return build_results(

@@ -110,7 +110,6 @@ def _run(
     from harness.lint.api import lint_paths
     from harness.lint.formats import github, text, to_json
     from harness.lint.report import FailOn
-    from harness.lint.sarif import sarif
     from harness.lint.settings import LintSettings
 
     if not paths:
@@ -131,7 +130,7 @@ def _run(
     )
     report = lint_paths(settings.paths, settings, jobs=jobs)
     threshold = FailOn(fail_on)
-    renderers = {"json": to_json, "sarif": sarif, "github": github}
+    renderers = {"json": to_json, "sarif": _sarif, "github": github}
     body = text(report, fail_on=threshold) if fmt == "text" else renderers[fmt](report)
     if output is None:
         click.echo(body, nl=False)
@@ -140,6 +139,18 @@ def _run(
     if not fix:
         return report.exit_code(threshold)
     return _write_fixes(report, settings, threshold)
+
+
+def _sarif(report: Any) -> str:
+    """The report through the one SARIF writer a run's results.sarif uses too, paths relative
+    to the repository root (found from the working folder; ``CUTOVER_SOURCE_ROOT`` overrides)."""
+    from harness.report.formats.findings import sarif_from_lint
+    from harness.report.formats.root import find_source_root
+    from harness.report.formats.sarif import sarif_json
+    from harness.results.record import harness_version
+
+    root = find_source_root(Path.cwd())
+    return sarif_json(sarif_from_lint(report, root=root, version=harness_version()))
 
 
 def _write_fixes(report: Any, settings: Any, threshold: Any) -> int:

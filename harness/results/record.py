@@ -27,9 +27,18 @@ def harness_version() -> str:
         return "0+unknown"
 
 
-def environment(source: dict[str, Any], target: dict[str, Any], workers: int) -> dict[str, Any]:
-    """The fingerprint a reviewer needs to trust (or reproduce) the run."""
-    return {
+def environment(
+    source: dict[str, Any],
+    target: dict[str, Any],
+    workers: int,
+    *,
+    source_root: str | None = None,
+) -> dict[str, Any]:
+    """The fingerprint a reviewer needs to trust (or reproduce) the run.
+
+    ``source_root`` is the repository the plan lives in (absolute): results.sarif names files
+    relative to it, as code scanning expects."""
+    env: dict[str, Any] = {
         "harness_version": harness_version(),
         "python": platform.python_version(),
         "platform": f"{platform.system()}-{platform.machine()}",
@@ -37,6 +46,9 @@ def environment(source: dict[str, Any], target: dict[str, Any], workers: int) ->
         "source": source,
         "target": target,
     }
+    if source_root is not None:
+        env["source_root"] = source_root
+    return env
 
 
 def _order(area_order: Sequence[str]) -> Callable[[dict[str, Any]], tuple[int, str, str]]:

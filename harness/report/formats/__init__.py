@@ -1,21 +1,22 @@
 """Machine-readable outputs written beside report.html, each a pure function of its input.
 
     junit.py     results.json → JUnit XML, for CI test tabs (Jenkins, GitLab, GitHub reporters)
-    sarif.py     located findings → SARIF 2.1.0, for code-scanning views; the one SARIF writer,
-                 also behind ``cutover lint --format sarif`` (harness.lint.sarif adapts to it)
-    findings.py  results.json → the lint and residue findings sarif.py writes as results.sarif
+    sarif.py     located findings → SARIF 2.1.0, for code-scanning views: the one SARIF writer
+    findings.py  results.json (a run's results.sarif) or a lint report (``cutover lint
+                 --format sarif``) → the findings sarif.py writes
+    rules.py     every lint and residue rule as a SARIF rule with its full help
+    root.py      the repository root SARIF paths are relative to
 
-Same input, same bytes: nothing reads the clock, the environment or the file system.
+Same input, same bytes: nothing reads the clock, the environment or the file system (but
+root.py's :func:`~harness.report.formats.root.find_source_root`, which a run and ``cutover
+lint`` call once, before writing).
 """
 
 from harness.report.formats.junit import junit_xml
 from harness.report.formats.sarif import (
-    LINT_STYLE,
-    RESULTS_STYLE,
     SarifFinding,
     SarifNotification,
     SarifRule,
-    SarifStyle,
     SarifSuppression,
     sarif_json,
     sarif_log,
@@ -23,12 +24,9 @@ from harness.report.formats.sarif import (
 )
 
 __all__ = [
-    "LINT_STYLE",
-    "RESULTS_STYLE",
     "SarifFinding",
     "SarifNotification",
     "SarifRule",
-    "SarifStyle",
     "SarifSuppression",
     "junit_xml",
     "sarif_json",

@@ -8,18 +8,18 @@ one tool into a ``run`` with ``tool.driver.rules[]`` and per-result ``ruleIndex`
 dataclasses or as plain dicts of the same fields (what crosses an xdist worker); an unknown
 key in a dict raises, so a typo cannot drop a field silently.
 
-Paths relative to the scanned root are written relative to ``%SRCROOT%`` (declared in
-``originalUriBaseIds`` when a root is given), which is what GitHub code scanning expects.
+What GitHub code scanning needs, and so what every log holds:
 
-The two logs cutover writes differ in a few long-standing ways, each kept so that their
-bytes do not change; a :class:`SarifStyle` names them, and :data:`LINT_STYLE` is the one
-``cutover lint`` uses (:mod:`harness.lint.sarif` adapts its findings to the types here):
-
-    results.sarif (RESULTS_STYLE, the default) cutover lint --format sarif (LINT_STYLE)
-    rules sorted by id, results by place      rules and results in the order given
-    ``%SRCROOT%``-relative, percent-encoded   paths as given (``\\`` → ``/``)
-    ``columnKind: unicodeCodePoints``         no ``columnKind``
-    fingerprint key ``cutoverFinding/v1``     fingerprint key ``cutoverStatement/v1``
+* paths relative to the repository root (:mod:`harness.report.formats.root`), written
+  against ``%SRCROOT%``, which ``originalUriBaseIds`` declares when the root is known;
+* one ``partialFingerprints`` entry per result, unique within its run and stable while the
+  finding stays where it is: rule + path + region + the snippet with its whitespace
+  normalised (a message can repeat on many lines, so it is not part of it), an occurrence
+  number added only when two findings would still share one;
+* rules sorted by id and results by place, so the same findings give the same bytes;
+* no more results than GitHub accepts in one run (:data:`MAX_RESULTS_PER_RUN`): past it the
+  first by place are kept and a notification says how many were left out and where they are,
+  rather than a log the upload would reject whole.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -38,33 +39,15 @@ from harness.errors import HarnessError
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
-FINGERPRINT_KEY = "cutoverFinding/v1"
-"""``partialFingerprints`` key of results.sarif's findings."""
-STATEMENT_FINGERPRINT_KEY = "cutoverStatement/v1"
-"""``partialFingerprints`` key of ``cutover lint``'s findings (rule + statement + occurrence)."""
+FINGERPRINT_KEY = "cutoverFinding/v2"
+"""``partialFingerprints`` key; v2 is rule + path + region + normalised snippet."""
+COLUMN_KIND = "unicodeCodePoints"
+"""Columns count characters, as Python's string offsets (and so the linter's) do."""
+MAX_RESULTS_PER_RUN = 25_000
+"""GitHub code scanning rejects an upload with more results than this in one run."""
 
 LEVELS = {"error": "error", "warning": "warning", "info": "note", "note": "note", "none": "none"}
 """cutover severities (and SARIF's own levels) → SARIF ``level``."""
-
-
-@dataclass(frozen=True)
-class SarifStyle:
-    """How a run lays out what it holds; the default is results.sarif's."""
-
-    sort: bool = True
-    """Rules by id and results by path, line, column; else both in the order given."""
-    verbatim_uris: bool = False
-    """Paths as given but for ``\\`` → ``/``: no percent-encoding, ``file://`` or base id."""
-    column_kind: str | None = "unicodeCodePoints"
-    fingerprint_key: str = FINGERPRINT_KEY
-
-
-RESULTS_STYLE = SarifStyle()
-"""What a run's results.sarif holds."""
-LINT_STYLE = SarifStyle(
-    sort=False, verbatim_uris=True, column_kind=None, fingerprint_key=STATEMENT_FINGERPRINT_KEY
-)
-"""What ``cutover lint --format sarif`` has always written."""
 
 
 @dataclass(frozen=True)
@@ -136,16 +119,15 @@ class SarifFinding:
     rule: SarifRule
     message: str
     path: str
-    """File path, relative to the scanned root (preferred) or absolute."""
+    """File path: relative to the repository root (``/``-separated), or absolute."""
     line: int | None = None
     column: int | None = None
     end_line: int | None = None
     end_column: int | None = None
     severity: str | None = None
     """Overrides the rule's default level for this finding."""
-    fingerprint: str | None = None
-    """Stable identity across runs; derived from rule, path and message when not given."""
     snippet: str | None = None
+    """The text at the place (a statement, a line): shown, and part of the fingerprint."""
     suppression: str | SarifSuppression | None = None
     """Why a reviewer accepted it: a waiver's text (an accepted external suppression) or a
     :class:`SarifSuppression`; kept in the log as ``suppressions[]``."""
@@ -159,10 +141,11 @@ class SarifFinding:
 
 @dataclass(frozen=True)
 class SarifNotification:
-    """Something the tool could not do at a place (a statement it could not analyse)."""
+    """Something the tool could not do, at a place (a statement it could not analyse) or not
+    (results left out); ``path`` as :attr:`SarifFinding.path`, empty for no place."""
 
     message: str
-    path: str
+    path: str = ""
     line: int | None = None
     column: int | None = None
     level: str = "error"
@@ -208,26 +191,41 @@ def as_finding(value: SarifFinding | Mapping[str, Any]) -> SarifFinding:
     return finding
 
 
-def _artifact(path: str, style: SarifStyle) -> dict[str, Any]:
+def _artifact(path: str) -> dict[str, Any]:
     """The ``artifactLocation`` of ``path``: relative ones against ``%SRCROOT%``."""
-    if style.verbatim_uris:
-        return {"uri": path.replace("\\", "/")}
     posix = PurePosixPath(path.replace("\\", "/"))
     if posix.is_absolute():
         return {"uri": "file://" + quote(str(posix))}
     return {"uri": quote(str(posix)), "uriBaseId": SRCROOT}
 
 
-def fingerprint(finding: SarifFinding) -> str:
-    """The finding's identity: not its line, so it survives edits above it."""
-    if finding.fingerprint:
-        return finding.fingerprint
-    key = "\0".join((finding.rule.id, finding.path, finding.message))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+def _identity(finding: SarifFinding) -> str:
+    """What a finding is, for its fingerprint: rule, file, region, normalised snippet."""
+    place = (finding.line, finding.column, finding.end_line, finding.end_column)
+    region = ":".join(str(n or 0) for n in place)
+    snippet = " ".join((finding.snippet or "").split())
+    return "\0".join((finding.rule.id, finding.path.replace("\\", "/"), region, snippet))
+
+
+def fingerprints(findings: Sequence[SarifFinding]) -> list[str]:
+    """One fingerprint per finding, unique among ``findings`` (given in log order).
+
+    The second and later findings of one identity (one rule matching twice in a line, a
+    repeated snippet) are told apart by their occurrence number, counted in log order.
+    """
+    seen: Counter[str] = Counter()
+    out = []
+    for finding in findings:
+        identity = _identity(finding)
+        seen[identity] += 1
+        if seen[identity] > 1:
+            identity += f"\0#{seen[identity]}"
+        out.append(hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32])
+    return out
 
 
 def _physical_location(
-    path: str, style: SarifStyle, *places: tuple[str, int | None], snippet: str | None = None
+    path: str, *places: tuple[str, int | None], snippet: str | None = None
 ) -> dict[str, Any]:
     """``physicalLocation`` of ``path`` with a region of the given 1-based ``places``."""
     region: dict[str, Any] = {}
@@ -238,16 +236,15 @@ def _physical_location(
             region[key] = value
     if snippet is not None:
         region["snippet"] = {"text": snippet}
-    location: dict[str, Any] = {"artifactLocation": _artifact(path, style)}
+    location: dict[str, Any] = {"artifactLocation": _artifact(path)}
     if region:
         location["region"] = region
     return location
 
 
-def _result(finding: SarifFinding, index: int, style: SarifStyle) -> dict[str, Any]:
+def _result(finding: SarifFinding, index: int, fingerprint: str) -> dict[str, Any]:
     physical = _physical_location(
         finding.path,
-        style,
         ("startLine", finding.line),
         ("startColumn", finding.column),
         ("endLine", finding.end_line),
@@ -263,7 +260,7 @@ def _result(finding: SarifFinding, index: int, style: SarifStyle) -> dict[str, A
         "level": _level(finding.severity or finding.rule.severity, finding.rule.id),
         "message": {"text": finding.message},
         "locations": [location],
-        "partialFingerprints": {style.fingerprint_key: fingerprint(finding)},
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
     }
     suppression = finding.suppression
     if isinstance(suppression, str):
@@ -274,13 +271,15 @@ def _result(finding: SarifFinding, index: int, style: SarifStyle) -> dict[str, A
     return result
 
 
-def _notification(item: SarifNotification, style: SarifStyle) -> dict[str, Any]:
-    place = (("startLine", item.line), ("startColumn", item.column))
-    return {
-        "level": _level(item.level, item.path),
+def _notification(item: SarifNotification) -> dict[str, Any]:
+    notification: dict[str, Any] = {
+        "level": _level(item.level, item.path or "a notification"),
         "message": {"text": item.message},
-        "locations": [{"physicalLocation": _physical_location(item.path, style, *place)}],
     }
+    if item.path:
+        place = (("startLine", item.line), ("startColumn", item.column))
+        notification["locations"] = [{"physicalLocation": _physical_location(item.path, *place)}]
+    return notification
 
 
 def _sort_key(finding: SarifFinding) -> tuple[str, int, int, str, str]:
@@ -290,57 +289,60 @@ def _sort_key(finding: SarifFinding) -> tuple[str, int, int, str, str]:
 def sarif_run(
     findings: Iterable[SarifFinding | Mapping[str, Any]],
     *,
-    tool_version: str | None,
-    tool_name: str = "cutover",
+    tool_name: str,
+    tool_version: str,
     rules: Iterable[SarifRule] = (),
-    information_uri: str | None = None,
     source_root: str | None = None,
-    semantic_version: str | None = None,
-    tool_properties: Mapping[str, Any] | None = None,
     notifications: Iterable[SarifNotification] | None = None,
     properties: Mapping[str, Any] | None = None,
-    style: SarifStyle = RESULTS_STYLE,
 ) -> dict[str, Any]:
     """One SARIF ``run``: the tool with every rule (given or used) and the results.
 
     ``rules`` lists rules to describe even when nothing violated them (a whole rule pack);
-    two different descriptions under one rule id are an error. ``source_root`` (a
-    ``file://`` URI ending in ``/``) tells viewers where ``%SRCROOT%`` is. ``notifications``,
-    when given (even empty), are written as the run's one invocation's
-    ``toolExecutionNotifications``; ``properties`` is the run's property bag.
+    two different descriptions under one rule id are an error. ``source_root`` (a ``file://``
+    URI ending in ``/``) tells viewers where ``%SRCROOT%`` is. ``notifications``, when given
+    (even empty), are written as the run's one invocation's ``toolExecutionNotifications``;
+    ``properties`` is the run's property bag.
     """
-    items = [as_finding(f) for f in findings]
-    if style.sort:
-        items.sort(key=_sort_key)
+    items = sorted((as_finding(f) for f in findings), key=_sort_key)
+    notes = None if notifications is None else list(notifications)
+    if len(items) > MAX_RESULTS_PER_RUN:
+        left_out = len(items) - MAX_RESULTS_PER_RUN
+        items = items[:MAX_RESULTS_PER_RUN]
+        notes = [
+            *(notes or []),
+            SarifNotification(
+                f"{left_out} more results left out: GitHub code scanning takes at most "
+                f"{MAX_RESULTS_PER_RUN} per run; every finding is in results.json and report.html",
+                level="warning",
+            ),
+        ]
     known: dict[str, SarifRule] = {}
     for rule in [*rules, *(f.rule for f in items)]:
         if known.setdefault(rule.id, rule) != rule:
             raise HarnessError(f"rule {rule.id} is described two different ways")
-    ordered = sorted(known) if style.sort else list(known)
+    ordered = sorted(known)
     index = {rule_id: i for i, rule_id in enumerate(ordered)}
-    driver: dict[str, Any] = {"name": tool_name}
-    if tool_version is not None:
-        driver["version"] = tool_version
-    if semantic_version is not None:
-        driver["semanticVersion"] = semantic_version
-    if information_uri:
-        driver["informationUri"] = information_uri
-    if tool_properties:
-        driver["properties"] = dict(tool_properties)
-    driver["rules"] = [known[r].to_sarif() for r in ordered]
+    driver = {
+        "name": tool_name,
+        "version": tool_version,
+        "rules": [known[r].to_sarif() for r in ordered],
+    }
     run: dict[str, Any] = {"tool": {"driver": driver}}
     if source_root is not None:
         run["originalUriBaseIds"] = {SRCROOT: {"uri": source_root}}
-    if notifications is not None:
+    if notes is not None:
         run["invocations"] = [
             {
                 "executionSuccessful": True,
-                "toolExecutionNotifications": [_notification(n, style) for n in notifications],
+                "toolExecutionNotifications": [_notification(n) for n in notes],
             }
         ]
-    if style.column_kind is not None:
-        run["columnKind"] = style.column_kind
-    run["results"] = [_result(f, index[f.rule.id], style) for f in items]
+    run["columnKind"] = COLUMN_KIND
+    marks = fingerprints(items)
+    run["results"] = [
+        _result(f, index[f.rule.id], mark) for f, mark in zip(items, marks, strict=True)
+    ]
     if properties:
         run["properties"] = dict(properties)
     return run
