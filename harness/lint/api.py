@@ -23,12 +23,13 @@ from sqlglot import exp
 from harness.db.catalog import Catalog, Table, View
 from harness.lint.analysis import Analysis
 from harness.lint.conventions import transaction_convention
-from harness.lint.engine import Fragment, analyse_statement, lint_fragments
+from harness.lint.engine import Fragment, analyse_statement, lint_fragments, script_of
+from harness.lint.orm import convention_of, operation_fragment, operations, tool_of
 from harness.lint.pack import CROSS_CHECKED_WITH, PACK_VERSION, TARGET
 from harness.lint.report import FailOn, FileReport, LintFinding, LintReport, Suppression
 from harness.lint.settings import LintSettings, LintWaiver
 from harness.lint.sources import discover, kind_of, read_fragments
-from harness.lint.split import Script, split
+from harness.lint.split import Script
 from harness.lint.summary import AREA
 from harness.lint.suppress import waiver_matches
 from harness.results.check import CheckResult, Finding, FindingKind, Status, Waiver, conclude
@@ -91,10 +92,19 @@ def lint_paths(
     started = time.perf_counter()
     files = discover(paths, app_code=settings.app_code, exclude=settings.exclude)
     fragments: list[list[Fragment]] = []
+    conventions: list[str | None] = []
     for path in files:
         kind = kind_of(path) or "sql"
-        fragments.append(read_fragments(path, kind))
-    scripts = [[split(f.text) for f in frags] for frags in fragments]
+        frags = read_fragments(path, kind)
+        convention = _convention(path, frags) if kind == "sql" else None
+        tool = code_tool(path) if kind != "sql" else None
+        if tool is not None:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            frags = tool_fragments(tool, text, frags)
+            convention = convention_of(path, text, tool)
+        fragments.append(frags)
+        conventions.append(convention)
+    scripts = [[script_of(f) for f in frags] for frags in fragments]
     size = sum(len(f.text) for frags in fragments for f in frags)
     analyses = _analyse_all(scripts, settings.dialect, jobs or default_jobs(), size)
     reports = [
@@ -104,12 +114,12 @@ def lint_paths(
             source=kind_of(path) or "sql",
             dialect=settings.dialect,
             assume_in_transaction=settings.assume_in_transaction,
-            convention=_convention(path, frags),
+            convention=convention,
             scripts=file_scripts,
             analyses=file_analyses,
         )
-        for path, frags, file_scripts, file_analyses in zip(
-            files, fragments, scripts, analyses, strict=True
+        for path, frags, convention, file_scripts, file_analyses in zip(
+            files, fragments, conventions, scripts, analyses, strict=True
         )
     ]
     report = LintReport(tuple(reports), PACK_VERSION, TARGET, tool=_tool())
@@ -119,9 +129,21 @@ def lint_paths(
 
 def _convention(path: Path, fragments: list[Fragment]) -> str | None:
     """The migration tool's transaction convention for a SQL file, if its layout names one."""
-    if (kind_of(path) or "sql") != "sql":
-        return None
     return transaction_convention(path, "".join(f.text for f in fragments))
+
+
+def code_tool(path: Path) -> str | None:
+    """The code-based migration tool whose layout ``path`` follows (read only when the path
+    could be one: a Rails, Django, Alembic, knex or Kysely migration folder)."""
+    if not {"migrate", "migrations", "versions"} & set(path.parts[:-1]):
+        return None
+    return tool_of(path, path.read_text(encoding="utf-8", errors="replace"))
+
+
+def tool_fragments(tool: str, text: str, sql: list[Fragment]) -> list[Fragment]:
+    """The migration's SQL and its tool operations, in the order they are written."""
+    ops = [operation_fragment(op, tool) for op in operations(tool, text)]
+    return sorted([*sql, *ops], key=lambda f: (f.line, f.col))
 
 
 def _tool() -> dict[str, str]:

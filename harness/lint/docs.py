@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.lint.conventions import CONVENTIONS
+from harness.lint.orm import TOOLS
 from harness.lint.pack import CROSS_CHECKED_WITH, PACK_VERSION, RULES, SOURCES
 
 _HEADER = """\
@@ -53,12 +54,23 @@ query memory) cannot be seen in SQL text and are left to the runtime checks.
 def _conventions() -> str:
     """The migration tools whose transaction convention the linter applies by itself."""
     rows = "".join(f"| {tool} | {layout} | {does} |\n" for tool, layout, does in CONVENTIONS)
+    code = "".join(f"| {tool} | {layout} | {does} |\n" for tool, layout, does in TOOLS)
     return (
         "Migration tools' transactions: a SQL file is assumed to run statement by statement "
         "(autocommit) unless `--assume-in-transaction` says otherwise, except in these "
         "layouts, where the tool's own convention is applied and named in the DSQL090/DSQL091 "
         "findings (`harness/lint/conventions.py`):\n\n| tool | layout | convention |\n"
-        "|---|---|---|\n" + rows
+        "|---|---|---|\n" + rows + "\nMigrations written as code are read the same way "
+        "(`harness/lint/orm.py`): the SQL they hold (`execute`, `RunSQL`, `op.execute`, "
+        "`knex.raw`, Kysely's `sql` template) is linted as SQL, and each call of the tool's "
+        "schema API (`add_index`, `migrations.AddField`, `op.create_table`, "
+        "`knex.schema.createTable`, `db.schema.createIndex` …) counts as one DDL statement "
+        "(a data call such as `RunPython` or `bulk_insert` as DML), in the order written. "
+        "Calls whose SQL DSQL is certain to reject are reported: an index built without "
+        "ASYNC (DSQL050, or DSQL051 when CONCURRENTLY), a foreign key validated at once "
+        "(DSQL029: Rails' `add_foreign_key`, Django's `ForeignKey`, Alembic's "
+        "`create_foreign_key`, knex's `.foreign()`), an extension (DSQL067), an enum type "
+        "(DSQL044).\n\n| tool | layout | convention |\n|---|---|---|\n" + code
     )
 
 

@@ -115,6 +115,18 @@ class Fragment:
     col: int = 1
     directives: tuple[Directive, ...] = ()
     """Suppressions written in the host language next to the fragment (``# cutover: …``)."""
+    analysis: Analysis | None = None
+    """Set for a migration tool's operation written in code (``add_index :users, :email``):
+    the text is the call, one statement already classified (:mod:`harness.lint.orm`)."""
+
+
+def script_of(fragment: Fragment) -> Script:
+    """The fragment split into statements; a tool operation is one statement, never split."""
+    if fragment.analysis is None:
+        return split(fragment.text)
+    text = fragment.text
+    lines = (0, *(m.end() for m in re.finditer("\n", text)))
+    return Script(text, (Statement(text, 0, len(text), meta=True),), (), lines)
 
 
 _SPACE = re.compile(r"\s+")
@@ -171,12 +183,14 @@ def lint_fragments(
     directives: dict[int, list[Directive]] = {}
     file_directives: list[Directive] = []
     for f_index, fragment in enumerate(fragments):
-        script = scripts[f_index] if scripts is not None else split(fragment.text)
+        script = scripts[f_index] if scripts is not None else script_of(fragment)
         done = analyses[f_index] if analyses is not None else None
         base = len(located)
         for s_index, statement in enumerate(script.statements):
             a = (
-                done[s_index]
+                fragment.analysis
+                if fragment.analysis is not None
+                else done[s_index]
                 if done is not None
                 else analyse_statement(
                     statement.text, dialect, meta=statement.meta, copy_rows=statement.copy_rows

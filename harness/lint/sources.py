@@ -21,6 +21,7 @@ from harness.lint.suppress import Directive, parse_directives
 
 SQL_SUFFIXES = (".sql", ".pgsql", ".psql")
 PY_SUFFIXES = (".py",)
+RB_SUFFIXES = (".rb",)
 JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "dist", "build"}
 FIXED_SUFFIX = ".dsql.sql"
@@ -75,6 +76,8 @@ def kind_of(path: Path) -> str | None:
         return "sql"
     if name.endswith(PY_SUFFIXES):
         return "python"
+    if name.endswith(RB_SUFFIXES):
+        return "ruby"
     if name.endswith(JS_SUFFIXES) and not name.endswith(".d.ts"):
         return "javascript"
     return None
@@ -92,7 +95,7 @@ def discover(
         if path.is_file():
             if kind_of(path) is None and path.suffix:
                 raise LintSourceError(
-                    "not a file the linter reads (.sql, .py, .ts, .js …)", path=str(path)
+                    "not a file the linter reads (.sql, .py, .rb, .ts, .js …)", path=str(path)
                 )
             _check_text(path)
             out.append(path)
@@ -163,6 +166,10 @@ def fragments_of(text: str, kind: str) -> list[Fragment]:
         return [Fragment(text)]
     if kind == "python":
         return list(python_fragments(text))
+    if kind == "ruby":
+        from harness.lint.orm import ruby_fragments  # orm imports the engine, as this does
+
+        return list(ruby_fragments(text))
     return list(javascript_fragments(text))
 
 
