@@ -1,18 +1,14 @@
-"""The runners: tox envs `verify` and `nightly`, and the example CI workflow that calls them."""
+"""The runners: tox envs `verify` and `nightly` (the GitHub Action and the example workflows
+are specified in tests/test_ci_action.py)."""
 
 from __future__ import annotations
 
 import configparser
-import re
-import shlex
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOW = ROOT / "examples" / "ci" / "nightly.yml"
 
 
 def tox_envs() -> dict[str, configparser.SectionProxy]:
@@ -23,16 +19,6 @@ def tox_envs() -> dict[str, configparser.SectionProxy]:
         for name in config.sections()
         if name.startswith("testenv:")
     }
-
-
-def workflow() -> dict[Any, Any]:
-    data: dict[Any, Any] = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
-    return data
-
-
-def run_lines() -> list[str]:
-    steps = [step for job in workflow()["jobs"].values() for step in job["steps"]]
-    return [line for step in steps for line in str(step.get("run", "")).splitlines() if line]
 
 
 class TestToxEnvs:
@@ -56,37 +42,3 @@ class TestToxEnvs:
             c.startswith("cutover demo") and "{env:CUTOVER_REPORT_DIR:reports/out/nightly}" in c
             for c in commands
         )
-
-
-class TestWorkflow:
-    def test_it_is_a_workflow_github_can_read(self) -> None:
-        data = workflow()
-        triggers = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` as true
-        assert {"schedule", "workflow_dispatch"} <= set(triggers)
-        (job,) = data["jobs"].values()
-        assert job["timeout-minutes"] <= 90
-        assert all("uses" in step or "run" in step for step in job["steps"])
-
-    def test_every_tox_command_names_a_real_env(self) -> None:
-        named = [
-            env
-            for line in run_lines()
-            if line.startswith("tox ")
-            for env in re.findall(r"-e\s+([\w,-]+)", line)[0].split(",")
-        ]
-        assert named == ["nightly", "verify"]
-        assert set(named) <= set(tox_envs())
-
-    def test_every_command_is_one_a_shell_can_split(self) -> None:
-        for line in run_lines():
-            assert shlex.split(line.replace("${{", "").replace("}}", ""))
-
-    def test_the_report_folder_is_uploaded_even_when_the_night_fails(self) -> None:
-        (job,) = workflow()["jobs"].values()
-        (upload,) = [
-            s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/upload-")
-        ]
-        assert upload["if"] == "${{ always() }}"
-        report_dir = job["env"]["CUTOVER_REPORT_DIR"]
-        assert upload["with"]["path"].rstrip("/") == report_dir
-        assert "{env:CUTOVER_REPORT_DIR:" in tox_envs()["nightly"]["commands"]
