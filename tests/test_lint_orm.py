@@ -4,7 +4,9 @@ a migration holds is linted as SQL and the tool's schema calls count as DDL stat
 
 The folders under tests/data/lint are written the way each tool writes them (Rails and Django
 generators, Alembic's revision template, knex and Kysely migration modules, ``prisma migrate
-dev`` output with its ``migration_lock.toml``)."""
+dev`` output with its ``migration_lock.toml``). The Python migrations are stored as
+``*.py.txt`` (they import Django and Alembic, which the tests do not depend on) and linted
+from a copy under their real names."""
 
 from __future__ import annotations
 
@@ -24,6 +26,14 @@ ORM = DATA / "orm_migrations"
 PRISMA = DATA / "prisma_app"
 
 
+def materialise(source: Path, dest: Path) -> Path:
+    """A copy of a fixture folder with ``*.py.txt`` files under their ``*.py`` names."""
+    shutil.copytree(source, dest)
+    for stored in dest.rglob("*.py.txt"):
+        stored.rename(stored.with_suffix(""))
+    return dest
+
+
 def lint(root: Path) -> dict[str, FileReport]:
     report = lint_paths([root], LintSettings(paths=(root,)), jobs=1)
     return {Path(f.path).relative_to(root).as_posix(): f for f in report.files}
@@ -34,8 +44,8 @@ def fired(file: FileReport) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def orm() -> dict[str, FileReport]:
-    return lint(ORM)
+def orm(tmp_path_factory: pytest.TempPathFactory) -> dict[str, FileReport]:
+    return lint(materialise(ORM, tmp_path_factory.mktemp("orm") / "orm"))
 
 
 @pytest.mark.parametrize(
@@ -95,7 +105,7 @@ def test_the_sql_a_migration_holds_is_linted_in_order_with_its_calls(
 
 
 def test_the_knexfile_can_turn_transactions_off_for_every_migration(tmp_path: Path) -> None:
-    shutil.copytree(ORM / "knex", tmp_path / "knex")
+    materialise(ORM / "knex", tmp_path / "knex")
     (tmp_path / "knex" / "knexfile.js").write_text(
         "module.exports = { migrations: { disableTransactions: true } };\n", encoding="utf-8"
     )
@@ -103,7 +113,7 @@ def test_the_knexfile_can_turn_transactions_off_for_every_migration(tmp_path: Pa
 
 
 def test_alembic_per_migration_transactions_are_named_when_env_py_asks(tmp_path: Path) -> None:
-    shutil.copytree(ORM / "alembic", tmp_path / "alembic")
+    materialise(ORM / "alembic", tmp_path / "alembic")
     (tmp_path / "alembic" / "env.py").write_text(
         "context.configure(connection=connection, transaction_per_migration=True)\n",
         encoding="utf-8",
