@@ -155,6 +155,10 @@ class CutoverRun:
         self._workers: list[subprocess.Popen[bytes]] = []
         """Controller: the xdist worker processes, which a signal to this one reaches too."""
         self._writing = False
+        self._claimed = False
+        """Controller: the report folder is held for this run (so it may write there)."""
+        self.failed: str | None = None
+        """Controller: the usage error that stopped the run before its first check."""
         self.started = now()
         if self.is_worker:
             shared = config.workerinput["cutover"]  # type: ignore[attr-defined]
@@ -186,7 +190,7 @@ class CutoverRun:
                     capability.prepare(self)
             root = find_source_root(self.loaded.path.parent)
         except HarnessError as exc:
-            self.resources.close()
+            self.failed = scrub(str(exc))
             raise usage_error(self.config, str(exc)) from None
         workers = getattr(self.config.option, "numprocesses", None) or 0
         self.fingerprint = environment(
@@ -372,8 +376,56 @@ class CutoverRun:
             self.resources.enter_context(claimed(self.report_dir))
         except HarnessError as exc:
             raise usage_error(config, str(exc)) from None
+        self._claimed = True
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
+        try:
+            if self._claimed and self.written is None and not self.is_worker:
+                self._writing = True  # a second signal now waits: the folder is written whole
+                self._write_failed_start()
+        finally:
+            self._close_and_restore()
+
+    def _write_failed_start(self) -> None:
+        """A run that stopped before its checks (a usage error while resolving the endpoints,
+        Ctrl-C during an embedded load) still leaves a folder CI can upload: results.json
+        with one ``error`` check saying why (so NO-GO, never GO), junit.xml with that errored
+        testcase, and the rest. The folder was cleared when it was claimed, so nothing of an
+        earlier run can read as this run's verdict."""
+        if self.failed is not None:
+            reason = f"run stopped before any check: {self.failed}"
+        elif self.stopped is not None:
+            reason = f"run incomplete, interrupted ({self.stopped}) before any check ran"
+        else:
+            reason = "run stopped before any check ran"
+        env = self.fingerprint or environment(self._side("source"), self._side("target"), 0)
+        results = build_results(
+            plan={
+                "name": self.plan.name,
+                "path": str(self.loaded.path),
+                "sha256": self.loaded.sha256,
+            },
+            checks=[_run_error("start", "", reason)],
+            expected_differences=[],
+            env=env,
+            started=self.started,
+            finished=now(),
+            area_order=(RUN_AREA,),
+        )
+        results["verdict_reason"] = reason
+        from harness.report.folder import write_folder
+
+        files = write_folder(results, self.report_dir)
+        self.written = Written(results["verdict"], reason, files.results, files.html)
+
+    def _side(self, role: str) -> dict[str, Any]:
+        """A side as far as the run got: resolved (redacted), or only its kind from the plan."""
+        connector = self.connectors.get(role)
+        kind = connector.kind if connector is not None else getattr(self.plan, role).kind
+        display = connector.display if connector is not None else f"{kind} (not reached)"
+        return {"kind": kind, "display": display, "server_version": "not reached"}
+
+    def _close_and_restore(self) -> None:
         try:
             self.resources.close()  # a session that never started or never finished
         finally:

@@ -652,7 +652,10 @@ class TestContainer:
             "target: container endpoints need a running Docker engine and none answers "
             "(use kind: embedded instead, or start Docker)"
         )
-        assert not container_run.results_path.exists()
+        # The stopped run's folder says so, never GO (tests/test_report_on_abort.py).
+        results = json.loads(container_run.results_path.read_bytes())
+        assert results["verdict"] == "NO-GO"
+        assert "need a running Docker engine" in results["verdict_reason"]
 
 
 # --- demo -----------------------------------------------------------------------------------

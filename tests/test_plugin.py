@@ -383,7 +383,10 @@ class TestUsageErrors:
             'Did you mean "Invoice"?'
         )
         assert "Traceback" not in outcome.stdout + outcome.stderr
-        assert not (pytester.path / "out" / "results.json").exists()
+        # The stopped run still leaves its folder, NO-GO with the reason (test_report_on_abort).
+        results = json.loads((pytester.path / "out" / "results.json").read_bytes())
+        assert results["verdict"] == "NO-GO"
+        assert [c["id"] for c in results["checks"]] == ["run[start]"]
 
 
 TEAM_CONFTEST = """\

@@ -323,9 +323,11 @@ class TestAFolderHoldsOneRun:
         second = run(work, out)
 
         assert "cannot connect" in one_error_line(second)
-        assert files_in(out) == {}
-        for name in (RESULTS_NAME, *DERIVED_NAMES, SIGNOFF_HTML_NAME):
-            assert not (out / name).exists(), name
+        # Only the stopped run's own folder is left (tests/test_report_on_abort.py): every
+        # file says NO-GO, the earlier GO and its signed-off page are gone.
+        assert set(files_in(out)) == {RESULTS_NAME, *DERIVED_NAMES}
+        assert all(said == {"NO-GO"} for said in verdicts(out).values())
+        assert "cannot connect" in results(out)["verdict_reason"]
 
     def test_a_folder_holding_a_signed_bundle_is_refused_and_left_as_it_is(
         self, tmp_path: Path

@@ -377,7 +377,10 @@ class TestASqliteTarget:
             "aurora or dsql), or to check only queries and latency against SQLite select no "
             "table (tables: {include: [], allow_empty: true})"
         )
-        assert not (tmp_path / "out" / "results.json").exists()
+        # The stopped run's folder says so, never GO (tests/test_report_on_abort.py).
+        results = json.loads((tmp_path / "out" / "results.json").read_bytes())
+        assert results["verdict"] == "NO-GO"
+        assert [c["id"] for c in results["checks"]] == ["run[start]"]
 
     def test_the_fix_the_line_gives_runs_queries_against_sqlite(self, tmp_path: Path) -> None:
         write_plan(tmp_path, tables=QUERIES_ONLY, queries={"corpus": {"n": {"sql": "SELECT 1"}}})
