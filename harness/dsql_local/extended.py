@@ -170,6 +170,14 @@ class Extended:
             relay.refused(ABORTED)
             relay.skipping = True
             return
+        if (stmt.begins or stmt.ends_transaction) and relay.queue:
+            # A pipelined batch: whether this boundary is reached at all depends on what ran
+            # before it in the batch (the server skips to Sync after an error), and so does
+            # what it ends (rows written may cross the limit). Know before moving the session.
+            relay.to_server(wire.message(b"H"))
+            await relay.pump()
+            if relay.skipping:
+                return
         if stmt.begins:
             if session.implicit:
                 session.begin(explicit=True)
@@ -183,12 +191,6 @@ class Extended:
             relay.skipping = True
             return
         elif stmt.ends_transaction:
-            if relay.batch.outstanding_writes:
-                # Rows written earlier in this batch may cross the limit: know before ending.
-                relay.to_server(wire.message(b"H"))
-                await relay.pump()
-                if relay.skipping:
-                    return
             session.end()
         else:
             refusal = session.check(stmt)

@@ -298,10 +298,13 @@ class Relay:
         if head.kind == "query":
             head.forward = False  # the ReadyForQuery after it is the guard's to send
             return
-        # The server skips every message up to Sync: so do we (the guard's own answers too).
+        # The server skips every message up to Sync: so do we (the guard's own answers too,
+        # and the client's messages of this batch not yet relayed).
         self.queue.popleft()
         while self.queue and self.queue[0].kind != "sync":
             self.queue.popleft()
+        if not self.queue:
+            self.skipping = True
 
     def on_blocked(self, head: Expect) -> None:
         """A statement met another transaction's row lock: DSQL would not have waited."""
