@@ -6,6 +6,9 @@
 - :func:`aws_env` — an AWS environment with static, fake credentials and no profile, so
   nothing reaches a real account and DSQL tokens are reproducible.
 - :func:`frozen_clock` — botocore's signing clock pinned, so a DSQL token is deterministic.
+- :func:`dsql_cluster` — a local Aurora DSQL (:mod:`harness.dsql_local`) for :data:`DSQL_HOST`
+  that checks every token against :data:`ACCESS_KEY`/:data:`SECRET_KEY` (the keys
+  :func:`aws_env` and :func:`run_verify` sign with) and enforces DSQL's dialect.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from harness.dsql_local import DsqlLocal
+from harness.dsql_local.tokens import SigningIdentity
 from harness.embedded.provision import PostgresCluster
 
 DSQL_ID = "abcdefghijklmnopqrstuvwxyz"
@@ -102,6 +107,18 @@ def standin() -> Iterator[StandIn]:
         ) as conn:
             conn.execute(SCHEMA)  # type: ignore[arg-type]
         yield found
+
+
+@pytest.fixture(scope="session")
+def dsql_cluster() -> Iterator[DsqlLocal]:
+    """One local DSQL per worker, its table ``users`` loaded as :data:`SCHEMA` holds it."""
+    with DsqlLocal(endpoint=DSQL_HOST, identity=SigningIdentity(ACCESS_KEY, SECRET_KEY)) as dsql:
+        with psycopg.connect(
+            dsql.conninfo(password=dsql.token()), autocommit=True
+        ) as conn:  # DSQL's rules: one DDL per transaction, then the rows
+            conn.execute(SCHEMA.splitlines()[1])
+            conn.execute(SCHEMA.splitlines()[2])
+        yield dsql
 
 
 def sqlite_source(folder: Path) -> Path:

@@ -17,6 +17,7 @@ import yaml
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
+from harness.dsql_local import DsqlLocal
 from harness.endpoints.resolve import Connector, connect_postgres, resolve
 from harness.endpoints.settings import AuroraEndpoint, ConnectSettings
 from harness.errors import EndpointError
@@ -29,8 +30,7 @@ from tests.aws_support import (
     FlakyAws,
     StandIn,
     aws_env,
-    dsql_token,
-    frozen_clock,
+    dsql_cluster,
     moto_server,
     put_secret,
     run_verify,
@@ -38,7 +38,7 @@ from tests.aws_support import (
     standin,
 )
 
-__all__ = ["aws_env", "moto_server", "standin"]  # fixtures used by name below
+__all__ = ["aws_env", "dsql_cluster", "moto_server", "standin"]  # fixtures used by name below
 
 FAST = ConnectSettings.model_validate(
     {"connect_timeout_s": 3, "retry": {"initial_s": 0.01, "cap_s": 0.05, "attempts": 3}}
@@ -338,34 +338,47 @@ class TestVerify:
         assert "not-the-password" not in run.stdout + run.stderr
 
     def test_verify_goes_against_a_dsql_target_with_a_signed_token(
-        self, aws_env: None, standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, dsql_cluster: DsqlLocal, tmp_path: Path
     ) -> None:
-        frozen_clock(monkeypatch)  # the same instant the subprocess signs at
-        standin.set_password("admin", dsql_token(admin=True))
-        with standin.admin() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS users"
-                " (id bigint PRIMARY KEY, email text NOT NULL, created_at text)"
-            )
-            conn.execute(
-                "INSERT INTO users VALUES (1, 'ada@example.com', '2026-01-01'),"
-                " (2, 'bob@example.com', NULL) ON CONFLICT DO NOTHING"
-            )
-            conn.execute("GRANT SELECT ON users TO admin")
+        """The whole run on a DSQL that refuses what Aurora DSQL refuses: the guard checks
+        every token the run signs, refuses any SET or startup option outside DSQL's allowlist
+        (so the run's read-only sessions and query timeouts must do without them), and runs
+        the application's queries and the timed loop."""
         target = {
             "kind": "dsql",
             "endpoint": DSQL_HOST,
             "hostaddr": "127.0.0.1",
-            "port": standin.tls_port,
+            "port": dsql_cluster.port,
             "sslmode": "verify-full",
-            "sslrootcert": str(standin.cluster.ca_file),
+            "sslrootcert": str(dsql_cluster.ca_file),
         }
-        run = run_verify(_plan(tmp_path, target), tmp_path, freeze=True)
+        plan = _plan(tmp_path, target)
+        extra = {
+            "queries": {
+                "timeout_s": 30,
+                "corpus": {
+                    "by_email": {
+                        "sql": "SELECT id, email FROM users WHERE email = :email",
+                        "params": [{"email": "ada@example.com"}],
+                    }
+                },
+            },
+            "latency": {"runs": 3, "warmup": 1, "health": {"runs": 5, "min_successes": 5}},
+        }
+        data = {**yaml.safe_load(plan.read_text(encoding="utf-8")), **extra}
+        plan.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        run = run_verify(plan, tmp_path)
         assert run.returncode == 0, run.stdout + run.stderr
         target_check = _connectivity(tmp_path)["target"]
         assert target_check["status"] == "pass"
         assert target_check["evidence"]["user"] == "admin"
         assert target_check["evidence"]["endpoint"]["hostname"] == DSQL_HOST
+        results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+        by_area: dict[str, list[str]] = {}
+        for check in results["checks"]:
+            by_area.setdefault(check["area"], []).append(check["status"])
+        for area in ("rows", "queries", "latency"):
+            assert set(by_area.get(area, ())) == {"pass"}, (area, by_area)
 
 
 class TestPlanMistakes:

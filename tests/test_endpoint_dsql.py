@@ -1,35 +1,41 @@
-"""``dsql`` endpoints: the IAM token boto3 signs is the password that reaches the server.
+"""``dsql`` endpoints against a local Aurora DSQL (:mod:`harness.dsql_local`).
 
-With static credentials and botocore's clock pinned, a token is deterministic; the stand-in
-server's role is given exactly that token as its password, and the socket goes to 127.0.0.1
-through ``hostaddr`` while the token is signed for (and TLS verifies) the DSQL host name.
+The local cluster checks every IAM token the harness signs (action, host name, region,
+signature, expiry) and refuses what Aurora DSQL refuses, among them the startup option and
+the ``SET statement_timeout`` a PostgreSQL session of the harness relies on; the socket goes
+to 127.0.0.1 through ``hostaddr`` while the token is signed for (and TLS verifies) the DSQL
+host name.
 """
 
 from __future__ import annotations
 
-import datetime
+from collections.abc import Iterator
 from contextlib import ExitStack
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import psycopg
 import pytest
 from pydantic import ValidationError
 
-from harness.endpoints.resolve import Connector, connect_postgres, resolve
+from harness.db.database import PostgresDatabase
+from harness.dsql_local import DsqlLocal
+from harness.endpoints.resolve import Connector, connect_postgres, open_database, resolve
 from harness.endpoints.settings import DsqlEndpoint
 from harness.errors import EndpointError
+from harness.latency.timing import executor
+from harness.queries.answers import QueryFailed, run
 from tests.aws_support import (
     DSQL_HOST,
     DSQL_ID,
     FROZEN,
-    StandIn,
     aws_env,
+    dsql_cluster,
     dsql_token,
     frozen_clock,
-    standin,
 )
 
-__all__ = ["aws_env", "standin"]  # fixtures used by name below
+__all__ = ["aws_env", "dsql_cluster"]  # fixtures used by name below
 
 
 def dsql(**fields: Any) -> DsqlEndpoint:
@@ -41,24 +47,22 @@ def resolved(spec: DsqlEndpoint, role: str = "target") -> Connector:
         return resolve(spec, role, resources)
 
 
-def tunnelled(standin: StandIn, **fields: Any) -> DsqlEndpoint:
+def tunnelled(cluster: DsqlLocal, **fields: Any) -> DsqlEndpoint:
     return dsql(
         endpoint=DSQL_HOST,
         hostaddr="127.0.0.1",
-        port=standin.tls_port,
+        port=cluster.port,
         sslmode="verify-full",
-        sslrootcert=str(standin.cluster.ca_file),
+        sslrootcert=str(cluster.ca_file),
         **fields,
     )
 
 
 class TestToken:
     def test_the_admin_token_reaches_the_server_as_the_password(
-        self, aws_env: None, standin: StandIn, monkeypatch: pytest.MonkeyPatch
+        self, aws_env: None, dsql_cluster: DsqlLocal
     ) -> None:
-        frozen_clock(monkeypatch)
-        standin.set_password("admin", dsql_token(admin=True))
-        with connect_postgres(resolved(tunnelled(standin))) as conn:
+        with connect_postgres(resolved(tunnelled(dsql_cluster))) as conn:
             assert conn.execute("SELECT current_user, current_database()").fetchone() == (
                 "admin",
                 "postgres",
@@ -66,42 +70,52 @@ class TestToken:
             assert conn.pgconn.ssl_in_use
 
     def test_direct_tls_negotiation_carries_the_token_too(
-        self, aws_env: None, standin: StandIn, monkeypatch: pytest.MonkeyPatch
+        self, aws_env: None, dsql_cluster: DsqlLocal
     ) -> None:
-        frozen_clock(monkeypatch)
-        standin.set_password("admin", dsql_token(admin=True))
-        connector = resolved(tunnelled(standin, sslnegotiation="direct"))
+        connector = resolved(tunnelled(dsql_cluster, sslnegotiation="direct"))
         assert "sslnegotiation=direct" in connector.display
         with connect_postgres(connector) as conn:
             assert conn.execute("SELECT current_user").fetchone() == ("admin",)
             assert conn.pgconn.ssl_in_use
 
-    def test_a_token_signed_at_another_time_is_refused(
-        self, aws_env: None, standin: StandIn, monkeypatch: pytest.MonkeyPatch
+    def test_an_expired_token_is_refused_naming_the_iam_action(
+        self, aws_env: None, dsql_cluster: DsqlLocal, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        frozen_clock(monkeypatch)
-        standin.set_password("admin", dsql_token(admin=True))
-        connector = resolved(tunnelled(standin))
-        # A fresh token per connection: one minute later the planted token no longer matches.
-        frozen_clock(monkeypatch, FROZEN + datetime.timedelta(minutes=1))
+        connector = resolved(tunnelled(dsql_cluster))
+        frozen_clock(monkeypatch, FROZEN)  # signed long ago: expired at connect
         with pytest.raises(EndpointError) as info:
             connect_postgres(connector)
         message = str(info.value)
-        assert message.startswith("target: cannot connect: wrong user name or password")
+        assert message.startswith("target: cannot connect: access denied to these credentials")
         assert "the IAM token for role 'admin' was refused: check the AWS credentials in use " in (
             message
         )
         assert "dsql:DbConnectAdmin" in message
+        assert "X-Amz-Signature" not in message
+
+    def test_other_credentials_are_refused(
+        self, aws_env: None, dsql_cluster: DsqlLocal, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-key-the-cluster-trusts")
+        with pytest.raises(EndpointError, match="access denied to these credentials") as info:
+            connect_postgres(resolved(tunnelled(dsql_cluster)))
+        assert "not-the-key" not in str(info.value)
 
     def test_a_custom_role_gets_a_dbconnect_token(
-        self, aws_env: None, standin: StandIn, monkeypatch: pytest.MonkeyPatch
+        self, aws_env: None, dsql_cluster: DsqlLocal
     ) -> None:
-        frozen_clock(monkeypatch)
-        token = dsql_token(admin=False, expires_in=3600)
+        with psycopg.connect(
+            dsql_cluster.conninfo(password=dsql_cluster.token()), autocommit=True
+        ) as admin:
+            admin.execute("CREATE ROLE app_reader WITH LOGIN")
+        spec = tunnelled(dsql_cluster, role="app_reader", expires_in=3600)
+        connector = resolved(spec)
+        assert connector.token is not None
+        from harness.endpoints.dsql import make_token
+
+        token = make_token(connector.token, "target")
         assert parse_qs(urlsplit("https://" + token).query)["Action"] == ["DbConnect"]
-        standin.set_password("app_reader", token)
-        spec = tunnelled(standin, role="app_reader", expires_in=3600)
-        with connect_postgres(resolved(spec)) as conn:
+        with connect_postgres(connector) as conn:
             assert conn.execute("SELECT current_user").fetchone() == ("app_reader",)
 
     def test_the_expiry_is_signed_into_the_token(
@@ -160,3 +174,42 @@ class TestPlan:
     def test_bad_dsql_endpoints_are_refused(self, fields: dict[str, Any], message: str) -> None:
         with pytest.raises(ValidationError, match=message):
             dsql(**fields)
+
+
+class TestHarnessSessions:
+    """What the harness itself runs on DSQL, where its PostgreSQL habits are refused."""
+
+    @pytest.fixture
+    def db(self, aws_env: None, dsql_cluster: DsqlLocal) -> Iterator[PostgresDatabase]:
+        with ExitStack() as resources:
+            database = open_database(resolve(tunnelled(dsql_cluster), "target", resources))
+            assert isinstance(database, PostgresDatabase)
+            resources.callback(database.close)
+            yield database
+
+    def test_the_applications_sql_cannot_write(self, db: PostgresDatabase) -> None:
+        with pytest.raises(QueryFailed) as info:
+            run(db, "DELETE FROM users WHERE id = 1 RETURNING id", {}, 10)
+        assert info.value.sqlstate == "25006"  # read_only_sql_transaction
+        assert run(db, "SELECT count(*) FROM users", {}, 10).rows == [(2,)]
+        assert db.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+    def test_a_read_answers_inside_its_read_only_transaction(self, db: PostgresDatabase) -> None:
+        answer = run(db, "SELECT email FROM users WHERE id = %(id)s", {"id": 2}, 10)
+        assert answer.rows == [("bob@example.com",)]
+        assert db.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+    def test_a_long_query_is_cancelled_without_statement_timeout(
+        self, db: PostgresDatabase
+    ) -> None:
+        with pytest.raises(QueryFailed) as info:
+            run(db, "SELECT pg_sleep(30)", {}, 10, timeout_s=0.2)
+        assert info.value.sqlstate == "57014"  # query_canceled
+        assert run(db, "SELECT 1", {}, 10).rows == [(1,)]  # and the session goes on
+
+    def test_the_timed_loop_is_read_only_too(self, db: PostgresDatabase) -> None:
+        execute = executor(db, "DELETE FROM users WHERE id = %(id)s")
+        with pytest.raises(QueryFailed) as info:
+            execute({"id": 1})
+        assert info.value.sqlstate == "25006"
+        assert executor(db, "SELECT count(*) FROM users")({}) == [(2,)]

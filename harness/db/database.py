@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,7 +142,15 @@ COUNT_BLOCK = 1_000_000
 
 
 class PostgresDatabase(Database):
-    """A PostgreSQL session with ``default_transaction_read_only`` on."""
+    """A read-only PostgreSQL session.
+
+    Aurora DSQL refuses both the startup option that makes a session read-only
+    (``default_transaction_read_only``) and ``SET statement_timeout`` (its SET allowlist,
+    ../shared/reference/dsql-compat.md §0b). There (``server_settings=False``) the
+    application's SQL runs in ``BEGIN READ ONLY`` transactions that are always rolled back
+    (:meth:`execute_read_only`), and a timeout is a cancel request the client sends
+    (:meth:`statement_timeout`); everywhere else the server enforces both.
+    """
 
     dialect = "postgres"
 
@@ -153,8 +162,13 @@ class PostgresDatabase(Database):
         *,
         reopen: Callable[[], psycopg.Connection[Any]] | None = None,
         bounded: bool = False,
+        server_settings: bool = True,
     ) -> None:
         super().__init__()
+        self.server_settings = server_settings
+        """The session was opened read-only and may SET ``statement_timeout``."""
+        self._deadline_s: float | None = None
+        self._in_pipeline = False
         self.round_trips = 0
         """Statements sent to the server (each one request and its answer over the link)."""
         self.conn = self._counted(conn)
@@ -182,10 +196,76 @@ class PostgresDatabase(Database):
         class Counted(psycopg.Cursor[Any]):
             def execute(self, *args: Any, **kwargs: Any) -> Any:
                 database.round_trips += 1
-                return super().execute(*args, **kwargs)
+                with database._cancelled_after():
+                    return super().execute(*args, **kwargs)
 
         conn.cursor_factory = Counted
         return conn
+
+    @contextlib.contextmanager
+    def statement_timeout(self, seconds: float | None) -> Iterator[None]:
+        """Each statement the block sends is cancelled after ``seconds`` (SQLSTATE 57014)."""
+        if seconds is None:
+            yield
+            return
+        if not self.server_settings:
+            self._deadline_s = seconds
+            try:
+                yield
+            finally:
+                self._deadline_s = None
+            return
+        self.conn.execute(f"SET statement_timeout = {max(int(seconds * 1000), 1)}")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                self.conn.execute("RESET statement_timeout")
+
+    def execute_read_only(
+        self, cursor: psycopg.Cursor[Any], query: str, params: Any = None
+    ) -> psycopg.Cursor[Any]:
+        """Run the application's ``query`` on ``cursor`` where it cannot write: as is on a
+        read-only session; otherwise between ``BEGIN READ ONLY`` and ``ROLLBACK``, pipelined
+        so the transaction costs no round trip of its own."""
+        if self.server_settings:
+            return cursor.execute(query, params)
+        conn = self.conn
+        try:
+            with self._cancelled_after(), self._pipelined(), conn.pipeline():
+                conn.execute("BEGIN READ ONLY")
+                cursor.execute(query, params)
+                conn.execute("ROLLBACK")
+        except BaseException:
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        return cursor
+
+    @contextlib.contextmanager
+    def _cancelled_after(self) -> Iterator[None]:
+        """The client's own ``statement_timeout``: a cancel request once the deadline of
+        :meth:`statement_timeout` is up (sent over TLS like the session, libpq >= 17). In a
+        pipeline the wait is at its end, so the pipeline as a whole is timed."""
+        if self._deadline_s is None or self._in_pipeline:
+            yield
+            return
+        timer = threading.Timer(self._deadline_s, self.conn.cancel_safe)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+    @contextlib.contextmanager
+    def _pipelined(self) -> Iterator[None]:
+        self._in_pipeline = True
+        try:
+            yield
+        finally:
+            self._in_pipeline = False
 
     def _read_catalog(self) -> Catalog:
         return pg_introspect.read_catalog(self.conn, self.schema)

@@ -203,6 +203,7 @@ def open_database(connector: Connector) -> Database:
         connector.schema or "public",
         reopen=lambda: _connect_postgres(connector),
         bounded=connector.kind == "dsql",
+        server_settings=connector.kind != "dsql",
     )
     exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (db.schema,)).fetchone()
     if not exists:
@@ -230,16 +231,15 @@ _REPORTED = ("TimeZone", "DateStyle", "IntervalStyle")
 """Pinned settings the server reports at connect (ParameterStatus): when they came back as
 pinned, the startup options took (and a startup option outranks every database or role
 default); when not (a pooler dropping ``options``), the session SETs them all."""
-_SESSION = "-c default_transaction_read_only=on " + " ".join(
-    f"-c {name}={value.replace(' ', '')}" for name, value in PINNED
-)
+_PINNED_OPTIONS = " ".join(f"-c {name}={value.replace(' ', '')}" for name, value in PINNED)
 
 
-def _options(conninfo: str, schema: str | None) -> str:
+def _options(conninfo: str, schema: str | None, *, read_only: bool) -> str:
     """Startup options: the DSN's own first, then ours, which win where both speak (read-only
-    and the pinned settings); a side with a schema searches it, and only it."""
+    and the pinned settings); a side with a schema searches it, and only it. DSQL refuses
+    ``default_transaction_read_only`` (``read_only=False``: see :class:`PostgresDatabase`)."""
     own = psycopg.conninfo.conninfo_to_dict(conninfo).get("options") or ""
-    ours = _SESSION
+    ours = ("-c default_transaction_read_only=on " if read_only else "") + _PINNED_OPTIONS
     if schema is not None:
         plain = re.fullmatch(r"[a-z_][a-z0-9_$]*", schema)
         name = schema if plain else '"' + schema.replace('"', '""') + '"'
@@ -289,7 +289,7 @@ def connect_postgres(
             autocommit=True,
             # libpq takes whole seconds and treats anything under 2 as 2
             connect_timeout=max(2, math.ceil(connector.connect_timeout_s)),
-            options=_options(conninfo, connector.schema),
+            options=_options(conninfo, connector.schema, read_only=connector.kind != "dsql"),
             application_name="cutover",
         )
         try:
@@ -329,6 +329,7 @@ def _open_sqlite(connector: Connector) -> Database:
 _HINTS = (
     ("password authentication failed", "wrong user name or password"),
     ("no password supplied", "the server wants a password and the DSN has none"),
+    ("unable to accept connection, access denied", "access denied to these credentials"),
     ("connection refused", "nothing listens there: is the server running, host and port right?"),
     ("could not translate host name", "unknown host name: check the host in the DSN"),
     ("failed to resolve host", "unknown host name: check the host in the DSN"),

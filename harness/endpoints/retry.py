@@ -158,6 +158,7 @@ _PG_MESSAGES: tuple[tuple[str, ErrorClass], ...] = (
     ("no password supplied", ErrorClass.AUTH),
     ("pam authentication failed", ErrorClass.AUTH),
     ("no pg_hba.conf entry", ErrorClass.AUTH),
+    ("unable to accept connection, access denied", ErrorClass.AUTH),  # Aurora DSQL's words
     ("could not translate host name", ErrorClass.UNKNOWN_HOST),
     ("name or service not known", ErrorClass.UNKNOWN_HOST),
     ("nodename nor servname", ErrorClass.UNKNOWN_HOST),

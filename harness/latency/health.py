@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from harness.db.database import Database, PostgresDatabase, SqliteDatabase
 from harness.endpoints.resolve import Connector, open_database
 from harness.errors import EndpointError
+from harness.queries.answers import statement_timeout
 
 
 @dataclass(frozen=True)
@@ -40,40 +41,37 @@ def connect_times(connector: Connector, runs: int) -> tuple[list[float], str | N
 def health_probes(connector: Connector, runs: int, timeout_ms: float) -> list[Probe]:
     """``SELECT 1`` ``runs`` times in a row on one new session, each bounded by the timeout.
 
-    On PostgreSQL the server enforces the timeout (``statement_timeout``) so a hung probe
-    cannot hang the check; a probe that answers but takes longer still counts as failed.
+    On PostgreSQL each probe is cancelled at the timeout (see
+    :meth:`PostgresDatabase.statement_timeout`) so a hung probe cannot hang the check; a
+    probe that answers but takes longer still counts as failed.
     """
     try:
         db = open_database(connector)
     except EndpointError as exc:
         return [Probe(False, 0.0, str(exc))] * runs
     try:
-        _limit(db, timeout_ms)
-        probes = []
-        for _ in range(runs):
-            start = time.perf_counter_ns()
-            error = _select_one(db)
-            ms = (time.perf_counter_ns() - start) / 1e6
-            if error is None and ms > timeout_ms:
-                error = f"answered after {ms:.1f} ms"
-            probes.append(Probe(error is None, round(ms, 3), error))
-        return probes
+        with statement_timeout(db, timeout_ms / 1000):
+            return _probe(db, runs, timeout_ms)
     finally:
         db.close()
 
 
-def _limit(db: Database, timeout_ms: float) -> None:
-    if isinstance(db, PostgresDatabase):
-        db.conn.execute(f"SET statement_timeout = {max(int(timeout_ms), 1)}")
+def _probe(db: Database, runs: int, timeout_ms: float) -> list[Probe]:
+    probes = []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        error = _select_one(db)
+        ms = (time.perf_counter_ns() - start) / 1e6
+        if error is None and ms > timeout_ms:
+            error = f"answered after {ms:.1f} ms"
+        probes.append(Probe(error is None, round(ms, 3), error))
+    return probes
 
 
 def _select_one(db: Database) -> str | None:
     try:
-        if isinstance(db, SqliteDatabase):
-            row = db.conn.execute("SELECT 1").fetchone()
-        else:
-            assert isinstance(db, PostgresDatabase)
-            row = db.conn.execute("SELECT 1").fetchone()
+        assert isinstance(db, SqliteDatabase | PostgresDatabase)
+        row = db.conn.execute("SELECT 1").fetchone()
     except Exception as exc:  # any failure of a probe is a failed probe, recorded as text
         return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
     return None if row == (1,) else f"unexpected answer {row!r}"

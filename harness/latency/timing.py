@@ -41,7 +41,7 @@ def executor(db: Database, text: str) -> Execute:
 
     def run_postgres(params: dict[str, Any]) -> object:
         try:
-            return cursor.execute(text, params).fetchall()
+            return db.execute_read_only(cursor, text, params).fetchall()
         except psycopg.Error as exc:
             raise QueryFailed(str(exc).strip().splitlines()[0], exc.sqlstate) from None
 

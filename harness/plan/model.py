@@ -45,6 +45,7 @@ class TableSelection(PlanModel):
         if empty:
             raise ValueError(f"'{empty[0]}' lists no key column; name at least one")
         return keys
+
     allow_empty: bool = Field(
         False,
         description="The plan expects no table to compare (an empty source, or a selection "

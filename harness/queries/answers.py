@@ -51,29 +51,25 @@ def run(
 ) -> Answer:
     """Run ``text`` with ``params`` on ``db``; a database error is :class:`QueryFailed`.
 
-    With ``timeout_s`` the query is cancelled after that long (PostgreSQL: the server's
-    ``statement_timeout``, SQLSTATE 57014; SQLite: interrupted from its progress handler),
-    so one runaway query cannot hang the whole verification.
+    With ``timeout_s`` the query is cancelled after that long (PostgreSQL: SQLSTATE 57014,
+    see :meth:`PostgresDatabase.statement_timeout`; SQLite: interrupted from its progress
+    handler), so one runaway query cannot hang the whole verification.
     """
     if isinstance(db, SqliteDatabase):
         return _run_sqlite(db.conn, text, params, cap, timeout_s)
     assert isinstance(db, PostgresDatabase)
-    with statement_timeout(db, timeout_s):
-        return _run_postgres(db.conn, text, params, cap)
+    with db.statement_timeout(timeout_s):
+        return _run_postgres(db, text, params, cap)
 
 
 @contextlib.contextmanager
 def statement_timeout(db: Database, timeout_s: float | None) -> Iterator[None]:
-    """PostgreSQL's ``statement_timeout`` for this session while the block runs."""
-    if timeout_s is None or not isinstance(db, PostgresDatabase):
+    """Each PostgreSQL statement in the block cancelled after ``timeout_s`` (SQLite: none)."""
+    if not isinstance(db, PostgresDatabase):
         yield
         return
-    db.conn.execute(f"SET statement_timeout = {max(int(timeout_s * 1000), 1)}")
-    try:
+    with db.statement_timeout(timeout_s):
         yield
-    finally:
-        with contextlib.suppress(psycopg.Error):
-            db.conn.execute("RESET statement_timeout")
 
 
 def _run_sqlite(
@@ -102,12 +98,11 @@ def _run_sqlite(
     return Answer(names, (None,) * len(names), rows[:cap], len(rows) > cap)
 
 
-def _run_postgres(
-    conn: psycopg.Connection[Any], text: str, params: dict[str, Any], cap: int
-) -> Answer:
+def _run_postgres(db: PostgresDatabase, text: str, params: dict[str, Any], cap: int) -> Answer:
+    conn = db.conn
     try:
         with conn.cursor() as cursor:
-            cursor.execute(text, params)
+            db.execute_read_only(cursor, text, params)
             description = cursor.description or []
             rows = cursor.fetchmany(cap + 1)
     except psycopg.Error as exc:
