@@ -311,24 +311,3 @@ def _alembic(text: str) -> Iterator[Operation]:
             found.append(Operation(*where, A.DML))
         # op.execute(...): its SQL string is linted as SQL
     yield from sorted(found, key=lambda o: (o.line, o.col))
-
-
-# ----------------------------------------------------------------------------- Ruby SQL
-_HEREDOC = re.compile(r"<<[~-]?(['\"]?)(\w+)\1[^\n]*\n(.*?)^\s*\2\b", re.DOTALL | re.MULTILINE)
-_RUBY_STRING = re.compile(r"\bexecute\s*\(?\s*(['\"])((?:[^\\]|\\.)*?)\1", re.DOTALL)
-
-
-def ruby_fragments(text: str) -> Iterator[Fragment]:
-    """The SQL of a Ruby file: heredocs and ``execute "…"`` strings that look like SQL."""
-    from harness.lint.sources import looks_like_sql  # sources imports this module
-
-    starts = [0] + [m.end() for m in re.finditer("\n", text)]
-    found = []
-    for m in _HEREDOC.finditer(text):
-        found.append((m.start(3), re.sub(r"#\{[^}]*\}", "cutover_param", m.group(3))))
-    for m in _RUBY_STRING.finditer(text):
-        found.append((m.start(2), re.sub(r"#\{[^}]*\}", "cutover_param", m.group(2))))
-    for start, sql in sorted(found):
-        if looks_like_sql(sql):
-            line = text.count("\n", 0, start) + 1
-            yield Fragment(sql, line, start - starts[line - 1] + 1)

@@ -1,6 +1,6 @@
 """Where SQL comes from: files and migration folders, and string literals in application code.
 
-SQL files are linted whole. Python and TypeScript/JavaScript files contribute the string
+SQL files are linted whole. Python, Ruby and TypeScript/JavaScript files contribute the string
 literals that look like SQL (``cursor.execute("…")``, ``pool.query('…')``, template literals);
 each literal becomes a :class:`~harness.lint.engine.Fragment` that remembers the line and
 column it starts at, so findings point into the application file. A literal's ``{…}`` /
@@ -167,8 +167,6 @@ def fragments_of(text: str, kind: str) -> list[Fragment]:
     if kind == "python":
         return list(python_fragments(text))
     if kind == "ruby":
-        from harness.lint.orm import ruby_fragments  # orm imports the engine, as this does
-
         return list(ruby_fragments(text))
     return list(javascript_fragments(text))
 
@@ -220,6 +218,25 @@ def python_fragments(text: str) -> Iterator[Fragment]:
         opener = re.match(r"[rRbBuUfF]*('''|\"\"\"|'|\")", source_line[col - 1 :])
         col += len(opener.group(0)) if opener else 0
         yield Fragment(sql, line, col, _host_directives(lines, line))
+
+
+# ----------------------------------------------------------------------------- Ruby
+_HEREDOC = re.compile(r"<<[~-]?(['\"]?)(\w+)\1[^\n]*\n(.*?)^\s*\2\b", re.DOTALL | re.MULTILINE)
+_RUBY_STRING = re.compile(r"\bexecute\s*\(?\s*(['\"])((?:[^\\]|\\.)*?)\1", re.DOTALL)
+
+
+def ruby_fragments(text: str) -> Iterator[Fragment]:
+    """The SQL of a Ruby file: heredocs and ``execute "…"`` strings that look like SQL."""
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    found = []
+    for m in _HEREDOC.finditer(text):
+        found.append((m.start(3), re.sub(r"#\{[^}]*\}", "cutover_param", m.group(3))))
+    for m in _RUBY_STRING.finditer(text):
+        found.append((m.start(2), re.sub(r"#\{[^}]*\}", "cutover_param", m.group(2))))
+    for start, sql in sorted(found):
+        if looks_like_sql(sql):
+            line = _line_of(starts, start)
+            yield Fragment(sql, line, start - starts[line - 1] + 1)
 
 
 # ----------------------------------------------------------------------------- JS / TS
