@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from harness.app.settings import AppHealth, AppTests
 from harness.dynamo.settings import DynamoSettings
 from harness.endpoints.settings import ConnectSettings, Endpoint
 from harness.faults.settings import FaultSettings
@@ -102,6 +103,8 @@ class Plan(PlanModel):
     posture: PostureSettings | None = None
     dynamo: DynamoSettings | None = None
     faults: FaultSettings | None = None
+    app_tests: AppTests | None = None
+    health: AppHealth | None = None
 
 
 @dataclass(frozen=True)

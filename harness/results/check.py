@@ -69,6 +69,8 @@ class FindingKind(enum.Enum):
     QUERY_FAILED = "query_failed"
     QUERY_ANSWER = "query_answer"
     LATENCY = "latency"
+    APP_TEST = "app_test"
+    APP_HEALTH = "app_health"
 
 
 @dataclass(frozen=True)
