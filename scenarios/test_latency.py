@@ -1,5 +1,5 @@
 """Latency budgets: one item per budget (``latency[orders_by_customer-p95]``, ``-ratio``),
-plus the target's connect time (``latency[connect]``) and ``SELECT 1`` health check
+plus the target's connection reliability (``latency[connect]``) and ``SELECT 1`` health check
 (``latency[health]``). Every item keeps the timed distribution as its evidence. A query is
 timed once for the whole run and both its items judge that timing, and no two timings overlap,
 on whichever xdist workers the items run (:mod:`harness.latency.store`).
@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from harness.capabilities import query_session
 from harness.latency.check import AREA, Item, check_budget, check_connect, check_health
-from harness.latency.health import connect_times, health_probes
+from harness.latency.health import connections, health_probes
 from harness.plugin import CutoverRun
 from harness.results.check import CheckResult
 
@@ -27,10 +27,16 @@ def _check(item: Item, cutover: CutoverRun) -> CheckResult:
     settings = session.latency
     target = cutover.connectors["target"]
     if item.kind == "connect":
-        assert settings.connect_ms is not None  # no item otherwise
+        budget = settings.connect
+        assert budget is not None  # no item otherwise
         with session.store.exclusive():
-            times, error = connect_times(target, settings.connect_runs)
-        return check_connect(times, error, settings.connect_ms)
+            done = connections(
+                target,
+                budget.runs,
+                max_ms=budget.max_ms,
+                allowed_failures=budget.allowed_failures,
+            )
+        return check_connect(done, budget)
     if item.kind == "health":
         assert settings.health is not None  # no item otherwise
         health = settings.health

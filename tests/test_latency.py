@@ -23,8 +23,8 @@ from filelock import FileLock, Timeout
 from harness.db.database import Database
 from harness.endpoints.resolve import Connector, open_database
 from harness.latency.check import Item, check_budget, check_connect, check_health, items
-from harness.latency.health import Probe, connect_times, health_probes
-from harness.latency.settings import Budget, HealthCheck, LatencySettings
+from harness.latency.health import Connection, Probe, connections, health_probes
+from harness.latency.settings import Budget, ConnectBudget, HealthCheck, LatencySettings
 from harness.latency.store import LOCK_NAME, TimingStore
 from harness.latency.timing import Timing, executor, percentile, summary, time_pair, time_runs
 from harness.queries.answers import QueryFailed
@@ -183,17 +183,20 @@ class TestBudgets:
 
 
 class TestConnectAndHealth:
-    def test_connect_times_one_session_per_run(self, pg_connector: Connector) -> None:
-        times, error = connect_times(pg_connector, 3)
-        assert error is None
-        assert len(times) == 3
-        result = check_connect(times, error, limit_ms=60_000)
+    def test_every_run_opens_its_own_session(self, pg_connector: Connector) -> None:
+        budget = ConnectBudget(runs=5, max_ms=60_000)
+        done = connections(pg_connector, 5, max_ms=60_000, allowed_failures=0)
+        assert [(c.ok, c.attempts, c.error) for c in done] == [(True, 1, None)] * 5
+        result = check_connect(done, budget)
         assert result.status is Status.PASS
+        assert result.evidence["strip"] == "11111"
+        assert result.evidence["connect_ms"]["n"] == 5
 
     def test_a_connect_over_budget_fails(self) -> None:
-        result = check_connect([10.0, 6000.0], None, limit_ms=5000)
+        done = [Connection(True, 10.0, 1), Connection(False, 6000.0, 1, "opened after 6000 ms")]
+        result = check_connect(done, ConnectBudget(runs=2, max_ms=5000))
         assert result.status is Status.FAIL
-        assert "6000 ms (budget 5000 ms)" in result.summary
+        assert "1 of 2 connections failed" in result.summary
 
     def test_an_endpoint_that_refuses_fails_connect_and_every_probe(self) -> None:
         dead = Connector(
@@ -203,12 +206,15 @@ class TestConnectAndHealth:
             f"postgresql://u@127.0.0.1:{unused_port()}/db",
             "dead",
             "public",
+            retry={"attempts": 1},
         )
-        times, error = connect_times(dead, 2)
-        assert times == []
-        assert error is not None
-        assert "nothing listens there" in error
-        assert check_connect(times, error, 5000).status is Status.FAIL
+        budget = ConnectBudget(runs=100, min_success_rate=0.99)
+        done = connections(dead, 100, max_ms=5000, allowed_failures=budget.allowed_failures)
+        assert len(done) == 2  # two failures decide a 99 % rate: no need for 98 more
+        assert "nothing listens there" in str(done[0].error)
+        result = check_connect(done, budget)
+        assert result.status is Status.FAIL
+        assert "stopped after 2" in result.summary
         probes = health_probes(dead, 5, 1000)
         result = check_health(probes, HealthCheck(runs=5, min_successes=4, timeout_ms=1000))
         assert result.status is Status.FAIL

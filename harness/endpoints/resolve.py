@@ -190,13 +190,17 @@ def _dsn_of(spec: PostgresEndpoint, role: str) -> str:
     return dsn
 
 
-def open_database(connector: Connector) -> Database:
-    """A read-only session; failures become one-line :class:`EndpointError` with a hint."""
+def open_database(
+    connector: Connector, *, on_attempt: Callable[[Attempt], None] | None = None
+) -> Database:
+    """A read-only session; failures become one-line :class:`EndpointError` with a hint.
+
+    ``on_attempt`` sees every connect attempt of the retry policy (PostgreSQL sides)."""
     from harness.db.database import PostgresDatabase
 
     if connector.dialect == "sqlite":
         return _open_sqlite(connector)
-    conn = _connect_postgres(connector)
+    conn = connect_postgres(connector, on_attempt=on_attempt)
     db = PostgresDatabase(
         conn,
         connector.display,

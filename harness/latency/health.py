@@ -1,4 +1,4 @@
-"""Connect time and the ``SELECT 1`` health check, measured on fresh sessions.
+"""Connection reliability and the ``SELECT 1`` health check, measured on fresh sessions.
 
 Both open their own sessions through :func:`harness.endpoints.open_database`, the same path
 every check uses (read-only, redacted errors), and close them again.
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from harness.db.database import Database, PostgresDatabase, SqliteDatabase
 from harness.endpoints.resolve import Connector, open_database
+from harness.endpoints.retry import Attempt
 from harness.errors import EndpointError
 from harness.queries.answers import statement_timeout
 
@@ -24,18 +25,46 @@ class Probe:
     error: str | None = None
 
 
-def connect_times(connector: Connector, runs: int) -> tuple[list[float], str | None]:
-    """Milliseconds to open (and verify) a session, ``runs`` times; stops at the first error."""
-    times: list[float] = []
+@dataclass(frozen=True)
+class Connection:
+    """One fresh session opened (or not) under the plan's retry policy."""
+
+    ok: bool
+    """Opened (within ``max_ms`` when the budget has one)."""
+    ms: float
+    """From the first attempt to a usable session, or to giving up."""
+    attempts: int
+    """Connect attempts the retry policy made (1 when the first one worked)."""
+    error: str | None = None
+
+
+def connections(
+    connector: Connector, runs: int, *, max_ms: float | None, allowed_failures: int
+) -> list[Connection]:
+    """Open and close ``runs`` sessions one after another, each through the whole path
+    (a fresh token, TLS, the retry policy, the schema check), and time each.
+
+    Stops once more than ``allowed_failures`` have failed: the rate is then decided, and a
+    dead endpoint need not be retried a hundred times over to prove it.
+    """
+    done: list[Connection] = []
     for _ in range(runs):
+        attempts: list[Attempt] = []
         start = time.perf_counter_ns()
         try:
-            db = open_database(connector)
+            db = open_database(connector, on_attempt=attempts.append)
         except EndpointError as exc:
-            return times, str(exc)
-        times.append((time.perf_counter_ns() - start) / 1e6)
-        db.close()
-    return times, None
+            ms = (time.perf_counter_ns() - start) / 1e6
+            done.append(Connection(False, round(ms, 3), max(1, len(attempts)), str(exc)))
+        else:
+            ms = (time.perf_counter_ns() - start) / 1e6
+            db.close()
+            late = max_ms is not None and ms > max_ms
+            error = f"opened after {ms:.0f} ms (budget {max_ms:g} ms)" if late else None
+            done.append(Connection(error is None, round(ms, 3), max(1, len(attempts)), error))
+        if sum(not c.ok for c in done) > allowed_failures:
+            break
+    return done
 
 
 def health_probes(connector: Connector, runs: int, timeout_ms: float) -> list[Probe]:

@@ -2,11 +2,18 @@
 
 Every query of the ``queries`` section is timed on both sides (warm-up, then ``runs`` timed
 executions with its parameter sets taken in turn). Budgets are absolute (``p95_ms``) or
-relative to the source (``max_ratio``); each budget is its own check. Connect time and a
-``SELECT 1`` health check are budgeted per side.
+relative to the source (``max_ratio``); each budget is its own check. The target's connection
+reliability (``connect``: N fresh sessions, success rate and connect-time percentiles) and a
+``SELECT 1`` health check are budgeted too.
+
+``connect_ms`` / ``connect_runs`` (the section's first spelling) are read as
+``connect: {max_ms: …, runs: …}``; a plan giving both spellings is refused.
 """
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -42,6 +49,31 @@ class HealthCheck(PlanModel):
         return self
 
 
+class ConnectBudget(PlanModel):
+    """``runs`` fresh target sessions through the whole path (token or secret's credentials,
+    TLS, proxy, the plan's retry policy): how many open, and how fast."""
+
+    runs: int = Field(3, ge=1, le=10_000, description="Fresh sessions to open, one at a time.")
+    max_ms: float | None = Field(
+        5000,
+        gt=0,
+        description="A session that takes longer than this to open (retries included) counts "
+        "as a failed connection (null: only an error fails one).",
+    )
+    min_success_rate: float = Field(
+        1.0, ge=0, le=1, description="Share of the runs that must open (0.99: under 1 % fail)."
+    )
+    p50_ms: float | None = Field(None, gt=0, description="Budget for the median connect time.")
+    p95_ms: float | None = Field(None, gt=0, description="Budget for the p95 connect time.")
+    p99_ms: float | None = Field(None, gt=0, description="Budget for the p99 connect time.")
+
+    @property
+    def allowed_failures(self) -> int:
+        """Failures the rate still tolerates; one more decides the check (it stops there)."""
+        # a float rate times runs: round away the representation error (0.99 * 100 = 98.99…)
+        return self.runs - math.ceil(round(self.min_success_rate * self.runs, 9))
+
+
 class LatencySettings(PlanModel):
     """The ``latency`` section: timing loop, budgets per query, connect time, health check."""
 
@@ -56,11 +88,31 @@ class LatencySettings(PlanModel):
     ratio_floor_ms: float = Field(1.0, ge=0, description="Default floor for max_ratio.")
     default: Budget = Field(Budget(), description="Budget of every query not listed in budgets.")
     budgets: dict[str, Budget] = Field(default_factory=dict, description="Budgets by query name.")
-    connect_ms: float | None = Field(
-        5000, gt=0, description="Opening a session must take less than this (null: not checked)."
+    connect: ConnectBudget | None = Field(
+        ConnectBudget(),
+        description="Connection reliability of the target (null: not checked).",
     )
-    connect_runs: int = Field(3, ge=1, le=100)
     health: HealthCheck | None = HealthCheck()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_spelling(cls, data: Any) -> Any:
+        """``connect_ms`` (null: not checked) and ``connect_runs`` as ``connect``."""
+        if not isinstance(data, dict) or not {"connect_ms", "connect_runs"} & data.keys():
+            return data
+        if "connect" in data:
+            raise ValueError(
+                "give 'connect' or the older 'connect_ms'/'connect_runs', not both; "
+                "fix: move them into connect: {max_ms: …, runs: …}"
+            )
+        data = dict(data)
+        limit = data.pop("connect_ms", 5000)
+        runs = data.pop("connect_runs", None)
+        if limit is None:
+            data["connect"] = None
+        else:
+            data["connect"] = {"max_ms": limit, **({"runs": runs} if runs is not None else {})}
+        return data
 
     def budget(self, query: str) -> Budget:
         return self.budgets.get(query, self.default)

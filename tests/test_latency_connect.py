@@ -1,0 +1,105 @@
+"""Connection reliability as a rate (``latency.connect``): N fresh sessions, a success rate
+and connect-time percentiles against the plan's budgets.
+
+The flaky path is real: a TCP fault proxy resets a seeded share of the connections to a real
+PostgreSQL, and every connection is counted (the check no longer stops at the first error).
+Percentile budgets are judged on distributions given as data: no test asserts a speed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from psycopg.conninfo import make_conninfo
+from pydantic import ValidationError
+
+from harness.embedded.provision import PostgresCluster
+from harness.endpoints.resolve import Connector
+from harness.faults.proxy import FaultProxy
+from harness.latency.check import check_connect
+from harness.latency.health import Connection, connections
+from harness.latency.settings import ConnectBudget, LatencySettings
+from harness.results.check import Status
+
+
+def opened(*ms: float) -> list[Connection]:
+    return [Connection(True, m, 1) for m in ms]
+
+
+class TestTheRate:
+    def test_under_one_percent_failing_passes_a_99_percent_rate(self) -> None:
+        done = [*opened(*([5.0] * 99)), Connection(False, 5.0, 4, "cannot connect: reset")]
+        result = check_connect(done, ConnectBudget(runs=100, min_success_rate=0.99))
+        assert result.status is Status.PASS
+        assert result.evidence["success_rate"] == 0.99
+        assert result.evidence["strip"] == "1" * 99 + "0"
+
+    def test_two_in_a_hundred_fail_it_and_the_first_error_is_named(self) -> None:
+        done = opened(*[5.0] * 98) + [Connection(False, 5.0, 4, "cannot connect: reset")] * 2
+        result = check_connect(done, ConnectBudget(runs=100, min_success_rate=0.99))
+        assert result.status is Status.FAIL
+        assert "2 of 100 connections failed" in result.summary
+        assert "cannot connect: reset" in result.summary
+
+    def test_allowed_failures_round_the_rate_the_strict_way(self) -> None:
+        assert ConnectBudget(runs=100, min_success_rate=0.99).allowed_failures == 1
+        assert ConnectBudget(runs=10, min_success_rate=0.95).allowed_failures == 0
+        assert ConnectBudget(runs=3).allowed_failures == 0
+
+    def test_nothing_measured_is_a_failure_never_a_pass(self) -> None:
+        assert check_connect([], ConnectBudget(runs=1)).status is Status.FAIL
+
+
+class TestPercentiles:
+    def test_each_percentile_budget_is_judged_on_the_sessions_that_opened(self) -> None:
+        done = opened(*[10.0] * 90, *[400.0] * 10)
+        budget = ConnectBudget(runs=100, p50_ms=50, p95_ms=300, p99_ms=1000)
+        result = check_connect(done, budget)
+        assert result.status is Status.FAIL
+        assert [f.message for f in result.findings] == [
+            "connect-time p95 400.0 ms exceeds the 300 ms budget"
+        ]
+        assert result.evidence["budgets_ms"] == {"p50": 50, "p95": 300, "p99": 1000}
+
+    def test_within_every_budget_passes_and_says_which(self) -> None:
+        result = check_connect(opened(*[10.0] * 20), ConnectBudget(runs=20, p95_ms=300))
+        assert result.status is Status.PASS
+        assert "20 of 20 sessions opened" in result.summary
+        assert "p95 300 ms" in result.summary
+
+
+class TestThePlan:
+    def test_the_first_spelling_still_reads(self) -> None:
+        settings = LatencySettings.model_validate({"connect_ms": 2000, "connect_runs": 7})
+        assert settings.connect == ConnectBudget(runs=7, max_ms=2000)
+        assert LatencySettings.model_validate({"connect_ms": None}).connect is None
+
+    def test_both_spellings_are_refused_with_the_fix(self) -> None:
+        with pytest.raises(ValidationError, match="not both; fix: move them into connect"):
+            LatencySettings.model_validate({"connect_ms": 2000, "connect": {"runs": 3}})
+
+    def test_a_rate_above_one_is_refused(self) -> None:
+        with pytest.raises(ValidationError, match="less than or equal to 1"):
+            ConnectBudget.model_validate({"min_success_rate": 99})
+
+
+class TestThroughAFlakyPath:
+    def test_every_connection_is_counted_not_only_up_to_the_first_error(
+        self, pg_password_cluster: tuple[PostgresCluster, str]
+    ) -> None:
+        cluster, password = pg_password_cluster
+        with FaultProxy(("127.0.0.1", cluster.port), seed=7) as proxy:
+            proxy.add_toxic("reset_peer", stream="downstream", timeout=0, toxicity=0.3)
+            host, port = proxy.address
+            dsn = make_conninfo(
+                cluster.conninfo(password=password), host=host, port=port, sslmode="disable"
+            )
+            flaky = Connector("target", "postgres", "postgres", dsn, "flaky", retry={"attempts": 1})
+            done = connections(flaky, 30, max_ms=None, allowed_failures=30)
+        failed = [c for c in done if not c.ok]
+        assert len(done) == 30
+        assert 0 < len(failed) < 30
+        assert all("cannot connect" in str(c.error) for c in failed)
+        strict = check_connect(done, ConnectBudget(runs=30, max_ms=None))
+        lenient = check_connect(done, ConnectBudget(runs=30, max_ms=None, min_success_rate=0.0))
+        assert (strict.status, lenient.status) == (Status.FAIL, Status.PASS)
+        assert strict.evidence["strip"].count("0") == len(failed)
