@@ -196,7 +196,7 @@ def init(path: Path, force: bool) -> None:
 )
 @user_errors
 def report(results: Path, output: Path | None, public_key: Path | None) -> None:
-    """Re-render report.html, junit.xml and results.sarif from a results.json.
+    """Re-render report.html, junit.xml, results.sarif and summary.md from a results.json.
 
     When a sign-off bundle (signoff.dsse.json) sits beside RESULTS, also write signoff.html:
     the report with the reviewer, decision, time and signature status filled in. report.html
@@ -217,7 +217,7 @@ def report(results: Path, output: Path | None, public_key: Path | None) -> None:
     written = rerender(results)
     kept = " (signed off: left as it is)" if written.html_kept else ""
     click.echo(f"report: {written.html}{kept}")
-    for path in (written.junit, written.sarif):
+    for path in (written.junit, written.sarif, written.summary):
         click.echo(f"report: {path}")
     page = write_signoff_page(results, public_key=public_key)
     if page is not None:
