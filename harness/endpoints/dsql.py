@@ -11,6 +11,7 @@ TLS required, 900 s default lifetime, at most one week).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from psycopg.conninfo import make_conninfo
@@ -68,9 +69,17 @@ def resolve_dsql(spec: DsqlEndpoint, role: str) -> dict[str, Any]:
 
 
 def make_token(signing: dict[str, Any], role: str) -> str:
-    """A fresh IAM auth token (the password) for one connection."""
+    """A fresh IAM auth token (the password) for one connection.
+
+    Signed with the AWS credentials in use; a local DSQL started for the run (``dsql-local``)
+    names instead the environment variable holding the keys made for it (``identity_env``:
+    set in the run's process, inherited by its workers, never written anywhere)."""
     try:
-        client = aws.client("dsql", region=str(signing["region"]))
+        client = (
+            _local_client(str(signing["identity_env"]), str(signing["region"]))
+            if signing.get("identity_env")
+            else aws.client("dsql", region=str(signing["region"]))
+        )
         generate = (
             client.generate_db_connect_admin_auth_token
             if signing["admin"]
@@ -96,3 +105,18 @@ def make_token(signing: dict[str, Any], role: str) -> str:
             endpoint=role,
         ) from None
     return token
+
+
+def _local_client(variable: str, region: str) -> Any:
+    import boto3
+
+    value = os.environ.get(variable, "")
+    access_key, _, secret_key = value.partition(":")
+    if not secret_key:
+        raise EndpointError(
+            f"the local DSQL's signing keys are gone from this process ({variable} is unset)"
+        )
+    session = boto3.session.Session(
+        aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region
+    )
+    return session.client("dsql")

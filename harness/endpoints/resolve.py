@@ -43,6 +43,7 @@ from harness.endpoints.settings import (
     AuroraEndpoint,
     ConnectSettings,
     DsqlEndpoint,
+    DsqlLocalEndpoint,
     EmbeddedEndpoint,
     Endpoint,
     PostgresEndpoint,
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
     from harness.db.database import Database
 
 CONNECT_TIMEOUT_S = 10
+DSQL_KINDS = ("dsql", "dsql-local")
+"""Endpoint kinds whose sessions follow Aurora DSQL's rules (no read-only startup option, no
+SET statement_timeout, statements bounded to its five-minute transactions)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,8 @@ class Connector:
     role: str
     """``source`` or ``target``."""
     kind: str
-    """The plan's endpoint kind (sqlite, postgres, embedded, container, aurora, dsql)."""
+    """The plan's endpoint kind (sqlite, postgres, embedded, container, aurora, dsql,
+    dsql-local)."""
     dialect: str
     """``sqlite`` or ``postgres``: what sessions speak."""
     address: str = field(repr=False)
@@ -130,6 +135,11 @@ def _resolve(spec: Endpoint, role: str, resources: ExitStack) -> Connector:
 
         fields = resolve_dsql(spec, role)
         return Connector(role, "dsql", "postgres", schema=_named_schema(spec), **fields)
+    if isinstance(spec, DsqlLocalEndpoint):
+        from harness.dsql_local.endpoint import start_dsql_local
+
+        fields = start_dsql_local(spec, role, resources)
+        return Connector(role, "dsql-local", "postgres", schema=_named_schema(spec), **fields)
     if isinstance(spec, SqliteEndpoint):
         path = spec.path
         check_file(path, role)  # once, up front: a directory, a damaged file stop the run here
@@ -206,8 +216,8 @@ def open_database(
         connector.display,
         connector.schema or "public",
         reopen=lambda: _connect_postgres(connector),
-        bounded=connector.kind == "dsql",
-        server_settings=connector.kind != "dsql",
+        bounded=connector.kind in DSQL_KINDS,
+        server_settings=connector.kind not in DSQL_KINDS,
     )
     exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (db.schema,)).fetchone()
     if not exists:
@@ -293,7 +303,9 @@ def connect_postgres(
             autocommit=True,
             # libpq takes whole seconds and treats anything under 2 as 2
             connect_timeout=max(2, math.ceil(connector.connect_timeout_s)),
-            options=_options(conninfo, connector.schema, read_only=connector.kind != "dsql"),
+            options=_options(
+                conninfo, connector.schema, read_only=connector.kind not in DSQL_KINDS
+            ),
             application_name="cutover",
         )
         try:

@@ -250,6 +250,27 @@ class DsqlEndpoint(PlanModel):
         return match["region"]
 
 
+class DsqlLocalEndpoint(PlanModel):
+    """A local Aurora DSQL started for the run (harness.dsql_local): an embedded PostgreSQL 16
+    behind a guard that refuses what DSQL refuses, loaded through that guard, so a load
+    script DSQL would refuse fails here too. Tokens are signed with keys made for the run."""
+
+    kind: Literal["dsql-local"]
+    load: tuple[LoadStep, ...] = ()
+    endpoint: str | None = Field(
+        None, description="Endpoint name <id>.dsql.<region>.on.aws; default: a random id."
+    )
+    db_schema: str = Field("public", alias="schema")
+
+    @model_validator(mode="after")
+    def _where(self) -> DsqlLocalEndpoint:
+        if self.endpoint is not None and not DSQL_HOST.match(self.endpoint):
+            raise ValueError(
+                f"'{self.endpoint}' is not a DSQL endpoint; expected <id>.dsql.<region>.on.aws"
+            )
+        return self
+
+
 class RetrySettings(PlanModel):
     """A retry policy in a plan: ``connect.retry``, ``faults.retry``."""
 
@@ -284,6 +305,7 @@ Endpoint = Annotated[
     | EmbeddedEndpoint
     | ContainerEndpoint
     | AuroraEndpoint
-    | DsqlEndpoint,
+    | DsqlEndpoint
+    | DsqlLocalEndpoint,
     Field(discriminator="kind"),
 ]
