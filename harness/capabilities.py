@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.app.health import AREA as APP_HEALTH_AREA
+from harness.app.suite import AREA as APP_TESTS_AREA
 from harness.checks.counts import AREA as ROW_COUNT_AREA
 from harness.checks.rows import AREA as ROWS_AREA
 from harness.checks.schema import AREA as SCHEMA_AREA
@@ -296,6 +298,53 @@ def _faults(run: CutoverRun) -> Params:
     return [pytest.param(cell, id=f"{cell[0]}-{cell[1]}") for cell in cells]
 
 
+def _prepare_app_tests(run: CutoverRun) -> None:
+    """A test suite writes: a side cutover did not create, and the plan does not list in
+    ``app_tests.allow_writes``, stops the run before any work (exit 2)."""
+    from harness.app.sides import check_writable
+
+    settings = run.plan.app_tests
+    if settings is None:
+        return
+    try:
+        if not settings.cwd.is_dir():
+            raise PlanError(f"app_tests.cwd: {settings.cwd} is not a folder")
+        for side in ("source", "target"):
+            allow = side in settings.allow_writes
+            check_writable(run.connectors[side], allow_writes=allow, section="app_tests")
+    except PlanError as exc:
+        raise exc.in_file(run.loaded.path) from None
+
+
+def _app_suite(run: CutoverRun) -> Params:
+    assert run.plan.app_tests is not None
+    return [run.plan.app_tests.command]
+
+
+def _prepare_health(run: CutoverRun) -> None:
+    """An application cutover starts for ``health`` runs against the target: the same rule."""
+    from harness.app.sides import check_writable
+
+    settings = run.plan.health
+    if settings is None or settings.command is None:
+        return
+    try:
+        if not settings.cwd.is_dir():
+            raise PlanError(f"health.cwd: {settings.cwd} is not a folder")
+        check_writable(
+            run.connectors["target"], allow_writes=settings.allow_writes, section="health"
+        )
+    except PlanError as exc:
+        raise exc.in_file(run.loaded.path) from None
+
+
+def _health_url(run: CutoverRun) -> Params:
+    from harness.app.health import shown_url
+
+    assert run.plan.health is not None
+    return [shown_url(run.plan.health.url)]
+
+
 TABLE_PAIRS = Items("table_pair", _table_pairs)
 """One item per table pair, id'd by table name: schema, row counts and rows share them."""
 
@@ -332,6 +381,18 @@ RESIDUE_TARGET = Capability(
 POSTURE = Capability(POSTURE_AREA, section="posture", items=(Items("posture_check", _posture),))
 DYNAMO = Capability(DYNAMO_AREA, section="dynamo", items=(Items("dynamo_table", _dynamo),))
 FAULTS = Capability(FAULTS_AREA, section="faults", items=(Items("fault_item", _faults),))
+APP_TESTS = Capability(
+    APP_TESTS_AREA,
+    section="app_tests",
+    items=(Items("app_suite", _app_suite, ids=str),),
+    prepare=_prepare_app_tests,
+)
+APP_HEALTH = Capability(
+    APP_HEALTH_AREA,
+    section="health",
+    items=(Items("health_url", _health_url, ids=str),),
+    prepare=_prepare_health,
+)
 
 CAPABILITIES: tuple[Capability, ...] = (
     CONNECTIVITY,
@@ -346,6 +407,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     POSTURE,
     DYNAMO,
     FAULTS,
+    APP_TESTS,
+    APP_HEALTH,
 )
 """The built-in capabilities, in the report's order."""
 

@@ -2,7 +2,8 @@
 
 - a latency budget item: source and target p50/p95/p99 as paired bars on a log axis, with
   the budget as a dashed line across them (the target's bars turn red when its p95 is over);
-- the health check: one cell per ``SELECT 1`` probe, a strip of successes and failures.
+- the health checks: one cell per probe (the database's ``SELECT 1``, the application's
+  health URL), a strip of successes and failures.
 
 Pure functions of plain data, no external assets, no scripts: the report stays one
 self-contained file. Every text that reaches the SVG goes through :func:`xml_escape`; numbers
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
-from harness.capabilities import LATENCY
+from harness.capabilities import APP_HEALTH, LATENCY
 
 _STATS = ("p50", "p95", "p99")
 _WIDTH, _HEIGHT = 420, 180
@@ -27,9 +28,9 @@ _SOURCE, _TARGET, _OVER, _BUDGET = "#7a8ca3", "#2f6fb3", "#c0392b", "#b35c00"
 def chart_for(area: str | None, check: Mapping[str, Any]) -> str:
     """The SVG picture of a check, or ``""`` when its area or evidence has none."""
     evidence = check.get("evidence")
-    if area != LATENCY.area or not isinstance(evidence, Mapping):
+    if area not in (LATENCY.area, APP_HEALTH.area) or not isinstance(evidence, Mapping):
         return ""
-    if "strip" in evidence:
+    if "strip" in evidence:  # the database's SELECT 1 probes, or the application's health URL
         return health_strip(str(evidence.get("strip") or ""), label=str(check.get("id") or ""))
     source, target = evidence.get("source_ms"), evidence.get("target_ms")
     if isinstance(source, Mapping) and isinstance(target, Mapping):
