@@ -1,4 +1,4 @@
-"""IAM auth tokens as Aurora DSQL checks them: a SigV4-presigned URL, recomputed here.
+"""IAM auth tokens as Aurora DSQL and RDS check them: a SigV4-presigned URL, recomputed here.
 
 A DSQL password is what boto3's ``generate_db_connect_admin_auth_token`` (action
 ``DbConnectAdmin``, role ``admin``) or ``generate_db_connect_auth_token`` (``DbConnect``, any
@@ -10,8 +10,13 @@ that with botocore's own SigV4 code (the canonical request, string to sign and s
 ``SigV4QueryAuth``) at the token's own timestamp, so a token verifies exactly when botocore
 would have produced it from the server's credentials.
 
-A token is refused when it is not a presigned URL, names another host, region or service,
-another action than the role needs, another access key than the server's, has expired
+An RDS token (Aurora PostgreSQL, RDS Proxy: boto3's ``generate_db_auth_token``) is the same
+shape for service ``rds-db``: ``<host>:<port>/?Action=connect&DBUser=<user>&X-Amz-…``, always
+valid for 900 s; :meth:`TokenVerifier.for_rds` checks those, one verifier for both services.
+
+A token is refused when it is not a presigned URL, names another host (and port, for RDS),
+region or service, another action than the role needs (another ``DBUser`` than the one
+logging in, for RDS), another access key than the server's, has expired
 (``X-Amz-Date`` + ``X-Amz-Expires``), is dated in the future beyond the clock skew AWS
 allows, asks for more than a week, or carries a signature that does not match. The reason
 is kept for the server's log; the client only sees DSQL's refusal (see :data:`REFUSAL`).
@@ -75,30 +80,60 @@ class SigningIdentity:
 
 
 class TokenVerifier:
-    """Checks passwords as the DSQL endpoint ``hostname`` in ``region`` would."""
+    """Checks passwords as the DSQL endpoint ``hostname`` in ``region`` would (or, made by
+    :meth:`for_rds`, as an RDS or Aurora endpoint ``hostname:port`` would)."""
 
-    def __init__(self, hostname: str, region: str, identity: SigningIdentity) -> None:
+    def __init__(
+        self,
+        hostname: str,
+        region: str,
+        identity: SigningIdentity,
+        *,
+        service: str = "dsql",
+        port: int | None = None,
+    ) -> None:
         self.hostname = hostname.lower()
         self.region = region
+        self.service = service
+        # RDS signs host:port (the port is part of what the token is good for); DSQL the name
+        self.audience = self.hostname if port is None else f"{self.hostname}:{port}"
         self._identity = identity
 
-    def verify(self, password: str, user: str, *, now: datetime.datetime | None = None) -> None:
-        """Return if ``password`` is a valid token for ``user`` here; else raise TokenRejected."""
-        host, sep, query = password.partition("/?")
-        if not sep or not query:
-            raise TokenRejected("the password is not a presigned URL")
-        if host.lower() != self.hostname:
-            raise TokenRejected(f"token for host {host!r}, not {self.hostname!r}")
-        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=False)
-        params = dict(pairs)
-        if len(params) != len(pairs):
-            raise TokenRejected("a query parameter appears twice")
+    @classmethod
+    def for_rds(
+        cls, hostname: str, port: int, region: str, identity: SigningIdentity
+    ) -> TokenVerifier:
+        """A verifier for ``rds-db:connect`` tokens of an Aurora/RDS/RDS Proxy endpoint."""
+        return cls(hostname, region, identity, service="rds-db", port=port)
+
+    def _check_action(self, params: dict[str, str], user: str) -> None:
+        if self.service == "rds-db":
+            if params.get("Action") != "connect":
+                raise TokenRejected(f"action {params.get('Action')!r}, not connect")
+            if params.get("DBUser") != user:
+                raise TokenRejected(
+                    f"token for database user {params.get('DBUser')!r}, not {user!r}"
+                )
+            return
         expected_action = action_for(user)
         if params.get("Action") != expected_action:
             raise TokenRejected(
                 f"action {params.get('Action')!r} does not allow role {user!r} "
                 f"(needs {expected_action})"
             )
+
+    def verify(self, password: str, user: str, *, now: datetime.datetime | None = None) -> None:
+        """Return if ``password`` is a valid token for ``user`` here; else raise TokenRejected."""
+        host, sep, query = password.partition("/?")
+        if not sep or not query:
+            raise TokenRejected("the password is not a presigned URL")
+        if host.lower() != self.audience:
+            raise TokenRejected(f"token for host {host!r}, not {self.audience!r}")
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=False)
+        params = dict(pairs)
+        if len(params) != len(pairs):
+            raise TokenRejected("a query parameter appears twice")
+        self._check_action(params, user)
         if params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256":
             raise TokenRejected("not a SigV4 (AWS4-HMAC-SHA256) signature")
         if params.get("X-Amz-SignedHeaders") != "host":
@@ -107,8 +142,8 @@ class TokenVerifier:
         if len(scope) != 5 or scope[4] != "aws4_request":
             raise TokenRejected("malformed X-Amz-Credential")
         key_id, day, region, service, _ = scope
-        if service != "dsql":
-            raise TokenRejected(f"signed for service {service!r}, not dsql")
+        if service != self.service:
+            raise TokenRejected(f"signed for service {service!r}, not {self.service}")
         if region != self.region:
             raise TokenRejected(f"signed for region {region!r}, not {self.region!r}")
         if key_id != self._identity.access_key:
@@ -147,7 +182,7 @@ class TokenVerifier:
         token = params.get("X-Amz-Security-Token")
         credentials = Credentials(self._identity.access_key, self._identity.secret_key, token)
         signer: Any = SigV4QueryAuth(
-            credentials, "dsql", self.region, expires=int(params["X-Amz-Expires"])
+            credentials, self.service, self.region, expires=int(params["X-Amz-Expires"])
         )
         url = f"https://{host}/?{percent_encode_sequence(params)}"
         request: Any = AWSRequest(method="GET", url=url)

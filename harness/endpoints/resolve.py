@@ -83,7 +83,8 @@ class Connector:
     retry: dict[str, Any] = field(default_factory=dict)
     """:class:`harness.endpoints.retry.Backoff` arguments; empty means the default policy."""
     token: dict[str, Any] | None = None
-    """DSQL: what to sign a fresh IAM token with for each connection (no secret in it)."""
+    """DSQL, or ``aurora`` with ``auth: iam``: what to sign a fresh IAM token with for each
+    connection (no secret in it)."""
     reader_address: str | None = field(default=None, repr=False)
     """Aurora: the reader endpoint's DSN (same credentials as ``address``)."""
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -293,9 +294,7 @@ def connect_postgres(
     def attempt() -> psycopg.Connection[Any]:
         conninfo = address
         if connector.token is not None:
-            from harness.endpoints.dsql import make_token
-
-            token = make_token(connector.token, connector.role)
+            token = _fresh_token(connector, reader=reader)
             seen.append(token)
             conninfo = psycopg.conninfo.make_conninfo(address, password=token)
         conn = psycopg.connect(
@@ -328,6 +327,19 @@ def connect_postgres(
         raise EndpointError(
             f"{message} [{display}]", endpoint=connector.role, sqlstate=exc.sqlstate
         ) from None
+
+
+def _fresh_token(connector: Connector, *, reader: bool) -> str:
+    """The IAM token (the password) for one attempt: RDS (``aurora`` with ``auth: iam``,
+    signed for the writer's or the reader's name) or DSQL."""
+    assert connector.token is not None
+    if connector.token.get("service") == "rds":
+        from harness.endpoints.aurora import make_token as rds_token
+
+        return rds_token(connector.token, connector.role, reader=reader)
+    from harness.endpoints.dsql import make_token
+
+    return make_token(connector.token, connector.role)
 
 
 def _connect_postgres(connector: Connector) -> psycopg.Connection[Any]:

@@ -3,8 +3,9 @@
 ``sqlite``, ``postgres``, ``embedded`` (with its load steps), ``container``, ``aurora`` and
 ``dsql``: frozen pydantic models like the rest of the plan (:mod:`harness.plan.model`), unknown
 keys rejected. Credentials never live in a plan: an ``aurora`` endpoint names a Secrets Manager
-secret, a ``dsql`` endpoint signs an IAM token; a plan that carries a password, user or DSN
-for them is refused with a message saying where credentials go instead.
+secret (or, with ``auth: iam``, signs an RDS IAM token for the database user it names), a
+``dsql`` endpoint signs an IAM token; a plan that carries a password, a DSN (or a user, where
+the secret holds it) for them is refused with a message saying where credentials go instead.
 
 The plan model imports this module; it imports only the plan's base model.
 """
@@ -30,6 +31,11 @@ _CREDENTIAL_KEYS = (
     "token",
     "secret_string",
 )
+RDS_HOST = re.compile(
+    r"^[a-z0-9-]+\.(?:cluster-(?:ro-|custom-)?|proxy-)?[a-z0-9]+\."
+    r"(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.rds\.amazonaws\.com$"
+)
+"""An Aurora cluster, instance or RDS Proxy endpoint name, with the region it is in."""
 DSQL_HOST = re.compile(
     r"^(?P<id>[a-z0-9]+)\.dsql(?:-[a-z0-9]+)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.on\.aws$"
 )
@@ -129,17 +135,31 @@ SslNegotiation = Literal["postgres", "direct"]
 
 
 class AuroraEndpoint(PlanModel):
-    """Aurora PostgreSQL, RDS Proxy or RDS PostgreSQL, with credentials in Secrets Manager."""
+    """Aurora PostgreSQL, RDS Proxy or RDS PostgreSQL, with credentials in Secrets Manager or
+    IAM database authentication (``auth: iam``: a fresh RDS token for every connection)."""
 
     kind: Literal["aurora"]
+    auth: Literal["secret", "iam"] = Field(
+        "secret",
+        description="secret: user and password from Secrets Manager; iam: the password is an "
+        "RDS IAM auth token signed for host:port and user with your AWS credentials.",
+    )
     secret: str | None = Field(
         None,
         description="Secrets Manager secret id or ARN (e.g. rds!cluster-…). "
         "Overridden by CUTOVER_<SIDE>_SECRET_ID, then CUTOVER_SECRET_ID.",
     )
+    user: str | None = Field(
+        None,
+        min_length=1,
+        description="auth: iam only: the database user (granted rds_iam; for RDS Proxy, the "
+        "user the proxy's IAM authentication maps to).",
+    )
     region: str | None = Field(
         None,
-        description="AWS region of the secret; CUTOVER_<SIDE>_REGION, then AWS_REGION override it.",
+        description="AWS region of the secret (auth: iam: the region tokens are signed for; "
+        "default: the one in an *.rds.amazonaws.com host); CUTOVER_<SIDE>_REGION, then "
+        "AWS_REGION override it.",
     )
     endpoint_url: str | None = Field(
         None, description="Secrets Manager endpoint (a VPC endpoint, or moto in tests)."
@@ -175,6 +195,11 @@ class AuroraEndpoint(PlanModel):
     @model_validator(mode="before")
     @classmethod
     def _credentials_from_secret_only(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("auth") == "iam":
+            # the user names who logs in, not a credential: the token is the credential
+            rest = {key: value for key, value in data.items() if key != "user"}
+            _no_credentials(rest, where="auth: iam signs a token with your AWS credentials")
+            return data
         return _no_credentials(
             data, where="store them in the Secrets Manager secret named by 'secret'"
         )
@@ -183,7 +208,30 @@ class AuroraEndpoint(PlanModel):
     def _ca_for_verify(self) -> AuroraEndpoint:
         if self.sslmode != "require" and self.sslrootcert is None:
             raise ValueError(f"sslmode {self.sslmode} needs 'sslrootcert' (a CA bundle path)")
+        if self.auth == "iam":
+            if self.secret is not None:
+                raise ValueError(
+                    "auth: iam takes no 'secret' (the password is a fresh IAM token); "
+                    "remove 'secret', or use auth: secret"
+                )
+            if self.host is None or self.user is None:
+                raise ValueError(
+                    "auth: iam needs 'host' (the cluster, instance or RDS Proxy endpoint the "
+                    "token is signed for) and 'user' (the database user granted rds_iam)"
+                )
+            if self.endpoint_url is not None:
+                raise ValueError(
+                    "'endpoint_url' is the Secrets Manager endpoint: not used with auth: iam"
+                )
         return self
+
+    @property
+    def signing_region(self) -> str | None:
+        """auth: iam: the plan's region, else the one an RDS endpoint name carries."""
+        if self.region is not None:
+            return self.region
+        match = RDS_HOST.match(self.host or "")
+        return match["region"] if match else None
 
 
 class DsqlEndpoint(PlanModel):

@@ -1,0 +1,103 @@
+"""An Aurora/RDS Proxy stand-in with IAM database authentication: TLS, a token as password.
+
+Clients connect as to an Aurora PostgreSQL writer or an RDS Proxy with IAM authentication
+required: TLS first (:class:`~harness.embedded.tls_front.TlsFront` with ``require_tls``, both
+``SSLRequest`` and direct TLS), then the password is asked for in clear text (inside TLS, as
+RDS does for IAM) and must be an ``rds-db:connect`` token for this endpoint's ``host:port``,
+the user logging in and the server's AWS credentials: the same SigV4 verifier the local DSQL
+uses (:meth:`harness.dsql_local.tokens.TokenVerifier.for_rds`), so a wrong key, another user,
+host or port, or an expired token is refused with RDS's words. Only then does the front log in
+to the real PostgreSQL behind it, as that user, over the server's unix socket (trust: the
+token was the authentication) and relay the session byte for byte.
+
+The front is bound before the verifier is made: the port is part of what a token is signed
+for, and a free port is only known once bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from pathlib import Path
+
+from harness.dsql_local import protocol as wire
+from harness.dsql_local.tokens import SigningIdentity, TokenRejected, TokenVerifier
+from harness.embedded.tls_front import TlsFront
+
+__all__ = ["IamFront"]
+
+log = logging.getLogger("cutover.iam_front")
+
+
+class IamFront(TlsFront):
+    """Listen on 127.0.0.1, require TLS and an RDS IAM token, relay to ``backend_socket``."""
+
+    def __init__(
+        self,
+        hostname: str,
+        region: str,
+        identity: SigningIdentity,
+        *,
+        backend_socket: Path,
+        cert_file: Path,
+        key_file: Path,
+    ) -> None:
+        super().__init__(("127.0.0.1", 0), cert_file=cert_file, key_file=key_file, require_tls=True)
+        self.hostname = hostname
+        self.region = region
+        self._identity = identity
+        self._socket = backend_socket
+        self._verifier: TokenVerifier | None = None
+
+    def start(self) -> IamFront:
+        super().start()
+        self._verifier = TokenVerifier.for_rds(
+            self.hostname, self.port, self.region, self._identity
+        )
+        return self
+
+    async def _relay(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
+    ) -> None:
+        startup = await wire.read_startup(reader, head)
+        if startup.code == wire.CANCEL_REQUEST:
+            _, backend = await asyncio.open_unix_connection(str(self._socket))
+            body = struct.pack("!i", wire.CANCEL_REQUEST) + startup.raw
+            backend.write(struct.pack("!i", len(body) + 4) + body)
+            await backend.drain()
+            backend.close()
+            return
+        if startup.code != wire.PROTOCOL_3:
+            writer.write(
+                wire.error_response("0A000", "unsupported frontend protocol", severity="FATAL")
+            )
+            await writer.drain()
+            return
+        user = startup.params.get("user", "")
+        writer.write(wire.authentication(3))  # AuthenticationCleartextPassword, inside TLS
+        await writer.drain()
+        reply = await wire.read_message(reader)
+        password = reply.body.rstrip(b"\0").decode(errors="replace") if reply.kind == b"p" else ""
+        try:
+            assert self._verifier is not None  # start() made it before accepting
+            self._verifier.verify(password, user)
+        except TokenRejected as exc:
+            log.info("refused %s: %s", user or "(no user)", exc.reason)
+            # RDS's words for a refused IAM token (the reason stays in this server's log)
+            writer.write(
+                wire.error_response(
+                    "28P01", f'PAM authentication failed for user "{user}"', severity="FATAL"
+                )
+            )
+            await writer.drain()
+            return
+        backend_reader, backend_writer = await asyncio.open_unix_connection(str(self._socket))
+        try:
+            backend_writer.write(wire.startup_message(startup.params))
+            await backend_writer.drain()
+            await asyncio.gather(
+                self._pump(reader, backend_writer), self._pump(backend_reader, writer)
+            )
+        finally:
+            backend_writer.close()
