@@ -25,6 +25,7 @@ class _Cutover(click.Group):
 
     LAZY = {
         "check-signature": "harness.signoff.command:check_signature",
+        "dsql-local": "harness.dsql_local.command:dsql_local",
         "dynamo": "harness.dynamo.command:dynamo",
         "keygen": "harness.signoff.command:keygen",
         "lint": "harness.lint.command:lint",

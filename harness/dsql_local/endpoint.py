@@ -97,7 +97,9 @@ def run_script(cluster: DsqlLocal, path: Path, role: str) -> int:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise EndpointError(f"{role}.load: cannot read {path}: {exc.strerror}") from None
+        raise EndpointError(
+            f"{role}.load: cannot read {path}: {exc.strerror}", endpoint=role
+        ) from None
     conninfo = cluster.conninfo("admin", password=cluster.token("admin"))
     script = split(text)
     count = 0
@@ -114,7 +116,7 @@ def run_script(cluster: DsqlLocal, path: Path, role: str) -> int:
                 if statement.copy_rows >= 0:
                     _copy(conn, statement.text, _copy_data(text, statement.end))
                 else:
-                    conn.execute(statement.text)  # type: ignore[call-overload]
+                    conn.execute(statement.text)
             except psycopg.Error as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
                 raise EndpointError(
@@ -135,5 +137,5 @@ def _copy_data(text: str, end: int) -> str:
 
 
 def _copy(conn: psycopg.Connection[Any], statement: str, data: str) -> None:
-    with conn.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[call-overload]
+    with conn.cursor() as cursor, cursor.copy(statement) as copy:
         copy.write(data)

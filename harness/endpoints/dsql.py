@@ -76,7 +76,7 @@ def make_token(signing: dict[str, Any], role: str) -> str:
     set in the run's process, inherited by its workers, never written anywhere)."""
     try:
         client = (
-            _local_client(str(signing["identity_env"]), str(signing["region"]))
+            _local_client(str(signing["identity_env"]), str(signing["region"]), role)
             if signing.get("identity_env")
             else aws.client("dsql", region=str(signing["region"]))
         )
@@ -107,14 +107,15 @@ def make_token(signing: dict[str, Any], role: str) -> str:
     return token
 
 
-def _local_client(variable: str, region: str) -> Any:
+def _local_client(variable: str, region: str, role: str) -> Any:
     import boto3
 
     value = os.environ.get(variable, "")
     access_key, _, secret_key = value.partition(":")
     if not secret_key:
         raise EndpointError(
-            f"the local DSQL's signing keys are gone from this process ({variable} is unset)"
+            f"the local DSQL's signing keys are gone from this process ({variable} is unset)",
+            endpoint=role,
         )
     session = boto3.session.Session(
         aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region

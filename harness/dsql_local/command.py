@@ -1,0 +1,68 @@
+"""``cutover dsql-local serve``: a local Aurora DSQL for an application and its tests.
+
+The first line on stdout is the cluster's URI, shaped as a real cluster's (the endpoint name
+carries the region clients sign for) and routed to the loopback address with ``hostaddr``;
+clients make their token for that name with boto3 or the AWS CLI, exactly as for a real
+cluster. Tokens are checked against the credentials this command finds (botocore's default
+chain), so the application must sign with the same ones. The cluster and its data live until
+SIGINT or SIGTERM and are deleted then.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import click
+
+from harness.dsql_local.server import DsqlLocal, endpoint_region
+from harness.dsql_local.tokens import SigningIdentity
+from harness.errors import ProvisionError
+from harness.usage import user_errors
+
+
+@click.group("dsql-local")
+def dsql_local() -> None:
+    """A local Aurora DSQL: PostgreSQL 16 behind a guard that refuses what DSQL refuses."""
+
+
+@dsql_local.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port to listen on (127.0.0.1); 0 picks a free one.",
+)
+@click.option(
+    "--endpoint",
+    "endpoint",
+    default=None,
+    metavar="HOST",
+    help="Endpoint name <id>.dsql.<region>.on.aws (default: a random id in us-east-1).",
+)
+@user_errors
+def serve(port: int, endpoint: str | None) -> None:
+    """Run a local DSQL until SIGINT or SIGTERM; print its URI first."""
+    if endpoint is not None:
+        endpoint_region(endpoint)  # a name that is not a DSQL endpoint: one line, exit 2
+    try:
+        identity = SigningIdentity.from_environment()
+    except LookupError as exc:
+        raise ProvisionError(str(exc)) from None
+    cluster = DsqlLocal(endpoint=endpoint, identity=identity, port=port)
+    try:
+        cluster.start()
+        click.echo(cluster.uri())
+        click.echo(
+            f"# region {cluster.region}; sign tokens for {cluster.endpoint} with your AWS "
+            "credentials (e.g. `aws dsql generate-db-connect-admin-auth-token --hostname "
+            f"{cluster.endpoint} --region {cluster.region}`); Ctrl-C stops it",
+            err=True,
+        )
+        sys.stdout.flush()
+        threading.Event().wait()  # SIGINT/SIGTERM raise KeyboardInterrupt here
+    except KeyboardInterrupt:
+        pass
+    finally:
+        cluster.stop()
