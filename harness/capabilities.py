@@ -37,6 +37,7 @@ from harness.app.health import AREA as APP_HEALTH_AREA
 from harness.app.suite import AREA as APP_TESTS_AREA
 from harness.checks.counts import AREA as ROW_COUNT_AREA
 from harness.checks.rows import AREA as ROWS_AREA
+from harness.checks.rows import RowItem, merge_shards, shard_table
 from harness.checks.schema import AREA as SCHEMA_AREA
 from harness.dynamo.compare import AREA as DYNAMO_AREA
 from harness.endpoints.connectivity import AREA as CONNECTIVITY_AREA
@@ -50,6 +51,7 @@ from harness.queries.check import AREA as QUERIES_AREA
 from harness.residue.checks import AREA as RESIDUE_AREA
 from harness.residue.checks import TARGET_AREA as RESIDUE_TARGET_AREA
 from harness.results.check import errored
+from harness.rows.shards import Shard
 
 if TYPE_CHECKING:
     from harness.plugin import CutoverRun
@@ -109,6 +111,9 @@ class Capability:
     section is present: a plan mistake found here stops the run with one line (exit 2)."""
     summarize: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None
     """Top-level ``results.json`` sections built from the recorded checks (``lint``)."""
+    merge: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    """Folds its recorded checks before the run record is built: a table's row shards
+    (``rows[events#3/8]``) into one ``rows[events]``."""
 
 
 # -- the built-ins' builders ---------------------------------------------------------------
@@ -133,6 +138,40 @@ def _prepare_tables(run: CutoverRun) -> None:
         check_scope(run.plan, run.scope(), source, target)
     except PlanError as exc:
         raise exc.in_file(run.loaded.path) from None
+
+
+SHARDS = "rows.shards"
+"""``run.prepared`` key: the shards of each table split for row parity, by pair id."""
+
+
+def _prepare_rows(run: CutoverRun) -> None:
+    """Plan each large table's shards once, in the controller, from the data: every xdist
+    worker receives the plan (``run.prepared``), so all collect the same items."""
+    planned = {}
+    for pair in run.scope().pairs:
+        found = shard_table(
+            pair,
+            source_db=run.database("source"),
+            target_db=run.database("target"),
+            settings=run.plan.rows,
+        )
+        if len(found) > 1:
+            planned[pair.id] = [s.to_dict() for s in found]
+    run.prepared[SHARDS] = planned
+
+
+def _row_items(run: CutoverRun) -> Params:
+    """One item per table pair, or per shard of a large one (``events#3/8``)."""
+    pairs = run.scope().pairs
+    if not pairs and run.plan.tables.allow_empty:
+        return None
+    planned = run.prepared.get(SHARDS, {})
+    items = [
+        RowItem(pair, Shard.from_dict(shard)) if shard else RowItem(pair)
+        for pair in pairs
+        for shard in planned.get(pair.id, [None])
+    ]
+    return [pytest.param(item, id=item.id) for item in items]
 
 
 def _table_pairs(run: CutoverRun) -> Params:
@@ -346,12 +385,17 @@ def _health_url(run: CutoverRun) -> Params:
 
 
 TABLE_PAIRS = Items("table_pair", _table_pairs)
-"""One item per table pair, id'd by table name: schema, row counts and rows share them."""
+"""One item per table pair, id'd by table name: schema and row counts share them."""
 
 CONNECTIVITY = Capability(CONNECTIVITY_AREA, items=(Items("endpoint_item", _endpoints, ids=str),))
 SCHEMA = Capability(SCHEMA_AREA, items=(TABLE_PAIRS,), prepare=_prepare_tables)
 ROW_COUNT = Capability(ROW_COUNT_AREA, items=(TABLE_PAIRS,))
-ROWS = Capability(ROWS_AREA, items=(TABLE_PAIRS,))
+ROWS = Capability(
+    ROWS_AREA,
+    items=(Items("row_item", _row_items),),
+    prepare=_prepare_rows,
+    merge=merge_shards,
+)
 QUERIES = Capability(
     QUERIES_AREA,
     section="queries",

@@ -146,6 +146,9 @@ class CutoverRun:
         self._dbs: dict[str, Database] = {}
         self._scope: Scope | None = None
         self._memo: dict[str, Any] = {}
+        self.prepared: dict[str, Any] = {}
+        """Plain data the controller's prepare steps computed from the databases (a large
+        table's row shards): workers receive it, so every process collects the same items."""
         self.written: Written | None = None
         self.selected: dict[str, None] = {}
         """Controller: the node ids the run set out to report, in collection order."""
@@ -163,6 +166,7 @@ class CutoverRun:
         if self.is_worker:
             shared = config.workerinput["cutover"]  # type: ignore[attr-defined]
             self.connectors = {k: Connector.from_dict(v) for k, v in shared["connectors"].items()}
+            self.prepared = shared["prepared"]
 
     # -- controller: resolve once, fail fast --------------------------------------------
 
@@ -203,7 +207,8 @@ class CutoverRun:
         signal on (execnet's popen gateway: ``gateway._io.popen``; absent, nothing is passed
         on and execnet interrupts the worker itself after 5 s)."""
         node.workerinput["cutover"] = {
-            "connectors": {k: c.to_dict() for k, c in self.connectors.items()}
+            "connectors": {k: c.to_dict() for k, c in self.connectors.items()},
+            "prepared": self.prepared,
         }
         popen = getattr(getattr(getattr(node, "gateway", None), "_io", None), "popen", None)
         if isinstance(popen, subprocess.Popen):
@@ -292,6 +297,9 @@ class CutoverRun:
 
     def _write(self, session: pytest.Session) -> None:
         checks = list(self.results.values())
+        for capability in self.capabilities:
+            if capability.merge is not None:
+                checks = capability.merge(checks)
         sections: dict[str, Any] = {}
         for capability in self.capabilities:
             if capability.summarize is not None:

@@ -32,6 +32,7 @@ from harness.errors import CheckError
 from harness.rows import canon
 from harness.rows.canon import CanonOptions
 from harness.rows.segments import BoundarySegments, IntSegments, Key, Range, Segmenter
+from harness.rows.shards import WHOLE, Shard
 from harness.rows.sides import Checksums, ColumnPlan, Rows, Side, Survey, side_for
 
 SPLIT = 64
@@ -121,19 +122,36 @@ def plan_columns(
     return planned
 
 
-def compare_table(
+@dataclass(frozen=True)
+class Pairing:
+    """A table pair ready to compare: both sides, the compared columns and the key."""
+
+    src: Side
+    tgt: Side
+    columns: list[ColumnPlan]
+    key: tuple[str, ...]
+    key_index: list[int]
+    declared: bool
+    """The key is the plan's ``tables.keys`` entry, which no constraint vouches for."""
+
+    @property
+    def integer_key(self) -> bool:
+        """A single integer key: segments and shards are cut by arithmetic."""
+        return len(self.key_index) == 1 and self.columns[self.key_index[0]].type.family == (
+            "integer"
+        )
+
+
+def pairing(
     source_db: Database,
     target_db: Database,
     source: Table,
     target: Table,
     column_map: Callable[[str], str],
     key: Sequence[str] | None,
-    options: RowOptions | None = None,
-) -> RowDiff:
-    """Compare the rows of ``source`` and ``target``; ``key`` in source column names
-    (default: the source's primary key; none at all compares the tables as multisets)."""
-    options = options or RowOptions()
-    sent = {role: _round_trips(db) for role, db in (("source", source_db), ("target", target_db))}
+    options: RowOptions,
+) -> Pairing:
+    """Both sides of ``source`` and ``target`` (``key`` as in :func:`compare_table`)."""
     columns = plan_columns(source_db, source, target_db, target, column_map, options)
     names = [c.source for c in columns]
     key_names = tuple(key) if key else source.primary_key
@@ -150,13 +168,36 @@ def compare_table(
     fields = not both_postgres
     src = side_for(source_db, "source", source.name, columns, key_index, text_keys, fields=fields)
     tgt = side_for(target_db, "target", target.name, columns, key_index, text_keys, fields=fields)
-    diff = RowDiff(key=key_names, columns=tuple(names), keyed=bool(key_index))
-    if not key_index:
-        _compare_multisets(src, tgt, diff, options)
+    declared = key_names != source.primary_key  # the plan's tables.keys, not a constraint
+    return Pairing(src, tgt, columns, key_names, key_index, declared)
+
+
+def compare_table(
+    source_db: Database,
+    target_db: Database,
+    source: Table,
+    target: Table,
+    column_map: Callable[[str], str],
+    key: Sequence[str] | None,
+    options: RowOptions | None = None,
+    *,
+    shard: Shard = WHOLE,
+) -> RowDiff:
+    """Compare the rows of ``source`` and ``target``; ``key`` in source column names
+    (default: the source's primary key; none at all compares the tables as multisets).
+    ``shard``: only the keys in its range (:mod:`harness.rows.shards`)."""
+    options = options or RowOptions()
+    sent = {role: _round_trips(db) for role, db in (("source", source_db), ("target", target_db))}
+    pair = pairing(source_db, target_db, source, target, column_map, key, options)
+    diff = RowDiff(key=pair.key, columns=tuple(c.source for c in pair.columns))
+    diff.keyed = bool(pair.key_index)
+    if not pair.key_index:
+        if shard.of > 1:
+            raise CheckError(f"{source.name} has no key, so it cannot be compared in shards")
+        _compare_multisets(pair.src, pair.tgt, diff, options)
     else:
-        declared = key_names != source.primary_key  # the plan's tables.keys, not a constraint
-        _Bisection(src, tgt, columns, key_index, diff, options, declared=declared).run()
-    diff.rows_fetched = src.rows_fetched + tgt.rows_fetched
+        _Bisection(pair, diff, options, shard).run()
+    diff.rows_fetched = pair.src.rows_fetched + pair.tgt.rows_fetched
     diff.round_trips = {
         role: _round_trips(db) - sent[role]
         for role, db in (("source", source_db), ("target", target_db))
@@ -181,31 +222,29 @@ def _both(src: Callable[[], Any], tgt: Callable[[], Any]) -> tuple[Any, Any]:
 
 
 class _Bisection:
-    def __init__(
-        self,
-        src: Side,
-        tgt: Side,
-        columns: Sequence[ColumnPlan],
-        key: Sequence[int],
-        diff: RowDiff,
-        options: RowOptions,
-        *,
-        declared: bool,
-    ) -> None:
-        self.src, self.tgt, self.columns, self.key = src, tgt, columns, key
-        self.diff, self.options, self.declared = diff, options, declared
-        single = len(key) == 1
-        self.integer_key = single and all(columns[i].type.family == "integer" for i in key)
+    def __init__(self, pair: Pairing, diff: RowDiff, options: RowOptions, shard: Shard) -> None:
+        self.src, self.tgt, self.columns, self.key = (
+            pair.src,
+            pair.tgt,
+            pair.columns,
+            pair.key_index,
+        )
+        self.diff, self.options, self.declared = diff, options, pair.declared
+        self.integer_key = pair.integer_key
+        self.shard = shard
+        self.within = shard.within
 
     def run(self) -> None:
-        if self.declared:  # no constraint vouches for a key the plan names: look once
+        # The whole-table checks go with the first shard: a NULL key lies in no shard's range.
+        whole = self.shard.first
+        if self.declared and whole:  # no constraint vouches for a key the plan names: look once
             repeated = _both(self.src.repeated_key, self.tgt.repeated_key)
             for side, key in zip((self.src, self.tgt), repeated, strict=True):
                 if key is not None:
                     raise side.not_unique(key)
         surveys = _both(
-            partial(self.src.survey, integer_key=self.integer_key),
-            partial(self.tgt.survey, integer_key=self.integer_key),
+            partial(self.src.survey, integer_key=self.integer_key, within=self.within, nulls=whole),
+            partial(self.tgt.survey, integer_key=self.integer_key, within=self.within, nulls=whole),
         )
         for side, survey in zip((self.src, self.tgt), surveys, strict=True):
             if survey.null_keys:
@@ -219,8 +258,8 @@ class _Bisection:
         if segments is None:  # both sides empty
             return
         a, b = _both(
-            lambda: self.src.checksums(segments, Range()),
-            lambda: self.tgt.checksums(segments, Range()),
+            lambda: self.src.checksums(segments, self.within),
+            lambda: self.tgt.checksums(segments, self.within),
         )
         self.diff.source_rows = sum(n for n, _ in a.values())
         self.diff.target_rows = sum(n for n, _ in b.values())
@@ -234,7 +273,9 @@ class _Bisection:
             if not bounds:
                 return None
             lo, hi = min(x[0] for x in bounds), max(x[1] for x in bounds)
-            estimate = max((e for e in (a.estimate, b.estimate) if e), default=hi - lo + 1)
+            estimate = self.shard.rows or max(
+                (e for e in (a.estimate, b.estimate) if e), default=hi - lo + 1
+            )
             span = hi - lo + 1
             width = max(1, math.ceil(span * every / max(estimate, 1)))
             # Unique integer keys put at most ``width`` rows in a segment. A sum of hashes
@@ -243,10 +284,10 @@ class _Bisection:
             if not self.src.fields or width <= 2 * every:
                 return IntSegments(lo, width)
         samples = _both(
-            lambda: self.src.sample_keys(every, Range()),
-            lambda: self.tgt.sample_keys(every, Range()),
+            lambda: self.src.sample_keys(every, self.within),
+            lambda: self.tgt.sample_keys(every, self.within),
         )
-        return BoundarySegments(_union(*samples))
+        return BoundarySegments(_union(*samples), self.within)
 
     def _resolve(self, segments: Segmenter, a: Checksums, b: Checksums) -> None:
         """Bisect the differing segments level by level: each level's splits go to each side

@@ -18,6 +18,10 @@ class Range:
     hi: Key | None = None
 
 
+ALL_KEYS = Range()
+"""Every key: the whole table."""
+
+
 class Segmenter(ABC):
     """Assigns a key to a numbered segment and gives each segment's key range."""
 

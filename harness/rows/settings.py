@@ -22,10 +22,15 @@ class ColumnCanon(PlanModel):
 
 
 class RowSettings(PlanModel):
-    """Row-level comparison: segment size, sample cap, per-column value options."""
+    """Row-level comparison: segment and shard sizes, sample cap, per-column value options."""
 
     segment_rows: int = Field(10_000, ge=100)
     """Rows per checksum segment; smaller finds differences in fewer rows fetched."""
+    shard_rows: int = Field(1_000_000, ge=1_000)
+    """A table with more rows (the servers' estimate) is compared as several items, one per
+    key range, that xdist workers run in parallel (:mod:`harness.rows.shards`). A million:
+    about a second of hashing per server core, many times the ~20 round trips an item adds
+    over a 50 ms link, and one bounded statement's worth of segments on Aurora DSQL."""
     sample_cap: int = Field(20, ge=0)
     """Differing rows kept per table as examples (the counts stay exact)."""
     columns: dict[str, ColumnCanon] = {}

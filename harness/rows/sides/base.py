@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from harness.db.typemap import TypeInfo
 from harness.errors import CheckError
 from harness.rows import canon, encode
-from harness.rows.segments import Key, Range, Segmenter
+from harness.rows.segments import ALL_KEYS, Key, Range, Segmenter
 
 Checksums = dict[int, tuple[int, int | str]]
 """Segment number → (rows, sum of row hashes or digest of the rows in key order)."""
@@ -91,11 +91,12 @@ class Side(ABC):
     def repeated_key(self) -> Key | None:
         """A key value two rows share, if any: one scan, for keys no constraint vouches for."""
 
-    def survey(self, *, integer_key: bool) -> Survey:
-        """:meth:`null_keys`, :meth:`key_bounds` (for an integer key) and
-        :meth:`estimate_rows` at once: a side across a link answers them in one round trip."""
-        bounds = self.key_bounds() if integer_key else None
-        return Survey(self.null_keys(), bounds, self.estimate_rows())
+    def survey(self, *, integer_key: bool, within: Range = ALL_KEYS, nulls: bool = True) -> Survey:
+        """:meth:`null_keys` (unless ``nulls`` is False: 0), :meth:`key_bounds` inside
+        ``within`` (for an integer key) and :meth:`estimate_rows` at once: a side across a
+        link answers them in one round trip."""
+        bounds = clamp(self.key_bounds(), within) if integer_key else None
+        return Survey(self.null_keys() if nulls else 0, bounds, self.estimate_rows())
 
     @abstractmethod
     def null_keys(self) -> int:
@@ -133,3 +134,13 @@ class Side(ABC):
     def multiset(self, buckets: Sequence[str] | None) -> tuple[Checksums, dict[str, int]]:
         """Keyless tables: checksums per hash bucket (first hex digit of the row's MD5), or,
         given buckets, the row texts in them with their multiplicity."""
+
+
+def clamp(bounds: tuple[int, int] | None, within: Range) -> tuple[int, int] | None:
+    """The table's (min, max) integer key narrowed to ``within``: every key inside it lies
+    between the two (None: no key can)."""
+    if bounds is None:
+        return None
+    lo = bounds[0] if within.lo is None else max(bounds[0], int(within.lo[0]))
+    hi = bounds[1] if within.hi is None else min(bounds[1], int(within.hi[0]) - 1)
+    return (lo, hi) if lo <= hi else None

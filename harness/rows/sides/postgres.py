@@ -21,7 +21,7 @@ from harness.db.database import PostgresDatabase
 from harness.errors import CheckError
 from harness.rows import canon
 from harness.rows.encode import ROW_HASH_SQL
-from harness.rows.segments import BoundarySegments, IntSegments, Key, Range, Segmenter
+from harness.rows.segments import ALL_KEYS, BoundarySegments, IntSegments, Key, Range, Segmenter
 from harness.rows.sides.base import Checksums, ColumnPlan, Rows, Side, Survey
 
 RETRIES = 3
@@ -179,15 +179,21 @@ class PostgresSide(Side):
         rows = self._run(query)
         return tuple(rows[0]) if rows else None
 
-    def survey(self, *, integer_key: bool) -> Survey:
+    def survey(self, *, integer_key: bool, within: Range = ALL_KEYS, nulls: bool = True) -> Survey:
         """One statement: the three questions as scalar subqueries (each reads the key's
         index or the catalog, none the table twice)."""
-        bounds = self._bounds_sql() if integer_key else sql.SQL("NULL::bigint, NULL::bigint")
-        query = sql.SQL("SELECT ({n}), {b}, ({e})").format(
-            n=self._null_keys_sql(), b=bounds, e=self._estimate_sql()
-        )
-        nulls, lo, hi, estimate = self._run(query, (self._regclass(),))[0]
-        return Survey(int(nulls), None if lo is None else (int(lo), int(hi)), _positive(estimate))
+        params: list[Any] = []
+        if integer_key:
+            where, where_params = self._where(within)
+            bounds = self._bounds_sql(where)
+            params += [*where_params, *where_params]
+        else:
+            bounds = sql.SQL("NULL::bigint, NULL::bigint")
+        count = sql.SQL("({})").format(self._null_keys_sql()) if nulls else sql.SQL("0")
+        query = sql.SQL("SELECT {n}, {b}, ({e})").format(n=count, b=bounds, e=self._estimate_sql())
+        nulls_found, lo, hi, estimate = self._run(query, [*params, self._regclass()])[0]
+        bounded = None if lo is None else (int(lo), int(hi))
+        return Survey(int(nulls_found), bounded, _positive(estimate))
 
     def _null_keys_sql(self) -> sql.Composed:
         test = sql.SQL(" OR ").join(
@@ -195,10 +201,12 @@ class PostgresSide(Side):
         )
         return sql.SQL("SELECT count(*) FROM {t} WHERE {w}").format(t=self._from, w=test)
 
-    def _bounds_sql(self) -> sql.Composable:
-        bound = sql.SQL("(SELECT {f}({k})::bigint FROM {t})")
+    def _bounds_sql(self, where: sql.Composable) -> sql.Composable:
+        bound = sql.SQL("(SELECT {f}({k})::bigint FROM {t} WHERE {w})")
         k, t = self._key_expr(0), self._from
-        return sql.SQL(", ").join(bound.format(f=sql.SQL(f), k=k, t=t) for f in ("min", "max"))
+        return sql.SQL(", ").join(
+            bound.format(f=sql.SQL(f), k=k, t=t, w=where) for f in ("min", "max")
+        )
 
     def _estimate_sql(self) -> sql.SQL:
         return sql.SQL("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass")
@@ -210,7 +218,7 @@ class PostgresSide(Side):
         return int(self._run(self._null_keys_sql())[0][0])
 
     def key_bounds(self) -> tuple[int, int] | None:
-        row = self._run(sql.SQL("SELECT {}").format(self._bounds_sql()))[0]
+        row = self._run(sql.SQL("SELECT {}").format(self._bounds_sql(sql.SQL("true"))))[0]
         return None if row[0] is None else (int(row[0]), int(row[1]))
 
     def estimate_rows(self) -> int | None:

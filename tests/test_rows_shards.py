@@ -1,0 +1,262 @@
+"""Specification of row shards: a large table cut into key ranges, one item each, merged back.
+
+The ranges are checked against real PostgreSQL: every key of either side — keys the plan
+sampled, target-only keys below, between and above them, the type's extreme values — falls
+in exactly one shard, for integer, composite, text and UUID keys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from harness.checks.rows import check_rows, merge_shards, shard_table
+from harness.db.database import Database, PostgresDatabase
+from harness.embedded.provision import PostgresCluster
+from harness.endpoints.resolve import Connector, open_database
+from harness.plan.scope import TablePair
+from harness.results.check import Status
+from harness.rows import shards
+from harness.rows.compare import RowOptions, pairing
+from harness.rows.segments import Range
+from harness.rows.settings import RowSettings
+from harness.rows.shards import Shard
+
+BIG = 2**63 - 1
+TYPES = {
+    "integer": "bigint",
+    "text": "text",
+    "uuid": "uuid",
+}
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=6)
+KEYS: dict[str, st.SearchStrategy[Any]] = {
+    "integer": st.integers(-(2**63), BIG),
+    "text": TEXT,
+    "uuid": st.uuids(),
+    "composite": st.tuples(st.integers(-3, 3), TEXT),
+}
+EDGES: dict[str, list[Any]] = {
+    "integer": [-(2**63), BIG, 0, -1],
+    "text": ["", "\x01", "\U0010ffff", "Z", "a"],
+    "uuid": [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)],
+    "composite": [(-(2**31), ""), (2**31 - 1, "\U0010ffff"), (0, "")],
+}
+
+
+class TestCut:
+    @given(st.lists(st.integers(), unique=True).map(sorted), st.integers())
+    def test_every_key_is_in_exactly_one_shard(self, bounds: list[int], key: int) -> None:
+        cut = shards.cut([(b,) for b in bounds], 1000)
+        holding = [s for s in cut if _inside((key,), s.within)]
+        assert len(holding) == 1
+        assert [s.number for s in cut] == list(range(1, len(cut) + 1))
+        assert all(s.of == len(cut) for s in cut)
+
+    @given(st.integers(-(2**63), BIG), st.integers(0, 2**20), st.integers(1, 64))
+    def test_integer_boundaries_are_ascending_and_inside_the_keys(
+        self, lo: int, span: int, count: int
+    ) -> None:
+        hi = lo + span
+        found = shards.integer_boundaries(lo, hi, count)
+        assert found == sorted(set(found))
+        assert all(lo < b[0] <= hi for b in found)
+        assert len(found) <= count - 1
+
+    def test_a_shard_crosses_to_a_worker_and_back_unchanged(self) -> None:
+        shard = Shard(2, 3, Range((uuid.UUID(int=5), 7), (None, "x")), 10)
+        back = Shard.from_dict(shard.to_dict())
+        assert back.within == Range((str(uuid.UUID(int=5)), 7), (None, "x"))
+        assert (back.number, back.of, back.rows) == (2, 3, 10)
+        assert shard.label("events") == "events#2/3"
+        assert shards.WHOLE.label("events") == "events"
+
+
+def _inside(key: tuple[Any, ...], within: Range) -> bool:
+    return (within.lo is None or key >= within.lo) and (within.hi is None or key < within.hi)
+
+
+# -- against PostgreSQL ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dsn(pg_cluster: PostgresCluster) -> Iterator[str]:
+    name = f"shards_{uuid.uuid4().hex[:10]}"
+    yield pg_cluster.create_database(name)
+    pg_cluster.drop_database(name)
+
+
+def _load(dsn: str, kind: str, source: list[Any], target: list[Any]) -> None:
+    if kind == "composite":
+        columns = "a integer, b text, v integer, PRIMARY KEY (a, b)"
+    else:
+        columns = f"k {TYPES[kind]} PRIMARY KEY, v integer"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table, keys in (("s", source), ("t", target)):
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.execute(f"CREATE TABLE {table} ({columns})")
+            with conn.cursor().copy(f"COPY {table} FROM STDIN") as copy:
+                for n, key in enumerate(keys):
+                    copy.write_row([*(key if kind == "composite" else (key,)), n])
+            conn.execute(f"ANALYZE {table}")
+
+
+def _open(dsn: str, role: str) -> Database:
+    return open_database(Connector(role, "postgres", "postgres", dsn, role, "public"))
+
+
+def _covered(dsn: str, kind: str, source: list[Any], target: list[Any], parts: int) -> None:
+    """Plan shards of ``s`` against ``t`` and fetch each shard's rows from both: every row of
+    either side is fetched once, by exactly one shard."""
+    _load(dsn, kind, source, target)
+    src, tgt = _open(dsn, "source"), _open(dsn, "target")
+    try:
+        s, t = src.catalog().table("s"), tgt.catalog().table("t")
+        assert s is not None
+        assert t is not None
+        pair = pairing(src, tgt, s, t, str, None, RowOptions())
+        rows = max(len(source), len(target))
+        cut = shards.plan(
+            pair.src, pair.tgt, integer_key=pair.integer_key, shard_rows=max(1, rows // parts)
+        )
+        if rows > max(1, rows // parts):
+            assert len(cut) > 1 or len(set(source)) < 2
+        for side, keys in ((pair.src, source), (pair.tgt, target)):
+            seen: Counter[tuple[str | None, ...]] = Counter()
+            for shard in cut:
+                seen.update(side.fetch(shard.within).keys())
+            assert sum(seen.values()) == len(keys)
+            assert max(seen.values(), default=1) == 1
+    finally:
+        src.close()
+        tgt.close()
+
+
+@pytest.mark.parametrize("kind", sorted(KEYS))
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_shards_cover_every_key_exactly_once(dsn: str, kind: str, data: st.DataObject) -> None:
+    keys = KEYS[kind]
+    source = data.draw(st.lists(keys, min_size=2, max_size=40, unique=True), label="source")
+    extra = data.draw(st.lists(keys, max_size=10), label="target only")
+    target = list(dict.fromkeys([*source[1:], *extra, *EDGES[kind]]))  # one source key missing
+    parts = data.draw(st.integers(2, 6), label="parts")
+    _covered(dsn, kind, source, target, parts)
+
+
+def test_bounded_sampling_reads_a_bounded_number_of_keys_per_statement(dsn: str) -> None:
+    """On a server whose transactions end after five minutes (Aurora DSQL), shard boundaries
+    are sampled one short statement at a time, each reading at most ``bounded_rows`` keys
+    along the index, and land where the one-statement sampling puts them."""
+    keys = [f"k{n:05d}" for n in range(2000)]
+    _load(dsn, "text", keys, keys)
+    src, tgt = _open(dsn, "source"), _open(dsn, "target")
+    try:
+        s, t = src.catalog().table("s"), tgt.catalog().table("t")
+        assert s is not None
+        assert t is not None
+        assert isinstance(src, PostgresDatabase)
+        pair = pairing(src, tgt, s, t, str, None, RowOptions())
+        free = shards.plan(pair.src, pair.tgt, integer_key=False, shard_rows=500)
+        src.bounded = True
+        before = src.round_trips
+        bounded = shards.plan(
+            pair.src, pair.tgt, integer_key=False, shard_rows=500, bounded_rows=100
+        )
+        assert [x.within for x in bounded] == [x.within for x in free]
+        assert len(bounded) == 4
+        assert src.round_trips - before >= 2000 // 100  # one statement per 100 keys read
+    finally:
+        src.close()
+        tgt.close()
+
+
+# -- a table compared in shards, merged back ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def events(dsn: str) -> str:
+    """``events`` (3,500 rows) on the source; on the target one row missing, one extra above
+    the source's last key, one changed at a shard boundary."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for table in ("events_s", "events_t"):
+            conn.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, note text)")
+            conn.execute(
+                f"INSERT INTO {table} SELECT g, 'note ' || g FROM generate_series(1, 3500) g"  # noqa: S608
+            )
+        conn.execute("DELETE FROM events_t WHERE id = 17")
+        conn.execute("INSERT INTO events_t VALUES (999999, 'extra')")
+        conn.execute("UPDATE events_t SET note = 'edited' WHERE id = 876")
+        conn.execute("ANALYZE events_s; ANALYZE events_t")
+    return dsn
+
+
+def _results(dsn: str, settings: RowSettings) -> tuple[tuple[Shard, ...], list[dict[str, Any]]]:
+    src, tgt = _open(dsn, "source"), _open(dsn, "target")
+    pair = TablePair("events", "events_s", "events_t", (("id", "id"), ("note", "note")))
+    try:
+        cut = shard_table(pair, source_db=src, target_db=tgt, settings=settings)
+        checks = [
+            {
+                **check_rows(
+                    pair, source_db=src, target_db=tgt, settings=settings, shard=shard
+                ).to_dict(),
+                "nodeid": f"test_rows[{shard.label(pair.id)}]",
+            }
+            for shard in cut
+        ]
+        return cut, checks
+    finally:
+        src.close()
+        tgt.close()
+
+
+class TestMergedShards:
+    def test_a_table_in_shards_reports_what_it_reports_whole(self, events: str) -> None:
+        cut, parts = _results(events, RowSettings(shard_rows=1000))
+        (whole,) = _results(events, RowSettings())[1]
+        assert [p["name"] for p in parts] == [f"events#{n}/4" for n in range(1, 5)]
+        assert len(cut) == 4
+        (merged,) = merge_shards(parts)
+        assert merged["id"] == "rows[events]"
+        assert merged["status"] == whole["status"] == "fail"
+        for field in ("source_rows", "target_rows", "missing", "extra", "changed"):
+            assert merged["evidence"][field] == whole["evidence"][field], field
+        assert (merged["evidence"]["missing"], merged["evidence"]["extra"]) == (1, 1)
+        keys = {(s["kind"], s["key"]["id"]) for s in merged["evidence"]["samples"]}
+        assert keys == {("missing", "17"), ("extra", "999999"), ("changed", "876")}
+        assert {f["message"] for f in merged["findings"]} == {
+            f["message"] for f in whole["findings"]
+        }
+        assert len(merged["evidence"]["shards"]) == 4
+
+    def test_a_shard_that_errored_or_never_reported_makes_the_table_an_error(
+        self, events: str
+    ) -> None:
+        _, parts = _results(events, RowSettings(shard_rows=1000))
+        crashed = [*parts[:2], {**parts[2], "status": "error", "summary": "connection lost"}]
+        (merged,) = merge_shards([*crashed, parts[3]])
+        assert merged["status"] == "error"
+        assert "events#3/4: connection lost" in merged["summary"]
+        (merged,) = merge_shards(parts[1:])
+        assert merged["status"] == "error"
+        assert "shard(s) 1 of 4 never reported" in merged["summary"]
+
+    def test_other_checks_keep_their_place(self, events: str) -> None:
+        _, parts = _results(events, RowSettings(shard_rows=1000))
+        other = {"area": "schema", "name": "events#1/2", "status": "pass"}
+        merged = merge_shards([other, *parts, other])
+        assert [m["id"] if "id" in m else m["name"] for m in merged] == [
+            "events#1/2",
+            "rows[events]",
+            "events#1/2",
+        ]
+        assert merged[1]["status"] == Status.FAIL.value
