@@ -37,6 +37,7 @@ from harness import hookspecs, usage
 from harness.capabilities import CAPABILITIES, Capability, Items, NothingToCheck, area_order
 from harness.checks import waivers
 from harness.db.database import Database
+from harness.dsql_local.fixture import dsql_local  # noqa: F401  (a fixture the plugin offers)
 from harness.embedded import interrupts
 from harness.endpoints.redact import scrub
 from harness.endpoints.resolve import Connector, open_database, resolve
