@@ -62,16 +62,27 @@ def _analyse_all(
         for script in file
         for s in script.statements
     ]
-    if jobs > 1 and size >= PARALLEL_MIN_BYTES and len(tasks) > 1:
+    # A statement's analysis depends on its text alone, and dumps and migration folders
+    # repeat statements (the same CREATE in every environment's dump): each distinct one is
+    # analysed once, and every repeat gets its own copy, since the script passes edit hits.
+    index: dict[_Task, int] = {}
+    order = [index.setdefault(t, len(index)) for t in tasks]
+    distinct = list(index)
+    if jobs > 1 and size >= PARALLEL_MIN_BYTES and len(distinct) > 1:
         chunks = max(jobs * 8, 1)
-        step = max(1, -(-len(tasks) // chunks))
-        parts = [tasks[i : i + step] for i in range(0, len(tasks), step)]
+        step = max(1, -(-len(distinct) // chunks))
+        parts = [distinct[i : i + step] for i in range(0, len(distinct), step)]
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
-            flat = [
+            done = [
                 a for part in pool.map(_analyse_chunk, [dialect] * len(parts), parts) for a in part
             ]
     else:
-        flat = _analyse_chunk(dialect, tasks)
+        done = _analyse_chunk(dialect, distinct)
+    used = [False] * len(done)
+    flat = []
+    for i in order:
+        flat.append(_copy(done[i]) if used[i] else done[i])
+        used[i] = True
     out: list[list[list[Analysis]]] = []
     at = 0
     for file in scripts:
@@ -82,6 +93,10 @@ def _analyse_all(
             at += n
         out.append(per_file)
     return out
+
+
+def _copy(a: Analysis) -> Analysis:
+    return replace(a, hits=[replace(h) for h in a.hits])
 
 
 def lint_paths(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from sqlglot import exp
 
@@ -48,8 +49,19 @@ def _func_name(node: exp.Expr) -> str:
     return str(node.sql_name()).lower() if isinstance(node, exp.Func) else ""
 
 
-def _tables(node: exp.Expr) -> Iterator[str]:
-    for t in node.find_all(exp.Table):
+def _subtree(node: exp.Expr) -> list[exp.Expr]:
+    """Every node under ``node`` (itself first), in the breadth-first order of ``find_all``:
+    walked once per statement and filtered per rule, because each ``find_all`` walks the
+    whole tree again (most of the detect stage's time on a large corpus)."""
+    return list(node.walk())
+
+
+def _of(nodes: list[exp.Expr], *types: type[exp.Expr]) -> Iterator[Any]:
+    return (n for n in nodes if isinstance(n, types))
+
+
+def _tables(nodes: list[exp.Expr]) -> Iterator[str]:
+    for t in _of(nodes, exp.Table):
         if t.name:
             yield A.bare(t.name)
 
@@ -278,8 +290,11 @@ def _on_add_constraint(action: exp.AddConstraint, a: Analysis, *, not_valid: boo
 
 
 # ----------------------------------------------------------------------------- DML & queries
-def _on_query(node: exp.Expr, a: Analysis, *, top: bool = True) -> None:
-    for lock in node.find_all(exp.Lock):
+def _on_query(
+    node: exp.Expr, a: Analysis, *, top: bool = True, nodes: list[exp.Expr] | None = None
+) -> None:
+    nodes = _subtree(node) if nodes is None else nodes
+    for lock in _of(nodes, exp.Lock):
         update, key = bool(lock.args.get("update")), bool(lock.args.get("key"))
         if update and key:
             a.hit("DSQL097", "FOR NO KEY UPDATE is not supported", r"\bFOR\s+NO\s+KEY\b")
@@ -289,16 +304,16 @@ def _on_query(node: exp.Expr, a: Analysis, *, top: bool = True) -> None:
             a.hit("DSQL098", "NOWAIT/SKIP LOCKED never skip or fail fast on DSQL",
                   r"\bSKIP\s+LOCKED\b|\bNOWAIT\b")  # fmt: skip
         if update or key:
-            a.locked += tuple(_tables(node))
-    if any(node.find_all(exp.TableSample)):
+            a.locked += tuple(_tables(nodes))
+    if any(_of(nodes, exp.TableSample)):
         a.hit("DSQL109", "TABLESAMPLE is not supported", r"\bTABLESAMPLE\b")
-    for group in node.find_all(exp.Group):
+    for group in _of(nodes, exp.Group):
         if group.args.get("all"):
             a.hit("DSQL111", "GROUP BY ALL is not supported", r"\bGROUP\s+BY\s+ALL\b")
-    for collate in node.find_all(exp.Collate):
+    for collate in _of(nodes, exp.Collate):
         if collate.expression.name.lower() not in _C_COLLATIONS:
             a.hit("DSQL017", f"COLLATE {collate.expression.name}", r"\bCOLLATE\b")
-    for func in node.find_all(exp.Func):
+    for func in _of(nodes, exp.Func):
         name = _func_name(func)
         if _ADVISORY.match(name):
             a.hit("DSQL100", f"advisory lock {name}()", re.escape(name))
@@ -317,7 +332,7 @@ def _on_query(node: exp.Expr, a: Analysis, *, top: bool = True) -> None:
         if into is not None:
             a.hit("DSQL009", "SELECT … INTO a new table", r"\bINTO\b")
             a.category = A.DDL
-        a.reads += tuple(t for t in _tables(node) if t not in a.locked)
+        a.reads += tuple(t for t in _tables(nodes) if t not in a.locked)
         if top and _is_unbounded_count(node):
             a.hit("DSQL113", "COUNT(*) over a whole table", r"\bCOUNT\b")
 
@@ -333,20 +348,21 @@ def _is_unbounded_count(node: exp.Select) -> bool:
     return len(node.expressions) == 1 and isinstance(node.expressions[0], exp.Count)
 
 
-def _payload(node: exp.Expr) -> int:
+def _payload(nodes: list[exp.Expr]) -> int:
     size = 0
-    for lit in node.find_all(exp.Literal):
+    for lit in _of(nodes, exp.Literal):
         size += len(lit.this) if lit.is_string else 8
-    for func in node.find_all(exp.Repeat):
+    for func in _of(nodes, exp.Repeat):
         times = func.args.get("times")
         if isinstance(times, exp.Literal) and times.is_int:
             size += int(times.this) * max(1, len(func.this.name))
     return size
 
 
-def _on_dml(node: exp.Expr, a: Analysis) -> None:
+def _on_dml(node: exp.Expr, a: Analysis, nodes: list[exp.Expr] | None = None) -> None:
     a.category = A.DML
-    _on_query(node, a, top=False)
+    nodes = _subtree(node) if nodes is None else nodes
+    _on_query(node, a, top=False, nodes=nodes)
     target = node.this
     if isinstance(target, exp.Schema):
         target = target.this
@@ -366,25 +382,24 @@ def _on_dml(node: exp.Expr, a: Analysis) -> None:
                 a.rows = int(count.this)
             else:
                 a.rows = A.UNBOUNDED
-        a.payload = _payload(node)
+        a.payload = _payload(nodes)
     elif isinstance(node, exp.Merge):
         a.hit("DSQL110", "MERGE is not supported", r"\bMERGE\b")
     else:
-        a.payload = _payload(node)
+        a.payload = _payload(nodes)
 
 
-def _modifies(node: exp.Expr) -> exp.Expr | None:
+def _modifies(nodes: list[exp.Expr]) -> exp.Expr | None:
     """The data-modifying statement inside a WITH query, if any."""
-    for found in node.find_all(exp.Insert, exp.Update, exp.Delete, exp.Merge):
-        return found
-    return None
+    return next(_of(nodes, exp.Insert, exp.Update, exp.Delete, exp.Merge), None)
 
 
 # ----------------------------------------------------------------------------- dispatch
 def detect(node: exp.Expr, a: Analysis, p: Prepared) -> None:
     """Fill ``a`` from the parsed statement ``node``."""
     a.method = "parsed"
-    a.calls = tuple(sorted({str(f.this).lower() for f in node.find_all(exp.Anonymous)}))
+    nodes = _subtree(node)
+    a.calls = tuple(sorted({str(f.this).lower() for f in _of(nodes, exp.Anonymous)}))
     if isinstance(node, exp.Create):
         a.category = A.DDL
         _on_create(node, a, p)
@@ -392,15 +407,15 @@ def detect(node: exp.Expr, a: Analysis, p: Prepared) -> None:
         a.category = A.DDL
         _on_alter(node, a, p)
     elif isinstance(node, exp.Insert | exp.Update | exp.Delete | exp.Merge):
-        _on_dml(node, a)
+        _on_dml(node, a, nodes)
     elif isinstance(node, exp.Query):
-        inner = _modifies(node)
+        inner = _modifies(nodes)
         if inner is not None:
             _on_dml(inner, a)
-            _on_query(node, a, top=False)
+            _on_query(node, a, top=False, nodes=nodes)
         else:
             a.category = A.QUERY if a.category == A.SESSION else a.category
-            _on_query(node, a)
+            _on_query(node, a, nodes=nodes)
     elif isinstance(node, exp.Describe):  # EXPLAIN …
         a.category = A.QUERY
         if isinstance(node.this, exp.Expr):
@@ -417,4 +432,4 @@ def detect(node: exp.Expr, a: Analysis, p: Prepared) -> None:
         a.hit("DSQL000", "statement not recognised")
         a.unanalysed = True
     else:
-        _on_query(node, a, top=False)
+        _on_query(node, a, top=False, nodes=nodes)
