@@ -29,6 +29,7 @@ import secrets as random
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -178,24 +179,32 @@ def _admin(
 def _dump_into(source: str, target: str, connector: Connector, secrets: list[str]) -> None:
     from harness.embedded.provision import postgres_bin
 
-    dump = subprocess.Popen(
-        [str(postgres_bin("pg_dump")), "--format=custom", "--no-owner", "--dbname", source],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        restore = subprocess.run(
-            [str(postgres_bin("pg_restore")), "--no-owner", "--exit-on-error", "--dbname", target],
-            stdin=dump.stdout,
-            capture_output=True,
-            timeout=_COPY_TIMEOUT_S,
-            check=False,
+    with tempfile.TemporaryFile() as dump_log:
+        dump = subprocess.Popen(
+            [str(postgres_bin("pg_dump")), "--format=custom", "--no-owner", "--dbname", source],
+            stdout=subprocess.PIPE,
+            stderr=dump_log,
         )
-    finally:
         assert dump.stdout is not None
-        dump.stdout.close()
-        dump_err = dump.stderr.read() if dump.stderr else b""
-        dump.wait(timeout=_COPY_TIMEOUT_S)
+        try:
+            restore = subprocess.run(
+                [
+                    str(postgres_bin("pg_restore")),
+                    "--no-owner",
+                    "--exit-on-error",
+                    "--dbname",
+                    target,
+                ],
+                stdin=dump.stdout,
+                capture_output=True,
+                timeout=_COPY_TIMEOUT_S,
+                check=False,
+            )
+        finally:
+            dump.stdout.close()
+            dump.wait(timeout=_COPY_TIMEOUT_S)
+        dump_log.seek(0)
+        dump_err = dump_log.read()
     problem = (
         dump_err.decode(errors="replace")
         if dump.returncode
