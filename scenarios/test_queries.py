@@ -29,6 +29,7 @@ def test_queries(
                 target_db=cutover.database("target"),
                 settings=session.settings,
                 expected=cutover.plan.expected_differences,
+                problem=session.problem(query_name),
             ),
         )
     )

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.db.database import Database
+from harness.db.database import Database, PostgresDatabase
 from harness.db.typemap import TypeInfo
 from harness.endpoints.resolve import Connector, open_database
 from harness.errors import PlanError
@@ -24,7 +24,7 @@ from harness.queries.answers import Answer, QueryFailed, run
 from harness.queries.check import check_query
 from harness.queries.compare import compare
 from harness.queries.corpus import load_corpus
-from harness.queries.params import param_sets
+from harness.queries.params import draw, param_sets
 from harness.queries.settings import Query, QuerySettings
 from harness.results.check import FindingKind, Status
 from tests.conftest import run_sql
@@ -172,9 +172,20 @@ class TestCorpus:
         with pytest.raises(PlanError, match=r"parameter 'custmer' is not used .* Did you mean"):
             one(settings(q={"sql": "SELECT 1 WHERE :customer = 1", "params": [{"custmer": 1}]}))
 
-    def test_a_parameter_without_a_value_is_a_plan_error(self) -> None:
-        with pytest.raises(PlanError, match=r"uses :customer but no value is given"):
-            one(settings(q={"sql": "SELECT 1 WHERE :customer = 1"}))
+    def test_a_parameter_without_a_value_or_a_column_is_a_plan_error(
+        self, source: Database
+    ) -> None:
+        section = settings(q={"sql": "SELECT 1 WHERE :customer = 1"})
+        with pytest.raises(PlanError, match=r"cannot tell which column :customer stands for"):
+            draw(one(section), section, source)
+
+    def test_a_parameter_without_a_value_is_drawn_from_the_column_it_is_compared_with(
+        self, source: Database
+    ) -> None:
+        section = settings(q={"sql": "SELECT id FROM orders WHERE customer = :customer"})
+        sets = draw(one(section), section, source)
+        assert len(sets) == section.samples
+        assert {s["customer"] for s in sets} <= {"ada", "bob", "cy", "Émile"}
 
     def test_a_query_needs_sql(self) -> None:
         with pytest.raises(ValueError, match="needs 'sql', 'file' or 'dialects'"):
@@ -389,10 +400,21 @@ class TestCheckQuery:
         assert result.status is Status.PASS
         assert "1 warning" in result.summary
 
-    def test_the_session_stays_read_only(self, source: Database, target: Database) -> None:
+    def test_a_write_without_the_plans_opt_in_never_reaches_either_side(
+        self, source: Database, target: Database
+    ) -> None:
+        assert isinstance(target, PostgresDatabase)
+        sent = target.round_trips
         result = run_check(source, target, sql="DELETE FROM orders")
-        assert result.status is Status.FAIL
-        assert "[25006]" in result.summary  # read-only transaction on the target
+        assert result.status is Status.ERROR
+        assert "set queries.writes: rollback" in result.summary
+        assert target.round_trips == sent
+        assert target.count_rows("orders") == 5
+
+    def test_the_session_stays_read_only(self, target: Database) -> None:
+        with pytest.raises(QueryFailed) as info:
+            run(target, "DELETE FROM orders", {}, 10)
+        assert info.value.sqlstate == "25006"  # read-only transaction
         assert target.count_rows("orders") == 5
 
 

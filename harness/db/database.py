@@ -97,6 +97,9 @@ class SqliteDatabase(Database):
         super().__init__()
         self.conn = conn
         self.display = display
+        self._scratch_conn: sqlite3.Connection | None = None
+        """The private copy rolled-back writes run on (:meth:`execute_rolled_back`)."""
+        self._scratch_folder: Any = None
 
     def _read_catalog(self) -> Catalog:
         return sqlite_introspect.read_catalog(self.conn)
@@ -133,8 +136,57 @@ class SqliteDatabase(Database):
         )
         return FitReport(row[0], row[1], row[2], row[3], row[4], row[5])
 
+    def execute_rolled_back(
+        self, query: str, params: Any = None
+    ) -> tuple[tuple[str, ...], list[tuple[Any, ...]], int]:
+        """Run the application's write ``query`` in a transaction that is always rolled back:
+        its result columns, rows (``RETURNING``) and affected-row count.
+
+        The file itself is open read-only and stays so: the write runs on a private copy
+        made on first use (SQLite's online backup, so a consistent snapshot) in a temporary
+        folder, removed by :meth:`close`. The copy is never written to the file it came from.
+        """
+        copy = self._scratch()
+        copy.execute("BEGIN")
+        try:
+            cursor = copy.execute(query, params if params is not None else ())
+            rows = cursor.fetchall()  # rowcount is final once RETURNING rows are read
+            names = tuple(d[0] for d in cursor.description or ())
+            count = cursor.rowcount
+        finally:
+            copy.execute("ROLLBACK")
+        return names, rows, count
+
+    def _scratch(self) -> sqlite3.Connection:
+        if self._scratch_conn is not None:
+            return self._scratch_conn
+        import tempfile
+        from pathlib import Path
+
+        folder = Path(tempfile.mkdtemp(prefix="cutover-sqlite-writes-"))
+        copy = sqlite3.connect(folder / "copy.db", isolation_level=None)
+        try:
+            self.conn.backup(copy)
+        except sqlite3.Error as exc:
+            copy.close()
+            _remove(folder)
+            raise CheckError(f"{self.display}: cannot copy for rolled-back writes: {exc}") from None
+        self._scratch_conn = copy
+        self._scratch_folder = folder
+        return copy
+
     def close(self) -> None:
+        if self._scratch_conn is not None:
+            self._scratch_conn.close()
+            _remove(self._scratch_folder)
+            self._scratch_conn = None
         self.conn.close()
+
+
+def _remove(folder: Any) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 COUNT_BLOCK = 1_000_000
@@ -234,6 +286,30 @@ class PostgresDatabase(Database):
         try:
             with self._cancelled_after(), self._pipelined(), conn.pipeline():
                 conn.execute("BEGIN READ ONLY")
+                cursor.execute(query, params)
+                conn.execute("ROLLBACK")
+        except BaseException:
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        return cursor
+
+    def execute_rolled_back(
+        self, cursor: psycopg.Cursor[Any], query: str, params: Any = None
+    ) -> psycopg.Cursor[Any]:
+        """Run the application's write ``query`` on ``cursor`` in a transaction that is always
+        rolled back: ``BEGIN READ WRITE``, the statement, ``ROLLBACK``, pipelined as one.
+
+        Only for a plan that opts in (``queries.writes``). ``READ WRITE`` overrides the
+        session's ``default_transaction_read_only`` for this one transaction; nothing it
+        does is committed, though what PostgreSQL never rolls back (a sequence's
+        ``nextval``) stays advanced (docs/queries.md). On Aurora DSQL the transaction's
+        limits apply, and a write it refuses fails with its SQLSTATE."""
+        conn = self.conn
+        try:
+            with self._cancelled_after(), self._pipelined(), conn.pipeline():
+                conn.execute("BEGIN READ WRITE")
                 cursor.execute(query, params)
                 conn.execute("ROLLBACK")
         except BaseException:

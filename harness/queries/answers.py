@@ -32,6 +32,8 @@ class Answer:
     rows: list[tuple[Any, ...]]
     truncated: bool
     """More rows than the cap were returned; only the first ``cap`` are here."""
+    affected: int | None = None
+    """Rows a write inserted, updated or deleted (None for a query)."""
 
 
 class QueryFailed(Exception):
@@ -60,6 +62,36 @@ def run(
     assert isinstance(db, PostgresDatabase)
     with db.statement_timeout(timeout_s):
         return _run_postgres(db, text, params, cap)
+
+
+def run_write(
+    db: Database, text: str, params: dict[str, Any], cap: int, *, timeout_s: float | None = None
+) -> Answer:
+    """Run the write ``text`` in a transaction that is always rolled back (the plan opted in:
+    :attr:`~harness.queries.settings.QuerySettings.writes`): its ``RETURNING`` rows and its
+    affected-row count; a database error is :class:`QueryFailed`."""
+    if isinstance(db, SqliteDatabase):
+        try:
+            names, rows, count = db.execute_rolled_back(text, params)
+        except sqlite3.Error as exc:
+            raise QueryFailed(str(exc), getattr(exc, "sqlite_errorname", None)) from None
+        except (sqlite3.Warning, ValueError) as exc:
+            raise QueryFailed(str(exc), None) from None
+        return Answer(names, (None,) * len(names), rows[:cap], len(rows) > cap, count)
+    assert isinstance(db, PostgresDatabase)
+    conn = db.conn
+    try:
+        with db.statement_timeout(timeout_s), conn.cursor() as cursor:
+            db.execute_rolled_back(cursor, text, params)
+            description = cursor.description or []
+            rows = cursor.fetchmany(cap + 1) if description else []
+            count = cursor.rowcount
+    except psycopg.Error as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise QueryFailed(message, exc.sqlstate) from None
+    names = tuple(c.name for c in description)
+    types = tuple(_pg_type(conn, c) for c in description)
+    return Answer(names, types, [tuple(r) for r in rows[:cap]], len(rows) > cap, count)
 
 
 @contextlib.contextmanager

@@ -13,11 +13,19 @@ from typing import Any
 from harness.checks import waivers
 from harness.db.database import Database
 from harness.plan.model import ExpectedDifference
-from harness.queries.answers import Answer, QueryFailed, run
+from harness.queries.answers import Answer, QueryFailed, run, run_write
 from harness.queries.compare import AnswerDiff, compare
 from harness.queries.corpus import QuerySpec, SideSql
 from harness.queries.settings import QuerySettings
-from harness.results.check import CheckResult, Finding, FindingKind, Severity, conclude
+from harness.results.check import (
+    CheckResult,
+    Finding,
+    FindingKind,
+    Severity,
+    Status,
+    conclude,
+    errored,
+)
 from harness.rows.canon import CanonOptions
 
 AREA = "queries"
@@ -31,9 +39,31 @@ def check_query(
     target_db: Database,
     settings: QuerySettings,
     expected: tuple[ExpectedDifference, ...] = (),
+    problem: str | None = None,
 ) -> CheckResult:
     """Both sides answer ``spec`` the same for every parameter set (``expected``: the plan's
-    expected differences, of which those naming this query excuse its findings)."""
+    expected differences, of which those naming this query excuse its findings; ``problem``:
+    why its parameters could not be drawn, which makes the check an error)."""
+    where = f" ({spec.site})" if spec.site else ""
+    if spec.skipped is not None:
+        return CheckResult(AREA, spec.name, Status.SKIP, f"skipped by the plan: {spec.skipped}")
+    problem = spec.problem or problem
+    if problem is not None:
+        return errored(AREA, spec.name, f"cannot run{where}: {problem}")
+    if spec.write:
+        refused = [
+            role for role in ("source", "target") if getattr(settings.writes, role) != "rollback"
+        ]
+        if refused:
+            # Refused before any side sees it: a write runs only where the plan opts in.
+            return errored(
+                AREA,
+                spec.name,
+                f"a write (INSERT/UPDATE/DELETE/MERGE){where} was not run: the plan does not "
+                f"let writes run on the {' and '.join(refused)}. To compare it in a transaction "
+                "that is always rolled back, set queries.writes: rollback (or per side: "
+                "{source: rollback, target: rollback})",
+            )
     cap = spec.query.row_cap or settings.row_cap
     evidence: dict[str, Any] = {
         "source_sql": spec.source.shown,
@@ -43,6 +73,12 @@ def check_query(
         "ordered": spec.ordered,
         "row_cap": cap,
     }
+    if spec.site:
+        evidence["site"] = spec.site
+    if spec.style != "none":
+        evidence["parameter_style"] = spec.style
+    if spec.write:
+        evidence["write"] = "run in a transaction always rolled back on both sides"
     if spec.query.tolerance:
         evidence["tolerance"] = dict(spec.query.tolerance)
     if spec.query.columns:
@@ -53,8 +89,8 @@ def check_query(
     runs: list[dict[str, Any]] = []
     differences: list[dict[str, Any]] = []
     for index, params in enumerate(param_sets):
-        source = _answer(spec.source, source_db, params, cap, settings.timeout_s)
-        target = _answer(spec.target, target_db, params, cap, settings.timeout_s)
+        source = _answer(spec.source, source_db, params, cap, settings.timeout_s, spec.write)
+        target = _answer(spec.target, target_db, params, cap, settings.timeout_s, spec.write)
         outcome, found, diff = _judge(spec, params, source, target, settings)
         runs.append(
             {
@@ -64,6 +100,9 @@ def check_query(
                 "outcome": outcome,
             }
         )
+        if spec.write:
+            runs[-1]["source_affected"] = _affected(source)
+            runs[-1]["target_affected"] = _affected(target)
         for finding in found:
             # One finding per kind: the first parameter set that shows it; every set's
             # outcome is in the evidence's runs.
@@ -110,11 +149,13 @@ Failed = QueryFailed | str
 
 
 def _answer(
-    side: SideSql, db: Database, params: dict[str, Any], cap: int, timeout_s: float
+    side: SideSql, db: Database, params: dict[str, Any], cap: int, timeout_s: float, write: bool
 ) -> Answer | Failed:
     if side.text is None:
         return side.problem or "no SQL"
     try:
+        if write:
+            return run_write(db, side.text, params, cap, timeout_s=timeout_s)
         return run(db, side.text, params, cap, timeout_s=timeout_s)
     except QueryFailed as exc:
         return exc
@@ -131,6 +172,21 @@ def _judge(
     if not isinstance(source, Answer) or not isinstance(target, Answer):
         return "failed", [_failure(spec, source, target, where)], None
     found: list[Finding] = []
+    if source.affected != target.affected:
+        message = (
+            f"affected rows differ{where}: the source's write changes {source.affected} "
+            f"row(s), the target's {target.affected}"
+        )
+        found.append(
+            _finding(
+                spec,
+                FindingKind.QUERY_ANSWER,
+                Severity.ERROR,
+                message,
+                source=str(source.affected),
+                target=str(target.affected),
+            )
+        )
     if source.truncated or target.truncated:
         if not spec.ordered:
             message = (
@@ -159,7 +215,7 @@ def _judge(
         examples=settings.sample_rows,
     )
     if diff.same:
-        return "same", found, None
+        return ("differs" if found else "same"), found, None
     if diff.columns_differ:
         message = f"different columns{where}: {diff.columns_differ}"
     else:
@@ -220,6 +276,10 @@ def _finding(
 
 def _rows(side: Answer | Failed) -> int | None:
     return len(side.rows) if isinstance(side, Answer) else None
+
+
+def _affected(side: Answer | Failed) -> int | None:
+    return side.affected if isinstance(side, Answer) else None
 
 
 def _columns(source: Answer | Failed, target: Answer | Failed) -> tuple[str, ...]:

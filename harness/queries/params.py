@@ -14,16 +14,45 @@ from typing import Any
 
 from harness.db.database import Database, PostgresDatabase, SqliteDatabase
 from harness.errors import CheckError, PlanError, did_you_mean
+from harness.queries.corpus import QuerySpec
+from harness.queries.infer import infer
 from harness.queries.settings import (
     ChoiceParam,
     ColumnParam,
     DateParam,
     IntegerParam,
     ParamStrategy,
+    QuerySettings,
 )
 
 COLUMN_SAMPLE_CAP = 10_000
 """Distinct column values a draw chooses from (the first ones in sort order)."""
+
+
+def draw(spec: QuerySpec, settings: QuerySettings, source: Database) -> list[dict[str, Any]]:
+    """The parameter sets of ``spec``: its fixed ones, else drawn from its strategies and,
+    for parameters the plan gives nothing for, from the columns they stand for."""
+    generate = dict(spec.query.generate)
+    if spec.infer:
+        written = settings.dialect or source.dialect
+        text = spec.query.dialects.get(written) or spec.query.sql or ""  # type: ignore[call-overload]
+        key = f"queries.sites.{spec.name}" if spec.site else f"queries.corpus.{spec.name}"
+        generate |= infer(
+            text,
+            written,
+            set(spec.infer),
+            source.catalog(),
+            largest=lambda table, column: largest(source, table, column),
+            key=key,
+        )
+    return param_sets(
+        spec.name,
+        fixed=spec.fixed,
+        generate=generate,
+        samples=spec.query.samples or settings.samples,
+        seed=settings.seed,
+        source=source,
+    )
 
 
 def param_sets(
@@ -76,6 +105,20 @@ def column_values(query: str, key: str, column: str, source: Database) -> list[A
     if not values:
         raise PlanError(f"{column} has no non-NULL values to sample on the source", key=where)
     return values
+
+
+def largest(source: Database, table: str, column: str) -> Any:
+    """The source's largest value of ``table.column`` (None for an empty table)."""
+    if isinstance(source, SqliteDatabase):
+        t, c = source._ident(table), source._ident(column)
+        return source._one(f"SELECT max({c}) FROM {t}")[0]  # noqa: S608
+    assert isinstance(source, PostgresDatabase)
+    from psycopg import sql
+
+    query = sql.SQL("SELECT max({c}) FROM {t}").format(
+        c=sql.Identifier(column), t=sql.Identifier(source.schema, table)
+    )
+    return source._one(query)[0]
 
 
 def _distinct(source: Database, table: str, column: str) -> list[Any]:

@@ -20,7 +20,7 @@ from harness.errors import PlanError, did_you_mean
 from harness.latency.settings import LatencySettings
 from harness.latency.store import Measured, TimingStore
 from harness.queries.corpus import load_corpus
-from harness.queries.params import param_sets
+from harness.queries.params import draw
 from harness.queries.settings import QuerySettings
 
 if TYPE_CHECKING:
@@ -49,7 +49,10 @@ class QuerySession:
         source_dialect, target_dialect = dialects
         try:
             specs = load_corpus(
-                self.settings, source_dialect=source_dialect, target_dialect=target_dialect
+                self.settings,
+                source_dialect=source_dialect,
+                target_dialect=target_dialect,
+                base=plan_path.parent,
             )
         except PlanError as exc:
             raise exc.in_file(plan_path) from None
@@ -68,23 +71,30 @@ class QuerySession:
                     key=key,
                 )
         self._params: dict[str, list[dict[str, Any]]] = {}
+        self._problems: dict[str, str] = {}
 
     def params(self, name: str) -> list[dict[str, Any]]:
         """The parameter sets of query ``name`` (drawn from the source on first use)."""
         if name not in self._params:
-            query = self.specs[name].query
+            spec = self.specs[name]
+            if spec.problem is not None or spec.skipped is not None:
+                self._params[name] = []
+                return []
             try:
-                self._params[name] = param_sets(
-                    name,
-                    fixed=query.params,
-                    generate=query.generate,
-                    samples=query.samples or self.settings.samples,
-                    seed=self.settings.seed,
-                    source=self.database("source"),
-                )
+                self._params[name] = draw(spec, self.settings, self.database("source"))
             except PlanError as exc:
-                raise exc.in_file(self.plan_path) from None
+                if spec.site is None:
+                    raise exc.in_file(self.plan_path) from None
+                # A call site the plan never named: its own item says what to add, and the
+                # rest of the application's queries still run.
+                self._problems[name] = f"{exc.message} (queries.sites.{name})"
+                self._params[name] = []
         return self._params[name]
+
+    def problem(self, name: str) -> str | None:
+        """Why query ``name`` cannot run: dynamic SQL, or parameters with no value to draw."""
+        self.params(name)
+        return self.specs[name].problem or self._problems.get(name)
 
     def timings(self, name: str) -> Measured:
         """Both sides' timings of query ``name``: one measurement for the whole run, taken by

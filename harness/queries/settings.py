@@ -91,8 +91,10 @@ class Query(PlanModel):
         default_factory=dict,
         description="SQL per dialect, used as written (no transpiling) for that side.",
     )
-    params: tuple[dict[str, Scalar], ...] = Field(
-        (), description="Fixed parameter sets; each runs and is compared."
+    params: tuple[dict[str, Scalar] | tuple[Scalar, ...], ...] = Field(
+        (),
+        description="Fixed parameter sets; each runs and is compared. A mapping by name for"
+        " :name, @name and %(name)s; a list in order for $1, ? and %s.",
     )
     generate: dict[str, ParamStrategy] = Field(
         default_factory=dict, description="Generated parameters, by name."
@@ -133,6 +135,44 @@ class Query(PlanModel):
         return self
 
 
+WriteMode = Literal["rollback", "never"]
+
+
+class Writes(PlanModel):
+    """Where the application's writes may run: ``rollback`` runs each INSERT, UPDATE, DELETE
+    or MERGE in a transaction that is always rolled back; ``never`` (the default) refuses it
+    before it reaches the database. ``writes: rollback`` is short for both sides."""
+
+    source: WriteMode = "never"
+    target: WriteMode = "never"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _both(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"source": value, "target": value}
+        return value
+
+
+class Site(PlanModel):
+    """Settings for one query taken from code (``queries.from``), by its name."""
+
+    params: tuple[dict[str, Scalar] | tuple[Scalar, ...], ...] = Field(
+        (), description="Fixed parameter sets, as for a query of the corpus."
+    )
+    generate: dict[str, ParamStrategy] = Field(
+        default_factory=dict, description="Generated parameters, by name (p1, p2… for $1, $2…)."
+    )
+    ordered: bool | None = None
+    skip: str | None = Field(None, description="Why this call site is not verified (shown).")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Site:
+        if self.params and self.generate:
+            raise ValueError("give fixed 'params' or 'generate', not both")
+        return self
+
+
 class QuerySettings(PlanModel):
     """The ``queries`` section: the application's queries, answered the same on both sides."""
 
@@ -144,6 +184,22 @@ class QuerySettings(PlanModel):
         (),
         description="Files and folders of .sql files; each file is one query named by its stem."
         " name.sqlite.sql / name.postgres.sql give a query per dialect.",
+    )
+    from_: tuple[str, ...] = Field(
+        (),
+        alias="from",
+        description="Application source files (globs relative to the plan, e.g."
+        " backend/src/db.ts, app/**/*.py) whose SQL literals are queries, one per call site,"
+        " named file:function.",
+    )
+    sites: dict[str, Site] = Field(
+        default_factory=dict,
+        description="Parameters or a skip for queries taken from code, by their name.",
+    )
+    writes: Writes = Field(
+        default_factory=Writes,
+        description="rollback (both sides) or {source: rollback, target: rollback}: run the"
+        " application's writes in transactions always rolled back. Default: never.",
     )
     seed: int = Field(0, description="Seed for generated parameters.")
     samples: int = Field(3, ge=1, le=1000, description="Parameter sets generated per query.")
