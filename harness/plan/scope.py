@@ -179,8 +179,7 @@ def _check_columns(table: Table | None, columns: object, key: str) -> None:
 def check_scope(plan: Plan, scope: Scope, source: Catalog, target: Catalog) -> None:
     """What a verification run needs beyond :func:`build_scope`'s pairing (a PlanError
     otherwise): every column ``rows.columns`` and the expected differences name exists, there
-    is a table to compare, unless ``tables.allow_empty`` says none is expected, and no table's
-    rows would be read from a SQLite target.
+    is a table to compare, unless ``tables.allow_empty`` says none is expected.
 
     Separate from the pairing because a check's own tests pair hand-made catalogs with
     waivers that match nothing on purpose; a user's plan that names a missing column has a
@@ -197,28 +196,6 @@ def check_scope(plan: Plan, scope: Scope, source: Catalog, target: Catalog) -> N
             )
         if not scope.pairs:
             raise PlanError(_nothing_selected(plan, source, target), key="tables")
-    _check_row_target(scope, target)
-
-
-def _check_row_target(scope: Scope, target: Catalog) -> None:
-    """The row comparison reads a PostgreSQL target only (a SQLite one, the rollback direction,
-    is not supported yet): refused before any check runs rather than failing table by table.
-    A SQLite target still serves a plan that compares no table (queries and latency only)."""
-    if target.dialect != "sqlite":
-        return
-    compared = [p.id for p in scope.pairs if p.source is not None and p.target is not None]
-    if not compared:
-        return
-    shown = ", ".join(compared[:5]) + (
-        f" and {len(compared) - 5} more" if len(compared) > 5 else ""
-    )
-    raise PlanError(
-        f"'sqlite' is not supported yet as a target of the row comparison, and the plan "
-        f"compares the rows of {len(compared)} table(s) ({shown}); migrate into PostgreSQL "
-        "(kind: postgres, embedded, container, aurora or dsql), or to check only queries and "
-        "latency against SQLite select no table (tables: {include: [], allow_empty: true})",
-        key="target.kind",
-    )
 
 
 def _check_row_columns(plan: Plan, source: Catalog, target: Catalog) -> None:

@@ -100,7 +100,7 @@ _TIMESTAMP = TypeInfo("timestamp", "timestamp")
 _TIMESTAMPTZ = TypeInfo("timestamptz", "timestamptz")
 
 
-def domain(source: TypeInfo, target: TypeInfo) -> TypeInfo:
+def domain(source: TypeInfo, target: TypeInfo, *, sqlite_target: bool = False) -> TypeInfo:
     """The type whose canon a column's values are compared in: one that holds every value
     of ``source`` and of ``target`` (at the precision the plan declares for floats), so that
     a source value the target rounded, truncated or cut short compares as changed.
@@ -111,7 +111,16 @@ def domain(source: TypeInfo, target: TypeInfo) -> TypeInfo:
     floats (at ``real``'s precision when the source is ``real``: what it held is no more
     exact), a numeric source in an integer column as numerics, a date and a timestamp as
     timestamps.
+
+    ``sqlite_target`` (the way back, PostgreSQL → SQLite): a SQLite column's declared type is
+    an affinity, not a domain (any column holds any value, stored as the driver chose), so
+    the roles turn round: the PostgreSQL source's type is the domain, with the same widenings,
+    exactly as a SQLite source's column compares in its PostgreSQL target's type. A value the
+    target stored differently (``12.5`` for ``12.50``, ``1`` for ``true``, ISO text for a
+    ``timestamptz``) compares equal when it denotes the same value, and changed when not.
     """
+    if sqlite_target:
+        source, target = target, source
     sf, tf = source.family, target.family
     if sf in _NUMBERS and tf in _NUMBERS:
         if "float" in (sf, tf):

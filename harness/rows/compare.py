@@ -117,7 +117,9 @@ def plan_columns(
         target_type = types.parse(other.declared_type, target_db.dialect)
         source_type = types.parse(column.declared_type, source_db.dialect)
         raw = both_postgres and chosen == CanonOptions() and source_type == target_type
-        compared = canon.domain(source_type, target_type)
+        compared = canon.domain(
+            source_type, target_type, sqlite_target=target_db.dialect == "sqlite"
+        )
         planned.append(ColumnPlan(column.name, other.name, compared, chosen, raw))
     return planned
 

@@ -43,7 +43,5 @@ def side_for(
     if isinstance(db, PostgresDatabase):
         return PostgresSide(db, role, table, columns, key, text_keys=text_keys, fields=fields)
     if isinstance(db, SqliteDatabase):
-        if role == "target":
-            raise CheckError("a SQLite target is not supported by the row comparison")
-        return SqliteSide(db, table, columns, key)
+        return SqliteSide(db, table, columns, key, role=role)
     raise CheckError(f"no row comparison for {type(db).__name__}")

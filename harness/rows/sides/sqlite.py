@@ -25,19 +25,27 @@ class SqliteSide(Side):
     fields = True
 
     def __init__(
-        self, db: SqliteDatabase, table: str, columns: Sequence[ColumnPlan], key: Sequence[int]
+        self,
+        db: SqliteDatabase,
+        table: str,
+        columns: Sequence[ColumnPlan],
+        key: Sequence[int],
+        *,
+        role: str = "source",
     ) -> None:
         super().__init__(db.display, table, columns, key)
         self.db = db
+        self.role = role
+        """``source``, or ``target`` (the way back from PostgreSQL): whose column names."""
         self._canons = [canon.python(c.type, c.options) for c in self.columns]
-        names = ", ".join(_q(c.source) for c in self.columns)
+        names = ", ".join(_q(self.name(c)) for c in self.columns)
         self._select = f"SELECT {names} FROM {_q(table)}"  # noqa: S608 (quoted identifiers)
-        self._keys = [_q(self.columns[i].source) for i in self.key]
+        self._keys = [_q(self.name(self.columns[i])) for i in self.key]
         # The row's fields text is built by SQLite (sqlite_fields); only shapes without a
         # fast path call back into the Python canon, through functions named for this side.
         self._fallbacks = [f"cutover_field_{id(self):x}_{i}" for i in range(len(self.columns))]
         self._cells = [
-            sqlite_fields.field_sql(_q(c.source), c.type, c.options, fallback)
+            sqlite_fields.field_sql(_q(self.name(c)), c.type, c.options, fallback)
             for c, fallback in zip(self.columns, self._fallbacks, strict=True)
         ]
         self._row = sqlite_fields.row_sql(self._cells)
@@ -48,7 +56,7 @@ class SqliteSide(Side):
         self._utf8 = encoding == "UTF-8"
 
     def name(self, column: ColumnPlan) -> str:
-        return column.source
+        return column.target if self.role == "target" else column.source
 
     def _where(self, within: Range) -> tuple[str, list[Any]]:
         parts, params = [], []
