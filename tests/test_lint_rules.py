@@ -10,6 +10,7 @@ import pytest
 from harness.lint import RULES, lint_sql
 from harness.lint.pack import SOURCES
 from harness.lint.rule import Rule
+from harness.results.check import Severity
 
 
 def fired(sql: str, dialect: str = "postgres") -> set[str]:
@@ -52,6 +53,36 @@ class TestRegistry:
         assert {f"DSQL{n:03d}" for n in reference} <= ids
         supported = {13, 14, 35, 43, 45, 54, 55, 56, 60, 72, 83, 87}  # "info" rows
         assert not ({f"DSQL{n:03d}" for n in supported} & ids)
+
+
+UNANSWERED = {
+    "DSQL000": "the linter could not read the statement: PostgreSQL's own answer decides",
+    "DSQL015": "a limit of the whole schema, not an answer to one statement",
+    "DSQL016": "a limit of the whole schema, not an answer to one statement",
+    "DSQL090": "a transaction's rule: answered by the local DSQL's session",
+    "DSQL091": "a transaction's rule: answered by the local DSQL's session",
+    "DSQL111": "DSQL answers with PostgreSQL's own syntax error",
+    "DSQL118": "DSQL answers with PostgreSQL 16's own syntax error",
+    "DSQL130": "SQLite syntax: PostgreSQL's own syntax error",
+}
+"""Error rules that carry no answer of their own, and why."""
+
+
+class TestAnswers:
+    """Each refusal carries DSQL's SQLSTATE and words, the one source the local DSQL reads."""
+
+    def test_every_error_rule_carries_dsqls_answer_or_a_reason_not_to(self) -> None:
+        unanswered = {r.id for r in RULES if r.severity is Severity.ERROR and r.answer is None}
+        assert unanswered == set(UNANSWERED)
+
+    @pytest.mark.parametrize("rule", [r for r in RULES if r.answer], ids=lambda r: r.id)
+    def test_an_answer_is_a_sqlstate_and_words_with_their_evidence(self, rule: Rule) -> None:
+        assert rule.answer is not None
+        assert re.fullmatch(r"[0-9A-Z]{5}", rule.answer.sqlstate)
+        assert rule.answer.message.strip()
+        assert rule.answer.message.count("{detail}") <= 1
+        if rule.answer.recorded:  # the words of a real cluster's recording
+            assert "S23" in rule.sources
 
 
 class TestExamples:

@@ -1,20 +1,23 @@
 """How Aurora DSQL answers what it refuses: SQLSTATE and message, per lint rule.
 
-The lint rule pack (:mod:`harness.lint.pack`) says *that* DSQL rejects a statement; this table
-says *how* a real cluster answers it, with the words of a recording where one exists
-(``recorded=True``: Dreamescaper/dsql-emulator's golden files, reference §0b) and DSQL's
-patterns otherwise (``unsupported statement: <PostgreSQL parse node>``, ``datatype X not
-supported``). :func:`detail` fills in the part of a message that names what the statement
-did (a type, a language, an isolation level), as PostgreSQL itself would name it.
+The lint rule pack (:mod:`harness.lint.pack`) says *that* DSQL rejects a statement and, in
+each rule's :class:`~harness.lint.rule.Answer`, *how* a real cluster answers it: the words of
+a recording where one exists (``recorded=True``: Dreamescaper/dsql-emulator's golden files,
+reference §0b) and DSQL's patterns otherwise (``unsupported statement: <PostgreSQL parse
+node>``, ``datatype X not supported``). This module reads those answers and fills in, with
+:func:`detail`, the part of a message that names what the statement did (a type, a language,
+an isolation level), as PostgreSQL itself would name it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from harness.dsql_local.statement import Statement, isolation_level, setting_name, tokens, words
 from harness.lint.analysis import Hit
+from harness.lint.pack import RULES, RULES_BY_ID
+from harness.lint.rule import Answer
+from harness.results.check import Severity
 
 __all__ = [
     "ANSWERS",
@@ -28,127 +31,31 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Answer:
-    """DSQL's answer to statements a rule fires on; ``message`` may use ``{detail}``."""
-
-    sqlstate: str
-    message: str
-    recorded: bool
-    """True when a real cluster's recording holds these exact words (S23)."""
+ANSWERS: dict[str, Answer] = {r.id: r.answer for r in RULES if r.answer is not None}
+"""Rule id → DSQL's answer, read from the pack (:attr:`harness.lint.rule.Rule.answer`).
+``recorded`` answers are the words of a real cluster (S23, 0b); the others follow DSQL's
+patterns and are marked unconfirmed in docs/dsql-local.md."""
 
 
-def _unsupported(node: str, *, recorded: bool = False) -> Answer:
-    return Answer("0A000", f"unsupported statement: {node}", recorded)
+def _pack_answer(rule_id: str) -> Answer:
+    answer = RULES_BY_ID[rule_id].answer
+    if answer is None:  # a pack edit dropped it: fail at import, not on a client's statement
+        raise RuntimeError(f"the lint pack's {rule_id} has no DSQL answer")
+    return answer
 
-
-_NOT_VALID = "unsupported ALTER TABLE ADD CONSTRAINT statement"
-_CACHE = "please define CACHE greater than or equal to 65536 or equal to 1"
-
-ANSWERS: dict[str, Answer] = {
-    "DSQL001": Answer("0A000", "TEMPORARY or TEMP table not supported for CREATE TABLE", True),
-    "DSQL002": Answer("0A000", "UNLOGGED table not supported for CREATE TABLE", True),
-    "DSQL003": Answer("0A000", "ON COMMIT not supported for CREATE TABLE", False),
-    "DSQL004": Answer("0A000", "PARTITION BY not supported for CREATE TABLE", False),
-    "DSQL005": Answer("0A000", "PARTITION OF not supported", False),
-    "DSQL006": Answer("0A000", "INHERITS not supported for CREATE TABLE", False),
-    "DSQL007": Answer("0A000", "unsupported statement: {detail}", True),
-    "DSQL008": Answer("0A000", "storage parameters not supported", False),
-    "DSQL009": _unsupported("CreateTableAs", recorded=True),
-    "DSQL010": Answer("0A000", "COLLATE not supported for a column", False),
-    "DSQL011": Answer("0A000", "unsupported statement: {detail}", True),
-    "DSQL012": Answer("0A000", "unsupported statement: {detail}", True),
-    "DSQL020": Answer("42704", 'type "{detail}" does not exist', True),
-    "DSQL021": Answer(
-        "0A000", f"identity column is not supported without an explicit cache size. {_CACHE}", True
-    ),
-    "DSQL022": Answer("0A000", f"identity column cache size is not supported. {_CACHE}", False),
-    "DSQL023": Answer(
-        "0A000", "datatype {detail} not supported, identity column type must be bigint", True
-    ),
-    "DSQL024": Answer(
-        "0A000", f"CREATE SEQUENCE is not supported without an explicit cache size. {_CACHE}", True
-    ),
-    "DSQL025": Answer("0A000", f"sequence options not supported. {_CACHE}", False),
-    "DSQL026": Answer("0A000", f"sequence cache size is not supported. {_CACHE}", False),
-    "DSQL028": Answer("0A000", "MATCH PARTIAL not supported", False),
-    "DSQL029": Answer("0A000", _NOT_VALID, True),
-    "DSQL030": Answer("0A000", "unsupported ALTER TABLE VALIDATE CONSTRAINT statement", True),
-    "DSQL031": Answer("0A000", _NOT_VALID, True),
-    "DSQL033": Answer("0A000", "exclusion constraints not supported", False),
-    "DSQL034": Answer("0A000", _NOT_VALID, False),
-    "DSQL040": Answer("0A000", "datatype {detail} not supported", True),
-    "DSQL041": Answer("0A000", "datatype {detail} not supported", True),
-    "DSQL042": Answer("0A000", "datatype {detail} not supported", True),
-    "DSQL044": Answer("0A000", "{detail}", True),
-    "DSQL048": Answer("42704", 'text search configuration "{detail}" does not exist', True),
-    "DSQL050": Answer("0A000", "unsupported mode. please use CREATE INDEX ASYNC.", True),
-    "DSQL051": Answer("0A000", "unsupported mode. please use CREATE INDEX ASYNC.", False),
-    "DSQL052": Answer("42601", 'syntax error at or near "."', True),
-    "DSQL053": Answer("0A000", "index access method not supported", False),
-    "DSQL058": Answer("0A000", "unsupported statement: {detail}", False),
-    "DSQL061": Answer("0A000", "TEMPORARY or TEMP view not supported", False),
-    "DSQL062": Answer("0A000", "unsupported statement: {detail}", True),
-    "DSQL063": Answer("0A000", "CREATE FUNCTION with language {detail} not supported", True),
-    "DSQL064": Answer("0A000", "CREATE PROCEDURE not supported", False),
-    "DSQL065": _unsupported("Do"),
-    "DSQL066": Answer("0A000", "CREATE TRIGGER not supported", True),
-    "DSQL067": Answer("0A000", "unsupported statement: {detail}", True),
-    "DSQL068": _unsupported("Rule"),
-    "DSQL069": Answer("0A000", "unsupported statement: {detail}", False),
-    "DSQL070": Answer("0A000", "unsupported statement: {detail}", False),
-    "DSQL071": _unsupported("AlterRole"),
-    "DSQL075": _unsupported("Define"),
-    "DSQL080": Answer("0A000", "ALTER TABLE ADD COLUMN with constraint not supported", True),
-    "DSQL081": Answer(
-        "0A000", "unsupported ALTER TABLE ALTER COLUMN ... SET DATA TYPE statement", True
-    ),
-    "DSQL082": Answer(
-        "0A000", "unsupported ALTER TABLE ALTER COLUMN ... SET NOT NULL statement", False
-    ),
-    "DSQL084": Answer("0A000", "cannot drop primary key column {detail}", True),
-    "DSQL085": Answer(
-        "0A000", f"identity column is not supported without an explicit cache size. {_CACHE}", False
-    ),
-    "DSQL086": Answer(
-        "0A000", "unsupported ALTER TABLE ALTER COLUMN ... SET COMPRESSION statement", False
-    ),
-    "DSQL092": Answer("0A000", "Unsupported isolation level: {detail}", True),
-    "DSQL093": Answer("0A000", 'setting configuration parameter "{detail}" not supported', True),
-    "DSQL094": Answer("0A000", 'setting configuration parameter "{detail}" not supported', True),
-    "DSQL096": Answer("0A000", "unsupported transaction statement: {detail}", True),
-    "DSQL097": Answer(
-        "0A000", "locking clauses other than FOR UPDATE/FOR KEY SHARE are not supported", True
-    ),
-    "DSQL099": _unsupported("Lock", recorded=True),
-    "DSQL101": Answer("0A000", "unsupported statement: {detail}", True),
-    "DSQL102": _unsupported("DeclareCursor"),
-    "DSQL103": Answer("0A000", "unsupported statement: {detail}", False),
-    "DSQL104": _unsupported("Discard"),
-    "DSQL105": _unsupported("Truncate", recorded=True),
-    "DSQL106": Answer("0A000", "unsupported VACUUM statement", True),
-    "DSQL107": _unsupported("AlterSystem", recorded=True),
-    "DSQL108": Answer("0A000", "COPY to or from a file is not supported", False),
-    "DSQL109": Answer("0A000", "TABLESAMPLE clause not supported", True),
-    "DSQL110": Answer("0A000", "unsupported statement type: MERGE", True),
-    # Recorded for default_transaction_isolation; the same words for every refused name.
-    "DSQL114": Answer("0A000", 'setting configuration parameter "{detail}" not supported', False),
-    # Warnings in the pack that DSQL nevertheless answers with an error at run time:
-    "DSQL112": Answer("42704", 'unrecognized configuration parameter "{detail}"', True),
-}
-"""Rule id → DSQL's answer. ``recorded`` answers are the words of a real cluster (S23, 0b);
-the others follow DSQL's patterns and are marked unconfirmed in docs/dsql-local.md."""
 
 GUARD_ANSWERS: dict[str, Answer] = {
-    "session-setting": Answer(
-        "0A000", 'setting configuration parameter "{detail}" not supported', False
-    ),
-    "geometric-function": Answer("0A000", "datatype {detail} not supported", True),
+    "session-setting": _pack_answer("DSQL114"),
+    "geometric-function": _pack_answer("DSQL040"),
 }
-"""Refusals the pack has no rule for (yet): the guard's own, named rather than numbered."""
+"""The guard's refusals of what it checks beyond a statement's lint (a startup parameter or
+``RESET``; a geometric call when no catalog is at hand), answered with the words of the pack
+rule for the same thing (DSQL114, DSQL040)."""
 
-RUNTIME_ERRORS = frozenset({"DSQL112"})
-"""Pack warnings that are statement failures on a running cluster."""
+RUNTIME_ERRORS = frozenset(
+    r.id for r in RULES if r.answer is not None and r.severity is Severity.WARNING
+)
+"""Pack warnings that DSQL nevertheless fails at run time (a warning with an answer)."""
 
 FIRST = ("DSQL080", "DSQL092")
 """When several rules fire, these answer first (DSQL refuses ``ADD COLUMN … integer GENERATED

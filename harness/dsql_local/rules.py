@@ -3,10 +3,12 @@
 The decision comes from the same place as ``cutover lint``'s: every statement is classified by
 :func:`harness.lint.engine.analyse_statement` (:mod:`harness.dsql_local.statement`) and
 refused when it fires a statement-level rule of severity ``error``, with DSQL's SQLSTATE and
-words (:mod:`harness.dsql_local.answers`). A few refusals the pack has no rule for are made
-here and listed in docs/dsql-local.md as gaps in the pack: the ``SET`` allowlist (and
-``set_config``), geometric functions, and a dropped primary-key column (which needs the
-catalog, so the pack's script-level DSQL084 cannot see it). Rules the guard leaves to
+words as the rule carries them (:attr:`harness.lint.rule.Rule.answer`, read through
+:mod:`harness.dsql_local.answers`). A few checks are made here beyond the statement's lint,
+answered with the words of the pack rule for the same thing: a setting named outside a
+``SET`` (a startup parameter, ``RESET``; DSQL114's words), a geometric call when no catalog is
+at hand (DSQL040's), and a dropped primary-key column (which needs the catalog, so the pack's
+script-level DSQL084 cannot see it). Rules the guard leaves to
 PostgreSQL, because DSQL's answer *is* PostgreSQL's (a syntax error, an unknown type) or
 because they span a transaction (:mod:`harness.dsql_local.session`), are :data:`DEFERRED`.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness.lint.conventions import CONVENTIONS
 from harness.lint.orm import TOOLS
 from harness.lint.pack import CROSS_CHECKED_WITH, PACK_VERSION, RULES, SOURCES
+from harness.lint.rule import Rule
 
 _HEADER = """\
 # `cutover lint` — DSQL compatibility rules
@@ -74,6 +75,15 @@ def _conventions() -> str:
     )
 
 
+def _answer(r: Rule) -> str:
+    """DSQL's refusal as the local DSQL answers it (``…`` where the statement is named)."""
+    if r.answer is None:
+        return ""
+    words = "recorded" if r.answer.recorded else "unconfirmed"
+    message = r.answer.message.replace("{detail}", "…")
+    return f"DSQL answers: `{r.answer.sqlstate} {message}` ({words}).\n\n"
+
+
 def markdown() -> str:
     """The rule reference as Markdown."""
     out = [
@@ -88,6 +98,7 @@ def markdown() -> str:
         sources = "; ".join(f"[{s}] {SOURCES.get(s, s)}" for s in r.sources)
         out.append(
             f"\n## {r.id}\n\n**{r.name}** — {r.severity.value}: {r.summary}.\n\n{r.rationale}\n\n"
+            f"{_answer(r)}"
             f"Bad ({r.dialect}):\n\n```sql\n{r.bad}\n```\n\nGood:\n\n```sql\n{r.good}\n```\n\n"
             f"Fix ({r.fix_kind.value}): {r.fix}.\n\nScope: {r.scope}. As of {r.as_of}"
             f"{'' if r.confirmed else ' (unconfirmed on a real cluster)'}. Sources: {sources}\n"

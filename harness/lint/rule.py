@@ -25,6 +25,21 @@ class FixKind(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Answer:
+    """How Aurora DSQL refuses a statement the rule fires on: SQLSTATE and message."""
+
+    sqlstate: str
+    """Five characters: ``0A000`` (feature not supported), ``42704`` (undefined object) …"""
+    message: str
+    """DSQL's words; ``{detail}`` stands for the part that names what the statement did (a
+    type, a parse node, a parameter), filled in by the local DSQL
+    (:func:`harness.dsql_local.answers.detail`)."""
+    recorded: bool
+    """True when a real cluster's recording holds these exact words (S23); otherwise they
+    follow DSQL's patterns and are unconfirmed."""
+
+
+@dataclass(frozen=True)
 class Rule:
     """A DSQL compatibility rule with its rationale, examples, fix and provenance."""
 
@@ -57,6 +72,9 @@ class Rule:
     """``statement``, ``transaction`` (needs the statements around it) or ``script``."""
     dialect: str = "postgres"
     """Source dialect the examples are written in (``postgres`` or ``sqlite``)."""
+    answer: Answer | None = None
+    """DSQL's refusal, for a rule whose statements DSQL refuses; the local DSQL answers with
+    it (:mod:`harness.dsql_local.answers`), so the linter and the guard share one source."""
 
     @property
     def title(self) -> str:

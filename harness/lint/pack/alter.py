@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from harness.lint.rule import FixKind, Rule
+from harness.lint.rule import Answer, FixKind, Rule
 from harness.results.check import Severity
 
 E, W = Severity.ERROR, Severity.WARNING
 SAME, CHANGES, NONE = FixKind.FAITHFUL, FixKind.CHANGES_BEHAVIOUR, FixKind.IMPOSSIBLE
+_CACHE = "please define CACHE greater than or equal to 65536 or equal to 1"
+"""The second sentence of DSQL's answers about a sequence's or identity's CACHE."""
 
 RULES = (
     Rule(
@@ -24,6 +26,7 @@ RULES = (
         CHANGES,
         ("S23", "S5", "S22"),
         "2026-09-18",
+        answer=Answer("0A000", "ALTER TABLE ADD COLUMN with constraint not supported", True),
     ),
     Rule(
         "DSQL081",
@@ -37,6 +40,9 @@ RULES = (
         NONE,
         ("S23",),
         "2026-09-18",
+        answer=Answer(
+            "0A000", "unsupported ALTER TABLE ALTER COLUMN ... SET DATA TYPE statement", True
+        ),
     ),
     Rule(
         "DSQL082",
@@ -50,6 +56,9 @@ RULES = (
         CHANGES,
         ("S21",),
         "2026-08-07",
+        answer=Answer(
+            "0A000", "unsupported ALTER TABLE ALTER COLUMN ... SET NOT NULL statement", False
+        ),
     ),
     Rule(
         "DSQL084",
@@ -65,6 +74,7 @@ RULES = (
         ("S1", "S23"),
         "2026-09-18",
         scope="script",
+        answer=Answer("0A000", "cannot drop primary key column {detail}", True),
     ),
     Rule(
         "DSQL085",
@@ -78,6 +88,11 @@ RULES = (
         SAME,
         ("S5", "S21"),
         "2026-07-20",
+        answer=Answer(
+            "0A000",
+            "identity column is not supported without an explicit cache size. " + _CACHE,
+            False,
+        ),
     ),
     Rule(
         "DSQL086",
@@ -91,6 +106,9 @@ RULES = (
         SAME,
         ("S21",),
         "2026-08-07",
+        answer=Answer(
+            "0A000", "unsupported ALTER TABLE ALTER COLUMN ... SET COMPRESSION statement", False
+        ),
     ),
     Rule(
         "DSQL116",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.lint.rule import FixKind, Rule
+from harness.lint.rule import Answer, FixKind, Rule
 from harness.results.check import Severity
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -25,6 +25,7 @@ RULES = (
         ("S4", "S7", "S23"),
         "2026-09-18",
         autofix=True,
+        answer=Answer("0A000", "unsupported mode. please use CREATE INDEX ASYNC.", True),
     ),
     Rule(
         "DSQL051",
@@ -39,6 +40,7 @@ RULES = (
         ("S21",),
         "2026-08-07",
         autofix=True,
+        answer=Answer("0A000", "unsupported mode. please use CREATE INDEX ASYNC.", False),
     ),
     Rule(
         "DSQL052",
@@ -52,6 +54,7 @@ RULES = (
         SAME,
         ("S23",),
         "2026-09-18",
+        answer=Answer("42601", 'syntax error at or near "."', True),
     ),
     Rule(
         "DSQL053",
@@ -67,6 +70,7 @@ RULES = (
         CHANGES,
         ("S7", "S21"),
         "2026-08-13",
+        answer=Answer("0A000", "index access method not supported", False),
     ),
     Rule(
         "DSQL057",
@@ -97,5 +101,6 @@ RULES = (
         ("S21",),
         "2026-08-07",
         confirmed=False,
+        answer=Answer("0A000", "unsupported statement: {detail}", False),
     ),
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from harness.lint.rule import FixKind, Rule
+from harness.lint.rule import Answer, FixKind, Rule
 from harness.results.check import Severity
 
 E, W = Severity.ERROR, Severity.WARNING
 SAME, CHANGES, NONE = FixKind.FAITHFUL, FixKind.CHANGES_BEHAVIOUR, FixKind.IMPOSSIBLE
+_CACHE = "please define CACHE greater than or equal to 65536 or equal to 1"
+"""The second sentence of DSQL's answers about a sequence's or identity's CACHE."""
 
 RULES = (
     Rule(
@@ -26,6 +28,7 @@ RULES = (
         ("S23", "S8", "S21"),
         "2026-09-18",
         autofix=True,
+        answer=Answer("42704", 'type "{detail}" does not exist', True),
     ),
     Rule(
         "DSQL021",
@@ -41,6 +44,11 @@ RULES = (
         ("S8", "S23"),
         "2026-09-18",
         autofix=True,
+        answer=Answer(
+            "0A000",
+            "identity column is not supported without an explicit cache size. " + _CACHE,
+            True,
+        ),
     ),
     Rule(
         "DSQL022",
@@ -54,6 +62,11 @@ RULES = (
         CHANGES,
         ("S8",),
         "2026-02-13",
+        answer=Answer(
+            "0A000",
+            "identity column cache size is not supported. " + _CACHE,
+            False,
+        ),
     ),
     Rule(
         "DSQL023",
@@ -68,6 +81,9 @@ RULES = (
         CHANGES,
         ("S23",),
         "2026-09-18",
+        answer=Answer(
+            "0A000", "datatype {detail} not supported, identity column type must be bigint", True
+        ),
     ),
     Rule(
         "DSQL024",
@@ -82,6 +98,11 @@ RULES = (
         ("S8", "S23"),
         "2026-09-18",
         autofix=True,
+        answer=Answer(
+            "0A000",
+            "CREATE SEQUENCE is not supported without an explicit cache size. " + _CACHE,
+            True,
+        ),
     ),
     Rule(
         "DSQL025",
@@ -95,6 +116,11 @@ RULES = (
         CHANGES,
         ("S8", "S21"),
         "2026-02-13",
+        answer=Answer(
+            "0A000",
+            "sequence options not supported. " + _CACHE,
+            False,
+        ),
     ),
     Rule(
         "DSQL026",
@@ -109,6 +135,11 @@ RULES = (
         ("S8",),
         "2026-02-13",
         confirmed=False,
+        answer=Answer(
+            "0A000",
+            "sequence cache size is not supported. " + _CACHE,
+            False,
+        ),
     ),
     Rule(
         "DSQL027",
@@ -139,6 +170,7 @@ RULES = (
         ("S9", "S20"),
         "2026-08-27",
         confirmed=False,
+        answer=Answer("0A000", "MATCH PARTIAL not supported", False),
     ),
     Rule(
         "DSQL029",
@@ -157,6 +189,7 @@ RULES = (
         ("S5", "S23", "S21"),
         "2026-09-18",
         autofix=True,
+        answer=Answer("0A000", "unsupported ALTER TABLE ADD CONSTRAINT statement", True),
     ),
     Rule(
         "DSQL030",
@@ -172,6 +205,7 @@ RULES = (
         ("S5", "S23"),
         "2026-09-18",
         autofix=True,
+        answer=Answer("0A000", "unsupported ALTER TABLE VALIDATE CONSTRAINT statement", True),
     ),
     Rule(
         "DSQL031",
@@ -189,6 +223,7 @@ RULES = (
         CHANGES,
         ("S5", "S23"),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported ALTER TABLE ADD CONSTRAINT statement", True),
     ),
     Rule(
         "DSQL032",
@@ -218,6 +253,7 @@ RULES = (
         NONE,
         ("S3",),
         "2026-08-07",
+        answer=Answer("0A000", "exclusion constraints not supported", False),
     ),
     Rule(
         "DSQL034",
@@ -231,5 +267,6 @@ RULES = (
         NONE,
         ("S5", "S21"),
         "2026-08-07",
+        answer=Answer("0A000", "unsupported ALTER TABLE ADD CONSTRAINT statement", False),
     ),
 )

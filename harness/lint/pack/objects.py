@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.lint.rule import FixKind, Rule
+from harness.lint.rule import Answer, FixKind, Rule
 from harness.results.check import Severity
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -21,6 +21,7 @@ _FIRST = (
         CHANGES,
         ("S21",),
         "2026-08-07",
+        answer=Answer("0A000", "TEMPORARY or TEMP view not supported", False),
     ),
     Rule(
         "DSQL062",
@@ -35,6 +36,7 @@ _FIRST = (
         CHANGES,
         ("S3", "S23", "S21"),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported statement: {detail}", True),
     ),
     Rule(
         "DSQL063",
@@ -48,6 +50,7 @@ _FIRST = (
         NONE,
         ("S3", "S23"),
         "2026-09-18",
+        answer=Answer("0A000", "CREATE FUNCTION with language {detail} not supported", True),
     ),
     Rule(
         "DSQL064",
@@ -63,6 +66,7 @@ _FIRST = (
         ("S21",),
         "2026-08-07",
         confirmed=False,
+        answer=Answer("0A000", "CREATE PROCEDURE not supported", False),
     ),
     Rule(
         "DSQL065",
@@ -77,6 +81,7 @@ _FIRST = (
         ("S3", "S26"),
         "2026-09-18",
         confirmed=False,
+        answer=Answer("0A000", "unsupported statement: Do", False),
     ),
     Rule(
         "DSQL066",
@@ -92,6 +97,7 @@ _FIRST = (
         NONE,
         ("S3", "S23", "S21"),
         "2026-09-18",
+        answer=Answer("0A000", "CREATE TRIGGER not supported", True),
     ),
     Rule(
         "DSQL067",
@@ -106,6 +112,7 @@ _FIRST = (
         NONE,
         ("S3", "S23", "S21"),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported statement: {detail}", True),
     ),
     Rule(
         "DSQL074",
@@ -136,6 +143,7 @@ _FIRST = (
         ("S21",),
         "2026-08-07",
         confirmed=False,
+        answer=Answer("0A000", "unsupported statement: Rule", False),
     ),
     Rule(
         "DSQL069",
@@ -149,6 +157,7 @@ _FIRST = (
         NONE,
         ("S21", "S26"),
         "2026-08-07",
+        answer=Answer("0A000", "unsupported statement: {detail}", False),
     ),
     Rule(
         "DSQL070",
@@ -163,6 +172,7 @@ _FIRST = (
         NONE,
         ("S21", "S12"),
         "2026-08-07",
+        answer=Answer("0A000", "unsupported statement: {detail}", False),
     ),
     Rule(
         "DSQL071",
@@ -178,6 +188,7 @@ _FIRST = (
         ("S21", "S22"),
         "2026-08-21",
         confirmed=False,
+        answer=Answer("0A000", "unsupported statement: AlterRole", False),
     ),
 )
 
@@ -199,6 +210,7 @@ RULES = (
         ("S4",),
         "2026-09-18",
         confirmed=False,
+        answer=Answer("0A000", "unsupported statement: Define", False),
     ),
     Rule(
         "DSQL115",

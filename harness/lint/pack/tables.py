@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.lint.rule import FixKind, Rule
+from harness.lint.rule import Answer, FixKind, Rule
 from harness.results.check import Severity
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -22,6 +22,7 @@ RULES = (
         NONE,
         ("S3", "S23", "S21"),
         "2026-09-18",
+        answer=Answer("0A000", "TEMPORARY or TEMP table not supported for CREATE TABLE", True),
     ),
     Rule(
         "DSQL002",
@@ -37,6 +38,7 @@ RULES = (
         ("S23",),
         "2026-09-18",
         autofix=True,
+        answer=Answer("0A000", "UNLOGGED table not supported for CREATE TABLE", True),
     ),
     Rule(
         "DSQL003",
@@ -51,6 +53,7 @@ RULES = (
         SAME,
         ("S21",),
         "2026-08-07",
+        answer=Answer("0A000", "ON COMMIT not supported for CREATE TABLE", False),
     ),
     Rule(
         "DSQL004",
@@ -64,6 +67,7 @@ RULES = (
         CHANGES,
         ("S3", "S21"),
         "2026-08-07",
+        answer=Answer("0A000", "PARTITION BY not supported for CREATE TABLE", False),
     ),
     Rule(
         "DSQL005",
@@ -79,6 +83,7 @@ RULES = (
         CHANGES,
         ("S21",),
         "2026-08-07",
+        answer=Answer("0A000", "PARTITION OF not supported", False),
     ),
     Rule(
         "DSQL006",
@@ -92,6 +97,7 @@ RULES = (
         CHANGES,
         ("S3", "S21"),
         "2026-08-07",
+        answer=Answer("0A000", "INHERITS not supported for CREATE TABLE", False),
     ),
     Rule(
         "DSQL007",
@@ -106,6 +112,7 @@ RULES = (
         SAME,
         ("S3", "S23"),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported statement: {detail}", True),
     ),
     Rule(
         "DSQL008",
@@ -121,6 +128,7 @@ RULES = (
         ("S21",),
         "2026-08-07",
         autofix=True,
+        answer=Answer("0A000", "storage parameters not supported", False),
     ),
     Rule(
         "DSQL009",
@@ -134,6 +142,7 @@ RULES = (
         CHANGES,
         ("S3", "S23"),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported statement: CreateTableAs", True),
     ),
     Rule(
         "DSQL010",
@@ -150,6 +159,7 @@ RULES = (
         ("S3", "S21"),
         "2026-08-07",
         autofix=True,
+        answer=Answer("0A000", "COLLATE not supported for a column", False),
     ),
     Rule(
         "DSQL017",
@@ -178,6 +188,7 @@ RULES = (
         NONE,
         ("S3", "S12", "S23"),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported statement: {detail}", True),
     ),
     Rule(
         "DSQL012",
@@ -192,6 +203,7 @@ RULES = (
         NONE,
         ("S23", "S21"),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported statement: {detail}", True),
     ),
     Rule(
         "DSQL015",

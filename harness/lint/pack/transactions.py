@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.lint.rule import FixKind, Rule
+from harness.lint.rule import Answer, FixKind, Rule
 from harness.results.check import Severity
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -56,6 +56,7 @@ RULES = (
         ("S18", "S23", "S4"),
         "2026-09-18",
         autofix=True,
+        answer=Answer("0A000", "Unsupported isolation level: {detail}", True),
     ),
     Rule(
         "DSQL093",
@@ -70,6 +71,7 @@ RULES = (
         CHANGES,
         ("S23",),
         "2026-09-18",
+        answer=Answer("0A000", 'setting configuration parameter "{detail}" not supported', True),
     ),
     Rule(
         "DSQL094",
@@ -83,6 +85,7 @@ RULES = (
         SAME,
         ("S23",),
         "2026-09-18",
+        answer=Answer("0A000", 'setting configuration parameter "{detail}" not supported', True),
     ),
     Rule(
         "DSQL114",
@@ -103,6 +106,7 @@ RULES = (
         SAME,
         ("S21", "S23"),
         "2026-12-03",
+        answer=Answer("0A000", 'setting configuration parameter "{detail}" not supported', False),
     ),
     Rule(
         "DSQL095",
@@ -134,6 +138,7 @@ RULES = (
         NONE,
         ("S3", "S23"),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported transaction statement: {detail}", True),
     ),
     Rule(
         "DSQL097",
@@ -147,6 +152,9 @@ RULES = (
         CHANGES,
         ("S1", "S23"),
         "2026-09-18",
+        answer=Answer(
+            "0A000", "locking clauses other than FOR UPDATE/FOR KEY SHARE are not supported", True
+        ),
     ),
     Rule(
         "DSQL098",
@@ -173,8 +181,9 @@ RULES = (
         "SELECT 1;",
         "remove it; rely on OCC conflicts and retries",
         NONE,
-        ("S21",),
+        ("S21", "S23"),
         "2026-08-07",
+        answer=Answer("0A000", "unsupported statement: Lock", True),
     ),
     Rule(
         "DSQL100",
@@ -203,6 +212,7 @@ RULES = (
         NONE,
         ("S23",),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported statement: {detail}", True),
     ),
     Rule(
         "DSQL102",
@@ -217,6 +227,7 @@ RULES = (
         ("S21",),
         "2026-08-07",
         confirmed=False,
+        answer=Answer("0A000", "unsupported statement: DeclareCursor", False),
     ),
     Rule(
         "DSQL103",
@@ -230,6 +241,7 @@ RULES = (
         NONE,
         ("S21", "S16"),
         "2026-09-08",
+        answer=Answer("0A000", "unsupported statement: {detail}", False),
     ),
     Rule(
         "DSQL104",
@@ -243,6 +255,7 @@ RULES = (
         NONE,
         ("S21",),
         "2026-08-07",
+        answer=Answer("0A000", "unsupported statement: Discard", False),
     ),
     Rule(
         "DSQL105",
@@ -257,6 +270,7 @@ RULES = (
         NONE,
         ("S3", "S23"),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported statement: Truncate", True),
     ),
     Rule(
         "DSQL106",
@@ -270,6 +284,7 @@ RULES = (
         SAME,
         ("S3", "S23"),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported VACUUM statement", True),
     ),
     Rule(
         "DSQL107",
@@ -283,6 +298,7 @@ RULES = (
         NONE,
         ("S3", "S23"),
         "2026-09-18",
+        answer=Answer("0A000", "unsupported statement: AlterSystem", True),
     ),
     Rule(
         "DSQL108",
@@ -296,6 +312,7 @@ RULES = (
         NONE,
         ("S21",),
         "2026-08-07",
+        answer=Answer("0A000", "COPY to or from a file is not supported", False),
     ),
     Rule(
         "DSQL109",
@@ -309,6 +326,7 @@ RULES = (
         CHANGES,
         ("S23",),
         "2026-09-18",
+        answer=Answer("0A000", "TABLESAMPLE clause not supported", True),
     ),
     Rule(
         "DSQL110",
@@ -326,6 +344,7 @@ RULES = (
         ("S23", "S4"),
         "2026-09-18",
         confirmed=False,
+        answer=Answer("0A000", "unsupported statement type: MERGE", True),
     ),
     Rule(
         "DSQL111",
@@ -352,6 +371,7 @@ RULES = (
         NONE,
         ("S23",),
         "2026-09-18",
+        answer=Answer("42704", 'unrecognized configuration parameter "{detail}"', True),
     ),
     Rule(
         "DSQL113",

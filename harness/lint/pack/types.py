@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.lint.rule import FixKind, Rule
+from harness.lint.rule import Answer, FixKind, Rule
 from harness.results.check import Severity
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -26,6 +26,7 @@ RULES = (
         CHANGES,
         ("S10", "S23", "S21"),
         "2026-09-18",
+        answer=Answer("0A000", "datatype {detail} not supported", True),
     ),
     Rule(
         "DSQL041",
@@ -40,6 +41,7 @@ RULES = (
         CHANGES,
         ("S10", "S23"),
         "2026-09-18",
+        answer=Answer("0A000", "datatype {detail} not supported", True),
     ),
     Rule(
         "DSQL042",
@@ -55,6 +57,7 @@ RULES = (
         CHANGES,
         ("S23",),
         "2026-09-18",
+        answer=Answer("0A000", "datatype {detail} not supported", True),
     ),
     Rule(
         "DSQL044",
@@ -69,6 +72,7 @@ RULES = (
         CHANGES,
         ("S3", "S23", "S22"),
         "2026-09-18",
+        answer=Answer("0A000", "{detail}", True),
     ),
     Rule(
         "DSQL046",
@@ -112,6 +116,7 @@ RULES = (
         NONE,
         ("S23",),
         "2026-09-18",
+        answer=Answer("42704", 'text search configuration "{detail}" does not exist', True),
     ),
     Rule(
         "DSQL118",
