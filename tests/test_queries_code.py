@@ -12,14 +12,19 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from harness.db.database import Database, PostgresDatabase, SqliteDatabase
-from harness.endpoints.resolve import Connector, open_database
+from harness.dsql_local import DsqlLocal
+from harness.endpoints.resolve import Connector, open_database, resolve
+from harness.endpoints.settings import DsqlEndpoint
 from harness.errors import PlanError
+from harness.queries.answers import QueryFailed, run, run_write
 from harness.queries.check import check_query
 from harness.queries.corpus import QuerySpec, load_corpus
 from harness.queries.extract import call_sites
@@ -27,7 +32,10 @@ from harness.queries.params import draw
 from harness.queries.placeholders import PlaceholderError, canonical
 from harness.queries.settings import QuerySettings
 from harness.results.check import CheckResult, Status
+from tests.aws_support import DSQL_HOST, aws_env, dsql_cluster
 from tests.conftest import run_sql
+
+__all__ = ["aws_env", "dsql_cluster"]  # fixtures used by name below
 
 BACKEND = Path(__file__).parent / "data" / "queries_node_backend"
 SCHEMA = (BACKEND / "schema.sql").read_text(encoding="utf-8")
@@ -288,3 +296,140 @@ class TestQueriesFromCode:
         section = {"from": FROM, "sites": {"backend/src/db.ts:countFor": {"skip": "admin only"}}}
         result = verify(section, source, target)["backend/src/db.ts:countFor"]
         assert (result.status, result.summary) == (Status.SKIP, "skipped by the plan: admin only")
+
+
+WRITES = [
+    "backend/src/db.ts:createRepository",
+    "backend/src/db.ts:deleteLanguageRepositories",
+    "backend/src/db.ts:starRepository",
+]
+
+
+def table_counts(db: Database) -> tuple[int, int]:
+    return db.count_rows("languages"), db.count_rows("repositories")
+
+
+class TestWrites:
+    def test_opted_in_writes_run_on_both_sides_and_leave_nothing_behind(
+        self, source: PostgresDatabase, target: PostgresDatabase
+    ) -> None:
+        results = verify({"from": FROM, "writes": "rollback"}, source, target)
+        for name in WRITES:
+            assert results[name].status is Status.PASS, results[name].summary
+        created = results["backend/src/db.ts:createRepository"].evidence
+        assert created["write"] == "run in a transaction always rolled back on both sides"
+        run = created["runs"][0]
+        assert (run["source_affected"], run["target_affected"]) == (1, 1)
+        assert (run["source_rows"], run["target_rows"]) == (1, 1)  # RETURNING id, name, stars
+        assert run["params"]["p1"] > 6  # a fresh key above the source's largest id
+        deleted = results["backend/src/db.ts:deleteLanguageRepositories"].evidence["runs"]
+        assert all(r["source_affected"] == r["target_affected"] > 0 for r in deleted)
+        assert table_counts(source) == table_counts(target) == (3, 6)
+
+    def test_a_different_affected_row_count_fails(
+        self, source: PostgresDatabase, target: PostgresDatabase, target_dsn: str
+    ) -> None:
+        run_sql(target_dsn, "INSERT INTO repositories VALUES (7, 'extra', 3, 1)")
+        section = {
+            "from": ["backend/src/db.ts"],
+            "writes": "rollback",
+            "sites": {"backend/src/db.ts:deleteLanguageRepositories": {"params": [[3]]}},
+        }
+        result = verify(section, source, target)["backend/src/db.ts:deleteLanguageRepositories"]
+        assert result.status is Status.FAIL
+        assert (
+            "affected rows differ with p1=3: the source's write changes 1 row(s), the target's 2"
+            in (result.summary)
+        )
+        assert target.count_rows("repositories") == 7
+
+    def test_a_write_the_target_refuses_is_a_finding_with_its_sqlstate(
+        self, source: PostgresDatabase, target: PostgresDatabase, target_dsn: str
+    ) -> None:
+        run_sql(target_dsn, "ALTER TABLE repositories ADD CHECK (stars <= 300)")
+        section = {
+            "from": ["backend/src/db.ts"],
+            "writes": {"source": "rollback", "target": "rollback"},
+            "sites": {"backend/src/db.ts:starRepository": {"params": [[3]]}},
+        }
+        result = verify(section, source, target)["backend/src/db.ts:starRepository"]
+        assert result.status is Status.FAIL
+        assert "fails on the target with p1=3: [23514]" in result.summary
+        assert source.count_rows("repositories") == 6
+
+    def test_a_side_that_does_not_opt_in_keeps_the_write_from_both(
+        self, source: PostgresDatabase, target: PostgresDatabase
+    ) -> None:
+        section = {"from": ["backend/src/db.ts"], "writes": {"source": "rollback"}}
+        results = verify(section, source, target)
+        for name in WRITES:
+            assert results[name].status is Status.ERROR
+            assert "not let writes run on the target" in results[name].summary
+            assert "queries.writes: rollback" in results[name].summary
+
+    def test_an_unopted_write_sends_nothing(
+        self, source: PostgresDatabase, target: PostgresDatabase
+    ) -> None:
+        before = (source.round_trips, target.round_trips)
+        section = {
+            "corpus": {"w": {"sql": "DELETE FROM repositories WHERE id = $1", "params": [[1]]}}
+        }
+        result = verify(section, source, target)["w"]
+        assert result.status is Status.ERROR
+        assert (source.round_trips, target.round_trips) == before
+
+    def test_a_sqlite_side_writes_on_a_private_copy_and_its_file_is_untouched(
+        self, sqlite_source: SqliteDatabase, target: PostgresDatabase, tmp_path: Path
+    ) -> None:
+        before = (tmp_path / "app.db").read_bytes()
+        section = {"dialect": "postgres", "from": ["backend/src/db.ts"], "writes": "rollback"}
+        results = verify(section, sqlite_source, target)
+        for name in WRITES:
+            assert results[name].status is Status.PASS, results[name].summary
+        assert (tmp_path / "app.db").read_bytes() == before
+        assert table_counts(sqlite_source) == (3, 6)
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            sqlite_source.conn.execute("DELETE FROM repositories")
+        copy = sqlite_source._scratch_folder
+        assert copy is not None
+        assert copy.exists()
+        sqlite_source.close()
+        assert not copy.exists()
+
+
+class TestWritesOnDsql:
+    """On (local) Aurora DSQL, where the session cannot be opened read-only: the write runs
+    between BEGIN READ WRITE and ROLLBACK, and DSQL's transaction limits apply."""
+
+    @pytest.fixture
+    def db(self, aws_env: None, dsql_cluster: DsqlLocal) -> Iterator[PostgresDatabase]:
+        endpoint = DsqlEndpoint.model_validate(
+            {
+                "kind": "dsql",
+                "endpoint": DSQL_HOST,
+                "hostaddr": "127.0.0.1",
+                "port": dsql_cluster.port,
+                "sslmode": "verify-full",
+                "sslrootcert": str(dsql_cluster.ca_file),
+            }
+        )
+        with ExitStack() as resources:
+            database = open_database(resolve(endpoint, "target", resources))
+            assert isinstance(database, PostgresDatabase)
+            resources.callback(database.close)
+            yield database
+
+    def test_a_write_runs_and_is_rolled_back(self, db: PostgresDatabase) -> None:
+        answer = run_write(db, "DELETE FROM users WHERE id = %(id)s RETURNING email", {"id": 1}, 10)
+        assert (answer.affected, answer.rows) == (1, [("ada@example.com",)])
+        assert run(db, "SELECT count(*) FROM users", {}, 10).rows == [(2,)]
+        assert db.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+    def test_a_write_over_dsqls_row_limit_is_refused_with_its_sqlstate(
+        self, db: PostgresDatabase
+    ) -> None:
+        text = "INSERT INTO users SELECT g, 'u' || g, NULL FROM generate_series(10, 3100) AS g"
+        with pytest.raises(QueryFailed) as info:
+            run_write(db, text, {}, 10)
+        assert info.value.sqlstate == "54000"
+        assert run(db, "SELECT count(*) FROM users", {}, 10).rows == [(2,)]
