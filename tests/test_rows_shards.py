@@ -7,13 +7,16 @@ in exactly one shard, for integer, composite, text and UUID keys.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +31,7 @@ from harness.rows.compare import RowOptions, pairing
 from harness.rows.segments import Range
 from harness.rows.settings import RowSettings
 from harness.rows.shards import Shard
+from tests.conftest import run_cutover
 
 BIG = 2**63 - 1
 TYPES = {
@@ -185,7 +189,8 @@ def test_bounded_sampling_reads_a_bounded_number_of_keys_per_statement(dsn: str)
 @pytest.fixture(scope="module")
 def events(dsn: str) -> str:
     """``events`` (3,500 rows) on the source; on the target one row missing, one extra above
-    the source's last key, one changed at a shard boundary."""
+    the source's last key, and the rows either side of the first shard boundary (877)
+    changed."""
     with psycopg.connect(dsn, autocommit=True) as conn:
         for table in ("events_s", "events_t"):
             conn.execute(f"CREATE TABLE {table} (id bigint PRIMARY KEY, note text)")
@@ -193,8 +198,8 @@ def events(dsn: str) -> str:
                 f"INSERT INTO {table} SELECT g, 'note ' || g FROM generate_series(1, 3500) g"  # noqa: S608
             )
         conn.execute("DELETE FROM events_t WHERE id = 17")
-        conn.execute("INSERT INTO events_t VALUES (999999, 'extra')")
-        conn.execute("UPDATE events_t SET note = 'edited' WHERE id = 876")
+        conn.execute("INSERT INTO events_t VALUES (3501, 'extra')")
+        conn.execute("UPDATE events_t SET note = 'edited' WHERE id IN (876, 877)")
         conn.execute("ANALYZE events_s; ANALYZE events_t")
     return dsn
 
@@ -230,9 +235,17 @@ class TestMergedShards:
         assert merged["status"] == whole["status"] == "fail"
         for field in ("source_rows", "target_rows", "missing", "extra", "changed"):
             assert merged["evidence"][field] == whole["evidence"][field], field
-        assert (merged["evidence"]["missing"], merged["evidence"]["extra"]) == (1, 1)
-        keys = {(s["kind"], s["key"]["id"]) for s in merged["evidence"]["samples"]}
-        assert keys == {("missing", "17"), ("extra", "999999"), ("changed", "876")}
+        counts = [merged["evidence"][k] for k in ("missing", "extra", "changed")]
+        assert counts == [1, 1, 2]
+        assert cut[1].within.lo == (877,)
+        assert all(p["evidence"]["source_rows"] > 0 for p in parts)
+        keys = sorted((s["kind"], s["key"]["id"]) for s in merged["evidence"]["samples"])
+        assert keys == [
+            ("changed", "876"),
+            ("changed", "877"),
+            ("extra", "3501"),
+            ("missing", "17"),
+        ]
         assert {f["message"] for f in merged["findings"]} == {
             f["message"] for f in whole["findings"]
         }
@@ -260,3 +273,62 @@ class TestMergedShards:
             "events#1/2",
         ]
         assert merged[1]["status"] == Status.FAIL.value
+
+
+# -- cutover verify: shard items over two workers, one result per table -------------------------
+
+
+def test_verify_splits_a_large_table_over_workers_and_reports_it_once(
+    pg_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    names = [f"v_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    dsns = [pg_cluster.create_database(name) for name in names]
+    try:
+        for n, dsn in enumerate(dsns):
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("CREATE TABLE events (id bigint PRIMARY KEY, note text)")
+                conn.execute("CREATE TABLE tags (name text PRIMARY KEY)")
+                conn.execute("INSERT INTO tags VALUES ('a'), ('b')")
+                conn.execute(
+                    "INSERT INTO events SELECT g, 'note ' || g FROM generate_series(1, 3500) g"
+                )
+                if n == 1:
+                    conn.execute("DELETE FROM events WHERE id = 17")
+                    conn.execute("UPDATE events SET note = 'edited' WHERE id = 2000")
+                conn.execute("ANALYZE")
+        plan = {
+            "name": "shards",
+            "source": {"kind": "postgres", "dsn": dsns[0]},
+            "target": {"kind": "postgres", "dsn": dsns[1]},
+            "rows": {"shard_rows": 1000},
+        }
+        (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
+        done = run_cutover(
+            "verify",
+            "--plan",
+            "plan.yaml",
+            "--report-dir",
+            "out",
+            "-n",
+            "2",
+            "--",
+            "-v",
+            cwd=tmp_path,
+        )
+    finally:
+        for name in names:
+            pg_cluster.drop_database(name)
+    assert done.returncode == 1, done.stdout + done.stderr
+    for n in range(1, 5):
+        assert f"test_rows[events#{n}/4]" in done.stdout
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    rows = {c["id"]: c for c in results["checks"] if c["area"] == "rows"}
+    assert sorted(rows) == ["rows[events]", "rows[tags]"]
+    events = rows["rows[events]"]
+    assert events["status"] == "fail"
+    assert (events["evidence"]["missing"], events["evidence"]["changed"]) == (1, 1), json.dumps(
+        events["evidence"]
+    )
+    assert events["evidence"]["source_rows"] == 3500
+    assert len(events["evidence"]["shards"]) == 4
+    assert rows["rows[tags]"]["status"] == "pass"

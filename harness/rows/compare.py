@@ -284,7 +284,10 @@ class _Bisection:
             # needs no memory whatever the count; a digest holds the segment's text, so sparse
             # keys (where width could hide a dense cluster) are split by samples instead.
             if not self.src.fields or width <= 2 * every:
-                return IntSegments(lo, width)
+                # A shard's segments stop at its end: a later split or fetch of the last
+                # one must not reach into the next shard, which counts those rows itself.
+                end = None if self.within.hi is None else int(self.within.hi[0])
+                return IntSegments(lo, width, end)
         samples = _both(
             lambda: self.src.sample_keys(every, self.within),
             lambda: self.tgt.sample_keys(every, self.within),
