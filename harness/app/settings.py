@@ -55,7 +55,11 @@ class AppTests(PlanModel):
         "'npm test'. It gets CUTOVER_SIDE, DATABASE_URL and PG* for the side."
     )
     junit: Path = Field(description="The JUnit XML file the command writes (relative to cwd).")
-    cwd: Path = Field(Path("."), description="Where the command runs (relative to the plan).")
+    cwd: Path = Field(
+        Path("."),
+        validate_default=True,  # the default too is the plan's folder, not cutover's
+        description="Where the command runs (relative to the plan).",
+    )
     env: dict[str, str] = Field(
         default_factory=dict, description="More environment for the command (values not shown)."
     )
@@ -95,7 +99,11 @@ class AppHealth(PlanModel):
         "DATABASE_URL and PG*), wait for the URL to answer, probe, then stop it. Without it "
         "the application must already be running.",
     )
-    cwd: Path = Field(Path("."), description="Where command runs (relative to the plan).")
+    cwd: Path = Field(
+        Path("."),
+        validate_default=True,
+        description="Where command runs (relative to the plan).",
+    )
     env: dict[str, str] = Field(default_factory=dict, description="More environment for command.")
     start_timeout_s: float = Field(30, gt=0, le=3600, description="Wait this long for the URL.")
     allow_writes: bool = Field(

@@ -247,8 +247,8 @@ def _postgres_env(connector: Connector, conninfo: str, shown: str) -> Pointed:
     if sslmode and sslmode not in ("disable", "allow", "prefer"):
         env["PGSSLMODE"] = query["sslmode"] = str(sslmode)
     quoted = urllib.parse.quote
-    if host.startswith("/"):  # a unix socket folder: libpq's and node-postgres' ?host= form
-        netloc, query = f":{port}", {"host": host, **query}
+    if host.startswith("/"):  # a unix socket folder: the ?host= form libpq and node-postgres read
+        netloc, query = "", {"host": host, "port": port, **query}
     else:
         netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     auth = quoted(user, safe="") + (f":{quoted(password, safe='')}" if password else "")
