@@ -27,7 +27,7 @@ from harness.endpoints.resolve import Connector, open_database
 from harness.plan.scope import TablePair
 from harness.results.check import Status
 from harness.rows import shards
-from harness.rows.compare import RowOptions, pairing
+from harness.rows.compare import RowOptions, compare_table, pairing
 from harness.rows.segments import Range
 from harness.rows.settings import RowSettings
 from harness.rows.shards import Shard
@@ -154,6 +154,48 @@ def test_shards_cover_every_key_exactly_once(dsn: str, kind: str, data: st.DataO
     target = list(dict.fromkeys([*source[1:], *extra, *EDGES[kind]]))  # one source key missing
     parts = data.draw(st.integers(2, 6), label="parts")
     _covered(dsn, kind, source, target, parts)
+
+
+@pytest.mark.parametrize("kind", sorted(KEYS))
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_shards_find_what_the_whole_table_finds(dsn: str, kind: str, data: st.DataObject) -> None:
+    """Rows missing, extra and changed anywhere — at a shard's edges included — are counted
+    once across the shards, exactly as one comparison of the whole table counts them."""
+    keys = KEYS[kind]
+    source = data.draw(st.lists(keys, min_size=2, max_size=60, unique=True), label="source")
+    dropped = set(data.draw(st.lists(st.sampled_from(source), max_size=5), label="missing"))
+    edited = set(data.draw(st.lists(st.sampled_from(source), max_size=5), label="changed"))
+    extra = data.draw(st.lists(keys, max_size=5), label="extra")
+    target = [k for k in dict.fromkeys([*source, *extra, *EDGES[kind]]) if k not in dropped]
+    _load(dsn, kind, source, target)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for key in edited - dropped:
+            where = "a = %s AND b = %s" if kind == "composite" else "k = %s"
+            query = f"UPDATE t SET v = -1 WHERE {where}"  # noqa: S608
+            conn.execute(query, key if kind == "composite" else (key,))
+    parts = data.draw(st.integers(2, 6), label="parts")
+    src, tgt = _open(dsn, "source"), _open(dsn, "target")
+    try:
+        s, t = src.catalog().table("s"), tgt.catalog().table("t")
+        assert s is not None
+        assert t is not None
+        options = RowOptions(segment_rows=8, fetch_rows=2, early_fetch_rows=4)
+        pair = pairing(src, tgt, s, t, str, None, options)
+        rows = max(len(source), len(target))
+        cut = shards.plan(
+            pair.src, pair.tgt, integer_key=pair.integer_key, shard_rows=max(1, rows // parts)
+        )
+        whole = compare_table(src, tgt, s, t, str, None, options)
+        found = [compare_table(src, tgt, s, t, str, None, options, shard=x) for x in cut]
+    finally:
+        src.close()
+        tgt.close()
+    for field in ("source_rows", "target_rows", "missing", "extra", "changed"):
+        assert sum(getattr(d, field) for d in found) == getattr(whole, field), field
+    assert whole.missing == len(dropped)
 
 
 def test_bounded_sampling_reads_a_bounded_number_of_keys_per_statement(dsn: str) -> None:

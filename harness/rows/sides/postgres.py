@@ -285,7 +285,11 @@ class PostgresSide(Side):
         count, checksum) rows; None for a composite key's boundaries."""
         where, params = self._where(within)
         if isinstance(segments, IntSegments):
-            seg = sql.SQL("({}::bigint - %s) / %s").format(self._key_expr(0))
+            # key - lo overflows a bigint when the keys span more than half its range (a
+            # negative lo): numeric then, exact and slower, for those tables only.
+            wide = segments.lo < 0 or segments.width > 2**62
+            form = "div({}::numeric - %s, %s)" if wide else "({}::bigint - %s) / %s"
+            seg = sql.SQL(form).format(self._key_expr(0))
             seg_params: list[Any] = [segments.lo, segments.width]
         elif isinstance(segments, BoundarySegments) and len(self.key) == 1:
             # width_bucket() numbers segments as bisect_right does (and follows the operand's
