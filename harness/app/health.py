@@ -131,7 +131,7 @@ def application(settings: AppHealth, target: Connector) -> Iterator[dict[str, An
                     raise CheckError(
                         f"the application ('{settings.command}') exited "
                         f"{started.popen.returncode} before {shown_url(settings.url)} answered; "
-                        f"last output: {started.tail(pointed)[-300:]}"
+                        f"last output: {process.gist(started.tail(pointed))}"
                     )
                 if _answers(settings.url):
                     break
@@ -139,7 +139,8 @@ def application(settings: AppHealth, target: Connector) -> Iterator[dict[str, An
                     raise CheckError(
                         f"{shown_url(settings.url)} did not answer within "
                         f"{settings.start_timeout_s:g} s of starting '{settings.command}' "
-                        f"(health.start_timeout_s); last output: {started.tail(pointed)[-300:]}"
+                        "(health.start_timeout_s); last output: "
+                        + process.gist(started.tail(pointed))
                     )
                 time.sleep(_POLL_S)
             yield {"started_by": "cutover", "command": settings.command, "database": pointed.shown}

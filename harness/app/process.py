@@ -34,6 +34,18 @@ def environment(pointed: Pointed, extra: Mapping[str, str]) -> dict[str, str]:
     return {**inherited, **extra, **pointed.env}
 
 
+def gist(tail: str, lines: int = 3) -> str:
+    """The last few meaningful lines of output, on one line: stack frames (``at …``) and
+    blank lines left out, so an error's own message survives a long trace."""
+    kept = [ln.strip() for ln in tail.splitlines() if ln.strip() and not _frame(ln)]
+    return " | ".join(kept[-lines:])[-400:] or "(no output)"
+
+
+def _frame(line: str) -> bool:
+    text = line.strip()
+    return text.startswith(("at ", 'File "')) or text in ("}", "{", "^")
+
+
 @dataclass(frozen=True)
 class Finished:
     """A command that ran to its end (or was stopped at its time limit)."""

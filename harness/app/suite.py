@@ -86,14 +86,15 @@ def run_suite(settings: AppTests, pointed: Pointed) -> SuiteRun:
     if finished.exit_code is None:
         raise CheckError(
             f"'{settings.command}' against the {pointed.side} did not finish within "
-            f"{settings.timeout_s:g} s (app_tests.timeout_s); last output: {finished.tail[-300:]}"
+            f"{settings.timeout_s:g} s (app_tests.timeout_s); "
+            f"last output: {process.gist(finished.tail)}"
         )
     try:
         tests = read_junit(report)
     except CheckError as exc:
         raise CheckError(
             f"'{settings.command}' against the {pointed.side} exited {finished.exit_code}: "
-            f"{pointed.scrub(str(exc))}; last output: {finished.tail[-300:]}"
+            f"{pointed.scrub(str(exc))}; last output: {process.gist(finished.tail)}"
         ) from None
     scrubbed = tuple(
         TestOutcome(pointed.scrub(t.name), t.outcome, pointed.scrub(t.message)) for t in tests
