@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,33 @@ from tests.conftest import run_cutover
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "node-app"
 
+
+def _node_writes_junit() -> bool:
+    """Node is installed and its test runner has the JUnit reporter (Node 20.13 or newer;
+    Debian 12's nodejs 18 has not)."""
+    if shutil.which("node") is None:
+        return False
+    done = subprocess.run(
+        [
+            "node",
+            "--test",
+            "--test-reporter=junit",
+            "--eval",
+            "require('node:test')('x', () => {})",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return "<testsuites" in done.stdout
+
+
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed"),
+    pytest.mark.skipif(
+        not _node_writes_junit(), reason="no Node.js with the node:test JUnit reporter"
+    ),
     pytest.mark.skipif(
         not (EXAMPLE / "node_modules" / "pg").is_dir(),
         reason="the example's dependencies are not installed (npm ci in examples/node-app)",
