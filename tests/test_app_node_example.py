@@ -29,13 +29,7 @@ def _node_writes_junit() -> bool:
     if shutil.which("node") is None:
         return False
     done = subprocess.run(
-        [
-            "node",
-            "--test",
-            "--test-reporter=junit",
-            "--eval",
-            "require('node:test')('x', () => {})",
-        ],
+        ["node", "--test-reporter=junit", "-e", "require('node:test')('x', () => {})"],
         capture_output=True,
         text=True,
         timeout=60,
