@@ -563,6 +563,7 @@ class TestParallel:
             "report.html",
             "results.json",
             "results.sarif",
+            "summary.md",
         ]
 
 

@@ -207,14 +207,15 @@ class TestSigning:
             {
                 "name": name,
                 "digest": {"sha256": _sha(path.read_bytes())},
-                "annotations": {"role": role},
+                "annotations": {"role": role, "base": base},
             }
-            for name, path, role in [
-                ("results.json", run.results, "results"),
-                ("report.html", run.report, "report"),
-                ("../../plan.yaml", run.plan, "plan"),
+            for name, path, role, base in [
+                ("results.json", run.results, "results", "folder"),
+                ("report.html", run.report, "report", "folder"),
+                ("plan.yaml", run.plan, "plan", "root"),  # the root: the plan's folder
             ]
         ]
+        assert statement["predicate"]["root"] == "../.."  # the root, from the report folder
 
     def test_the_payload_is_rfc8785_canonical_json(self, run: Run) -> None:
         envelope = json.loads(sign_run(run).read_text(encoding="utf-8"))
@@ -252,9 +253,9 @@ class TestSigning:
         run = write_run(tmp_path, extra={"inputs": inputs})
         subjects = statement_of(sign_run(run))["subject"]
         assert subjects[-1] == {
-            "name": "../../sql/001_init.sql",
+            "name": "sql/001_init.sql",
             "digest": {"sha256": _sha(sql.read_bytes())},
-            "annotations": {"role": "sql"},
+            "annotations": {"role": "sql", "base": "root"},
         }
 
     def test_an_input_listed_twice_is_one_subject(self, tmp_path: Path) -> None:
@@ -351,7 +352,7 @@ class TestChecking:
     @pytest.mark.parametrize("where", [0.0, 0.5, 0.999])
     @pytest.mark.parametrize(
         ("target", "name"),
-        [("results", "results.json"), ("report", "report.html"), ("plan", "../../plan.yaml")],
+        [("results", "results.json"), ("report", "report.html"), ("plan", "plan.yaml")],
     )
     def test_one_flipped_byte_in_any_signed_file_fails_naming_that_file(
         self, run: Run, target: str, name: str, where: float
@@ -457,7 +458,7 @@ class TestCommands:
         out = tmp_path / "review" / "sc-004.dsse.json"
         assert cli_sign(run, "--out", out).exit_code == 0
         names = [s["name"] for s in statement_of(out)["subject"]]
-        assert names[0] == "../project/reports/out/results.json"
+        assert names[0] == "reports/out/results.json"  # not under the bundle: from the root
         assert check_bundle(out, load_public_key(run.public)).verified
 
     def test_keygen_refuses_to_overwrite_without_force(self, tmp_path: Path) -> None:

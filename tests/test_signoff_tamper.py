@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,15 +86,15 @@ def make_run(root: Path) -> SignedRun:
     write_folder(results, out)
     keys = write_keypair(root / "keys" / "k.key", root / "keys" / "k.pub")
     other = write_keypair(root / "keys" / "other.key", root / "keys" / "other.pub")
-    rel = os.path.relpath
     return SignedRun(
         folder=out,
         files={
             "results.json": out / "results.json",
             "report.html": out / "report.html",
-            rel(plan, out): plan,
-            rel(sql.resolve(), out): sql,
-            rel(app.resolve(), out): app,
+            # Inputs by their path from the root (the plan's folder), the folder's by name.
+            "plan.yaml": plan,
+            "code/V1__init.sql": sql,
+            "code/app.py": app,
         },
         public=keys.public,
         other_public=other.public,

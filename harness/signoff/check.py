@@ -8,6 +8,12 @@ An intact signature over an unchanged results.json is not yet enough: the signed
 is read back with :func:`~harness.results.files.load_results`, so one whose verdict does not
 follow from its checks (edited before it was signed, by a signer that did not check it) does
 not verify, and neither does a statement whose verdict differs from the results.json it signs.
+
+Files in the report folder are looked for beside the bundle; inputs outside it under a root
+(``--root``, default where the root was relative to the report folder when it was signed). A
+report-folder file that is gone is ``missing``, evidence removed; an input that is not there
+is ``absent``, a different outcome: the folder was copied without the inputs, which proves
+nothing either way, so it never verifies but is never called tampering.
 """
 
 from __future__ import annotations
@@ -24,27 +30,43 @@ from harness.results.files import load_results
 from harness.signoff import dsse
 from harness.signoff.errors import SignoffError
 from harness.signoff.keys import keyid
-from harness.signoff.statement import PREDICATE_TYPE, STATEMENT_TYPE, file_sha256
+from harness.signoff.statement import (
+    FOLDER,
+    PREDICATE_TYPE,
+    ROOT,
+    STATEMENT_TYPE,
+    file_sha256,
+)
 
 
 @dataclass(frozen=True)
 class SubjectState:
-    """One signed file as found now: ``unchanged``, ``changed`` or ``missing``."""
+    """One signed file as found now: ``unchanged``, ``changed``, ``missing`` (from the report
+    folder) or ``absent`` (an input outside it, not present under the root)."""
 
     name: str
     role: str
     signed: str
     found: str | None
+    base: str = FOLDER
+    """``folder`` (the name is relative to the report folder) or ``root`` (to the root)."""
+    path: Path | None = None
+    """Where it was looked for."""
 
     @property
     def state(self) -> str:
         if self.found is None:
-            return "missing"
+            return "absent" if self.base == ROOT else "missing"
         return "unchanged" if self.found == self.signed else "changed"
 
     def problem(self) -> str | None:
         if self.state == "missing":
             return f"{self.name} is missing (signed sha256 {self.signed[:12]}…)"
+        if self.state == "absent":
+            return (
+                f"{self.name} is not present here (an input outside the report folder, looked "
+                f"for at {self.path}; signed sha256 {self.signed[:12]}…)"
+            )
         if self.state == "changed":
             return (
                 f"{self.name} changed since it was signed "
@@ -66,6 +88,8 @@ class SignoffCheck:
     predicate: dict[str, Any] | None = None
     evidence: tuple[str, ...] = ()
     """What the signed results.json contradicts: its own checks, or the statement's verdict."""
+    root: Path | None = None
+    """Where the inputs outside the report folder were looked for."""
 
     @property
     def verified(self) -> bool:
@@ -75,6 +99,18 @@ class SignoffCheck:
             self.signature_ok
             and all(s.state == "unchanged" for s in self.subjects)
             and not self.evidence
+        )
+
+    @property
+    def inputs_absent(self) -> bool:
+        """Nothing changed, nothing contradicts the verdict, but some inputs are not here:
+        the report folder verifies, and the rest could not be checked (exit 5, not 1)."""
+        states = {s.state for s in self.subjects}
+        return (
+            self.signature_ok
+            and not self.evidence
+            and "absent" in states
+            and states <= {"unchanged", "absent"}
         )
 
     @property
@@ -143,24 +179,40 @@ def _found(path: Path) -> str | None:
         return None
 
 
-def check_bundle(bundle: Path, public_key: Ed25519PublicKey) -> SignoffCheck:
-    """Verify ``bundle`` with ``public_key`` and re-hash each subject beside the bundle."""
+def _root(predicate: dict[str, Any], folder: Path) -> Path:
+    """Where the signer's inputs root was, seen from the report folder (signed, so trusted
+    once the signature verifies); the folder itself for a bundle that records none."""
+    recorded = predicate.get("root")
+    return folder / recorded if isinstance(recorded, str) else folder
+
+
+def check_bundle(
+    bundle: Path, public_key: Ed25519PublicKey, *, root: Path | None = None
+) -> SignoffCheck:
+    """Verify ``bundle`` with ``public_key``, then re-hash each subject: report-folder files
+    beside the bundle, inputs under ``root`` (default: where the statement says it was)."""
     envelope = dsse.read_envelope(bundle)
     given = keyid(public_key)
     claimed = tuple(s.keyid for s in envelope.signatures)
     if not dsse.signed_by(envelope, public_key):
         return SignoffCheck(signature_ok=False, key=given, signed_by=claimed)
     statement = _statement(envelope, bundle)
+    inputs = root if root is not None else _root(statement["predicate"], bundle.parent)
     states = []
     for subject in statement["subject"]:
         annotations = subject.get("annotations")
-        role = annotations.get("role", "input") if isinstance(annotations, dict) else "input"
+        if not isinstance(annotations, dict):
+            annotations = {}
+        base = ROOT if annotations.get("base") == ROOT else FOLDER
+        path = (inputs if base == ROOT else bundle.parent) / subject["name"]
         states.append(
             SubjectState(
                 subject["name"],
-                str(role),
+                str(annotations.get("role", "input")),
                 subject["digest"]["sha256"],
-                _found(bundle.parent / subject["name"]),
+                _found(path),
+                base,
+                path,
             )
         )
     return SignoffCheck(
@@ -169,24 +221,23 @@ def check_bundle(bundle: Path, public_key: Ed25519PublicKey) -> SignoffCheck:
         signed_by=claimed,
         subjects=tuple(states),
         predicate=statement["predicate"],
-        evidence=_evidence_problems(statement["predicate"], states, bundle.parent),
+        evidence=_evidence_problems(statement["predicate"], states),
+        root=inputs,
     )
 
 
-def _evidence_problems(
-    predicate: dict[str, Any], states: list[SubjectState], folder: Path
-) -> tuple[str, ...]:
+def _evidence_problems(predicate: dict[str, Any], states: list[SubjectState]) -> tuple[str, ...]:
     """Why the signed results.json cannot back the signed verdict; empty when it can.
 
-    A changed or missing results.json is already named by its subject, so only an unchanged
-    one is read back."""
+    A changed, missing or absent results.json is already named by its subject, so only an
+    unchanged one is read back."""
     signed = [s for s in states if s.role == "results"]
     if not signed:
         return ("the sign-off signs no results.json (no subject with role results)",)
-    if signed[0].state != "unchanged":
+    if signed[0].state != "unchanged" or signed[0].path is None:
         return ()
     try:
-        results = load_results(folder / signed[0].name)
+        results = load_results(signed[0].path)
     except HarnessError as exc:
         return (str(exc),)
     if predicate.get("verdict") != results["verdict"]:

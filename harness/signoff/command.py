@@ -2,12 +2,16 @@
 
 Exit codes of ``check-signature`` (also in its ``--help``): 0 the signature verifies, every
 signed file is unchanged and the reviewer approved a GO or GO WITH WAIVERS run; 1 it does not
-verify (wrong key, altered envelope, a changed or missing file, or a signed results.json whose
-verdict does not follow from its checks: evidence edited before it was signed); 2 usage error
-(no such bundle or key, not a DSSE envelope); 3 it verifies but the reviewer rejected the run;
-4 it verifies and the reviewer approved a NO-GO run (an override, the note its reason). A
-rejection and an override are valid, intact sign-offs, so each gets its own code rather than
-sharing 1 with a forgery, and a CI gate on exit 0 never passes a NO-GO.
+verify (wrong key, altered envelope, a changed file, a file missing from the report folder, or
+a signed results.json whose verdict does not follow from its checks: evidence edited before it
+was signed); 2 usage error (no such bundle or key, not a DSSE envelope); 3 it verifies but the
+reviewer rejected the run; 4 it verifies and the reviewer approved a NO-GO run (an override,
+the note its reason); 5 the signature and the report folder verify but some inputs outside it
+(the plan, linted or scanned files) are not present under the root (``--root DIR`` says where
+they are). A rejection and an override are valid, intact sign-offs, so each gets its own code
+rather than sharing 1 with a forgery; inputs that are simply not here prove nothing either
+way, so they get their own code too, never 0 and never the tampering code; and a CI gate on
+exit 0 never passes a NO-GO.
 ``keygen`` and ``sign`` exit 0 on success and 2 on a usage error.
 """
 
@@ -22,6 +26,7 @@ import click
 from harness.errors import HarnessError
 from harness.results.files import BUNDLE_NAME
 from harness.signoff.check import SignoffCheck, check_bundle
+from harness.signoff.errors import SignoffError
 from harness.signoff.keys import (
     PASSPHRASE_ENV,
     PRIVATE_NAME,
@@ -37,6 +42,13 @@ from harness.usage import user_errors
 EXIT_APPROVED, EXIT_NOT_VERIFIED, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
 EXIT_APPROVED_NO_GO = 4
 """Verified, and approved although the verdict is NO-GO: an override, never a pass."""
+EXIT_INPUTS_ABSENT = 5
+"""The report folder verifies; inputs outside it are not present here, so not checked."""
+
+_ROOT_HELP = (
+    "Folder the run's inputs outside the report folder (plan, linted and scanned files) are "
+    "named from"
+)
 
 
 def _in_git_work_tree(path: Path) -> Path | None:
@@ -113,14 +125,28 @@ def keygen(out_dir: Path | None, private: Path | None, public: Path | None, forc
     default=None,
     help=f"Bundle to write (default: {BUNDLE_NAME} beside RESULTS).",
 )
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"{_ROOT_HELP} (default: the run's repository root, else the plan's folder).",
+)
 @user_errors
 def sign(
-    results: Path, key_path: Path, reviewer: str, decision: str, note: str | None, out: Path | None
+    results: Path,
+    key_path: Path,
+    reviewer: str,
+    decision: str,
+    note: str | None,
+    out: Path | None,
+    root: Path | None,
 ) -> None:
     """Sign off a run: a DSSE envelope over an in-toto statement of its files and verdict.
 
     The statement names results.json, the report.html beside it and every input of the run
-    (the plan, and any linted or scanned files) by sha256.
+    (the plan, and any linted or scanned files) by sha256: files in the report folder by
+    their path from it, the inputs by their path from --root, so the evidence verifies
+    wherever it is copied.
     """
     from harness.report.folder import write_signoff_page
 
@@ -133,6 +159,7 @@ def sign(
         decision=decision,
         note=note,
         out=out,
+        root=root,
     )
     predicate = signed.predicate
     click.echo(f"signed: {signed.path}")
@@ -162,9 +189,11 @@ def _echo_expired(predicate: dict[str, Any]) -> None:
 @click.command(
     name="check-signature",
     epilog="Exit codes: 0 verified and approved (GO or GO WITH WAIVERS), 1 does not verify "
-    "(a changed or missing file, another key, or a signed results.json whose verdict does not "
-    "follow from its checks), 2 usage error, 3 verified but rejected, 4 verified and approved "
-    "over a NO-GO verdict (an override; the note says why).",
+    "(a changed file, a file missing from the report folder, another key, or a signed "
+    "results.json whose verdict does not follow from its checks), 2 usage error, 3 verified "
+    "but rejected, 4 verified and approved over a NO-GO verdict (an override; the note says "
+    "why), 5 the signature and the report folder verify but inputs outside it are not present "
+    "here (pass --root where they are; nothing was found changed).",
 )
 @click.argument("bundle", type=click.Path(path_type=Path))
 @click.option(
@@ -174,10 +203,33 @@ def _echo_expired(predicate: dict[str, Any]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The reviewer's Ed25519 public key (PEM).",
 )
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"{_ROOT_HELP} (default: where that folder was, relative to the report folder, "
+    "when it was signed).",
+)
 @user_errors
-def check_signature(bundle: Path, public_key: Path) -> None:
-    """Verify a sign-off bundle and re-hash every file it names."""
-    outcome = check_bundle(bundle, load_public_key(public_key))
+def check_signature(bundle: Path, public_key: Path, root: Path | None) -> None:
+    """Verify a sign-off bundle and re-hash every file it names.
+
+    Files in the report folder are looked for beside BUNDLE, wherever it was copied; the
+    run's inputs under --root.
+    """
+    if root is not None and not root.is_dir():
+        raise SignoffError("--root names no folder; give the folder holding the inputs", path=root)
+    outcome = check_bundle(bundle, load_public_key(public_key), root=root)
+    if outcome.inputs_absent:
+        for problem in outcome.problems():
+            click.echo(f"cutover: not verified: {problem}", err=True)
+        here = sum(s.state == "unchanged" for s in outcome.subjects)
+        click.echo(
+            f"cutover: the signature and {here} signed file(s) verify, nothing changed; the "
+            f"inputs above are not under {outcome.root}: pass --root DIR where they are",
+            err=True,
+        )
+        sys.exit(EXIT_INPUTS_ABSENT)
     if not outcome.verified:
         for problem in outcome.problems():
             click.echo(f"cutover: verification failed: {problem}", err=True)

@@ -17,10 +17,12 @@ from harness.signoff import dsse
 from harness.signoff.canonical import canonical_bytes
 from harness.signoff.errors import SignoffError
 from harness.signoff.statement import (
+    FOLDER,
     Reviewer,
     build_statement,
     check_results,
     collect_subjects,
+    inputs_root,
 )
 
 
@@ -50,9 +52,13 @@ def sign_results(
     decision: str,
     note: str | None = None,
     out: Path | None = None,
+    root: Path | None = None,
     clock: Callable[[], datetime] = _utcnow,
 ) -> SignedBundle:
-    """Sign off the run in ``results_path``; the bundle goes to ``out`` (default beside it)."""
+    """Sign off the run in ``results_path``; the bundle goes to ``out`` (default beside it).
+
+    ``root`` is the folder the inputs outside the report folder are named from (default:
+    :func:`~harness.signoff.statement.inputs_root`)."""
     try:
         loaded = load_results(results_path)  # refuses a verdict its checks do not support
     except SignoffError:
@@ -64,8 +70,9 @@ def sign_results(
         # Approving against the evidence may be right, but never without a recorded reason.
         raise SignoffError("approving a NO-GO run needs a --note saying why", path=results_path)
     bundle = out if out is not None else results_path.with_name(BUNDLE_NAME)
-    subjects = collect_subjects(results_path, results, bundle.parent)
-    if any(s.name == bundle.name for s in subjects):  # names are relative to the bundle's folder
+    inputs = inputs_root(results, results_path, root)
+    subjects = collect_subjects(results_path, results, bundle.parent, inputs)
+    if any(s.name == bundle.name and s.base == FOLDER for s in subjects):
         raise SignoffError(
             "the bundle would overwrite a file it signs; pick another --out", path=bundle
         )

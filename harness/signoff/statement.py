@@ -3,9 +3,15 @@
 Subjects are ``results.json``, the ``report.html`` beside it and every input the run read:
 the plan (``results["plan"]``) and whatever later capabilities list in the optional top-level
 ``results["inputs"]`` (``[{"path", "sha256", "kind"?}]``: linted SQL files, scanned IaC
-files). Relative input paths are taken from the folder of ``results.json``. Subject names are
-paths relative to the bundle's folder, so the bundle, the evidence and the inputs can be
-moved together and still verify.
+files). Relative input paths are taken from the folder of ``results.json``.
+
+Names never depend on where the files sat when they were signed, so the evidence verifies
+wherever it is copied (a CI artifact downloaded to a laptop). Each subject says what its name
+is relative to (annotation ``base``): ``folder``, the report folder the bundle sits in, or
+``root``, a declared root holding the inputs (``cutover sign --root``, default the run's
+``environment.source_root``, else the plan's folder). The predicate records where that root
+was as seen from the report folder (``root``), which is where ``check-signature`` looks
+unless told otherwise, so a tree moved whole still verifies as it is.
 
 The predicate (type :data:`PREDICATE_TYPE`) carries the reviewer's decision and the facts it
 was made on: verdict and reason, summary counts, plan hash, waivers (expired ones flagged as
@@ -30,6 +36,8 @@ from harness.signoff.errors import SignoffError
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://cutover.dev/signoff/v1"
 DECISIONS = ("approve", "reject")
+FOLDER, ROOT = "folder", "root"
+"""What a subject's name is relative to: the report folder, or the declared inputs root."""
 
 _REVIEWER = re.compile(r"^\s*(?P<name>[^<>@]*[^<>@\s])\s*<(?P<email>[^<>\s@]+@[^<>\s@]+)>\s*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -58,18 +66,24 @@ class Reviewer:
 
 @dataclass(frozen=True)
 class Subject:
-    """One signed file: its name relative to the bundle, its digest and what it is."""
+    """One signed file: its ``/``-separated name relative to ``base``, its digest and what it
+    is."""
 
     name: str
     sha256: str
     role: str
     """``results``, ``report``, ``plan`` or the input's ``kind`` (``input`` when unnamed)."""
+    base: str = FOLDER
+    """:data:`FOLDER` (the report folder) or :data:`ROOT` (the declared inputs root)."""
+    root: str | None = None
+    """For a :data:`ROOT` subject, the root as a ``/``-separated path from the report folder
+    (the predicate's ``root``; not part of the subject itself)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "digest": {"sha256": self.sha256},
-            "annotations": {"role": self.role},
+            "annotations": {"role": self.role, "base": self.base},
         }
 
 
@@ -113,10 +127,39 @@ def declared_inputs(results: dict[str, Any], path: Path) -> list[tuple[str, str,
     return out
 
 
+def inputs_root(results: dict[str, Any], results_path: Path, given: Path | None) -> Path:
+    """The folder input names are relative to (absolute): ``given`` (``--root``), else the
+    run's repository root (``environment.source_root``), else the plan's folder."""
+    if given is not None:
+        if not given.is_dir():
+            raise SignoffError(
+                "--root names no folder; give the folder holding the inputs", path=given
+            )
+        return given.resolve()
+    recorded = (results.get("environment") or {}).get("source_root")
+    if isinstance(recorded, str) and Path(recorded).is_dir():
+        return Path(recorded).resolve()
+    plan = Path(str(results["plan"]["path"]))  # check_results made sure it is a string
+    return (results_path.parent / plan).resolve().parent
+
+
+def _inside(path: Path, folder: Path) -> str | None:
+    """``path`` relative to ``folder`` (both resolved), ``/``-separated; None when outside."""
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return None
+
+
 def collect_subjects(
-    results_path: Path, results: dict[str, Any], bundle_dir: Path
+    results_path: Path, results: dict[str, Any], bundle_dir: Path, root: Path | None = None
 ) -> list[Subject]:
-    """Hash every file the sign-off covers; refuse when an input no longer matches the run."""
+    """Hash every file the sign-off covers; refuse when an input no longer matches the run.
+
+    A file under the bundle's folder is named relative to it; any other relative to ``root``
+    (default :func:`inputs_root`); one under neither cannot be named portably, so it is
+    refused."""
+    root = inputs_root(results, results_path, root)
     base = results_path.parent
     report = base / HTML_NAME
     if not report.is_file():
@@ -124,14 +167,26 @@ def collect_subjects(
             f"no {HTML_NAME} beside it; render one with `cutover report {results_path}`",
             path=results_path,
         )
+    folder = bundle_dir.resolve()
+    from_folder = Path(os.path.relpath(root, folder)).as_posix()
     found: dict[Path, Subject] = {}
 
     def add(path: Path, role: str) -> str:
         resolved = path.resolve()
         digest = file_sha256(resolved)
-        if resolved not in found:
-            name = Path(os.path.relpath(resolved, bundle_dir.resolve())).as_posix()
-            found[resolved] = Subject(name, digest, role)
+        if resolved in found:
+            return digest
+        in_folder, in_root = _inside(resolved, folder), _inside(resolved, root)
+        if in_folder is not None:
+            found[resolved] = Subject(in_folder, digest, role, FOLDER)
+        elif in_root is not None:
+            found[resolved] = Subject(in_root, digest, role, ROOT, from_folder)
+        else:
+            raise SignoffError(
+                f"{path} is neither in the report folder {folder} nor under the inputs root "
+                f"{root}; pass --root naming a folder that holds every input",
+                path=results_path,
+            )
         return digest
 
     add(results_path, "results")
@@ -182,9 +237,14 @@ def build_statement(
     note: str | None,
     signed_at: datetime,
 ) -> dict[str, Any]:
-    """The in-toto Statement v1 a sign-off envelope carries."""
+    """The in-toto Statement v1 a sign-off envelope carries. Its ``root`` is where the
+    subjects' inputs root was, seen from the report folder: where ``check-signature`` looks
+    by default (a statement without one has every subject in the report folder)."""
     if decision not in DECISIONS:
         raise SignoffError(f'decision "{decision}" is not one of {", ".join(DECISIONS)}')
+    roots = {s.root for s in subjects if s.base == ROOT}
+    if len(roots) > 1:  # collect_subjects names every input from one root
+        raise SignoffError(f"subjects name {len(roots)} different roots; sign with one --root")
     plan = results["plan"]
     return {
         "_type": STATEMENT_TYPE,
@@ -205,5 +265,6 @@ def build_statement(
             },
             "waivers": waivers_as_of(results, signed_at),
             "tool": {"name": "cutover", "version": harness_version()},
+            **({"root": roots.pop()} if roots else {}),
         },
     }
