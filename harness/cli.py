@@ -135,6 +135,14 @@ def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[s
 
 
 @main.command()
+@click.option(
+    "--to",
+    "journey",
+    type=click.Choice(["postgres", "dsql"]),
+    default="postgres",
+    show_default=True,
+    help="postgres: SQLite app → PostgreSQL 16; dsql: Aurora PostgreSQL → a local Aurora DSQL.",
+)
 @click.option("--drift", is_flag=True, help="Seed realistic drift into the target first.")
 @click.option(
     "--report-dir",
@@ -152,11 +160,14 @@ def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[s
 )
 @_WORKERS
 @user_errors
-def demo(drift: bool, report_dir: Path, fact_rows: int | None, workers: str) -> None:
-    """Build a SQLite app database, migrate it to embedded PostgreSQL 16, verify it."""
-    from harness.demo.run import run_demo
-
-    sys.exit(run_demo(report_dir, drift=drift, fact_rows=fact_rows, workers=workers))
+def demo(journey: str, drift: bool, report_dir: Path, fact_rows: int | None, workers: str) -> None:
+    """Migrate the demo application's database and verify it: SQLite → PostgreSQL 16, or
+    (``--to dsql``) Aurora PostgreSQL → Aurora DSQL, both local."""
+    if journey == "dsql":
+        from harness.demo.dsql import run_dsql_demo as run
+    else:
+        from harness.demo.run import run_demo as run
+    sys.exit(run(report_dir, drift=drift, fact_rows=fact_rows, workers=workers))
 
 
 @main.command()
