@@ -32,6 +32,14 @@ every tool reaches PostgreSQL through the fault proxy with a latency toxic of ha
 way (the proxy holds each chunk from its arrival, as Toxiproxy does, so it costs per round
 trip, not per chunk). cutover's statements per PostgreSQL side are counted by the harness
 itself (``round_trips``).
+
+``--workers 1,2`` adds, per size and state, PG→PG runs of cutover with the table split into
+shards of ``--shard-rows`` rows (the plan option ``rows.shard_rows``; default its default) and
+compared by that many worker processes, as ``cutover verify -n N`` spreads shard items over
+xdist workers: the controller plans the shards (``harness.rows.shards``), each worker opens
+its own sessions once and takes shards from a queue, and the counts are summed.
+``--reladiff-python`` runs reladiff under another interpreter (a venv made with
+``--system-site-packages`` holding reladiff, so it stays out of the project's dependencies).
 """
 
 from __future__ import annotations
@@ -209,6 +217,85 @@ def job_cutover(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_WORKER: dict[str, Any] = {}
+
+
+def _open_worker(source: dict[str, Any], target: dict[str, Any]) -> None:
+    """A worker process's sessions, opened once as an xdist worker's are."""
+    from harness.endpoints.resolve import Connector, open_database
+
+    _WORKER["dbs"] = [open_database(Connector(**source)), open_database(Connector(**target))]
+
+
+def _compare_shard(shard: dict[str, Any]) -> dict[str, Any]:
+    from harness.rows.compare import RowOptions, compare_table
+    from harness.rows.shards import Shard
+
+    source, target = _WORKER["dbs"]
+    tables = source.catalog().table("t"), target.catalog().table("t")
+    assert tables[0] is not None
+    assert tables[1] is not None
+    diff = compare_table(
+        source, target, *tables, lambda n: n, ("id",), RowOptions(), shard=Shard.from_dict(shard)
+    )
+    return {
+        "missing": diff.missing,
+        "extra": diff.extra,
+        "changed": diff.changed,
+        "rows_fetched": diff.rows_fetched,
+        "segments": diff.segments,
+        "source_rows": diff.source_rows,
+        "round_trips": diff.round_trips,
+    }
+
+
+def job_shards(spec: dict[str, Any]) -> dict[str, Any]:
+    """Plan the shards on the controller's sessions, compare them in ``workers`` processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from harness.endpoints.resolve import Connector, open_database
+    from harness.rows.compare import RowOptions, pairing
+    from harness.rows.shards import plan
+
+    start = time.perf_counter()
+    source = open_database(Connector(**spec["source"]))
+    target = open_database(Connector(**spec["target"]))
+    try:
+        source_table, target_table = source.catalog().table("t"), target.catalog().table("t")
+        assert source_table is not None
+        assert target_table is not None
+        both = pairing(
+            source, target, source_table, target_table, lambda n: n, ("id",), RowOptions()
+        )
+        cut = plan(both.src, both.tgt, integer_key=both.integer_key, shard_rows=spec["shard_rows"])
+    finally:
+        source.close()
+        target.close()
+    planned = time.perf_counter() - start
+    context = multiprocessing.get_context("spawn")  # fresh workers, as xdist's are
+    with ProcessPoolExecutor(
+        spec["workers"],
+        context,
+        initializer=_open_worker,
+        initargs=(spec["source"], spec["target"]),
+    ) as pool:
+        parts = list(pool.map(_compare_shard, [s.to_dict() for s in cut]))
+    total = {k: sum(p[k] for p in parts) for k in ("missing", "extra", "changed")}
+    return {
+        "seconds": time.perf_counter() - start,
+        "plan_s": round(planned, 3),
+        **total,
+        "diff_lines": 2 * total["changed"] + total["missing"] + total["extra"],
+        "rows_fetched": sum(p["rows_fetched"] for p in parts),
+        "segments": sum(p["segments"] for p in parts),
+        "shards": len(cut),
+        "round_trips": {
+            role: sum(p["round_trips"].get(role, 0) for p in parts) for role in ("source", "target")
+        },
+    }
+
+
 def job_reladiff(spec: dict[str, Any]) -> dict[str, Any]:
     import reladiff
 
@@ -231,13 +318,15 @@ def job_reladiff(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-JOBS = {"floor": job_floor, "cutover": job_cutover, "reladiff": job_reladiff}
+JOBS = {"floor": job_floor, "cutover": job_cutover, "shards": job_shards, "reladiff": job_reladiff}
+PYTHON = {"reladiff": sys.executable}
+"""The interpreter each job runs under (``--reladiff-python`` sets reladiff's)."""
 
 
 def run_job(tool: str, **spec: Any) -> dict[str, Any]:
     """Run one job in a fresh interpreter; add its peak RSS (MB) from the kernel's rusage."""
     child = subprocess.Popen(
-        [sys.executable, __file__, "--job", tool],
+        [PYTHON.get(tool, sys.executable), __file__, "--job", tool],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -284,10 +373,13 @@ def scenario(
     reladiff_threads: int | None,
     rtt_ms: int,
     repeat: int,
+    workers: int | None = None,
+    shard_rows: int | None = None,
 ) -> dict[str, Any]:
     """Time the floor, cutover and (PG→PG) reladiff on one source/target pair, ``repeat``
     times each, interleaved so that a slow spell on a shared machine hits every tool; each
-    figure is the median run's."""
+    figure is the median run's. ``workers``: cutover in shards over that many processes
+    (:func:`job_shards`), without reladiff."""
     jobs: dict[str, dict[str, Any]] = {
         "floor": {
             "postgres": [target] if sqlite else [source, target],
@@ -298,7 +390,9 @@ def scenario(
             "target": connector("target", target, sqlite=False),
         },
     }
-    if reladiff_threads and not sqlite:
+    if workers:
+        jobs["shards"] = {**jobs.pop("cutover"), "workers": workers, "shard_rows": shard_rows}
+    elif reladiff_threads and not sqlite:
         jobs["reladiff"] = {
             "source": url(source),
             "target": url(target),
@@ -308,7 +402,7 @@ def scenario(
     for _ in range(repeat):
         for tool, spec in jobs.items():
             runs[tool].append(run_job(tool, **spec))
-    floor, cut = median_run(runs["floor"]), median_run(runs["cutover"])
+    floor, cut = median_run(runs["floor"]), median_run(runs["shards" if workers else "cutover"])
     rel = median_run(runs["reladiff"]) if "reladiff" in runs else {}
     fetched = cut.get("rows_fetched")
     return {
@@ -316,8 +410,9 @@ def scenario(
         "rows": rows,
         "rtt_ms": rtt_ms,
         "round_trips": cut.get("round_trips"),
-        "shards": 1,
-        "workers": 1,
+        "shards": cut.get("shards", 1),
+        "workers": workers or 1,
+        "cutover_plan_s": cut.get("plan_s"),
         "floor_s": round(floor["seconds"], 3),
         "floor_runs_s": floor.get("runs_s"),
         "cutover_runs_s": cut.get("runs_s"),
@@ -390,6 +485,8 @@ def run_size(
     reladiff_threads: int | None,
     repeat: int,
     rtts: list[int],
+    workers: list[int],
+    shard_rows: int,
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     started = time.perf_counter()
     source, target = build_postgres(cluster, rows)
@@ -423,6 +520,22 @@ def run_size(
                         )
                     )
                     print_row(results[-1])
+                for count in workers:
+                    results.append(
+                        scenario(
+                            f"PG→PG {state} -n {count}" + (f" @{rtt_ms}ms" if rtt_ms else ""),
+                            rows,
+                            far_source,
+                            far_target,
+                            sqlite=False,
+                            reladiff_threads=None,
+                            rtt_ms=rtt_ms,
+                            repeat=repeat,
+                            workers=count,
+                            shard_rows=shard_rows,
+                        )
+                    )
+                    print_row(results[-1])
             finally:
                 if proxy is not None:
                     proxy.stop()
@@ -440,7 +553,7 @@ def print_row(r: dict[str, Any]) -> None:
         f"{r['rows']:>9,} {r['scenario']:<26} floor {r['floor_s']:6.2f}s | "
         f"cutover {cell(r['cutover_s'], r['cutover_over_floor'], r['cutover_rss_mb'])} "
         f"lines {r['cutover_diff_lines']} fetched {r['cutover_rows_fetched']} "
-        f"trips {r['round_trips']} | "
+        f"trips {r['round_trips']} shards {r['shards']} workers {r['workers']} | "
         f"reladiff {cell(r['reladiff_s'], r['reladiff_over_floor'], r['reladiff_rss_mb'])} "
         f"lines {r['reladiff_diff_lines']}",
         flush=True,
@@ -471,6 +584,22 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="runs of each tool per scenario, interleaved; the median is reported (default 3)",
     )
+    parser.add_argument(
+        "--workers",
+        default="",
+        help="also run PG→PG in shards over these worker counts, comma-separated (e.g. 1,2)",
+    )
+    parser.add_argument(
+        "--shard-rows",
+        type=int,
+        default=None,
+        help="rows per shard for --workers (default: the plan option rows.shard_rows' default)",
+    )
+    parser.add_argument(
+        "--reladiff-python",
+        default=None,
+        help="the interpreter to run reladiff under (a venv holding it); default this one",
+    )
     parser.add_argument("--job", choices=sorted(JOBS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.job:  # a child: read the spec on stdin, print one JSON line
@@ -483,12 +612,21 @@ def main(argv: list[str] | None = None) -> int:
     reladiff_threads = None
     reladiff_version = None
     if not args.no_reladiff:
-        try:
-            import reladiff
-
-            reladiff_threads, reladiff_version = args.reladiff_threads, reladiff.__version__
-        except ImportError:
+        PYTHON["reladiff"] = args.reladiff_python or sys.executable
+        asked = subprocess.run(
+            [PYTHON["reladiff"], "-c", "import reladiff; print(reladiff.__version__)"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if asked.returncode == 0:
+            reladiff_threads, reladiff_version = args.reladiff_threads, asked.stdout.strip()
+        else:
             print("reladiff not installed (pip install 'reladiff[postgresql]==0.6.0'): skipped")
+    from harness.rows.settings import RowSettings
+
+    shard_rows = args.shard_rows or RowSettings().shard_rows
+    workers = [int(part) for part in args.workers.split(",") if part]
     rtts = [int(part) for part in args.rtt_ms.split(",")]
     results, builds = [], {}
     with (
@@ -497,7 +635,14 @@ def main(argv: list[str] | None = None) -> int:
     ):
         for rows in args.rows or SIZES:
             size_results, builds[str(rows)] = run_size(
-                cluster, Path(folder), rows, reladiff_threads, args.repeat, rtts
+                cluster,
+                Path(folder),
+                rows,
+                reladiff_threads,
+                args.repeat,
+                rtts,
+                workers,
+                shard_rows,
             )
             results.extend(size_results)
         server = cluster.server_version()
@@ -511,6 +656,7 @@ def main(argv: list[str] | None = None) -> int:
                 "engine": engine,
                 "expected_diff_lines": DIFF_LINES,
                 "repeat": args.repeat,
+                "shard_rows": shard_rows,
                 "build": builds,
                 "results": results,
             }
