@@ -19,6 +19,7 @@ __all__ = [
     "PROTOCOL_3",
     "SSL_REQUEST",
     "Message",
+    "MessageStream",
     "Startup",
     "authentication",
     "backend_error",
@@ -120,6 +121,55 @@ async def read_message(reader: asyncio.StreamReader) -> Message:
     if not 4 <= length < _MAX_MESSAGE:
         raise ValueError(f"invalid message length {length}")
     return Message(head[:1], await reader.readexactly(length - 4))
+
+
+class MessageStream:
+    """Typed messages from ``reader``, read in large chunks: a bulk result is thousands of
+    small DataRow messages, and two reads per message cost more than relaying them."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self.reader = reader
+        self._buffer = bytearray()
+        self._pos = 0
+
+    async def next(self) -> Message:
+        """The next message; raises ``asyncio.IncompleteReadError`` at end of stream."""
+        buffer = self._buffer
+        while True:
+            pos = self._pos
+            available = len(buffer) - pos
+            if available >= 5:
+                length = int.from_bytes(buffer[pos + 1 : pos + 5], "big", signed=True)
+                if not 4 <= length < _MAX_MESSAGE:
+                    raise ValueError(f"invalid message length {length}")
+                if available >= length + 1:
+                    self._pos = pos + length + 1
+                    return Message(bytes(buffer[pos : pos + 1]), bytes(buffer[pos + 5 : self._pos]))
+            await self._fill()
+
+    def data_rows(self) -> tuple[bytes, int]:
+        """The DataRow messages complete in the buffer from here on, as the bytes to relay and
+        their number (none: ``(b"", 0)``); they are consumed."""
+        buffer, start = self._buffer, self._pos
+        pos, end, count = start, len(buffer), 0
+        while pos + 5 <= end and buffer[pos] == 0x44:  # "D"
+            step = int.from_bytes(buffer[pos + 1 : pos + 5], "big", signed=True) + 1
+            if step < 5 or pos + step > end:
+                break
+            pos += step
+            count += 1
+        self._pos = pos
+        return bytes(buffer[start:pos]), count
+
+    async def _fill(self) -> None:
+        buffer = self._buffer
+        if self._pos:
+            del buffer[: self._pos]
+            self._pos = 0
+        chunk = await self.reader.read(256 * 1024)
+        if not chunk:
+            raise asyncio.IncompleteReadError(bytes(buffer), None)
+        buffer += chunk
 
 
 # -- building backend messages --------------------------------------------------------------

@@ -57,6 +57,7 @@ class Relay:
     ) -> None:
         self.reader, self.writer = client
         self.backend_reader, self.backend_writer = server
+        self.backend = wire.MessageStream(self.backend_reader)
         self.jobs = jobs
         self.parameter = parameter
         self.session = Session()
@@ -188,7 +189,15 @@ class Relay:
                 if head.forward:
                     self.to_client(head.data)
                 continue
-            msg = await wire.read_message(self.backend_reader)
+            if head.forward and not head.private and head.sent_rows >= head.skip_rows:
+                # A result's rows go to the client as they came, in bulk: nothing is decided
+                # on a DataRow of the client's own statement (only counted, for stand-ins).
+                rows, count = self.backend.data_rows()
+                if count:
+                    head.sent_rows += count
+                    self.to_client(rows)
+                    continue
+            msg = await self.backend.next()
             await self.on_server(head, msg)
 
     async def on_server(self, head: Expect, msg: Message) -> None:
