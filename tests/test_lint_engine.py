@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.lint import Verdict, lint_sql
+from harness.lint import Verdict, lint_paths, lint_sql
 from harness.lint.report import FileReport
 from harness.lint.split import split
 
@@ -98,6 +98,54 @@ class TestPgDumpIdioms:
         assert rules(lint_sql(sql)) == []
         enum = "CREATE TYPE mood AS ENUM ('a');\nCREATE TABLE u (id BIGINT PRIMARY KEY, m mood);"
         assert rules(lint_sql(enum)) == ["DSQL044", "DSQL040"]
+
+
+class TestOneSchemaPerRun:
+    """The files of one run are migrations in order: what an earlier file creates is known in
+    a later one (a domain, an enum type, a table's primary key)."""
+
+    def migrations(self, tmp_path: Path, files: dict[str, str]) -> dict[str, list[str]]:
+        for name, sql in files.items():
+            (tmp_path / name).write_text(sql)
+        report = lint_paths([tmp_path], jobs=1)
+        return {Path(f.path).name: rules(f) for f in report.files}
+
+    def test_a_domain_created_in_an_earlier_file_is_a_known_type(self, tmp_path: Path) -> None:
+        found = self.migrations(
+            tmp_path,
+            {  # V10 runs after V1 (Flyway's order), though "V10_" sorts before "V1__" as text
+                "V1__domain.sql": "CREATE DOMAIN email AS TEXT;",
+                "V10__table.sql": "CREATE TABLE u (id BIGINT PRIMARY KEY, e email);",
+            },
+        )
+        assert list(found.items()) == [("V1__domain.sql", []), ("V10__table.sql", [])]
+
+    def test_an_enum_from_an_earlier_file_is_named_as_its_type(self, tmp_path: Path) -> None:
+        tmp_path.joinpath("V1__types.sql").write_text("CREATE TYPE mood AS ENUM ('a');")
+        tmp_path.joinpath("V2__table.sql").write_text(
+            "CREATE TABLE u (id BIGINT PRIMARY KEY, m mood);"
+        )
+        report = lint_paths([tmp_path], jobs=1)
+        later = report.files[1]
+        assert rules(later) == ["DSQL040"]
+        assert "created by an earlier file; DSQL044" in later.findings[0].message
+
+    def test_dropping_a_key_column_of_a_table_an_earlier_file_created_is_dsql084(
+        self, tmp_path: Path
+    ) -> None:
+        found = self.migrations(
+            tmp_path,
+            {
+                "V1__orders.sql": "CREATE TABLE orders (id UUID PRIMARY KEY, note TEXT);",
+                "V2__note.sql": "ALTER TABLE orders DROP COLUMN note;",
+                "V10__id.sql": "ALTER TABLE orders DROP COLUMN id;",
+            },
+        )
+        assert found == {"V1__orders.sql": [], "V2__note.sql": [], "V10__id.sql": ["DSQL084"]}
+
+    def test_a_file_linted_alone_knows_only_itself(self) -> None:
+        assert rules(lint_sql("CREATE TABLE u (id BIGINT PRIMARY KEY, e email);")) == ["DSQL040"]
+        assert rules(lint_sql("ALTER TABLE orders DROP COLUMN id;")) == []
 
 
 class TestConsequences:

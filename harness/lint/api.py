@@ -32,6 +32,7 @@ from harness.lint.sources import discover, kind_of, read_fragments
 from harness.lint.split import Script
 from harness.lint.summary import AREA
 from harness.lint.suppress import waiver_matches
+from harness.lint.txn import Schema
 from harness.results.check import CheckResult, Finding, FindingKind, Status, Waiver, conclude
 
 PARALLEL_MIN_BYTES = 256 * 1024
@@ -122,6 +123,7 @@ def lint_paths(
     scripts = [[script_of(f) for f in frags] for frags in fragments]
     size = sum(len(f.text) for frags in fragments for f in frags)
     analyses = _analyse_all(scripts, settings.dialect, jobs or default_jobs(), size)
+    schema = Schema()  # one model for the run: files are linted in migration order
     reports = [
         lint_fragments(
             frags,
@@ -132,6 +134,7 @@ def lint_paths(
             convention=convention,
             scripts=file_scripts,
             analyses=file_analyses,
+            schema=schema,
         )
         for path, frags, convention, file_scripts, file_analyses in zip(
             files, fragments, conventions, scripts, analyses, strict=True

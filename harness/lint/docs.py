@@ -46,6 +46,10 @@ views, SET CONSTRAINTS, statistics objects, `UNIQUE … USING INDEX`, `FOR UPDAT
 `FOR KEY SHARE`, `COPY … FROM STDIN`. Runtime-only limits (5-minute transactions, 128 MiB
 query memory) cannot be seen in SQL text and are left to the runtime checks.
 
+The files of one run are read as migrations, in order (names sorted by their numbers'
+values, so `V2__…` runs before `V10__…`): a domain, an enum type or a table's primary key
+created in an earlier file is known in a later one (DSQL040, DSQL044, DSQL084).
+
 {conventions}
 | id | name | severity | fix kind | autofix | as of | confirmed |
 |---|---|---|---|---|---|---|

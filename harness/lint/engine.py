@@ -30,7 +30,7 @@ from harness.lint.recover import read_in_parts
 from harness.lint.report import FileReport, LintFinding, StatementVerdict, Suppression, Verdict
 from harness.lint.split import Script, Statement, split
 from harness.lint.suppress import Directive, parse_directives
-from harness.lint.txn import script_hits, transaction_hits
+from harness.lint.txn import Schema, script_hits, transaction_hits
 
 
 class _QuietFallback(logging.Filter):
@@ -171,6 +171,7 @@ def lint_fragments(
     convention: str | None = None,
     scripts: Sequence[Script] | None = None,
     analyses: Sequence[Sequence[Analysis]] | None = None,
+    schema: Schema | None = None,
 ) -> FileReport:
     """Lint the SQL fragments of one file as one script, in order.
 
@@ -178,6 +179,8 @@ def lint_fragments(
     (:mod:`harness.lint.conventions`); assumed, and named in the transaction findings.
     ``scripts`` and ``analyses`` may hold the split fragments and the per-statement results
     already computed (by worker processes), in which case only the ordered passes run here.
+    ``schema``: the domains, types and keys the run's earlier files created; this file's are
+    added to it (:class:`~harness.lint.txn.Schema`).
     """
     located: list[_Located] = []
     directives: dict[int, list[Directive]] = {}
@@ -212,7 +215,14 @@ def lint_fragments(
                 for index in range(base, len(located)):
                     directives.setdefault(index, []).append(d)
     return _assemble(
-        located, directives, file_directives, path, source, assume_in_transaction, convention
+        located,
+        directives,
+        file_directives,
+        path,
+        source,
+        assume_in_transaction,
+        convention,
+        Schema() if schema is None else schema,
     )
 
 
@@ -239,7 +249,8 @@ def _assemble(
     path: str,
     source: str,
     assume_in_transaction: bool,
-    convention: str | None = None,
+    convention: str | None,
+    schema: Schema,
 ) -> FileReport:
     analyses = [loc.analysis for loc in located]
     extra: dict[int, list[Hit]] = {}
@@ -248,7 +259,7 @@ def _assemble(
         if convention is not None and hit.rule in _WHOLE_FILE_TRANSACTION:
             hit = replace(hit, message=f"{hit.message} (assumed: {convention})")
         extra.setdefault(index, []).append(hit)
-    for index, hit in script_hits(analyses):
+    for index, hit in script_hits(analyses, schema):
         extra.setdefault(index, []).append(hit)
 
     findings: list[LintFinding] = []

@@ -83,6 +83,15 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
+def migration_order(path: Path) -> tuple[object, ...]:
+    """Sort key: names by their numbers' values, so ``V2__b.sql`` runs before ``V10__a.sql``,
+    as Flyway orders versions (timestamped folders sort the same either way)."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", str(path))
+    )
+
+
 def discover(
     paths: Iterable[Path], *, app_code: bool = True, exclude: Iterable[str] = ()
 ) -> list[Path]:
@@ -100,7 +109,7 @@ def discover(
             _check_text(path)
             out.append(path)
             continue
-        for found in sorted(_walk(path)):
+        for found in sorted(_walk(path), key=migration_order):
             kind = kind_of(found)
             if kind is None or (kind != "sql" and not app_code):
                 continue

@@ -4,13 +4,16 @@ DSQL runs every statement outside ``BEGIN … COMMIT`` as its own transaction, a
 per transaction and no DDL next to DML, and caps a transaction at 3,000 modified rows and
 10 MiB (dsql-compat.md §1g/§1h). The script pass keeps a small schema model — primary keys,
 index and object counts — for the limits no single statement shows (§1a DSQL015/016, §1f
-DSQL084).
+DSQL084). The part of that model a later migration relies on (domains, user-defined types,
+primary keys) is a :class:`Schema` that one lint run carries from file to file in migration
+order, so a type or a table created in ``V1__init.sql`` is known in ``V2__change.sql``.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 
 from harness.lint import analysis as A
 from harness.lint.analysis import Analysis, Hit
@@ -21,6 +24,18 @@ ROW_LIMIT = 3000
 SIZE_LIMIT = 10 * 1024 * 1024
 OBJECT_LIMITS = {"schema": 10, "table": 1000, "view": 5000, "sequence": 5000}
 INDEXES_PER_TABLE = 24
+
+
+@dataclass
+class Schema:
+    """What the files linted so far created: known to the files after them (one lint run,
+    in migration order)."""
+
+    domains: set[str] = field(default_factory=set)
+    types: set[str] = field(default_factory=set)
+    """Enum, composite and range types (bare names)."""
+    primary_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Table (bare name) → its key columns."""
 
 
 def transaction_hits(
@@ -102,31 +117,37 @@ def _unbounded_message(a: Analysis) -> str:
     return f"{a.kind} without WHERE modifies every row (limit: 3,000 per transaction)"
 
 
-def _resolve_user_types(a: Analysis, domains: set[str], types: set[str]) -> None:
-    """Columns typed with a domain the script creates are fine (domains are supported; the
-    domain's base type is checked where it is created); name enum/composite types as such."""
+def _resolve_user_types(a: Analysis, domains: set[str], types: set[str], own: set[str]) -> None:
+    """Columns typed with a domain the run creates are fine (domains are supported; the
+    domain's base type is checked where it is created); name enum/composite types as such
+    (``own``: the types this script creates, the rest come from an earlier file)."""
     kept = []
     for hit in a.hits:
         if hit.subject in domains:
             continue
         if hit.subject in types:
-            hit.message += " (a user-defined type created in this script; DSQL044)"
+            where = "in this script" if hit.subject in own else "by an earlier file"
+            hit.message += f" (a user-defined type created {where}; DSQL044)"
         kept.append(hit)
     a.hits = kept
 
 
-def script_hits(analyses: list[Analysis]) -> list[tuple[int, Hit]]:
-    """(statement index, hit) for limits that need the whole script's schema."""
+def script_hits(analyses: list[Analysis], schema: Schema | None = None) -> list[tuple[int, Hit]]:
+    """(statement index, hit) for limits that need the whole script's schema. ``schema``:
+    what earlier files of the run created; this script's domains, types and keys are added."""
+    schema = Schema() if schema is None else schema
     out: list[tuple[int, Hit]] = []
     objects: Counter[str] = Counter()
     indexes: Counter[str] = Counter()
-    primary_keys: dict[str, tuple[str, ...]] = {}
-    domains = {name for a in analyses for kind, name in a.creates if kind == "domain"}
-    types = {name for a in analyses for kind, name in a.creates if kind == "type"}
+    primary_keys = schema.primary_keys
+    own_types = {name for a in analyses for kind, name in a.creates if kind == "type"}
+    schema.domains |= {name for a in analyses for kind, name in a.creates if kind == "domain"}
+    schema.types |= own_types
+    domains, types = schema.domains, schema.types
     rejected: dict[str, tuple[int, str, Hit]] = {}
     for i, a in enumerate(analyses):
         if domains or types:
-            _resolve_user_types(a, domains, types)
+            _resolve_user_types(a, domains, types, own_types)
         out += [(i, hit) for hit in _consequences(a, rejected)]
         for kind, name in a.creates:
             if kind in _ROUTINES:
