@@ -97,6 +97,35 @@ class NothingToCheck:
 
 
 @dataclass(frozen=True)
+class NoSource:
+    """The item of a comparison (schema, row counts, rows, views) in a plan without a source:
+    it records a ``skip`` check ``<area>[no-source]`` saying the area is not applicable, so
+    the report shows what was not compared and a GO says what it covered
+    (:func:`harness.results.files.verdict`). ``area`` None: the scenario module's ``AREA``
+    (``table_pair`` serves schema and row counts alike)."""
+
+    area: str | None = None
+    name: str = "no-source"
+
+    ID = "no-source"
+    """Its test id: ``test_rows[no-source]``."""
+
+    def result(self, area: str | None = None) -> CheckResult:
+        from harness.results.check import CheckResult, Status
+
+        found = self.area or area
+        if found is None:  # a plugin's scenario took a comparison item: never a pass
+            return errored("no-source", self.name, "a comparison ran on a plan with no source")
+        return CheckResult(
+            found,
+            self.name,
+            Status.SKIP,
+            "not applicable: the plan has no source (a target-only plan), so nothing is "
+            "compared here",
+        )
+
+
+@dataclass(frozen=True)
 class Capability:
     """One area of checks (see the module docstring)."""
 
@@ -122,10 +151,10 @@ class Capability:
 def _endpoints(run: CutoverRun) -> Params:
     readers = [
         f"{role}-reader"
-        for role in ("source", "target")
+        for role in run.roles
         if getattr(getattr(run.plan, role), "reader_host", None)
     ]
-    return ["source", "target", *readers]
+    return [*run.roles, *readers]
 
 
 def _prepare_tables(run: CutoverRun) -> None:
@@ -133,6 +162,8 @@ def _prepare_tables(run: CutoverRun) -> None:
     none is expected): a run that compared no table must not end GO."""
     from harness.plan.scope import check_scope
 
+    if run.plan.source is None:
+        return  # nothing is compared: the areas report themselves not applicable
     source, target = run.database("source").catalog(), run.database("target").catalog()
     try:
         check_scope(run.plan, run.scope(), source, target)
@@ -147,7 +178,10 @@ SHARDS = "rows.shards"
 def _prepare_rows(run: CutoverRun) -> None:
     """Plan each large table's shards once, in the controller, from the data: every xdist
     worker receives the plan (``run.prepared``), so all collect the same items."""
-    planned = {}
+    planned: dict[str, Any] = {}
+    if run.plan.source is None:
+        run.prepared[SHARDS] = planned
+        return
     for pair in run.scope().pairs:
         found = shard_table(
             pair,
@@ -162,6 +196,8 @@ def _prepare_rows(run: CutoverRun) -> None:
 
 def _row_items(run: CutoverRun) -> Params:
     """One item per table pair, or per shard of a large one (``events#3/8``)."""
+    if run.plan.source is None:
+        return [pytest.param(NoSource(ROWS_AREA), id=NoSource.ID)]
     pairs = run.scope().pairs
     if not pairs and run.plan.tables.allow_empty:
         return None
@@ -175,6 +211,8 @@ def _row_items(run: CutoverRun) -> Params:
 
 
 def _table_pairs(run: CutoverRun) -> Params:
+    if run.plan.source is None:
+        return [pytest.param(NoSource(), id=NoSource.ID)]
     pairs = run.scope().pairs
     if not pairs and run.plan.tables.allow_empty:
         return None  # the plan expects no table: no table items, not an empty section
@@ -203,6 +241,8 @@ def _prepare_queries(run: CutoverRun) -> None:
     """Queries, latency budgets and waivers naming a query all need the corpus: load it and
     draw every parameter set before any item runs."""
     plan = run.plan
+    if plan.source is None:
+        return  # no queries: the plan model refuses them without a source
     if (
         plan.queries is None
         and plan.latency is None
@@ -220,7 +260,9 @@ def _latency(run: CutoverRun) -> Params:
     from harness.latency.check import items
 
     assert run.plan.latency is not None  # the section switches this capability on
-    found = items(sorted(query_session(run).specs), run.plan.latency)
+    # a target-only plan has no queries: its latency items are connect and health
+    names = [] if run.plan.source is None else sorted(query_session(run).specs)
+    found = items(names, run.plan.latency)
     return [pytest.param(item, id=item.name) for item in found]
 
 
@@ -255,13 +297,14 @@ def lint_label(run: CutoverRun, path: Path) -> str:
 
 
 def lint_schema(run: CutoverRun) -> dict[str, CheckResult]:
-    """The source's live schema linted, by object (once per run and process)."""
+    """The source's live schema linted, by object (once per run and process); a plan
+    without a source lints the target's."""
 
     def compute() -> dict[str, CheckResult]:
         from harness.lint.checks import check_catalog
 
         assert run.plan.lint is not None
-        catalog = run.database("source").catalog()
+        catalog = run.database(run.roles[0]).catalog()
         return check_catalog(catalog, run.plan.lint) if catalog.dialect == "postgres" else {}
 
     return run.memo("lint.schema", compute)

@@ -34,7 +34,14 @@ import pytest
 from _pytest.mark.structures import ParameterSet
 
 from harness import hookspecs, usage
-from harness.capabilities import CAPABILITIES, Capability, Items, NothingToCheck, area_order
+from harness.capabilities import (
+    CAPABILITIES,
+    Capability,
+    Items,
+    NoSource,
+    NothingToCheck,
+    area_order,
+)
 from harness.checks import waivers
 from harness.db.database import Database
 from harness.dsql_local.fixture import dsql_local  # noqa: F401  (a fixture the plugin offers)
@@ -176,12 +183,12 @@ class CutoverRun:
         if self.is_worker:
             return
         try:
-            for role in ("source", "target"):
+            for role in self.roles:
                 spec = getattr(self.plan, role)
                 self.connectors[role] = resolve(
                     spec, role, self.resources, connect=self.plan.connect
                 )
-            sides = {}
+            sides = {"source": NO_SOURCE}  # a target-only plan's record says so
             for role, connector in self.connectors.items():
                 db = self.database(role)
                 sides[role] = {
@@ -189,7 +196,8 @@ class CutoverRun:
                     "display": connector.display,
                     "server_version": db.server_version(),
                 }
-            self.scope()  # validates every table the plan names
+            if self.plan.source is not None:
+                self.scope()  # validates every table the plan names
             for capability in self.capabilities:
                 if capability.prepare is not None:
                     capability.prepare(self)
@@ -216,6 +224,11 @@ class CutoverRun:
             self._workers.append(popen)
 
     # -- every process: sessions, catalogs, scope ---------------------------------------
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The sides the plan has: ``source`` and ``target``, or ``target`` alone."""
+        return ("target",) if self.plan.source is None else ("source", "target")
 
     def database(self, role: str) -> Database:
         if role not in self._dbs:
@@ -429,6 +442,8 @@ class CutoverRun:
 
     def _side(self, role: str) -> dict[str, Any]:
         """A side as far as the run got: resolved (redacted), or only its kind from the plan."""
+        if getattr(self.plan, role) is None:
+            return NO_SOURCE
         connector = self.connectors.get(role)
         kind = connector.kind if connector is not None else getattr(self.plan, role).kind
         display = connector.display if connector is not None else f"{kind} (not reached)"
@@ -520,6 +535,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 NEEDS_PLAN = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
+NO_SOURCE = {"kind": "none", "display": "no source: a target-only plan", "server_version": None}
+"""The run record's ``env.source`` for a plan without a source."""
 
 
 def _run(config: pytest.Config) -> CutoverRun:
@@ -595,11 +612,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     scenario's fixtures run (they would receive a placeholder, not a subject)."""
     callspec = getattr(item, "callspec", None)
     params = callspec.params.values() if callspec is not None else ()
-    nothing = next((p for p in params if isinstance(p, NothingToCheck)), None)
+    nothing = next((p for p in params if isinstance(p, NothingToCheck | NoSource)), None)
     if nothing is None:
         return
-    result = nothing.result()
+    result = (
+        nothing.result(getattr(getattr(item, "module", None), "AREA", None))
+        if isinstance(nothing, NoSource)
+        else nothing.result()
+    )
     item.user_properties.append((RESULT_KEY, {**result.to_dict(), "nodeid": item.nodeid}))
+    if result.status is Status.SKIP:  # not applicable: recorded, and never a pass
+        pytest.skip(result.summary)
     pytest.fail(f"{result.status.value.upper()}: {result.summary}", pytrace=False)
 
 

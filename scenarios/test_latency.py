@@ -12,6 +12,7 @@ from collections.abc import Callable
 from harness.capabilities import query_session
 from harness.latency.check import AREA, Item, check_budget, check_connect, check_health
 from harness.latency.health import connections, health_probes
+from harness.latency.store import TimingStore
 from harness.plugin import CutoverRun
 from harness.results.check import CheckResult
 
@@ -23,13 +24,15 @@ def test_latency(
 
 
 def _check(item: Item, cutover: CutoverRun) -> CheckResult:
-    session = query_session(cutover)
-    settings = session.latency
+    settings = cutover.plan.latency
+    assert settings is not None  # the section switches these items on
     target = cutover.connectors["target"]
+    # connect and health need no queries (nor a source): the run's timing lock only
+    store = cutover.memo("latency.store", lambda: TimingStore.for_run(cutover.config))
     if item.kind == "connect":
         budget = settings.connect
         assert budget is not None  # no item otherwise
-        with session.store.exclusive():
+        with store.exclusive():
             done = connections(
                 target,
                 budget.runs,
@@ -40,10 +43,11 @@ def _check(item: Item, cutover: CutoverRun) -> CheckResult:
     if item.kind == "health":
         assert settings.health is not None  # no item otherwise
         health = settings.health
-        with session.store.exclusive():
+        with store.exclusive():
             probes = health_probes(target, health.runs, health.timeout_ms)
         return check_health(probes, health)
     assert item.query is not None
+    session = query_session(cutover)
     return check_budget(
         item,
         session.timings(item.query),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.capabilities import NoSource
 from harness.checks.rows import row_options
 from harness.checks.schema import AREA, check_table
 from harness.checks.views import check_views
@@ -33,6 +34,9 @@ def test_table_schema(
 
 
 def test_views(cutover: CutoverRun, record: Callable[[CheckResult], None]) -> None:
+    if cutover.plan.source is None:
+        record(NoSource(AREA, "views").result())
+        return
     source, target = cutover.database("source"), cutover.database("target")
     record(
         cutover.run_check(

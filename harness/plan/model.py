@@ -85,11 +85,29 @@ class ExpectedDifference(PlanModel):
         return self
 
 
+NEEDS_SOURCE = (
+    "tables",
+    "renames",
+    "expected_differences",
+    "rows",
+    "queries",
+    "faults",
+    "app_tests",
+)
+"""Sections that compare the source with the target: a plan without a source cannot use them."""
+
+
 class Plan(PlanModel):
-    """A verification plan: two endpoints and what must hold between them."""
+    """A verification plan: two endpoints and what must hold between them (or, without a
+    ``source``, what must hold of the target alone)."""
 
     name: str = Field(min_length=1)
-    source: Endpoint
+    source: Endpoint | None = Field(
+        None,
+        description="The database moved from; omit it for a target with no source (a "
+        "greenfield database): the checks that need only the target run, schema, row counts "
+        "and rows are reported not applicable, and a GO says what it covered.",
+    )
     target: Endpoint
     tables: TableSelection = TableSelection()
     renames: Renames = Renames()
@@ -105,6 +123,20 @@ class Plan(PlanModel):
     faults: FaultSettings | None = None
     app_tests: AppTests | None = None
     health: AppHealth | None = None
+
+    @model_validator(mode="after")
+    def _source_for_comparisons(self) -> Plan:
+        """A section that compares the two sides is a mistake in a plan with no source."""
+        if self.source is not None:
+            return self
+        used = [name for name in NEEDS_SOURCE if name in self.model_fields_set]
+        if used:
+            raise ValueError(
+                f"'{used[0]}' compares the source with the target, and the plan has no "
+                "'source'; add a source, or remove it (a target-only plan runs connectivity, "
+                "latency connect/health, health, posture, lint and residue)"
+            )
+        return self
 
 
 @dataclass(frozen=True)

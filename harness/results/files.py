@@ -110,9 +110,24 @@ def verdict(checks: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     if waived:
         return "GO WITH WAIVERS", (
             f"all checks pass{also}; {len(waived)} rely on reviewed expected "
-            f"differences: {', '.join(waived[:5])}"
+            f"differences: {', '.join(waived[:5])}{_target_only(checks)}"
         )
-    return "GO", f"all {len(checks) - skipped} checks pass{also}"
+    return "GO", f"all {len(checks) - skipped} checks pass{also}{_target_only(checks)}"
+
+
+def _target_only(checks: Sequence[Mapping[str, Any]]) -> str:
+    """What a plan without a source covered (its comparisons record ``<area>[no-source]``
+    skips): a GO on the target alone must not read as a GO on a compared migration."""
+    absent = sorted(
+        {c["area"] for c in checks if c["status"] == "skip" and c["id"].endswith("[no-source]")}
+    )
+    if not absent:
+        return ""
+    covered = sorted({c["area"] for c in checks if c["status"] in ("pass", "waived")})
+    return (
+        f"; target only (the plan has no source): covered {', '.join(covered)}; "
+        f"nothing compared, so {', '.join(absent)} not applicable"
+    )
 
 
 def summary(checks: Sequence[Mapping[str, Any]]) -> dict[str, int]:
