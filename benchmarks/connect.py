@@ -7,8 +7,9 @@ connects once in every way, in rotating order, and runs ``SELECT 1``:
 - ``tls``: psycopg through the TLS front, ``sslmode=require``;
 - ``aurora``: :func:`harness.endpoints.connect_postgres` on a resolved ``aurora`` connector
   (TLS, session options, the retry wrapper and its log line);
-- ``dsql``: the same on a ``dsql`` connector: a fresh IAM token (boto3 client + SigV4
-  presign) for every connection, then TLS through ``hostaddr``.
+- ``dsql``: the same on a ``dsql`` connector against a local DSQL (harness.dsql_local): a
+  fresh IAM token (boto3 client + SigV4 presign) for every connection, TLS through
+  ``hostaddr``, the token checked by the guard, then DSQL's session rules.
 
 Also timed alone: ``token`` (:func:`harness.endpoints.dsql.make_token`). Medians in ms and
 ratios to ``plain``; the last line is one JSON object.
@@ -32,6 +33,8 @@ import boto3
 import psycopg
 from moto import mock_aws
 
+from harness.dsql_local import DsqlLocal
+from harness.dsql_local.tokens import SigningIdentity
 from harness.embedded.provision import PostgresCluster
 from harness.endpoints.dsql import make_token
 from harness.endpoints.resolve import Connector, connect_postgres, resolve
@@ -54,7 +57,8 @@ def main() -> None:
     password = secrets.token_urlsafe(16)
     with (
         PostgresCluster(tcp=True, password=password, tls=True, tls_names=(DSQL_HOST,)) as pg,
-        mock_aws(),
+        mock_aws(),  # sets credentials of its own: the local DSQL checks tokens against them
+        DsqlLocal(endpoint=DSQL_HOST, identity=SigningIdentity.from_environment()) as local,
         ExitStack() as resources,
     ):
         sm = boto3.client("secretsmanager", region_name="us-east-2")
@@ -72,7 +76,8 @@ def main() -> None:
         dsql = resolve(
             DsqlEndpoint.model_validate(
                 {"kind": "dsql", "endpoint": DSQL_HOST, "hostaddr": "127.0.0.1",
-                 "port": pg.tls_port, "role": "postgres"}
+                 "port": local.port, "sslmode": "verify-full",
+                 "sslrootcert": str(local.ca_file)}
             ),
             "target",
             resources,
@@ -102,18 +107,11 @@ def main() -> None:
         def token_only() -> None:
             make_token(signing, "target")
 
-        def dsql_way() -> None:
-            # A token changes every second and the stand-in cannot validate one, so this signs
-            # as connect_postgres does for DSQL and then connects with the known password: the
-            # signing cost plus the TLS path, which is what a DSQL connection adds.
-            token_only()
-            harness_way(aurora)()
-
         ways: dict[str, Callable[[], None]] = {
             "plain": via(pg_plain),
             "tls": via(pg_tls),
             "aurora": harness_way(aurora),
-            "dsql": dsql_way,
+            "dsql": harness_way(dsql),
         }
         ways_alone = {"token": token_only}
         samples: dict[str, list[float]] = {name: [] for name in [*ways, *ways_alone]}
