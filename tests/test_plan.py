@@ -225,9 +225,9 @@ class TestPlanErrors:
                 HEADER + "tabels:\n  include: ['*']\n",
                 8,
                 "tabels",
-                "unknown key 'tabels'. Did you mean \"tables\"? Allowed keys: connect, dynamo,"
-                " expected_differences, faults, latency, lint, name, posture, queries, renames,"
-                " retired, rows, source, tables, target.",
+                "unknown key 'tabels'. Did you mean \"tables\"? Allowed keys: app_tests, connect,"
+                " dynamo, expected_differences, faults, health, latency, lint, name, posture,"
+                " queries, renames, retired, rows, source, tables, target.",
                 id="top-level",
             ),
             pytest.param(
