@@ -8,13 +8,14 @@ folder (nothing large is committed), then times each tool as a whole process on 
 files: ``python -m harness.lint --format json DIR`` on all cores (the default) and with
 ``--jobs 1`` (one core, as dsql-lint runs), and ``dsql-lint --format json FILES…``. The
 three commands run interleaved for ``--rounds`` rounds and each keeps its fastest round, so
-load from other processes on a shared machine weighs on all three alike. Throughput is MB
-of SQL per second; the ratios are cutover's time over dsql-lint's (≤ 1.0 means cutover is
-at least as fast): ``ratio`` for the default, ``ratio_one_core`` for ``--jobs 1``.
-``sqlglot_compiled`` says whether sqlglot's compiled build (the ``fast`` extra, sqlglotc)
-was in use, since it changes the parse time most. ``--compare``
-also prints the statements where the two tools disagree on flagged / not flagged. The last
-printed line is one JSON object with all figures.
+load from other processes on a shared machine weighs on all three alike; CPU seconds (user
+and system, worker processes included) are reported beside the wall times, as the steadier
+figure on a loaded machine. Throughput is MB of SQL per second; the ratios are cutover's
+time over dsql-lint's (≤ 1.0 means cutover is at least as fast): ``ratio`` for the default,
+``ratio_one_core`` for ``--jobs 1``. ``sqlglot_compiled`` says whether sqlglot's compiled
+build (the ``fast`` extra, sqlglotc) was in use, since it changes the parse time most.
+``--compare`` also prints the statements where the two tools disagree on flagged / not
+flagged. The last printed line is one JSON object with all figures.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -108,10 +110,16 @@ def _compiled() -> bool:
     return not str(sqlglot.parser.__file__).endswith(".py")
 
 
-def _time(cmd: list[str]) -> tuple[float, int, str]:
+def _time(cmd: list[str]) -> tuple[float, int, str, float]:
+    """Wall seconds, exit code, stdout and CPU seconds (user + system, worker processes
+    included) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
-    return time.perf_counter() - started, proc.returncode, proc.stdout
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, proc.returncode, proc.stdout, cpu
 
 
 def _statement_of(folder: Path) -> dict[str, list[tuple[int, int]]]:
@@ -160,13 +168,13 @@ def main() -> int:
         commands = {"cutover": ours, "cutover_one_core": [*ours[:3], "--jobs", "1", *ours[3:]]}
         if peer is not None:
             commands["dsql_lint"] = [peer, "--format", "json", *map(str, files)]
-        best: dict[str, tuple[float, int, str]] = {}
+        best: dict[str, tuple[float, int, str, float]] = {}
         for _ in range(max(1, args.rounds)):
             for name, cmd in commands.items():
                 took = _time(cmd)
                 if name not in best or took[0] < best[name][0]:
                     best[name] = took
-        ours_s, ours_rc, ours_out = best["cutover"]
+        ours_s, ours_rc, ours_out, ours_cpu = best["cutover"]
         one_s = best["cutover_one_core"][0]
         figures: dict[str, object] = {
             "corpus_mb": round(size_mb, 2),
@@ -176,6 +184,7 @@ def main() -> int:
             "cutover_s": round(ours_s, 3),
             "cutover_mb_s": round(size_mb / ours_s, 3),
             "cutover_one_core_s": round(one_s, 3),
+            "cutover_cpu_s": round(ours_cpu, 3),
             "cutover_exit": ours_rc,
         }
         ours_doc = json.loads(ours_out)
@@ -184,12 +193,13 @@ def main() -> int:
         if peer is None:
             figures.update({"dsql_lint_s": None, "ratio": None, "note": "dsql-lint not installed"})
         else:
-            peer_s, peer_rc, peer_out = best["dsql_lint"]
+            peer_s, peer_rc, peer_out, peer_cpu = best["dsql_lint"]
             figures.update(
                 {
                     "dsql_lint_s": round(peer_s, 3),
                     "dsql_lint_mb_s": round(size_mb / peer_s, 3),
                     "dsql_lint_exit": peer_rc,
+                    "dsql_lint_cpu_s": round(peer_cpu, 3),
                     "ratio": round(ours_s / peer_s, 3),
                     "ratio_one_core": round(one_s / peer_s, 3),
                 }
