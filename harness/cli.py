@@ -62,8 +62,15 @@ class _Cutover(click.Group):
             click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message(), err=True)
             sys.exit(EXIT_USAGE)
         except click.UsageError as exc:
+            message = exc.format_message()
             where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-            fail(f"{exc.format_message()}{where}")
+            if isinstance(exc, click.NoSuchOption) and exc.ctx and exc.ctx.info_name == "verify":
+                # Most likely a pytest option (-v, -k, -x): say where those go.
+                message = message.rstrip(".")
+                where = (
+                    f"; pytest options go after --: cutover verify --plan PLAN -- {exc.option_name}"
+                )
+            fail(f"{message}{where}")
         except click.ClickException as exc:
             fail(exc.format_message())
         except click.Abort:
@@ -105,7 +112,10 @@ def main() -> None:
     """Verify a database migration before cutover and write a report a reviewer signs off."""
 
 
-@main.command()
+@main.command(
+    epilog="pytest options go after --, so cutover's own options and pytest's never mix: "
+    "cutover verify --plan cutover.yaml -- -v -k schema",
+)
 @click.option(
     "--plan",
     "plan_path",
@@ -121,17 +131,39 @@ def main() -> None:
     help="Where results.json and report.html go.",
 )
 @_WORKERS
-@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- PYTEST_ARGS]...")
 @user_errors
 def verify(plan_path: Path, report_dir: Path, workers: str, pytest_args: tuple[str, ...]) -> None:
-    """Run the stock scenarios against a plan (extra arguments go to pytest)."""
+    """Run the stock scenarios against a plan (pytest options go after --)."""
     from harness.plan.load import load_plan
     from harness.report.output import writable_folder
     from harness.verify import run_scenarios
 
-    load_plan(plan_path)  # fail fast, with the plan's own error, before pytest starts
+    try:
+        load_plan(plan_path)  # fail fast, with the plan's own error, before pytest starts
+    except HarnessError as exc:
+        _leave_plan_error(plan_path, report_dir, str(exc))
+        raise
     writable_folder(report_dir, option="--report-dir")  # and where it writes, before any check
     sys.exit(run_scenarios(plan_path, report_dir, workers=workers, extra=pytest_args))
+
+
+def _leave_plan_error(plan_path: Path, report_dir: Path, message: str) -> None:
+    """A plan that does not load still leaves a report folder CI can upload (results.json
+    with one ``error`` check naming the plan's error, so NO-GO; junit.xml; summary.md), as a
+    run that stops at its start does. Best effort: the plan's error is the one line the user
+    sees, so a folder that cannot be claimed or written is left alone, silently."""
+    from harness.plan.unloaded import plan_error_results
+    from harness.report.folder import claimed, write_folder
+
+    results = plan_error_results(plan_path, message)
+    if results is None:
+        return
+    try:
+        with claimed(report_dir):
+            write_folder(results, report_dir)
+    except (HarnessError, OSError):
+        return
 
 
 @main.command()
@@ -175,8 +207,13 @@ def demo(journey: str, drift: bool, report_dir: Path, fact_rows: int | None, wor
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @user_errors
 def init(path: Path, force: bool) -> None:
-    """Write a commented plan template to PATH (default cutover.yaml)."""
-    from harness.plan.template import PLAN_TEMPLATE
+    """Write a commented plan template to PATH (default cutover.yaml).
+
+    Its first line points editors (the YAML language server: VS Code, Neovim, JetBrains) at
+    plan.schema.json, written beside it, so keys complete and typos show as you type.
+    """
+    from harness.plan.schema import plan_schema_text
+    from harness.plan.template import PLAN_TEMPLATE, SCHEMA_NAME
     from harness.report.output import writable_file
 
     try:
@@ -186,8 +223,13 @@ def init(path: Path, force: bool) -> None:
     if taken and not force:
         raise HarnessError(f"{path} already exists; use --force to overwrite it")
     writable_file(path, example="cutover.yaml")
+    schema = path.with_name(SCHEMA_NAME)
+    writable_file(schema, example=SCHEMA_NAME)
     path.write_text(PLAN_TEMPLATE, encoding="utf-8")
+    # The schema is cutover's, not the user's: refreshed on every init to match this version.
+    schema.write_text(plan_schema_text(), encoding="utf-8")
     click.echo(f"wrote {path}: edit source and target, then run `cutover verify --plan {path}`")
+    click.echo(f"wrote {schema}: the plan's JSON Schema, for editors (see {path}'s first line)")
 
 
 @main.command()

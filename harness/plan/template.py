@@ -1,7 +1,12 @@
 """The commented plan that ``cutover init`` writes (a test checks that it validates)."""
 
+SCHEMA_NAME = "plan.schema.json"
+"""Written beside the plan by ``cutover init``; the modeline below names it (a path relative
+to the YAML file, as the YAML language server reads it)."""
+
 PLAN_TEMPLATE = """\
-# cutover verification plan. Schema: schemas/plan.schema.json (`cutover schema`).
+# yaml-language-server: $schema=plan.schema.json
+# cutover verification plan. Schema: plan.schema.json beside this file (`cutover schema`).
 # Run: cutover verify --plan THIS_FILE
 name: my-migration
 
