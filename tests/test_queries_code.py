@@ -396,6 +396,19 @@ class TestWrites:
         sqlite_source.close()
         assert not copy.exists()
 
+    def test_a_runaway_write_on_the_sqlite_copy_is_cancelled_and_the_copy_goes_on(
+        self, sqlite_source: SqliteDatabase
+    ) -> None:
+        endless = (
+            "UPDATE repositories SET stars = (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL"
+            " SELECT x + 1 FROM c) SELECT count(*) FROM c)"
+        )
+        with pytest.raises(QueryFailed, match=r"cancelled after 0.2 s"):
+            run_write(sqlite_source, endless, {}, 10, timeout_s=0.2)
+        answer = run_write(sqlite_source, "DELETE FROM repositories", {}, 10, timeout_s=5)
+        assert answer.affected == 6
+        assert sqlite_source.count_rows("repositories") == 6
+
 
 class TestWritesOnDsql:
     """On (local) Aurora DSQL, where the session cannot be opened read-only: the write runs

@@ -137,7 +137,7 @@ class SqliteDatabase(Database):
         return FitReport(row[0], row[1], row[2], row[3], row[4], row[5])
 
     def execute_rolled_back(
-        self, query: str, params: Any = None
+        self, query: str, params: Any = None, *, timeout_s: float | None = None
     ) -> tuple[tuple[str, ...], list[tuple[Any, ...]], int]:
         """Run the application's write ``query`` in a transaction that is always rolled back:
         its result columns, rows (``RETURNING``) and affected-row count.
@@ -145,8 +145,15 @@ class SqliteDatabase(Database):
         The file itself is open read-only and stays so: the write runs on a private copy
         made on first use (SQLite's online backup, so a consistent snapshot) in a temporary
         folder, removed by :meth:`close`. The copy is never written to the file it came from.
+        After ``timeout_s`` the statement is interrupted (SQLite's progress handler):
+        ``sqlite3.OperationalError('interrupted')``.
         """
         copy = self._scratch()
+        if timeout_s is not None:
+            import time
+
+            deadline = time.monotonic() + timeout_s
+            copy.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
         copy.execute("BEGIN")
         try:
             cursor = copy.execute(query, params if params is not None else ())
@@ -154,7 +161,9 @@ class SqliteDatabase(Database):
             names = tuple(d[0] for d in cursor.description or ())
             count = cursor.rowcount
         finally:
-            copy.execute("ROLLBACK")
+            if copy.in_transaction:  # an interrupted write was rolled back by SQLite itself
+                copy.execute("ROLLBACK")
+            copy.set_progress_handler(None, 0)
         return names, rows, count
 
     def _scratch(self) -> sqlite3.Connection:

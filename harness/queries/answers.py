@@ -72,7 +72,11 @@ def run_write(
     affected-row count; a database error is :class:`QueryFailed`."""
     if isinstance(db, SqliteDatabase):
         try:
-            names, rows, count = db.execute_rolled_back(text, params)
+            names, rows, count = db.execute_rolled_back(text, params, timeout_s=timeout_s)
+        except sqlite3.OperationalError as exc:
+            if timeout_s is not None and str(exc) == "interrupted":
+                raise QueryFailed(f"cancelled after {timeout_s:g} s", "SQLITE_INTERRUPT") from None
+            raise QueryFailed(str(exc), getattr(exc, "sqlite_errorname", None)) from None
         except sqlite3.Error as exc:
             raise QueryFailed(str(exc), getattr(exc, "sqlite_errorname", None)) from None
         except (sqlite3.Warning, ValueError) as exc:
