@@ -651,3 +651,51 @@ def refusal_of_script(conn: psycopg.Connection, script: str) -> str:
     with pytest.raises(psycopg.Error) as caught:
         psycopg.ClientCursor(conn).execute(script.encode())
     return caught.value.sqlstate or ""
+
+
+class TestConflictInjector:
+    """DSQL's OC000 on demand, so an application's retry loop can be proven."""
+
+    @pytest.fixture(autouse=True)
+    def _clear(self, dsql: DsqlLocal) -> Iterator[None]:
+        dsql.conflicts.clear()
+        yield
+        dsql.conflicts.clear()
+
+    def _retrying_insert(self, dsql: DsqlLocal, table: str, key: int) -> int:
+        """An application's retry loop: the attempts one INSERT took to commit."""
+        lost: list[psycopg.Error] = []
+        with connect(dsql) as conn:
+            for attempt in range(1, 10):
+                try:
+                    with conn.transaction():
+                        conn.execute(on(table, "INSERT INTO {t} VALUES (%s, 'x')"), (key,))
+                except psycopg.errors.SerializationFailure as exc:
+                    lost.append(exc)
+                    continue
+                assert all(e.sqlstate == "40001" and "(OC000)" in str(e) for e in lost)
+                return attempt
+        raise AssertionError("never committed")
+
+    def test_the_next_commits_fail_and_a_retry_loop_gets_through(
+        self, dsql: DsqlLocal, conn: psycopg.Connection, table: str
+    ) -> None:
+        dsql.conflicts.fail_next(2)
+        assert self._retrying_insert(dsql, table, 1) == 3
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (1,)
+
+    def test_every_nth_commit_fails(
+        self, dsql: DsqlLocal, conn: psycopg.Connection, table: str
+    ) -> None:
+        dsql.conflicts.fail_every(3)  # commits 3, 6, … of writing transactions
+        attempts = [self._retrying_insert(dsql, table, key) for key in range(4)]
+        assert attempts == [1, 1, 2, 1]
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (4,)
+
+    def test_a_read_only_transaction_never_loses(
+        self, dsql: DsqlLocal, conn: psycopg.Connection, table: str
+    ) -> None:
+        dsql.conflicts.fail_next(1)
+        with conn.transaction():
+            conn.execute(on(table, "SELECT count(*) FROM {t}"))
+        assert self._retrying_insert(dsql, table, 7) == 2  # the armed conflict waited for it

@@ -184,7 +184,7 @@ class Extended:
                 relay.synthetic(wire.command_complete("BEGIN"))
                 return
             session.begin(explicit=True)
-        elif stmt.commits and session.doomed:
+        elif stmt.commits and relay.loses(session):
             await relay.run_private("ROLLBACK")
             session.end()
             relay.refused(occ.CONFLICT)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from harness.dsql_local import occ
 from harness.dsql_local import protocol as wire
+from harness.dsql_local.conflicts import ConflictInjector
 from harness.dsql_local.protocol import Message
 from harness.dsql_local.relay import Relay
 from harness.dsql_local.rules import JobLog, Refusal, refuse_setting
@@ -60,6 +61,7 @@ class Guard:
     def __init__(self, config: GuardConfig, jobs: JobLog | None = None) -> None:
         self.config = config
         self.jobs = jobs
+        self.conflicts = ConflictInjector()
         self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._context.load_cert_chain(str(config.cert_file), str(config.key_file))
         self._context.set_alpn_protocols(["postgresql"])
@@ -265,6 +267,7 @@ class Guard:
             (backend_reader, backend_writer),
             jobs=self.jobs,
             parameter=self._parameter,
+            conflicts=self.conflicts,
         )
 
     def _parameter(self, msg: Message) -> bytes:

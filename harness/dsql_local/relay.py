@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from harness.dsql_local import occ
 from harness.dsql_local import protocol as wire
+from harness.dsql_local.conflicts import ConflictInjector
 from harness.dsql_local.expect import Batch, Expect
 from harness.dsql_local.extended import Extended
 from harness.dsql_local.protocol import Message
@@ -54,7 +55,9 @@ class Relay:
         *,
         jobs: JobLog | None,
         parameter: Callable[[Message], bytes],
+        conflicts: ConflictInjector | None = None,
     ) -> None:
+        self.conflicts = conflicts or ConflictInjector()
         self.reader, self.writer = client
         self.backend_reader, self.backend_writer = server
         self.backend = wire.MessageStream(self.backend_reader)
@@ -464,7 +467,7 @@ class Relay:
             session.begin(explicit=True)
             self.to_client(wire.command_complete("BEGIN"))
             return True
-        if stmt.commits and session.doomed:
+        if stmt.commits and self.loses(session):
             return await self.lose()
         if self.jobs is not None and waits_for_job(stmt):
             await self.jobs.finish_all()  # the jobs a wait could be for are done at once
@@ -487,6 +490,15 @@ class Relay:
         elif stmt.begins and entry.error is None:
             session.begin(explicit=True)
         return not self.batch.failed
+
+    def loses(self, session: Session) -> bool:
+        """Whether this COMMIT fails with OC000: the transaction met another's row lock, or
+        the conflict injector takes it (a transaction that wrote)."""
+        if session.doomed:
+            return True
+        txn = session.txn
+        wrote = txn is not None and txn.explicit and (txn.dml or txn.ddl > 0)
+        return wrote and self.conflicts.lose()
 
     async def lose(self) -> bool:
         """COMMIT of a doomed transaction: DSQL's conflict, and the transaction is over."""

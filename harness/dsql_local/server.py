@@ -23,6 +23,7 @@ from typing import Any
 from psycopg.conninfo import make_conninfo
 
 from harness.dsql_local.catalog import ServerJobLog
+from harness.dsql_local.conflicts import ConflictInjector
 from harness.dsql_local.guard import Guard, GuardConfig
 from harness.dsql_local.tokens import SigningIdentity, TokenVerifier
 from harness.embedded.provision import PostgresCluster, self_signed_certificate
@@ -142,6 +143,14 @@ class DsqlLocal:
         if self._guard is None:
             raise ProvisionError("the local DSQL is not running; fix: call start() first")
         return self._guard.port
+
+    @property
+    def conflicts(self) -> ConflictInjector:
+        """DSQL's OC000 at COMMIT on demand, for testing retry loops (``fail_next(n)``,
+        ``fail_every(n)``, ``clear()``)."""
+        if self._guard is None:
+            raise ProvisionError("the local DSQL is not running; fix: call start() first")
+        return self._guard.conflicts
 
     @property
     def ca_file(self) -> Path:
