@@ -25,6 +25,8 @@ from harness.endpoints.settings import DsqlEndpoint
 from harness.errors import EndpointError
 from harness.latency.timing import executor
 from harness.queries.answers import QueryFailed, run
+from harness.rows.compare import RowOptions, compare_table
+from harness.rows.sides import postgres as postgres_side
 from tests.aws_support import (
     DSQL_HOST,
     DSQL_ID,
@@ -213,3 +215,39 @@ class TestHarnessSessions:
             execute({"id": 1})
         assert info.value.sqlstate == "25006"
         assert executor(db, "SELECT count(*) FROM users")({}) == [(2,)]
+
+    def test_rows_are_compared_in_bounded_statements_the_guard_accepts(
+        self,
+        db: PostgresDatabase,
+        pg_database: str,
+        dsql_cluster: DsqlLocal,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Row parity against DSQL: the target's statements stay within a few segments (its
+        transactions end after five minutes), every one of them passes the guard, and the
+        one row missing on DSQL is found."""
+        monkeypatch.setattr(postgres_side, "BOUNDED_SEGMENTS", 3)
+        rows = [(i, f"n{i}") for i in range(1, 301)]
+        with psycopg.connect(pg_database, autocommit=True) as pg:
+            pg.execute("CREATE TABLE bounded_t (id bigint PRIMARY KEY, name text)")
+            pg.cursor().executemany("INSERT INTO bounded_t VALUES (%s, %s)", rows)
+        admin = dsql_cluster.conninfo(password=dsql_cluster.token())
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS bounded_t (id bigint PRIMARY KEY, name text)")
+            conn.execute("DELETE FROM bounded_t")
+            conn.cursor().executemany(
+                "INSERT INTO bounded_t VALUES (%s, %s)", [r for r in rows if r[0] != 150]
+            )
+        source = open_database(
+            Connector("source", "postgres", "postgres", pg_database, "s", "public")
+        )
+        try:
+            assert db.bounded
+            s, t = source.catalog().table("bounded_t"), db.catalog().table("bounded_t")
+            assert s is not None
+            assert t is not None
+            diff = compare_table(source, db, s, t, str, None, RowOptions(segment_rows=10))
+            assert (diff.missing, diff.extra, diff.changed) == (1, 0, 0)
+            assert db.count_rows("bounded_t") == 299
+        finally:
+            source.close()
