@@ -53,3 +53,30 @@ def test_row_benchmark_reports_every_scenario_as_json() -> None:
         assert (result["cutover_changed"], result["cutover_missing"], result["cutover_extra"]) == (
             (5, 2, 1) if planted else (0, 0, 0)
         )
+
+
+@pytest.mark.slow
+def test_row_benchmark_runs_shards_over_worker_processes() -> None:
+    """``--workers 2``: PG→PG in shards over two processes finds the same 13 lines."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARK),
+            *("--rows", "5000", "--no-reladiff", "--repeat", "1"),
+            *("--workers", "2", "--shard-rows", "1000"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["shard_rows"] == 1000
+    results = {r["scenario"]: r for r in report["results"]}
+    for state, lines in (("identical", 0), ("13 diff lines", 13)):
+        sharded = results[f"PG→PG {state} -n 2"]
+        assert (sharded["workers"], sharded["cutover_error"]) == (2, None)
+        assert sharded["shards"] >= 5
+        assert sharded["cutover_diff_lines"] == lines
+        assert sharded["round_trips"]["source"] > 0

@@ -374,3 +374,41 @@ def test_verify_splits_a_large_table_over_workers_and_reports_it_once(
     assert events["evidence"]["source_rows"] == 3500
     assert len(events["evidence"]["shards"]) == 4
     assert rows["rows[tags]"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("key", ["integer", "text"])
+def test_a_sqlite_source_in_shards_finds_what_it_finds_whole(
+    dsn: str, tmp_path: Path, key: str
+) -> None:
+    """SQLite's side clamps the table's key bounds to the shard and digests only its range."""
+    import sqlite3
+
+    keys: list[Any] = (
+        list(range(1, 3001)) if key == "integer" else [f"k{n:04d}" for n in range(3000)]
+    )
+    path = tmp_path / "app.db"
+    kind = "INTEGER" if key == "integer" else "TEXT"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"CREATE TABLE s (k {kind} PRIMARY KEY, v INTEGER)")
+        conn.executemany("INSERT INTO s VALUES (?, ?)", [(k, n) for n, k in enumerate(keys)])
+    conn.close()
+    _load(dsn, "integer" if key == "integer" else "text", keys, keys)
+    with psycopg.connect(dsn, autocommit=True) as pg:
+        pg.execute("DELETE FROM t WHERE k IN (%s, %s)", (keys[0], keys[1500]))
+        pg.execute("UPDATE t SET v = -1 WHERE k IN (%s, %s)", (keys[999], keys[1000]))
+    src = open_database(Connector("source", "sqlite", "sqlite", str(path), "s"))
+    tgt = _open(dsn, "target")
+    try:
+        s, t = src.catalog().table("s"), tgt.catalog().table("t")
+        assert s is not None
+        assert t is not None
+        options = RowOptions(segment_rows=100)
+        both = pairing(src, tgt, s, t, str, None, options)
+        cut = shards.plan(both.src, both.tgt, integer_key=both.integer_key, shard_rows=1000)
+        found = [compare_table(src, tgt, s, t, str, None, options, shard=x) for x in cut]
+    finally:
+        src.close()
+        tgt.close()
+    assert len(cut) == 3
+    totals = [sum(getattr(d, f) for d in found) for f in ("source_rows", "missing", "changed")]
+    assert totals == [3000, 2, 2]
