@@ -256,6 +256,8 @@ class TestQueriesFromCode:
         by_language = results["backend/src/db.ts:repositoriesByLanguage"]
         assert by_language.evidence["parameter_style"] == "$n"
         assert by_language.evidence["site"] == "backend/src/db.ts line 29"
+        assert "WHERE s.name = $1 AND r.stars >= $2" in by_language.evidence["sql_as_written"]
+        assert "WHERE s.name = :p1 AND r.stars >= :p2" in by_language.evidence["source_sql"]
         languages = {r["params"]["p1"] for r in by_language.evidence["runs"]}
         assert languages <= {"TypeScript", "Python", "Go"}
 

@@ -77,6 +77,8 @@ def check_query(
         evidence["site"] = spec.site
     if spec.style != "none":
         evidence["parameter_style"] = spec.style
+    if spec.as_written is not None:
+        evidence["sql_as_written"] = spec.as_written
     if spec.write:
         evidence["write"] = "run in a transaction always rolled back on both sides"
     if spec.query.tolerance:

@@ -60,6 +60,8 @@ class QuerySpec:
     """The plan's fixed parameter sets, by name (list sets matched to ``p1``, ``p2``…)."""
     style: str = "none"
     """How the application wrote its parameters (``$n``, ``?``, ``:name``…)."""
+    as_written: str | None = None
+    """The SQL before its placeholders were spelled ``:name`` (when that changed it)."""
     write: bool = False
     """An INSERT, UPDATE, DELETE or MERGE (anywhere in the statement, CTEs included)."""
     infer: frozenset[str] = field(default_factory=frozenset)
@@ -179,6 +181,7 @@ def _spec(
     name: str, query: Query, written: str, source: str, target: str, *, key: str | None = None
 ) -> QuerySpec:
     key = key or f"queries.corpus.{name}"
+    original = query.sql
     query, fixed, style = _canonical(key, query, written)
     source_sql = _side(query, written, source)
     target_sql = _side(query, written, target)
@@ -211,6 +214,7 @@ def _spec(
         frozenset(params),
         fixed,
         style,
+        as_written=original if original != query.sql else None,
         write=is_write(text, written),
         infer=infer,
     )
