@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from harness.errors import EXIT_USAGE, HarnessError
+from harness.install import DISTRIBUTION, check_packages
 from harness.results.files import DEFAULT_REPORT_DIR
 from harness.usage import fail, user_errors
 
@@ -53,6 +54,10 @@ class _Cutover(click.Group):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, standalone_mode=False, **kwargs)
+        try:
+            check_packages()  # before anything runs: never decide with another package's code
+        except HarnessError as exc:
+            fail(str(exc))
         try:
             code = super().main(args, prog_name, standalone_mode=False, **kwargs)
         except click.exceptions.NoArgsIsHelpError as exc:
@@ -107,7 +112,7 @@ _WORKERS = click.option(
     context_settings={"help_option_names": ["-h", "--help"]},
     epilog="Exit codes: 0 GO or GO WITH WAIVERS, 1 NO-GO, 2 usage or configuration error.",
 )
-@click.version_option(package_name="cutover")
+@click.version_option(package_name=DISTRIBUTION)
 def main() -> None:
     """Verify a database migration before cutover and write a report a reviewer signs off."""
 

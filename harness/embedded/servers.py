@@ -43,7 +43,7 @@ def start_container(spec: ContainerEndpoint, role: str, resources: ExitStack) ->
         from testcontainers.postgres import PostgresContainer
     except ImportError:
         raise EndpointError(
-            "container endpoints need testcontainers: pip install 'cutover[container]'",
+            "container endpoints need testcontainers: pip install 'cutover-harness[container]'",
             endpoint=role,
         ) from None
     container = PostgresContainer(spec.image, driver=None)

@@ -16,13 +16,14 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from harness.capabilities import BUILT_IN_AREAS
+from harness.install import DISTRIBUTION
 from harness.results.files import FORMAT, summary
 from harness.results.files import verdict as verdict  # the run writes what readers recompute
 
 
 def harness_version() -> str:
     try:
-        return version("cutover")
+        return version(DISTRIBUTION)
     except PackageNotFoundError:  # running from a checkout that was never installed
         return "0+unknown"
 
