@@ -20,7 +20,7 @@ BACKEND = Path(__file__).parent / "data" / "queries_node_backend"
 SCHEMA = (BACKEND / "schema.sql").read_text(encoding="utf-8")
 
 
-def verify(tmp_path: Path, queries: dict[str, Any], target_dsn: str) -> Any:
+def verify(tmp_path: Path, queries: dict[str, Any], target_dsn: str, **extra: Any) -> Any:
     shutil.copytree(BACKEND, tmp_path, dirs_exist_ok=True)
     with sqlite3.connect(tmp_path / "app.db") as conn:
         conn.executescript(SCHEMA)
@@ -31,6 +31,7 @@ def verify(tmp_path: Path, queries: dict[str, Any], target_dsn: str) -> Any:
         "target": {"kind": "postgres", "dsn": target_dsn},
         "tables": {"include": [], "allow_empty": True},
         "queries": queries,
+        **extra,
     }
     (tmp_path / "plan.yaml").write_text(json.dumps(plan), encoding="utf-8")  # JSON is YAML
     return run_cutover(
@@ -38,9 +39,9 @@ def verify(tmp_path: Path, queries: dict[str, Any], target_dsn: str) -> Any:
     )
 
 
-def checks(tmp_path: Path) -> dict[str, Any]:
+def checks(tmp_path: Path, area: str = "queries[") -> dict[str, Any]:
     results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
-    return {c["id"]: c for c in results["checks"] if c["id"].startswith("queries[")}
+    return {c["id"]: c for c in results["checks"] if c["id"].startswith(area)}
 
 
 @pytest.mark.slow
@@ -73,12 +74,20 @@ def test_without_the_opt_in_the_backends_writes_are_errors_and_the_verdict_is_no
     tmp_path: Path, pg_database: str
 ) -> None:
     run_sql(pg_database, SCHEMA)
-    run = verify(tmp_path, {"dialect": "postgres", "from": ["backend/src/db.ts"]}, pg_database)
+    latency = {"runs": 3, "warmup": 1, "default": {"p95_ms": 60000}}
+    queries = {"dialect": "postgres", "from": ["backend/src/db.ts"]}
+    run = verify(tmp_path, queries, pg_database, latency=latency)
     assert run.returncode != 0, run.stdout + run.stderr
     found = checks(tmp_path)
     refused = found["queries[backend/src/db.ts:starRepository]"]
     assert refused["status"] == "error"
     assert "set queries.writes: rollback" in refused["summary"]
+    assert found["queries[backend/src/db.ts:getLanguageByName]"]["status"] == "pass"
+    timed = checks(tmp_path, "latency[")
+    assert timed["latency[backend/src/db.ts:getLanguageByName-p95]"]["status"] == "pass"
+    untimed = timed["latency[backend/src/db.ts:starRepository-p95]"]
+    assert untimed["status"] == "error"
+    assert "is a write (latency budgets time the application's reads)" in untimed["summary"]
 
 
 @pytest.mark.slow

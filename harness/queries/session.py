@@ -101,6 +101,9 @@ class QuerySession:
         whichever item (in whichever process) asks first, with no other timing running."""
         from harness.latency.check import measure
 
+        untimed = self.untimed(name)
+        if untimed is not None:
+            return untimed
         params = self.params(name)  # drawn outside the store's lock: drawing times nothing
         return self.store.get(
             name,
@@ -112,6 +115,19 @@ class QuerySession:
                 settings=self.latency,
             ),
         )
+
+    def untimed(self, name: str) -> str | None:
+        """Why query ``name`` is not timed, or None. A write is never timed: the timed loop
+        runs read-only, and a write must not reach a database to be refused there either."""
+        spec = self.specs[name]
+        if spec.write:
+            return f"not timed: {name} is a write (latency budgets time the application's reads)"
+        if spec.skipped is not None:
+            return f"not timed: {name} is skipped by the plan ({spec.skipped})"
+        problem = self.problem(name)
+        if problem is not None:
+            return f"cannot time {name}: {problem}"
+        return None
 
     def validate(self) -> None:
         """Draw every parameter set now, so a plan mistake in the queries or latency sections
