@@ -10,6 +10,7 @@ with another key, for another user or port, or expired, is refused as RDS refuse
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import boto3
 import psycopg
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from harness.dsql_local.tokens import SigningIdentity, TokenRejected, TokenVerifier
@@ -32,6 +34,7 @@ from harness.latency.health import connections
 from harness.latency.settings import ConnectBudget
 from harness.results.check import Status
 from tests.aws_support import ACCESS_KEY, SECRET_KEY, aws_env, frozen_clock
+from tests.conftest import run_cutover
 
 __all__ = ["aws_env"]  # a fixture used by name below
 
@@ -224,3 +227,47 @@ class TestThePlan:
         )
         with pytest.raises(EndpointError, match=r"set target\.region in the plan"):
             resolved(spec)
+
+
+class TestAVerifyRun:
+    """`cutover verify` in a subprocess: a target-only plan on the IAM stand-in, N fresh
+    connections each with its own token through TLS, as a greenfield Aurora is checked."""
+
+    def test_a_greenfield_aurora_with_iam_is_go_and_a_wrong_key_is_not(
+        self,
+        aws_env: None,
+        iam_standin: IamStandIn,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        target = {
+            "kind": "aurora",
+            "auth": "iam",
+            "host": IAM_HOST,
+            "hostaddr": "127.0.0.1",
+            "port": iam_standin.port,
+            "database": IAM_DB,
+            "user": IAM_USER,
+            "sslmode": "verify-full",
+            "sslrootcert": str(iam_standin.ca_file),
+        }
+        plan = {
+            "name": "greenfield-aurora",
+            "target": target,
+            "latency": {"connect": {"runs": 20, "min_success_rate": 0.95}, "health": None},
+        }
+        (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
+        done = run_cutover("verify", "--plan", "plan.yaml", "--report-dir", "out", cwd=tmp_path)
+        results = json.loads((tmp_path / "out" / "results.json").read_text())
+        statuses = {c["id"]: c["status"] for c in results["checks"]}
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert statuses["connectivity[target]"] == statuses["latency[connect]"] == "pass"
+        connect = next(c for c in results["checks"] if c["id"] == "latency[connect]")
+        assert connect["evidence"]["strip"] == "1" * 20
+        assert "X-Amz-Signature" not in (tmp_path / "out" / "results.json").read_text()
+
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-key-the-server-knows")
+        refused = run_cutover("verify", "--plan", "plan.yaml", "--report-dir", "out2", cwd=tmp_path)
+        assert refused.returncode == 2
+        assert "PAM authentication failed" in refused.stderr
+        assert "X-Amz-Signature" not in refused.stdout + refused.stderr
