@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from harness.db.database import PostgresDatabase
 from harness.dsql_local import DsqlLocal
 from harness.endpoints.resolve import Connector, connect_postgres, open_database, resolve
+from harness.endpoints.retry import Backoff, retry_call
 from harness.endpoints.settings import DsqlEndpoint
 from harness.errors import EndpointError
 from harness.latency.timing import executor
@@ -251,3 +252,29 @@ class TestHarnessSessions:
             assert db.count_rows("bounded_t") == 299
         finally:
             source.close()
+
+
+class TestRetries:
+    """The harness's retry policy against DSQL's own conflict, injected on demand."""
+
+    def test_a_write_that_loses_at_commit_is_retried_until_it_lands(
+        self, aws_env: None, dsql_cluster: DsqlLocal, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        connector = resolved(tunnelled(dsql_cluster))
+        admin = dsql_cluster.conninfo(password=dsql_cluster.token())
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS retried (id int PRIMARY KEY)")
+        dsql_cluster.conflicts.fail_next(2)
+
+        def write() -> None:
+            with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
+                conn.execute("INSERT INTO retried VALUES (1)")
+
+        try:
+            retry_call(write, policy=Backoff(initial=0.01, cap=0.02, attempts=4), endpoint="t")
+        finally:
+            dsql_cluster.conflicts.clear()
+        with connect_postgres(connector) as conn:
+            assert conn.execute("SELECT count(*) FROM retried").fetchone() == (1,)
+        conflicts = [r for r in caplog.records if "error_class=conflict" in r.getMessage()]
+        assert len(conflicts) == 2

@@ -178,6 +178,9 @@ class Guard:
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
+                # A TLS close is a short exchange of its own: let it finish, so a guard stopped
+                # right after its last client leaves no socket half closed.
+                await asyncio.wait_for(writer.wait_closed(), timeout=1)
 
     async def _negotiate(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
