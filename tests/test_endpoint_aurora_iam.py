@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -271,3 +272,26 @@ class TestAVerifyRun:
         assert refused.returncode == 2
         assert "PAM authentication failed" in refused.stderr
         assert "X-Amz-Signature" not in refused.stdout + refused.stderr
+
+
+class TestTheReader:
+    def test_the_reader_gets_a_token_for_its_own_name(self, aws_env: None) -> None:
+        from harness.endpoints.aurora import make_token
+
+        reader_host = IAM_HOST.replace(".cluster-", ".cluster-ro-")
+        spec = AuroraEndpoint.model_validate(
+            {
+                "kind": "aurora",
+                "auth": "iam",
+                "host": IAM_HOST,
+                "reader_host": reader_host,
+                "user": IAM_USER,
+            }
+        )
+        connector = resolved(spec)
+        assert connector.token is not None
+        identity = SigningIdentity(ACCESS_KEY, SECRET_KEY)
+        token = make_token(connector.token, "target", reader=True)
+        TokenVerifier.for_rds(reader_host, 5432, "us-east-2", identity).verify(token, IAM_USER)
+        with pytest.raises(TokenRejected, match=re.escape(f"not '{IAM_HOST}:5432'")):
+            TokenVerifier.for_rds(IAM_HOST, 5432, "us-east-2", identity).verify(token, IAM_USER)
