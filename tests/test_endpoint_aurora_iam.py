@@ -42,6 +42,7 @@ __all__ = ["aws_env"]  # a fixture used by name below
 IAM_HOST = "cutover-test.cluster-c9akciq32.us-east-2.rds.amazonaws.com"
 IAM_USER = "app_iam"
 IAM_DB = "appdb"
+NOT_GRANTED = "app_password_only"
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ def iam_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IamStandIn
     (folder / "key.pem").chmod(0o600)
     with PostgresCluster() as cluster:
         with psycopg.connect(cluster.conninfo(), autocommit=True) as conn:
-            conn.execute(f"CREATE ROLE {IAM_USER} LOGIN")
+            conn.execute("CREATE ROLE rds_iam")
+            conn.execute(f"CREATE ROLE {IAM_USER} LOGIN IN ROLE rds_iam")
+            conn.execute(f"CREATE ROLE {NOT_GRANTED} LOGIN")
             conn.execute(f"CREATE DATABASE {IAM_DB} OWNER {IAM_USER}")
         front = IamFront(
             IAM_HOST,
@@ -153,6 +156,16 @@ class TestRefusals:
         assert "rds-db:connect" in message
         assert "rds_iam" in message
         assert "X-Amz-Signature" not in message
+
+    def test_a_sound_token_for_a_user_not_granted_rds_iam_is_refused(
+        self, aws_env: None, iam_standin: IamStandIn
+    ) -> None:
+        connector = resolved(iam(iam_standin, user=NOT_GRANTED))
+        connector = Connector(**{**connector.to_dict(), "retry": {"attempts": 1}})
+        with pytest.raises(
+            EndpointError, match=f'PAM authentication failed for user "{NOT_GRANTED}"'
+        ):
+            connect_postgres(connector)
 
     def test_an_expired_token_is_refused(
         self, aws_env: None, iam_standin: IamStandIn, monkeypatch: pytest.MonkeyPatch

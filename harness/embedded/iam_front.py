@@ -6,7 +6,8 @@ required: TLS first (:class:`~harness.embedded.tls_front.TlsFront` with ``requir
 RDS does for IAM) and must be an ``rds-db:connect`` token for this endpoint's ``host:port``,
 the user logging in and the server's AWS credentials: the same SigV4 verifier the local DSQL
 uses (:meth:`harness.dsql_local.tokens.TokenVerifier.for_rds`), so a wrong key, another user,
-host or port, or an expired token is refused with RDS's words. Only then does the front log in
+host or port, or an expired token is refused with RDS's words; and, as on RDS, the user must
+be a member of the role ``rds_iam``. Only then does the front log in
 to the real PostgreSQL behind it, as that user, over the server's unix socket (trust: the
 token was the authentication) and relay the session byte for byte.
 
@@ -42,12 +43,14 @@ class IamFront(TlsFront):
         backend_socket: Path,
         cert_file: Path,
         key_file: Path,
+        superuser: str = "postgres",
     ) -> None:
         super().__init__(("127.0.0.1", 0), cert_file=cert_file, key_file=key_file, require_tls=True)
         self.hostname = hostname
         self.region = region
         self._identity = identity
         self._socket = backend_socket
+        self._superuser = superuser
         self._verifier: TokenVerifier | None = None
 
     def start(self) -> IamFront:
@@ -82,6 +85,7 @@ class IamFront(TlsFront):
         try:
             assert self._verifier is not None  # start() made it before accepting
             self._verifier.verify(password, user)
+            await asyncio.to_thread(self._granted_rds_iam, user)
         except TokenRejected as exc:
             log.info("refused %s: %s", user or "(no user)", exc.reason)
             # RDS's words for a refused IAM token (the reason stays in this server's log)
@@ -101,3 +105,22 @@ class IamFront(TlsFront):
             )
         finally:
             backend_writer.close()
+
+    def _granted_rds_iam(self, user: str) -> None:
+        """RDS lets a user in with a token only when it is a member of ``rds_iam``."""
+        import psycopg
+
+        port = int(self._socket.name.rsplit(".", 1)[1])
+        try:
+            with psycopg.connect(
+                host=str(self._socket.parent), port=port, user=self._superuser, dbname="postgres"
+            ) as conn:
+                row = conn.execute(
+                    "SELECT pg_has_role(r.oid, 'rds_iam', 'MEMBER') FROM pg_roles r"
+                    " WHERE r.rolname = %s",
+                    (user,),
+                ).fetchone()
+        except psycopg.Error as exc:  # no rds_iam role at all: nobody may use IAM here
+            raise TokenRejected(f"cannot check rds_iam: {exc.sqlstate}") from None
+        if row is None or not row[0]:
+            raise TokenRejected(f"role {user!r} is not granted rds_iam")
