@@ -13,7 +13,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 from psycopg import sql
@@ -291,18 +291,7 @@ class PostgresDatabase(Database):
         so the transaction costs no round trip of its own."""
         if self.server_settings:
             return cursor.execute(query, params)
-        conn = self.conn
-        try:
-            with self._cancelled_after(), self._pipelined(), conn.pipeline():
-                conn.execute("BEGIN READ ONLY")
-                cursor.execute(query, params)
-                conn.execute("ROLLBACK")
-        except BaseException:
-            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                with contextlib.suppress(psycopg.Error):
-                    conn.execute("ROLLBACK")
-            raise
-        return cursor
+        return self._rolled_back("BEGIN READ ONLY", cursor, query, params)
 
     def execute_rolled_back(
         self, cursor: psycopg.Cursor[Any], query: str, params: Any = None
@@ -315,10 +304,17 @@ class PostgresDatabase(Database):
         does is committed, though what PostgreSQL never rolls back (a sequence's
         ``nextval``) stays advanced (docs/queries.md). On Aurora DSQL the transaction's
         limits apply, and a write it refuses fails with its SQLSTATE."""
+        return self._rolled_back("BEGIN READ WRITE", cursor, query, params)
+
+    def _rolled_back(
+        self, begin: LiteralString, cursor: psycopg.Cursor[Any], query: str, params: Any
+    ) -> psycopg.Cursor[Any]:
+        """``query`` between ``begin`` and ``ROLLBACK`` in one pipeline; after a failure the
+        session is left idle (the ROLLBACK the pipeline skipped is sent on its own)."""
         conn = self.conn
         try:
             with self._cancelled_after(), self._pipelined(), conn.pipeline():
-                conn.execute("BEGIN READ WRITE")
+                conn.execute(begin)
                 cursor.execute(query, params)
                 conn.execute("ROLLBACK")
         except BaseException:
