@@ -10,12 +10,14 @@ clients at a moto server.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import os
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +59,35 @@ def arn_region(arn: str) -> str | None:
     """The region inside an ARN (``arn:aws:secretsmanager:us-east-2:…``), if it is one."""
     match = _ARN_REGION.match(arn)
     return match["region"] if match else None
+
+
+@contextlib.contextmanager
+def credentials_in_environment(
+    access_key: str, secret_key: str, token: str | None = None
+) -> Iterator[None]:
+    """These keys as the process's AWS credentials while the block runs (no profile, so
+    botocore's chain finds exactly them), for stand-ins that check or ignore signatures; the
+    environment is restored afterwards."""
+    values = {
+        "AWS_ACCESS_KEY_ID": access_key,
+        "AWS_SECRET_ACCESS_KEY": secret_key,
+        "AWS_SESSION_TOKEN": token,
+        "AWS_PROFILE": None,
+    }
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def client(

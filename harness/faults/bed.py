@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import secrets
 import threading
 import uuid
@@ -20,6 +19,7 @@ from typing import Any
 import psycopg
 
 from harness.embedded.provision import PostgresCluster
+from harness.endpoints.aws import credentials_in_environment
 from harness.faults.aws import FaultyFront
 from harness.faults.db import RetryLog, Session, connector
 from harness.faults.proxy import FaultProxy
@@ -139,17 +139,5 @@ class FaultBed:
 @contextlib.contextmanager
 def dummy_aws_credentials() -> Iterator[None]:
     """moto accepts any keys; real ones must never be sent to a stand-in."""
-    names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_SESSION_TOKEN="testing"
-    )
-    os.environ.pop("AWS_PROFILE", None)
-    try:
+    with credentials_in_environment("testing", "testing", "testing"):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
