@@ -23,7 +23,13 @@ from sqlglot import exp
 from harness.db.catalog import Catalog, Table, View
 from harness.lint.analysis import Analysis
 from harness.lint.conventions import transaction_convention
-from harness.lint.engine import Fragment, analyse_statement, lint_fragments, script_of
+from harness.lint.engine import (
+    Fragment,
+    analyse_statement,
+    copy_analysis,
+    lint_fragments,
+    script_of,
+)
 from harness.lint.orm import convention_of, operation_fragment, operations, tool_of
 from harness.lint.pack import CROSS_CHECKED_WITH, PACK_VERSION, TARGET
 from harness.lint.report import FailOn, FileReport, LintFinding, LintReport, Suppression
@@ -82,7 +88,7 @@ def _analyse_all(
     used = [False] * len(done)
     flat = []
     for i in order:
-        flat.append(_copy(done[i]) if used[i] else done[i])
+        flat.append(copy_analysis(done[i]) if used[i] else done[i])
         used[i] = True
     out: list[list[list[Analysis]]] = []
     at = 0
@@ -94,10 +100,6 @@ def _analyse_all(
             at += n
         out.append(per_file)
     return out
-
-
-def _copy(a: Analysis) -> Analysis:
-    return replace(a, hits=[replace(h) for h in a.hits])
 
 
 def lint_paths(

@@ -53,9 +53,13 @@ def _dialect(name: str) -> Dialect:
 
 
 def analyse_statement(
-    text: str, dialect: str, *, meta: bool = False, copy_rows: int = -1
+    text: str, dialect: str, *, meta: bool = False, copy_rows: int = -1, reuse: bool = True
 ) -> Analysis:
-    """Classify one statement and run the statement-level rules on it."""
+    """Classify one statement and run the statement-level rules on it.
+
+    ``reuse=False`` parses a query even when one of the same shape was analysed already
+    (see :func:`query_shape`); the result is the same, only slower.
+    """
     if meta:
         return Analysis(kind=text.split(None, 1)[0], category=A.CLIENT, method="client")
     outcome = prescan(text, dialect, copy_rows)
@@ -63,7 +67,49 @@ def analyse_statement(
         if not outcome.kind:
             outcome.kind = " ".join(words(text, 2))
         return outcome
-    return _parse_and_detect(outcome, dialect)
+    shape = query_shape(text) if reuse and outcome.analysis.kind in ("SELECT", "WITH") else None
+    if shape is None:
+        return _parse_and_detect(outcome, dialect)
+    key = (shape, dialect)
+    known = _SHAPES.get(key)
+    if known is not None:
+        return copy_analysis(known)
+    a = _parse_and_detect(outcome, dialect)
+    if a.category == A.QUERY and not a.unanalysed:
+        if len(_SHAPES) >= _SHAPES_MAX:
+            _SHAPES.clear()
+        _SHAPES[key] = copy_analysis(a)
+    return a
+
+
+# A query's analysis never depends on the value of a bare number in it: the query rules
+# (detect._on_query) look at locks, functions, collations, TABLESAMPLE, GROUP BY ALL, SELECT
+# INTO, the tables read and a whole-table COUNT(*), never at a numeric literal (a DML's
+# LIMIT and payload do, which is why only an analysis whose category is ``query`` is
+# reused, and a parse failure, whose message may quote the number, never is). Application
+# query files repeat one query with different ids (``… WHERE id = 42``), so a query already
+# analysed with other numbers is not parsed again. Strings, quoted names and comments are
+# kept as written; a statement with a dollar quote or a backslash (an E'' string) gets no
+# shape, since this scan could misread where its strings end.
+_NUMBERS = re.compile(
+    r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|(?<![\w$.])\d+(?![\w.$])",
+    re.DOTALL,
+)
+_SHAPES: dict[tuple[str, str], Analysis] = {}
+_SHAPES_MAX = 4096
+
+
+def query_shape(text: str) -> str | None:
+    """The query with every bare number written as 0, or None when it cannot be scanned
+    safely (dollar quotes, backslashes)."""
+    if "$" in text or "\\" in text:
+        return None
+    return _NUMBERS.sub(lambda m: "0" if m.group()[0].isdigit() else m.group(), text)
+
+
+def copy_analysis(a: Analysis) -> Analysis:
+    """A copy whose hits the script passes may edit without touching the original."""
+    return replace(a, hits=[replace(h) for h in a.hits])
 
 
 def _parse_and_detect(p: Prepared, dialect: str) -> Analysis:
