@@ -17,6 +17,7 @@ from psycopg import sql
 
 from harness.dsql_local import DsqlLocal
 from harness.dsql_local.answers import ANSWERS
+from harness.dsql_local.limits import Limits
 from harness.dsql_local.rules import refuse
 from harness.dsql_local.session import Session
 from harness.dsql_local.statement import classify
@@ -699,3 +700,147 @@ class TestConflictInjector:
         with conn.transaction():
             conn.execute(on(table, "SELECT count(*) FROM {t}"))
         assert self._retrying_insert(dsql, table, 7) == 2  # the armed conflict waited for it
+
+
+class TestSchemaChangedUnderATransaction:
+    """Another session's committed DDL on a table a transaction read or wrote fails that
+    transaction at its COMMIT with DSQL's 40001 (OC001); a retry then succeeds."""
+
+    SCHEMA = ("40001", "schema has been updated by another transaction (OC001)")
+
+    @pytest.fixture
+    def other(self, dsql: DsqlLocal) -> Iterator[psycopg.Connection]:
+        with connect(dsql) as second:
+            yield second
+
+    @pytest.mark.parametrize("binary", [False, True], ids=["simple", "extended"])
+    def test_a_column_added_by_another_session_fails_the_writer_at_commit(
+        self, conn: psycopg.Connection, other: psycopg.Connection, table: str, binary: bool
+    ) -> None:
+        insert = on(table, "INSERT INTO {t} (id, v) VALUES (%s, 'x')")
+        conn.execute("BEGIN")
+        other.execute(on(table, "ALTER TABLE {t} ADD COLUMN extra int"))
+        conn.execute(insert, (1,), binary=binary)  # the statement runs; COMMIT adjudicates
+        assert refusal(conn, "COMMIT", binary=binary) == self.SCHEMA
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (0,)
+        with conn.transaction():  # the retry sees the new catalog and commits
+            conn.execute(insert, (1,), binary=binary)
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (1,)
+
+    def test_a_reader_fails_too_and_ddl_in_a_block_counts_at_its_commit(
+        self, conn: psycopg.Connection, other: psycopg.Connection, table: str
+    ) -> None:
+        conn.execute("BEGIN")
+        other.execute("BEGIN")
+        other.execute(on(table, "ALTER TABLE {t} ADD COLUMN extra int"))
+        other.execute("COMMIT")
+        conn.execute(on(table, "SELECT count(*) FROM {t}"))
+        assert refusal(conn, "COMMIT") == self.SCHEMA
+
+    def test_ddl_on_another_table_or_before_begin_is_no_conflict(
+        self, conn: psycopg.Connection, other: psycopg.Connection, table: str
+    ) -> None:
+        unrelated = f"t_{uuid.uuid4().hex[:10]}"
+        other.execute(on(table, "ALTER TABLE {t} ADD COLUMN before_begin int"))
+        conn.execute("BEGIN")
+        other.execute(on(unrelated, "CREATE TABLE {t} (id int PRIMARY KEY)"))
+        conn.execute(on(table, "INSERT INTO {t} (id, v) VALUES (1, 'x')"))
+        assert conn.execute("COMMIT").statusmessage == "COMMIT"
+
+    def test_the_transaction_that_made_the_change_commits(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        conn.execute("BEGIN")
+        conn.execute(on(table, "ALTER TABLE {t} ADD COLUMN mine int"))
+        assert conn.execute("COMMIT").statusmessage == "COMMIT"
+
+
+class TestWriteSize:
+    """At most 10 MiB of modified data per transaction: the statement crossing it fails with
+    DSQL's 54000 and the transaction with it; nothing of it is kept."""
+
+    TOO_BIG = ("54000", "transaction size limit 10mb exceeded")
+    MB = 1_000_000  # under DSQL's 1 MiB column limit; 11 of them cross 10 MiB
+
+    def test_rows_built_from_literals_count_per_row(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        fill = on(
+            table,
+            "INSERT INTO {t} SELECT g, repeat('x', 1000000)"
+            " FROM generate_series(%s::int, %s::int) g",
+        )
+
+        def too_big(low: int, high: int) -> tuple[str, str]:
+            with pytest.raises(psycopg.Error) as caught:
+                conn.execute(fill, (low, high))
+            return caught.value.sqlstate or "", caught.value.diag.message_primary or ""
+
+        conn.execute("BEGIN")
+        conn.execute(fill, (1, 6))
+        assert too_big(7, 11) == self.TOO_BIG
+        assert refusal(conn, "SELECT 1") == ("25P02", ABORTED)
+        conn.execute("ROLLBACK")
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (0,)
+        assert too_big(1, 11) == self.TOO_BIG  # in autocommit too: nothing kept
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (0,)
+        conn.execute(fill, (1, 10))  # 10,000,000 bytes: within the limit
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (10,)
+
+    def test_bound_values_count_and_an_autocommit_batch_keeps_nothing(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        rows = [(key, "y" * self.MB) for key in range(11)]
+        with pytest.raises(psycopg.Error) as caught, conn.transaction():
+            conn.cursor().executemany(on(table, "INSERT INTO {t} VALUES (%s, %s)"), rows)
+        assert (caught.value.sqlstate, caught.value.diag.message_primary) == self.TOO_BIG
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (0,)
+        with conn.transaction():
+            conn.cursor().executemany(on(table, "INSERT INTO {t} VALUES (%s, %s)"), rows[:9])
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (9,)
+
+
+class TestAges:
+    """A transaction lives at most 300 s and a connection 60 min on DSQL; here the ages are
+    shortened (``Limits``) so the tests reach them in a second or two."""
+
+    @pytest.fixture(scope="class")
+    def brief(self) -> Iterator[DsqlLocal]:
+        limits = Limits(transaction_age=1.0, connection_age=4.0)
+        with DsqlLocal(identity=IDENTITY, limits=limits) as local:
+            yield local
+
+    def test_a_transaction_past_its_age_fails_its_next_statement_and_its_commit(
+        self, brief: DsqlLocal
+    ) -> None:
+        too_old = ("54000", "transaction age limit of 1s exceeded")
+        with connect(brief) as conn:
+            conn.execute("CREATE TABLE aged (id int PRIMARY KEY)")
+            conn.execute("BEGIN")
+            conn.execute("INSERT INTO aged VALUES (1)")
+            time.sleep(1.2)
+            assert refusal(conn, "INSERT INTO aged VALUES (2)") == too_old
+            assert refusal(conn, "SELECT 1") == ("25P02", ABORTED)
+            conn.execute("ROLLBACK")
+            conn.execute("BEGIN")
+            conn.execute("INSERT INTO aged VALUES (3)")
+            time.sleep(1.2)
+            assert refusal(conn, "COMMIT", binary=True) == too_old
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            assert conn.execute("SELECT count(*) FROM aged").fetchone() == (0,)
+            with conn.transaction():  # a young transaction commits
+                conn.execute("INSERT INTO aged VALUES (4)")
+
+    def test_a_connection_past_its_age_is_closed(self, brief: DsqlLocal) -> None:
+        with connect(brief) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+            time.sleep(4.2)
+            with pytest.raises(psycopg.OperationalError):
+                conn.execute("SELECT 1")
+        with connect(brief) as fresh:  # a new connection is welcome
+            assert fresh.execute("SELECT 1").fetchone() == (1,)
+
+    def test_limits_are_positive(self) -> None:
+        with pytest.raises(ValueError, match="positive"):
+            Limits(transaction_age=0)

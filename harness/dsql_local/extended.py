@@ -42,7 +42,8 @@ class Extended:
         relay = self.relay
         if relay.session.status is Status.IDLE and relay.session.txn is None:
             executes = self.batch_statements(batch)
-            if relay.needs_wrap(executes):
+            carried = sum(len(m.body) for m in batch if m.kind == b"B")
+            if relay.needs_wrap(executes, carried):
                 relay.private("BEGIN")
                 relay.session.begin(explicit=False)
         for msg in batch:
@@ -100,6 +101,8 @@ class Extended:
             portal, name = wire.bind_names(msg.body)
             target = self.statements.get(name)
             self.portals[portal] = target
+            if isinstance(target, Statement) and target.writes_rows:
+                relay.session.pending_bytes += len(msg.body)  # its values are data written
             if isinstance(target, Fake):
                 relay.synthetic(wire.message(b"2"))
             else:
@@ -184,13 +187,15 @@ class Extended:
                 relay.synthetic(wire.command_complete("BEGIN"))
                 return
             session.begin(explicit=True)
-        elif stmt.commits and relay.loses(session):
+        elif stmt.commits and (loss := relay.commit_refusal(session)) is not None:
             await relay.run_private("ROLLBACK")
             session.end()
-            relay.refused(occ.CONFLICT)
+            relay.refused(loss)
             relay.skipping = True
             return
         elif stmt.ends_transaction:
+            if stmt.commits:
+                session.committed(stmt)
             session.end()
         else:
             refusal = session.check(stmt)

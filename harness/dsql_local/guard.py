@@ -20,12 +20,13 @@ import socket
 import ssl
 import struct
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.dsql_local import occ
 from harness.dsql_local import protocol as wire
 from harness.dsql_local.conflicts import ConflictInjector
+from harness.dsql_local.limits import Limits, SchemaLog
 from harness.dsql_local.protocol import Message
 from harness.dsql_local.relay import Relay
 from harness.dsql_local.rules import JobLog, Refusal, refuse_setting
@@ -53,6 +54,8 @@ class GuardConfig:
     backend_database: str = _DATABASE
     host: str = "127.0.0.1"
     port: int = 0
+    limits: Limits = field(default_factory=Limits)
+    """DSQL's transaction and connection quotas (limits.py); tests shorten the ages."""
 
 
 class Guard:
@@ -62,6 +65,7 @@ class Guard:
         self.config = config
         self.jobs = jobs
         self.conflicts = ConflictInjector()
+        self.schema = SchemaLog()
         self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._context.load_cert_chain(str(config.cert_file), str(config.key_file))
         self._context.set_alpn_protocols(["postgresql"])
@@ -271,6 +275,8 @@ class Guard:
             jobs=self.jobs,
             parameter=self._parameter,
             conflicts=self.conflicts,
+            limits=self.config.limits,
+            schema=self.schema,
         )
 
     def _parameter(self, msg: Message) -> bytes:

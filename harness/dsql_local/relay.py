@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -24,6 +25,7 @@ from harness.dsql_local import protocol as wire
 from harness.dsql_local.conflicts import ConflictInjector
 from harness.dsql_local.expect import Batch, Expect
 from harness.dsql_local.extended import Extended
+from harness.dsql_local.limits import Limits, SchemaLog
 from harness.dsql_local.protocol import Message
 from harness.dsql_local.rules import JobLog, Refusal, job, refuse, waits_for_job
 from harness.dsql_local.rules import rewrite as rewrite_statement
@@ -56,14 +58,18 @@ class Relay:
         jobs: JobLog | None,
         parameter: Callable[[Message], bytes],
         conflicts: ConflictInjector | None = None,
+        limits: Limits | None = None,
+        schema: SchemaLog | None = None,
     ) -> None:
         self.conflicts = conflicts or ConflictInjector()
+        self.limits = limits or Limits()
+        self.opened = time.monotonic()
         self.reader, self.writer = client
         self.backend_reader, self.backend_writer = server
         self.backend = wire.MessageStream(self.backend_reader)
         self.jobs = jobs
         self.parameter = parameter
-        self.session = Session()
+        self.session = Session(self.limits, schema)
         self.queue: deque[Expect] = deque()
         self.batch = Batch()
         self.extended = Extended(self)
@@ -111,6 +117,8 @@ class Relay:
         try:
             while True:
                 msg = await wire.read_message(self.reader)
+                if self.too_old():
+                    return  # DSQL closes the connection; no answer to what arrived
                 if msg.kind == b"X":
                     self.to_server(msg.encode())
                     await self.send_server()
@@ -131,6 +139,13 @@ class Relay:
                 await self.writer.drain()
         finally:
             self.backend_writer.close()
+
+    def too_old(self) -> bool:
+        """The connection has outlived DSQL's connection age, and no transaction block is
+        open (one open at that moment may run on to its own age limit)."""
+        session = self.session
+        idle = session.status is Status.IDLE and session.txn is None
+        return idle and time.monotonic() - self.opened > self.limits.connection_age
 
     # -- private statements ------------------------------------------------------------------
 
@@ -285,6 +300,8 @@ class Relay:
                 self.to_client(wire.error_response(refusal.sqlstate, refusal.message))
                 self.guard_failed()
                 return
+            if stmt.is_ddl and (self.session.txn is None or self.session.implicit):
+                self.session.committed(stmt)
             work = job(stmt)
             if work is not None and self.jobs is not None:
                 # DSQL answers an ASYNC statement with its job's id (one row, one column). An
@@ -373,6 +390,8 @@ class Relay:
         while True:
             msg = await wire.read_message(self.reader)
             if msg.kind in b"dcf":
+                if msg.kind == b"d":
+                    self.session.pending_bytes += len(msg.body)
                 self.to_server(msg.encode())
                 if msg.kind in b"cf":
                     if extended:
@@ -419,9 +438,10 @@ class Relay:
         self.skipping = False
         return session.status.value
 
-    def needs_wrap(self, stmts: list[Statement]) -> bool:
+    def needs_wrap(self, stmts: list[Statement], carried: int = 0) -> bool:
         """Whether the statements about to run outside a block need a server transaction of
-        the guard's (a row count to check, or several statements to keep together)."""
+        the guard's (a row count or a write size to check, or several statements to keep
+        together); ``carried`` is the bytes of the Bind values that come with them."""
         effective = [s for s in stmts if s.category != "query"]
         if len(stmts) > 1 and effective:
             return True
@@ -429,6 +449,7 @@ class Relay:
         if not writes:
             return False
         small = len(writes) == 1 and (writes[0].static_rows or 10**9) <= 3000
+        small = small and writes[0].analysis.payload + carried <= self.limits.write_bytes
         return not small
 
     # -- the simple query protocol ------------------------------------------------------------
@@ -467,8 +488,9 @@ class Relay:
             session.begin(explicit=True)
             self.to_client(wire.command_complete("BEGIN"))
             return True
-        if stmt.commits and self.loses(session):
-            return await self.lose()
+        loss = self.commit_refusal(session) if stmt.commits else None
+        if loss is not None:
+            return await self.lose(loss)
         if self.jobs is not None and waits_for_job(stmt):
             await self.jobs.finish_all()  # the jobs a wait could be for are done at once
         plain = not stmt.begins and not stmt.ends_transaction
@@ -486,24 +508,30 @@ class Relay:
         if entry.blocked:
             return await self.stand_in(stmt, rows=entry)
         if stmt.ends_transaction:
+            if stmt.commits and entry.error is None:
+                session.committed(stmt)
             session.end()  # a COMMIT that fails ends the transaction too
         elif stmt.begins and entry.error is None:
             session.begin(explicit=True)
         return not self.batch.failed
 
-    def loses(self, session: Session) -> bool:
-        """Whether this COMMIT fails with OC000: the transaction met another's row lock, or
-        the conflict injector takes it (a transaction that wrote)."""
+    def commit_refusal(self, session: Session) -> Refusal | None:
+        """What this COMMIT answers instead of committing: the age limit, OC001 (a schema
+        change under the transaction), or OC000 (it met another's row lock, or the conflict
+        injector takes it: a transaction that wrote)."""
+        refusal = session.commit_refusal()
+        if refusal is not None:
+            return refusal
         if session.doomed:
-            return True
+            return occ.CONFLICT
         txn = session.txn
         wrote = txn is not None and txn.explicit and (txn.dml or txn.ddl > 0)
-        return wrote and self.conflicts.lose()
+        return occ.CONFLICT if wrote and self.conflicts.lose() else None
 
-    async def lose(self) -> bool:
-        """COMMIT of a doomed transaction: DSQL's conflict, and the transaction is over."""
+    async def lose(self, refusal: Refusal) -> bool:
+        """A COMMIT DSQL refuses: the refusal, and the transaction is over."""
         await self.run_private("ROLLBACK")
         self.session.end()
-        self.refused(occ.CONFLICT)
+        self.refused(refusal)
         await self.pump()
         return False

@@ -25,6 +25,7 @@ from psycopg.conninfo import make_conninfo
 from harness.dsql_local.catalog import ServerJobLog
 from harness.dsql_local.conflicts import ConflictInjector
 from harness.dsql_local.guard import Guard, GuardConfig
+from harness.dsql_local.limits import Limits
 from harness.dsql_local.tokens import SigningIdentity, TokenVerifier
 from harness.embedded.provision import PostgresCluster, self_signed_certificate
 from harness.errors import ProvisionError
@@ -73,12 +74,16 @@ class DsqlLocal:
         identity: SigningIdentity | None = None,
         port: int = 0,
         base_dir: Path | None = None,
+        limits: Limits | None = None,
     ) -> None:
+        """``limits``: DSQL's quotas (defaults: DSQL's own); a test may shorten the
+        transaction and connection ages to reach them in a second."""
         cluster_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(26))
         self.endpoint = (endpoint or f"{cluster_id}.dsql.us-east-1.on.aws").lower()
         self.region = endpoint_region(self.endpoint)
         self._identity = identity
         self._port = port
+        self._limits = limits or Limits()
         self._cluster = PostgresCluster(base_dir=base_dir)
         self._guard: Guard | None = None
         self._client: Any = None
@@ -107,6 +112,7 @@ class DsqlLocal:
                 key_file=key_file,
                 verifier=TokenVerifier(self.endpoint, self.region, identity),
                 port=self._port,
+                limits=self._limits,
             )
             jobs = ServerJobLog(socket_dir, self._cluster.port, "postgres")
             self._guard = Guard(config, jobs).start()

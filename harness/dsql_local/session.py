@@ -15,11 +15,14 @@ what to refuse; it never touches a socket.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
+from harness.dsql_local.limits import SCHEMA_CONFLICT, Limits, SchemaLog
 from harness.dsql_local.protocol import rows_modified
 from harness.dsql_local.rules import Refusal
 from harness.dsql_local.statement import Statement
+from harness.lint.analysis import bare
 
 __all__ = ["ABORTED", "ROW_LIMIT", "Session", "Status", "Transaction"]
 
@@ -58,14 +61,27 @@ class Transaction:
     rows: int = 0
     doomed: bool = False
     """A statement met another transaction's row lock: COMMIT will fail with 40001 (OC000)."""
+    started: float = field(default_factory=time.monotonic)
+    epoch: int = 0
+    """The schema clock when it began: DDL committed later on a table it touched is OC001."""
+    tables: set[str] = field(default_factory=set)
+    """Tables its statements read, wrote or changed (bare names)."""
+    written: int = 0
+    """Bytes of modified data so far (see :meth:`Session.completed`)."""
+    changes: list[str | None] = field(default_factory=list)
+    """The tables its DDL changes (None: one the analysis cannot name)."""
 
 
 class Session:
     """The transaction state of one client connection."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits | None = None, schema: SchemaLog | None = None) -> None:
         self.status = Status.IDLE
         self.txn: Transaction | None = None
+        self.limits = limits or Limits()
+        self.schema = schema or SchemaLog()
+        self.pending_bytes = 0
+        """Bytes the next writing statement carries beyond its text (Bind values, COPY data)."""
 
     @property
     def doomed(self) -> bool:
@@ -80,7 +96,7 @@ class Session:
         if explicit and self.txn is not None and not self.txn.explicit:
             self.txn.explicit = True  # BEGIN inside a multi-statement query takes it over
         elif self.txn is None:
-            self.txn = Transaction(explicit=explicit)
+            self.txn = Transaction(explicit=explicit, epoch=self.schema.now())
         if explicit:
             self.status = Status.OPEN
 
@@ -104,6 +120,8 @@ class Session:
         txn = self.txn
         if txn is None:
             return None
+        if self.expired():
+            return self.limits.too_old
         if stmt.is_ddl:
             if txn.ddl:
                 return _TWO_DDL
@@ -113,22 +131,79 @@ class Session:
             return _DDL_AND_DML
         return None
 
+    def expired(self) -> bool:
+        """The transaction block has outlived DSQL's transaction age."""
+        txn = self.txn
+        return (
+            txn is not None
+            and txn.explicit
+            and time.monotonic() - txn.started > self.limits.transaction_age
+        )
+
+    def commit_refusal(self) -> Refusal | None:
+        """What DSQL answers this transaction's COMMIT instead of committing it, from what
+        the guard knows itself: the age limit, or a schema change under it (OC001)."""
+        txn = self.txn
+        if txn is None or not txn.explicit:
+            return None
+        if self.expired():
+            return self.limits.too_old
+        if self.schema.stale(txn.epoch, txn.tables):
+            return SCHEMA_CONFLICT
+        return None
+
+    def committed(self, stmt: Statement) -> None:
+        """``stmt`` committed (autocommit, or a block's COMMIT): its DDL is now everyone's."""
+        txn = self.txn
+        if stmt.is_ddl:
+            self.schema.changed(_changed_table(stmt))
+        elif stmt.commits and txn is not None and txn.ddl:
+            for table in txn.changes:
+                self.schema.changed(table)
+
     def ran(self, stmt: Statement) -> None:
         """``stmt`` was accepted for running in the current transaction."""
         if self.txn is None:
             return
+        analysis = stmt.analysis
+        self.txn.tables.update(bare(t) for t in (*analysis.reads, *analysis.writes))
+        self.txn.tables.update(bare(t) for t in analysis.locked)
         if stmt.is_ddl:
+            self.txn.changes.append(_changed_table(stmt))
+            if stmt.analysis.obj:
+                self.txn.tables.add(bare(stmt.analysis.obj))
             self.txn.ddl += 1
         if stmt.is_dml:
             self.txn.dml = True
 
     def completed(self, stmt: Statement, tag: str) -> Refusal | None:
         """``stmt`` finished with command tag ``tag``; the refusal when it crossed the row
-        limit (the caller fails the statement and the transaction)."""
+        limit or the write size (the caller fails the statement and the transaction).
+
+        The bytes a statement writes are estimated, not measured: the literal data its text
+        carries (the lint's payload: string literals, ``repeat`` sizes) — once for an
+        ``INSERT … VALUES``, once per row written otherwise — plus the Bind values and COPY
+        data it arrived with. Data a statement computes from other rows (``INSERT …
+        SELECT`` of a wide table) is not counted."""
         if not stmt.writes_rows:
             return None
+        extra, self.pending_bytes = self.pending_bytes, 0
         rows = rows_modified(tag)
-        if self.txn is None:
-            return _TOO_MANY_ROWS if rows > ROW_LIMIT else None
-        self.txn.rows += rows
-        return _TOO_MANY_ROWS if self.txn.rows > ROW_LIMIT else None
+        payload = stmt.analysis.payload
+        size = extra + (payload if stmt.static_rows is not None else payload * rows)
+        txn = self.txn
+        if txn is None:
+            if rows > ROW_LIMIT:
+                return _TOO_MANY_ROWS
+            return self.limits.too_big if size > self.limits.write_bytes else None
+        txn.rows += rows
+        txn.written += size
+        if txn.rows > ROW_LIMIT:
+            return _TOO_MANY_ROWS
+        return self.limits.too_big if txn.written > self.limits.write_bytes else None
+
+
+def _changed_table(stmt: Statement) -> str | None:
+    """The table a DDL statement changes (None when the analysis cannot name it)."""
+    obj = stmt.analysis.obj
+    return bare(obj) if obj else None
