@@ -29,8 +29,8 @@ class RowSettings(PlanModel):
     shard_rows: int = Field(1_000_000, ge=1_000)
     """A table with more rows (the servers' estimate) is compared as several items, one per
     key range, that xdist workers run in parallel (:mod:`harness.rows.shards`). A million:
-    2.5 s of hashing per server core (benchmarks/rows.py), against the 2–6 round trips a shard
-    adds per side (0.1–0.3 s over a 50 ms link; no measurable cost locally, 5M rows in 6
+    2.5 s of hashing per server core (benchmarks/rows.py), against the 2-6 round trips a shard
+    adds per side (0.1-0.3 s over a 50 ms link; no measurable cost locally, 5M rows in 6
     shards on one worker took no longer than whole), and one bounded statement's worth of
     segments on Aurora DSQL."""
     sample_cap: int = Field(20, ge=0)
