@@ -363,26 +363,10 @@ class TestLintRefusesWhatIsNotText:
 
 
 class TestASqliteTarget:
-    def test_comparing_tables_is_refused_before_any_check_naming_target_kind(
-        self, tmp_path: Path
-    ) -> None:
-        write_plan(tmp_path)
-        line = one_line(
-            run_cutover("verify", "--plan", "plan.yaml", "--report-dir", "out", cwd=tmp_path)
-        )
-        assert line == (
-            f"cutover: error: {tmp_path / 'plan.yaml'}: target.kind: 'sqlite' is not supported "
-            "yet as a target of the row comparison, and the plan compares the rows of 1 "
-            "table(s) (users); migrate into PostgreSQL (kind: postgres, embedded, container, "
-            "aurora or dsql), or to check only queries and latency against SQLite select no "
-            "table (tables: {include: [], allow_empty: true})"
-        )
-        # The stopped run's folder says so, never GO (tests/test_report_on_abort.py).
-        results = json.loads((tmp_path / "out" / "results.json").read_bytes())
-        assert results["verdict"] == "NO-GO"
-        assert [c["id"] for c in results["checks"]] == ["run[start]"]
+    """Since the way back (PostgreSQL → SQLite) is supported, a SQLite target is compared like
+    any other (tests/test_rows_sqlite_target.py); a plan may still check only queries."""
 
-    def test_the_fix_the_line_gives_runs_queries_against_sqlite(self, tmp_path: Path) -> None:
+    def test_a_plan_may_check_only_queries_against_sqlite(self, tmp_path: Path) -> None:
         write_plan(tmp_path, tables=QUERIES_ONLY, queries={"corpus": {"n": {"sql": "SELECT 1"}}})
         done = run_cutover("verify", "--plan", "plan.yaml", "--report-dir", "out", cwd=tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
