@@ -832,15 +832,46 @@ class TestAges:
             with conn.transaction():  # a young transaction commits
                 conn.execute("INSERT INTO aged VALUES (4)")
 
-    def test_a_connection_past_its_age_is_closed(self, brief: DsqlLocal) -> None:
-        with connect(brief) as conn:
+    def test_a_connection_past_its_age_is_closed_once_its_block_ends(
+        self, brief: DsqlLocal
+    ) -> None:
+        with connect(brief) as conn, connect(brief) as busy:
             assert conn.execute("SELECT 1").fetchone() == (1,)
+            busy.execute("BEGIN")
             time.sleep(4.2)
             with pytest.raises(psycopg.OperationalError):
                 conn.execute("SELECT 1")
+            assert conn.closed
+            # A block open when the age passed runs on to its own end, then the door shuts.
+            assert refusal(busy, "SELECT 1")[0] == "54000"  # its own age (1 s) is long past
+            busy.execute("ROLLBACK")
+            with pytest.raises(psycopg.OperationalError):
+                busy.execute("SELECT 1")
         with connect(brief) as fresh:  # a new connection is welcome
             assert fresh.execute("SELECT 1").fetchone() == (1,)
 
     def test_limits_are_positive(self) -> None:
         with pytest.raises(ValueError, match="positive"):
             Limits(transaction_age=0)
+
+
+class TestWriteSizeOfCopy:
+    """``COPY … FROM STDIN`` data counts against the 10 MiB as it arrives."""
+
+    def test_copied_data_past_the_limit_fails_the_copy(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        copy = on(table, "COPY {t} (id, v) FROM STDIN")
+
+        def load(count: int) -> None:
+            with conn.cursor().copy(copy) as feed:
+                for key in range(count):
+                    feed.write_row((key, "z" * TestWriteSize.MB))
+
+        with pytest.raises(psycopg.Error) as caught:
+            load(11)
+        refused = (caught.value.sqlstate, caught.value.diag.message_primary)
+        assert refused == TestWriteSize.TOO_BIG
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (0,)
+        load(9)
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (9,)
