@@ -748,6 +748,21 @@ class TestSchemaChangedUnderATransaction:
         conn.execute(on(table, "INSERT INTO {t} (id, v) VALUES (1, 'x')"))
         assert conn.execute("COMMIT").statusmessage == "COMMIT"
 
+    def test_a_grant_on_the_table_conflicts_and_dropping_another_table_does_not(
+        self, conn: psycopg.Connection, other: psycopg.Connection, table: str
+    ) -> None:
+        role, unrelated = f"r_{uuid.uuid4().hex[:8]}", f"t_{uuid.uuid4().hex[:10]}"
+        other.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
+        other.execute(on(unrelated, "CREATE TABLE {t} (id int PRIMARY KEY)"))
+        conn.execute("BEGIN")
+        other.execute(on(unrelated, "DROP TABLE {t}"))
+        conn.execute(on(table, "SELECT count(*) FROM {t}"))
+        assert conn.execute("COMMIT").statusmessage == "COMMIT"
+        conn.execute("BEGIN")
+        other.execute(on(table, "GRANT SELECT ON {t} TO {r}", r=role))
+        conn.execute(on(table, "SELECT count(*) FROM {t}"))
+        assert refusal(conn, "COMMIT") == self.SCHEMA
+
     def test_the_transaction_that_made_the_change_commits(
         self, conn: psycopg.Connection, table: str
     ) -> None:

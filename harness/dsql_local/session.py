@@ -15,13 +15,14 @@ what to refuse; it never touches a socket.
 from __future__ import annotations
 
 import enum
+import functools
 import time
 from dataclasses import dataclass, field
 
 from harness.dsql_local.limits import SCHEMA_CONFLICT, Limits, SchemaLog
 from harness.dsql_local.protocol import rows_modified
 from harness.dsql_local.rules import Refusal
-from harness.dsql_local.statement import Statement
+from harness.dsql_local.statement import Statement, words
 from harness.lint.analysis import bare
 
 __all__ = ["ABORTED", "ROW_LIMIT", "Session", "Status", "Transaction"]
@@ -156,7 +157,8 @@ class Session:
         """``stmt`` committed (autocommit, or a block's COMMIT): its DDL is now everyone's."""
         txn = self.txn
         if stmt.is_ddl:
-            self.schema.changed(_changed_table(stmt))
+            for table in _changed_tables(stmt.text, stmt.analysis.obj):
+                self.schema.changed(table)
         elif stmt.commits and txn is not None and txn.ddl:
             for table in txn.changes:
                 self.schema.changed(table)
@@ -169,9 +171,9 @@ class Session:
         self.txn.tables.update(bare(t) for t in (*analysis.reads, *analysis.writes))
         self.txn.tables.update(bare(t) for t in analysis.locked)
         if stmt.is_ddl:
-            self.txn.changes.append(_changed_table(stmt))
-            if stmt.analysis.obj:
-                self.txn.tables.add(bare(stmt.analysis.obj))
+            changes = _changed_tables(stmt.text, stmt.analysis.obj)
+            self.txn.changes.extend(changes)
+            self.txn.tables.update(t for t in changes if t is not None)
             self.txn.ddl += 1
         if stmt.is_dml:
             self.txn.dml = True
@@ -203,7 +205,25 @@ class Session:
         return self.limits.too_big if txn.written > self.limits.write_bytes else None
 
 
-def _changed_table(stmt: Statement) -> str | None:
-    """The table a DDL statement changes (None when the analysis cannot name it)."""
-    obj = stmt.analysis.obj
-    return bare(obj) if obj else None
+@functools.lru_cache(maxsize=1024)
+def _changed_tables(text: str, obj: str | None) -> tuple[str | None, ...]:
+    """The tables a DDL statement changes: the object the lint names, else the tables a
+    ``DROP TABLE``/``VIEW``, ``GRANT`` or ``REVOKE`` names; ``(None,)`` — every table —
+    when neither says (``DROP INDEX``: its table is not in the text)."""
+    if obj:
+        return (bare(obj),)
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        node = sqlglot.parse_one(text, read="postgres")
+    except SqlglotError:
+        return (None,)
+    names = tuple(bare(t.name) for t in node.find_all(exp.Table) if t.name)
+    if "SCHEMA" in words(text):  # ON SCHEMA s, ON ALL TABLES IN SCHEMA s: not one table
+        return (None,)
+    dropped = isinstance(node, exp.Drop) and node.args.get("kind") in ("TABLE", "VIEW")
+    if names and (dropped or isinstance(node, exp.Grant | exp.Revoke)):
+        return names
+    return (None,)
