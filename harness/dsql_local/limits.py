@@ -59,11 +59,8 @@ class Limits:
 
     @property
     def too_big(self) -> Refusal:
-        size = (
-            f"{self.write_bytes // 2**20}mb"
-            if self.write_bytes % 2**20 == 0
-            else (f"{self.write_bytes}b")
-        )
+        mib, rest = divmod(self.write_bytes, 2**20)
+        size = f"{mib}mb" if not rest else f"{self.write_bytes}b"  # DSQL says "10mb"
         return Refusal("54000", f"transaction size limit {size} exceeded", "DSQL121")
 
 
