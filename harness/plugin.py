@@ -55,7 +55,7 @@ from harness.plan.scope import Scope, build_scope
 from harness.report.formats.root import find_source_root
 from harness.results.check import CheckResult, Status, errored, timed
 from harness.results.files import DEFAULT_REPORT_DIR
-from harness.results.record import build_results, environment, now
+from harness.results.record import NO_SOURCE, build_results, environment, now
 
 T = TypeVar("T")
 RESULT_KEY = "cutover.result"
@@ -535,8 +535,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 NEEDS_PLAN = "cutover scenarios need a plan: pass --plan FILE (or use `cutover verify`)"
-NO_SOURCE = {"kind": "none", "display": "no source: a target-only plan", "server_version": None}
-"""The run record's ``env.source`` for a plan without a source."""
 
 
 def _run(config: pytest.Config) -> CutoverRun:

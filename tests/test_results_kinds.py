@@ -19,7 +19,7 @@ import pytest
 from harness.errors import HarnessError
 from harness.plan.model import Plan
 from harness.results.files import RESULTS_SCHEMA, load_results, results_bytes
-from harness.results.record import build_results, environment
+from harness.results.record import NO_SOURCE, build_results, environment
 
 
 def plan_endpoint_kinds() -> list[str]:
@@ -66,7 +66,7 @@ def test_the_plan_accepts_the_kinds_the_issue_names() -> None:
 def test_the_shipped_schema_lists_exactly_the_plans_endpoint_kinds() -> None:
     schema = json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))
     listed = schema["$defs"]["side"]["properties"]["kind"]["enum"]
-    assert sorted(listed) == sorted(KINDS), (
+    assert sorted(listed) == sorted([*KINDS, NO_SOURCE["kind"]]), (
         "schemas/results.schema.json $defs.side.properties.kind.enum must list every endpoint "
         f"kind of harness/endpoints/settings.py: {sorted(KINDS)}"
     )
@@ -79,6 +79,15 @@ def test_a_run_against_each_kind_reads_back(kind: str, tmp_path: Path) -> None:
     results = load_results(path)
     assert results["environment"]["target"]["kind"] == kind
     assert results["verdict"] == "GO"
+
+
+def test_a_target_only_run_reads_back(tmp_path: Path) -> None:
+    """A plan without a source records ``none`` as its source (harness.plugin.NO_SOURCE)."""
+    results = run_with("aurora")
+    results["environment"]["source"] = dict(NO_SOURCE)
+    path = tmp_path / "results.json"
+    path.write_bytes(results_bytes(results))
+    assert load_results(path)["environment"]["source"]["kind"] == "none"
 
 
 def test_an_unknown_kind_is_refused(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import yaml
 from harness.endpoints.redact import scrub
 from harness.results.check import CheckResult, Status
 from harness.results.files import RESULTS_SCHEMA
-from harness.results.record import build_results, environment, now
+from harness.results.record import NO_SOURCE, build_results, environment, now
 
 RUN_AREA = "run"
 """The area of checks about the run itself (as the plugin's)."""
@@ -35,13 +35,16 @@ def recorded_kinds() -> frozenset[str]:
     return frozenset(schema["$defs"]["side"]["properties"]["kind"]["enum"])
 
 
-def _sides(document: Any) -> dict[str, dict[str, str]] | None:
+def _sides(document: Any) -> dict[str, dict[str, Any]] | None:
     if not isinstance(document, dict):
         return None
-    sides = {}
+    sides: dict[str, dict[str, Any]] = {}
     known = recorded_kinds()
     for role in ("source", "target"):
         side = document.get(role)
+        if role == "source" and side is None:  # a target-only plan
+            sides[role] = dict(NO_SOURCE)
+            continue
         kind = side.get("kind") if isinstance(side, dict) else None
         if kind not in known:
             return None

@@ -20,6 +20,9 @@ from harness.install import DISTRIBUTION
 from harness.results.files import FORMAT, summary
 from harness.results.files import verdict as verdict  # the run writes what readers recompute
 
+NO_SOURCE = {"kind": "none", "display": "no source: a target-only plan", "server_version": None}
+"""The run record's ``env.source`` for a plan without a source."""
+
 
 def harness_version() -> str:
     try:
