@@ -1,6 +1,6 @@
 """Throughput of ``cutover lint`` against AWS's ``dsql-lint`` on the same generated corpus.
 
-    python benchmarks/lint.py [--mb 6] [--corpus DIR] [--rounds 3] [--compare]
+    python benchmarks/lint.py [--mb 6] [--corpus DIR] [--rounds 3] [--compare] [--baseline DIR]
 
 Generates a corpus of realistic SQL (pg_dump-style schema dumps with data, Flyway-style
 migration folders, application query files) of at least ``--mb`` megabytes into a temporary
@@ -14,8 +14,13 @@ figure on a loaded machine. Throughput is MB of SQL per second; the ratios are c
 time over dsql-lint's (≤ 1.0 means cutover is at least as fast): ``ratio`` for the default,
 ``ratio_one_core`` for ``--jobs 1``. ``sqlglot_compiled`` says whether sqlglot's compiled
 build (the ``fast`` extra, sqlglotc) was in use, since it changes the parse time most.
-``--compare`` also prints the statements where the two tools disagree on flagged / not
-flagged. The last printed line is one JSON object with all figures.
+``cpu_ratio`` and ``cpu_ratio_one_core`` are the same ratios of CPU seconds. ``--compare``
+also prints the statements where the two tools disagree on flagged / not flagged.
+``--baseline DIR`` also times another checkout of cutover (a folder holding its ``harness``
+package, e.g. ``git archive <commit> harness | tar -x -C DIR``) on one core in the same
+interleaved rounds, for a before/after on equal load, and says whether its JSON output is
+byte-identical to this checkout's (``baseline_same_output``). The last printed line is one
+JSON object with all figures.
 """
 
 from __future__ import annotations
@@ -110,12 +115,12 @@ def _compiled() -> bool:
     return not str(sqlglot.parser.__file__).endswith(".py")
 
 
-def _time(cmd: list[str]) -> tuple[float, int, str, float]:
+def _time(cmd: list[str], cwd: Path = REPO) -> tuple[float, int, str, float]:
     """Wall seconds, exit code, stdout and CPU seconds (user + system, worker processes
     included) of one run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=REPO)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=cwd)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -158,8 +163,13 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=None, help="keep the corpus here")
     parser.add_argument("--compare", action="store_true", help="count disagreeing statements")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (fastest kept)")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="another checkout to time on one core"
+    )
     args = parser.parse_args()
-    folder = args.corpus or Path(tempfile.mkdtemp(prefix="cutover-lint-bench-"))
+    if args.baseline is not None and not (args.baseline / "harness" / "lint").is_dir():
+        parser.error(f"--baseline {args.baseline}: no harness/lint package there")
+    folder = (args.corpus or Path(tempfile.mkdtemp(prefix="cutover-lint-bench-"))).resolve()
     try:
         files = generate(folder, args.mb)
         size_mb = sum(p.stat().st_size for p in files) / 1024 / 1024
@@ -168,14 +178,16 @@ def main() -> int:
         commands = {"cutover": ours, "cutover_one_core": [*ours[:3], "--jobs", "1", *ours[3:]]}
         if peer is not None:
             commands["dsql_lint"] = [peer, "--format", "json", *map(str, files)]
+        if args.baseline is not None:
+            commands["baseline_one_core"] = commands["cutover_one_core"]
         best: dict[str, tuple[float, int, str, float]] = {}
         for _ in range(max(1, args.rounds)):
             for name, cmd in commands.items():
-                took = _time(cmd)
+                took = _time(cmd, args.baseline.resolve() if name.startswith("baseline") else REPO)
                 if name not in best or took[0] < best[name][0]:
                     best[name] = took
         ours_s, ours_rc, ours_out, ours_cpu = best["cutover"]
-        one_s = best["cutover_one_core"][0]
+        one_s, _, one_out, one_cpu = best["cutover_one_core"]
         figures: dict[str, object] = {
             "corpus_mb": round(size_mb, 2),
             "files": len(files),
@@ -185,8 +197,18 @@ def main() -> int:
             "cutover_mb_s": round(size_mb / ours_s, 3),
             "cutover_one_core_s": round(one_s, 3),
             "cutover_cpu_s": round(ours_cpu, 3),
+            "cutover_one_core_cpu_s": round(one_cpu, 3),
             "cutover_exit": ours_rc,
         }
+        if args.baseline is not None:
+            base_s, _, base_out, base_cpu = best["baseline_one_core"]
+            figures.update(
+                {
+                    "baseline_one_core_s": round(base_s, 3),
+                    "baseline_one_core_cpu_s": round(base_cpu, 3),
+                    "baseline_same_output": base_out == one_out,
+                }
+            )
         ours_doc = json.loads(ours_out)
         figures["statements"] = ours_doc["summary"]["statements"]
         figures["unanalysed"] = ours_doc["summary"]["unanalysed"]
@@ -202,6 +224,8 @@ def main() -> int:
                     "dsql_lint_cpu_s": round(peer_cpu, 3),
                     "ratio": round(ours_s / peer_s, 3),
                     "ratio_one_core": round(one_s / peer_s, 3),
+                    "cpu_ratio": round(ours_cpu / peer_cpu, 3),
+                    "cpu_ratio_one_core": round(one_cpu / peer_cpu, 3),
                 }
             )
             if args.compare:
