@@ -261,7 +261,16 @@ def _latency(run: CutoverRun) -> Params:
 
     assert run.plan.latency is not None  # the section switches this capability on
     # a target-only plan has no queries: its latency items are connect and health
-    names = [] if run.plan.source is None else sorted(query_session(run).specs)
+    specs = {} if run.plan.source is None else query_session(run).specs
+    # Writes (rolled back, never timed), skipped sites and sites that cannot run get no
+    # default budget: their queries[…] item already says what they are; a budget the plan
+    # names for one is kept, and errors saying why it cannot be timed.
+    named = run.plan.latency.budgets
+    names = [
+        name
+        for name, spec in sorted(specs.items())
+        if name in named or not (spec.write or spec.skipped or spec.problem)
+    ]
     found = items(names, run.plan.latency)
     return [pytest.param(item, id=item.name) for item in found]
 

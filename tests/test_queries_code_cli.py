@@ -85,9 +85,28 @@ def test_without_the_opt_in_the_backends_writes_are_errors_and_the_verdict_is_no
     assert found["queries[backend/src/db.ts:getLanguageByName]"]["status"] == "pass"
     timed = checks(tmp_path, "latency[")
     assert timed["latency[backend/src/db.ts:getLanguageByName-p95]"]["status"] == "pass"
-    untimed = timed["latency[backend/src/db.ts:starRepository-p95]"]
-    assert untimed["status"] == "error"
-    assert "is a write (latency budgets time the application's reads)" in untimed["summary"]
+    # a write gets no default latency budget: only its queries[…] item speaks for it
+    assert "latency[backend/src/db.ts:starRepository-p95]" not in timed
+
+
+@pytest.mark.slow
+def test_with_the_opt_in_writes_are_go_and_a_default_budget_times_only_the_reads(
+    tmp_path: Path, pg_database: str
+) -> None:
+    run_sql(pg_database, SCHEMA)
+    latency = {"runs": 3, "warmup": 1, "default": {"p95_ms": 60000}}
+    queries = {
+        "dialect": "postgres",
+        "from": ["backend/src/db.ts"],
+        "writes": "rollback",
+        "sites": {"backend/src/db.ts:countFor": {"skip": "dynamic table name, read by hand"}},
+    }
+    run = verify(tmp_path, queries, pg_database, latency=latency)
+    assert run.returncode == 0, run.stdout + run.stderr
+    timed = checks(tmp_path, "latency[")
+    assert "latency[backend/src/db.ts:getLanguageByName-p95]" in timed
+    assert "latency[backend/src/db.ts:starRepository-p95]" not in timed
+    assert "latency[backend/src/db.ts:countFor-p95]" not in timed  # skipped: not timed either
 
 
 @pytest.mark.slow
