@@ -202,17 +202,27 @@ class TestAPlanThatDoesNotLoad:
         assert load_results(out / RESULTS_NAME)["verdict"] == "NO-GO"
 
     @pytest.mark.parametrize(
-        "text",
+        ("text", "sides"),
         [
-            pytest.param("name: [unclosed\n", id="not-yaml"),
-            pytest.param("name: x\nsource: {kind: oracle}\ntarget: {kind: sqlite}\n", id="no-kind"),
+            pytest.param("name: [unclosed\n", ("unknown", "unknown"), id="not-yaml"),
+            pytest.param(
+                "name: x\nsource: {kind: oracle}\ntarget: {kind: sqlite}\n",
+                ("unknown", "sqlite"),
+                id="no-known-kind",
+            ),
+            pytest.param(
+                "name: x\ntarget: {kind: postgress}\n", ("none", "unknown"), id="no-source"
+            ),
         ],
     )
-    def test_a_plan_that_names_no_known_endpoint_kind_leaves_no_made_up_folder(
-        self, tmp_path: Path, text: str
+    def test_a_plan_whose_kinds_are_unreadable_records_them_as_unknown_never_made_up(
+        self, tmp_path: Path, text: str, sides: tuple[str, str]
     ) -> None:
         (tmp_path / "plan.yaml").write_text(text, encoding="utf-8")
         done = run_cutover("verify", "--plan", "plan.yaml", "--report-dir", "out", cwd=tmp_path)
         assert done.returncode == 2
         assert len(done.stderr.strip().splitlines()) == 1
-        assert not (tmp_path / "out" / RESULTS_NAME).exists()
+        results = load_results(tmp_path / "out" / RESULTS_NAME)
+        assert results["verdict"] == "NO-GO"
+        env = results["environment"]
+        assert (env["source"]["kind"], env["target"]["kind"]) == sides

@@ -19,7 +19,7 @@ import pytest
 from harness.errors import HarnessError
 from harness.plan.model import Plan
 from harness.results.files import RESULTS_SCHEMA, load_results, results_bytes
-from harness.results.record import NO_SOURCE, build_results, environment
+from harness.results.record import NO_SOURCE, UNREAD, build_results, environment
 
 
 def plan_endpoint_kinds() -> list[str]:
@@ -66,7 +66,7 @@ def test_the_plan_accepts_the_kinds_the_issue_names() -> None:
 def test_the_shipped_schema_lists_exactly_the_plans_endpoint_kinds() -> None:
     schema = json.loads(RESULTS_SCHEMA.read_text(encoding="utf-8"))
     listed = schema["$defs"]["side"]["properties"]["kind"]["enum"]
-    assert sorted(listed) == sorted([*KINDS, NO_SOURCE["kind"]]), (
+    assert sorted(listed) == sorted([*KINDS, NO_SOURCE["kind"], UNREAD["kind"]]), (
         "schemas/results.schema.json $defs.side.properties.kind.enum must list every endpoint "
         f"kind of harness/endpoints/settings.py: {sorted(KINDS)}"
     )

@@ -5,10 +5,10 @@ line). CI still uploads the report folder, so the folder says why: results.json 
 ``error`` check ``run[start]`` carrying the plan's error (so NO-GO, never GO), from which
 junit.xml and summary.md are derived, as the plugin does for a run that stops at its start.
 
-results.json names each side's endpoint kind, and its schema allows only real kinds, so the
-kinds are read from the plan's text as far as it parses. A plan too broken to say which
-endpoints it meant (not YAML at all, or no known ``kind`` on a side) gets no folder: writing
-one would mean inventing a kind, and evidence must not be made up.
+results.json names each side's endpoint kind, read from the plan's text as far as it parses;
+a side whose kind the text does not say (not YAML at all, or no known ``kind``) is recorded
+as ``unknown``, never as a kind made up. Only a plan file that cannot be read at all gets no
+folder: there is nothing to name or hash it by.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import yaml
 from harness.endpoints.redact import scrub
 from harness.results.check import CheckResult, Status
 from harness.results.files import RESULTS_SCHEMA
-from harness.results.record import NO_SOURCE, build_results, environment, now
+from harness.results.record import NO_SOURCE, UNREAD, build_results, environment, now
 
 RUN_AREA = "run"
 """The area of checks about the run itself (as the plugin's)."""
@@ -35,19 +35,20 @@ def recorded_kinds() -> frozenset[str]:
     return frozenset(schema["$defs"]["side"]["properties"]["kind"]["enum"])
 
 
-def _sides(document: Any) -> dict[str, dict[str, Any]] | None:
-    if not isinstance(document, dict):
-        return None
+def _sides(document: Any) -> dict[str, dict[str, Any]]:
+    """Each side as far as the plan's text says: its kind (not reached), no source at all, or
+    ``unknown`` where the text names no kind cutover knows (never a kind made up)."""
     sides: dict[str, dict[str, Any]] = {}
     known = recorded_kinds()
     for role in ("source", "target"):
-        side = document.get(role)
-        if role == "source" and side is None:  # a target-only plan
-            sides[role] = dict(NO_SOURCE)
+        side = document.get(role) if isinstance(document, dict) else None
+        if role == "source" and isinstance(document, dict) and side is None:
+            sides[role] = dict(NO_SOURCE)  # a target-only plan
             continue
         kind = side.get("kind") if isinstance(side, dict) else None
-        if kind not in known:
-            return None
+        if kind not in known or kind in (NO_SOURCE["kind"], UNREAD["kind"]):
+            sides[role] = dict(UNREAD)
+            continue
         sides[role] = {
             "kind": str(kind),
             "display": f"{kind} (not reached: the plan did not load)",
@@ -62,13 +63,14 @@ def plan_error_results(plan_path: Path, message: str) -> dict[str, Any] | None:
     started = now()
     try:
         data = plan_path.read_bytes()
+    except OSError:
+        return None  # no plan to name or hash: nothing to record it by
+    try:
         document = yaml.safe_load(data)
-    except (OSError, yaml.YAMLError, RecursionError):
-        return None
+    except (yaml.YAMLError, RecursionError):
+        document = None
     sides = _sides(document)
-    if sides is None:
-        return None
-    name = document.get("name")
+    name = document.get("name") if isinstance(document, dict) else None
     reason = f"run stopped before any check: {scrub(message)}"
     results = build_results(
         plan={

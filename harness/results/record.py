@@ -22,6 +22,8 @@ from harness.results.files import verdict as verdict  # the run writes what read
 
 NO_SOURCE = {"kind": "none", "display": "no source: a target-only plan", "server_version": None}
 """The run record's ``env.source`` for a plan without a source."""
+UNREAD = {"kind": "unknown", "display": "not read: the plan did not load", "server_version": None}
+"""A side of a plan that did not load, whose text names no endpoint kind cutover knows."""
 
 
 def harness_version() -> str:
