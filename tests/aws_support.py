@@ -121,6 +121,19 @@ def dsql_cluster() -> Iterator[DsqlLocal]:
         yield dsql
 
 
+def without_aws(folder: Path, **keys: str) -> dict[str, str]:
+    """The environment of a user with no AWS account: no credentials, profile or region (and
+    no PG* or pytest variables), plus ``keys``; config files pointed into ``folder``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_", "PG"))}
+    env.update(
+        AWS_CONFIG_FILE=str(folder / "no-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(folder / "no-aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        **keys,
+    )
+    return env
+
+
 def sqlite_source(folder: Path) -> Path:
     """The same two users in a SQLite file: the "local database" side of a plan."""
     path = folder / "source.db"

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,17 +13,13 @@ from typing import Any
 import pytest
 
 from harness.demo.dsql import DRIFT
+from tests.aws_support import without_aws
 
 pytestmark = pytest.mark.slow
 
 
 def _demo(folder: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_", "PG"))}
-    env.update(
-        AWS_CONFIG_FILE=str(folder / "none"),
-        AWS_SHARED_CREDENTIALS_FILE=str(folder / "none"),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
+    env = without_aws(folder)
     run = subprocess.run(
         [
             sys.executable,

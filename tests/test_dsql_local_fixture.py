@@ -3,14 +3,13 @@ cutover installed, signing tokens with boto3 exactly as their code does for a re
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.aws_support import ACCESS_KEY, SECRET_KEY
+from tests.aws_support import ACCESS_KEY, SECRET_KEY, without_aws
 
 pytestmark = pytest.mark.slow
 
@@ -45,13 +44,7 @@ def test_the_same_cluster_serves_the_session(dsql_local):
 
 def _run(folder: Path, **keys: str) -> subprocess.CompletedProcess[str]:
     (folder / "test_team.py").write_text(TEAM_TEST, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_", "PG"))}
-    env.update(
-        AWS_CONFIG_FILE=str(folder / "none"),
-        AWS_SHARED_CREDENTIALS_FILE=str(folder / "none"),
-        AWS_EC2_METADATA_DISABLED="true",
-        **keys,
-    )
+    env = without_aws(folder, **keys)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
         cwd=folder,

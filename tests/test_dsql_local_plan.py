@@ -8,7 +8,6 @@ refuse stops the run with DSQL's error.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.aws_support import without_aws
 
 DATA = Path(__file__).parent / "data" / "dsql_local_plan"
 
@@ -43,12 +44,7 @@ def _verify(folder: Path, target_script: str, **extra: Any) -> subprocess.Comple
         **extra,
     }
     (folder / "plan.yaml").write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_", "PG"))}
-    env.update(
-        AWS_CONFIG_FILE=str(folder / "none"),
-        AWS_SHARED_CREDENTIALS_FILE=str(folder / "none"),
-        AWS_EC2_METADATA_DISABLED="true",
-    )
+    env = without_aws(folder)
     return subprocess.run(
         [
             sys.executable,

@@ -17,28 +17,17 @@ import boto3
 import psycopg
 import pytest
 
-from tests.aws_support import ACCESS_KEY, SECRET_KEY
+from tests.aws_support import ACCESS_KEY, SECRET_KEY, without_aws
 
 pytestmark = pytest.mark.slow
 
 ENDPOINT = "kfz5wqjtbtmfsn3ghtwtv6lhga.dsql.eu-west-1.on.aws"
 
 
-def _env(folder: Path, **keys: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTEST_", "PG"))}
-    env.update(
-        AWS_CONFIG_FILE=str(folder / "none"),
-        AWS_SHARED_CREDENTIALS_FILE=str(folder / "none"),
-        AWS_EC2_METADATA_DISABLED="true",
-        **keys,
-    )
-    return env
-
-
 def _serve(folder: Path, *args: str, **keys: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "dsql-local", "serve", *args],
-        env=_env(folder, **keys),
+        env=without_aws(folder, **keys),
         cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

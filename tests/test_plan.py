@@ -309,7 +309,8 @@ class TestPlanErrors:
             PlanError,
             match=re.escape(
                 f"{path}:6: target.kind: unknown endpoint kind 'postgresql'. Did you mean "
-                '"postgres"? Allowed: sqlite, postgres, embedded, container, aurora, dsql, dsql-local.'
+                '"postgres"? Allowed: sqlite, postgres, embedded, container, aurora, dsql, '
+                "dsql-local."
             ),
         ):
             load_plan(path)
