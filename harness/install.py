@@ -19,6 +19,7 @@ must not decide anything.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 from harness.errors import HarnessError
@@ -34,8 +35,8 @@ def foreign_packages() -> dict[str, Path]:
     ``__init__.py``) than the one beside ``harness``, with where it finds it.
 
     A folder without ``__init__.py`` (a repository's ``reports/`` of report output) is only
-    a namespace portion, which an installed regular package always wins over; it is left
-    alone here, so a command run from such a folder is not refused."""
+    a namespace portion; it is left alone here, so a command run from such a folder is not
+    refused, and :func:`bind_packages` makes sure it is never imported in cutover's place."""
     home = Path(__file__).resolve().parent.parent
     foreign = {}
     for name in PACKAGES[1:]:
@@ -48,10 +49,36 @@ def foreign_packages() -> dict[str, Path]:
     return foreign
 
 
+def bind_packages() -> None:
+    """Import cutover's own packages now, from beside ``harness``.
+
+    Under ``python -m`` (and in pytest) the working directory is on ``sys.path`` ahead of an
+    editable install's finder, so a ``reports/`` folder there — the default report folder,
+    created by the run itself — would otherwise be imported as the ``reports`` package the
+    report templates are loaded from. Bound first, the real one stays bound."""
+    home = Path(__file__).resolve().parent.parent
+    for name in PACKAGES[1:]:
+        if name in sys.modules:
+            continue
+        init = home / name / "__init__.py"
+        if not init.is_file():
+            continue  # not installed beside harness: the import will say so where it is used
+        spec = importlib.util.spec_from_file_location(
+            name, init, submodule_search_locations=[str(init.parent)]
+        )
+        if spec is None or spec.loader is None:
+            continue
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+
+
 def check_packages() -> None:
-    """Raise a one-line :class:`HarnessError` when a package of cutover's is not its own."""
+    """Raise a one-line :class:`HarnessError` when a package of cutover's is not its own;
+    otherwise bind them (:func:`bind_packages`)."""
     foreign = foreign_packages()
     if not foreign:
+        bind_packages()
         return
     name, where = next(iter(foreign.items()))
     raise HarnessError(
