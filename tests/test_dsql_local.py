@@ -816,15 +816,17 @@ class TestWriteSize:
         assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (9,)
 
 
+@pytest.fixture(scope="class")
+def brief() -> Iterator[DsqlLocal]:
+    """A local DSQL whose transactions and connections age in seconds (``Limits``)."""
+    limits = Limits(transaction_age=1.0, connection_age=4.0)
+    with DsqlLocal(identity=IDENTITY, limits=limits) as local:
+        yield local
+
+
 class TestAges:
     """A transaction lives at most 300 s and a connection 60 min on DSQL; here the ages are
     shortened (``Limits``) so the tests reach them in a second or two."""
-
-    @pytest.fixture(scope="class")
-    def brief(self) -> Iterator[DsqlLocal]:
-        limits = Limits(transaction_age=1.0, connection_age=4.0)
-        with DsqlLocal(identity=IDENTITY, limits=limits) as local:
-            yield local
 
     def test_a_transaction_past_its_age_fails_its_next_statement_and_its_commit(
         self, brief: DsqlLocal

@@ -290,7 +290,7 @@ class TestPlanSection:
         # One plan file for every command: the same file later runs `cutover verify`.
         plan = tmp_path / "plan.yaml"
         plan.write_text("name: x\nretired:\n  cluster_ids: [abc]\n")
-        with pytest.raises(PlanError, match=r"plan.yaml:1: source: required key is missing"):
+        with pytest.raises(PlanError, match=r"plan.yaml:1: target: required key is missing"):
             load_section(plan, "retired")
 
     def test_paths_are_relative_to_the_plan_file(self, tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import yaml
@@ -140,15 +139,11 @@ def copy_rows(
                 while block := rows.fetchmany(TRANSACTION_ROWS):
                     with target.cursor() as cursor, cursor.copy(copy) as out:
                         for row in block:
-                            out.write_row(_plain(row))
+                            out.write_row(row)  # an enum value reads as its text
                     count += len(block)
             copied[table] = count
             progress(table, count)
     return copied
-
-
-def _plain(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(str(v) if type(v).__name__ == "member_role" else v for v in row)
 
 
 def _write_schemas(work: Path, source_dsn: str) -> Path:
