@@ -53,6 +53,7 @@ from harness.plan.load import load_plan
 from harness.plan.model import LoadedPlan, Plan
 from harness.plan.scope import Scope, build_scope
 from harness.report.formats.root import find_source_root
+from harness.results import outcomes
 from harness.results.check import CheckResult, Status, errored, timed
 from harness.results.files import DEFAULT_REPORT_DIR
 from harness.results.record import NO_SOURCE, build_results, environment, now
@@ -63,9 +64,6 @@ NOT_APPLICABLE = "cutover_not_applicable"
 """Marker of a scenario item the plan does not ask for (no ``lint:``, no ``retired:``…)."""
 ENTRY_POINT = "cutover"
 """The name the installed plugin registers under (``[project.entry-points.pytest11]``)."""
-RUN_AREA = "run"
-"""The area of the checks an incomplete run adds: each item that never reported, or the
-interruption itself, as an ``error``, so results.json's own checks make it NO-GO."""
 
 
 class Written(NamedTuple):
@@ -289,9 +287,9 @@ class CutoverRun:
         if report.nodeid in self.results and report.when != "teardown":
             return
         if report.when == "call" or report.failed or report.skipped:
-            self.results.setdefault(report.nodeid, _from_report(report))
+            self.results.setdefault(report.nodeid, outcomes.from_report(report))
             if report.failed:  # a failure in setup/teardown overrides a recorded pass
-                self.results[report.nodeid] = _from_report(report)
+                self.results[report.nodeid] = outcomes.from_report(report)
 
     def pytest_sessionfinish(
         self, session: pytest.Session, exitstatus: int | pytest.ExitCode
@@ -318,57 +316,53 @@ class CutoverRun:
         for capability in self.capabilities:
             if capability.summarize is not None:
                 sections.update(capability.summarize(checks))
-        unfinished, incomplete = self._unfinished(session)
+        ended = session.shouldstop or session.shouldfail
+        unfinished, incomplete = outcomes.unfinished(
+            self.selected, self.results, self.stopped, ended
+        )
+        self._publish(
+            [*checks, *unfinished],
+            reason=incomplete,  # NO-GO already, by the error checks: say why first
+            expected=waivers.account(self.plan.expected_differences, checks),
+            env=self.fingerprint,
+            areas=area_order(self.capabilities),
+            sections=sections,
+        )
+
+    def _publish(
+        self,
+        checks: list[dict[str, Any]],
+        *,
+        reason: str | None,
+        expected: list[dict[str, Any]],
+        env: dict[str, Any],
+        areas: tuple[str, ...],
+        sections: dict[str, Any] | None = None,
+    ) -> None:
+        """Write the run's record and the folder derived from it; ``reason`` replaces the
+        computed verdict reason where the run itself knows better why."""
         results = build_results(
             plan={
                 "name": self.plan.name,
                 "path": str(self.loaded.path),
                 "sha256": self.loaded.sha256,
             },
-            checks=[*checks, *unfinished],
-            expected_differences=waivers.account(self.plan.expected_differences, checks),
-            env=self.fingerprint,
+            checks=checks,
+            expected_differences=expected,
+            env=env,
             started=self.started,
             finished=now(),
-            area_order=area_order(self.capabilities),
+            area_order=areas,
             sections=sections,
         )
-        if incomplete is not None:  # NO-GO already, by the error checks: say why first
-            results["verdict_reason"] = incomplete
+        if reason is not None:
+            results["verdict_reason"] = reason
         from harness.report.folder import write_folder  # Jinja and friends: only when writing
 
         files = write_folder(results, self.report_dir)
         self.written = Written(
             results["verdict"], results["verdict_reason"], files.results, files.html
         )
-
-    def _unfinished(self, session: pytest.Session) -> tuple[list[dict[str, Any]], str | None]:
-        """An incomplete run's error checks and verdict reason; ``([], None)`` for a run that
-        reached its end with every selected item reported.
-
-        Each item collected and selected but never reported (the one running when a signal
-        came, those after it, those a worker never got to) is an ``error`` check; a run
-        interrupted after every item reported gets one error check for the interruption.
-        """
-        missing = [nodeid for nodeid in self.selected if nodeid not in self.results]
-        if not missing and self.stopped is None:
-            return [], None
-        if self.stopped is not None:
-            head = f"run incomplete, interrupted ({self.stopped})"
-        else:
-            ended = session.shouldstop or session.shouldfail  # -x, --maxfail: a message
-            head = f"run incomplete ({ended})" if isinstance(ended, str) else "run incomplete"
-        if not missing:
-            reason = f"{head} before it ended, so its checks are not a verdict"
-            return [_run_error("interrupted", "", reason)], reason
-        names = [nodeid.rsplit("/", 1)[-1] for nodeid in missing]
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        reason = f"{head}: {len(missing)} of {len(self.selected)} selected items never ran: {shown}"
-        checks = [
-            _run_error(name, nodeid, f"never ran: {head}")
-            for name, nodeid in zip(names, missing, strict=True)
-        ]
-        return checks, reason
 
     @property
     def report_dir(self) -> Path:
@@ -420,25 +414,13 @@ class CutoverRun:
             reason = f"run incomplete, interrupted ({self.stopped}) before any check ran"
         else:
             reason = "run stopped before any check ran"
-        env = self.fingerprint or environment(self._side("source"), self._side("target"), 0)
-        results = build_results(
-            plan={
-                "name": self.plan.name,
-                "path": str(self.loaded.path),
-                "sha256": self.loaded.sha256,
-            },
-            checks=[_run_error("start", "", reason)],
-            expected_differences=[],
-            env=env,
-            started=self.started,
-            finished=now(),
-            area_order=(RUN_AREA,),
+        self._publish(
+            [outcomes.run_error("start", "", reason)],
+            reason=reason,
+            expected=[],
+            env=self.fingerprint or environment(self._side("source"), self._side("target"), 0),
+            areas=(outcomes.RUN_AREA,),
         )
-        results["verdict_reason"] = reason
-        from harness.report.folder import write_folder
-
-        files = write_folder(results, self.report_dir)
-        self.written = Written(results["verdict"], reason, files.results, files.html)
 
     def _side(self, role: str) -> dict[str, Any]:
         """A side as far as the run got: resolved (redacted), or only its kind from the plan."""
@@ -507,21 +489,6 @@ class CutoverRun:
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         """xdist: the controller collects nothing; each worker says what it selected."""
         self.selected.update(dict.fromkeys(ids))
-
-
-def _run_error(name: str, nodeid: str, summary: str) -> dict[str, Any]:
-    """An ``error`` check of an incomplete run (see :meth:`CutoverRun._unfinished`)."""
-    return {
-        "id": f"{RUN_AREA}[{nodeid or name}]",
-        "area": RUN_AREA,
-        "name": name,
-        "status": "error",
-        "summary": scrub(summary),
-        "duration_s": 0.0,
-        "findings": [],
-        "evidence": {},
-        "nodeid": nodeid,
-    }
 
 
 @pytest.hookimpl(trylast=True)
@@ -662,39 +629,3 @@ def record(request: pytest.FixtureRequest) -> Callable[[CheckResult], None]:
             pytest.skip(result.summary)
 
     return _record
-
-
-def _from_report(report: pytest.TestReport) -> dict[str, Any]:
-    """A test that recorded nothing (crashed in a fixture, or a team's own plain test)."""
-    name = report.nodeid.split("::")[-1]
-    if report.passed:
-        status, summary = "pass", "passed"
-    elif report.skipped:
-        status, summary = "skip", _why(report)
-    else:
-        status = "error" if report.when != "call" else "fail"
-        summary = _why(report)
-    return {
-        "id": f"test[{name}]",
-        "area": "tests",
-        "name": name,
-        "status": status,
-        "summary": scrub(summary),
-        "duration_s": round(report.duration, 6),
-        "findings": [],
-        "evidence": {},
-        "nodeid": report.nodeid,
-    }
-
-
-def _why(report: pytest.TestReport) -> str:
-    """One line saying why a team test did not pass: the exception's message, not its place."""
-    longrepr = report.longrepr
-    if isinstance(longrepr, tuple):  # skips: (file, line, reason)
-        return str(longrepr[2]).removeprefix("Skipped: ")
-    crash = getattr(longrepr, "reprcrash", None)
-    message = str(getattr(crash, "message", "") or "").strip()
-    if message:
-        return message.splitlines()[0]
-    text = str(report.longreprtext or "").strip().splitlines()
-    return next((line.strip() for line in reversed(text) if line.strip()), report.outcome)

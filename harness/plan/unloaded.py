@@ -21,12 +21,9 @@ from typing import Any
 import yaml
 
 from harness.endpoints.redact import scrub
-from harness.results.check import CheckResult, Status
 from harness.results.files import RESULTS_SCHEMA
+from harness.results.outcomes import RUN_AREA, run_error
 from harness.results.record import NO_SOURCE, UNREAD, build_results, environment, now
-
-RUN_AREA = "run"
-"""The area of checks about the run itself (as the plugin's)."""
 
 
 def recorded_kinds() -> frozenset[str]:
@@ -78,7 +75,7 @@ def plan_error_results(plan_path: Path, message: str) -> dict[str, Any] | None:
             "path": str(plan_path.resolve()),
             "sha256": hashlib.sha256(data).hexdigest(),
         },
-        checks=[dict(CheckResult(RUN_AREA, "start", Status.ERROR, reason).to_dict(), nodeid="")],
+        checks=[run_error("start", "", reason)],
         expected_differences=[],
         env=environment(sides["source"], sides["target"], 0),
         started=started,
