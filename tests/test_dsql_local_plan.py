@@ -130,3 +130,34 @@ def test_a_sqlite_copy_into_dsql_local_is_refused_with_the_fix(tmp_path: Path) -
     assert run.returncode == 2, run.stdout + run.stderr
     assert "a dsql-local endpoint loads SQL scripts only" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_load_script_that_is_not_there_is_one_line(tmp_path: Path) -> None:
+    plan = {
+        "name": "x",
+        "source": {"kind": "embedded"},
+        "target": {"kind": "dsql-local", "load": [{"sql": "nosuch.sql"}]},
+    }
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "verify",
+            "--plan",
+            "plan.yaml",
+            "--report-dir",
+            "out",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.strip().splitlines() == [
+        "cutover: error: target: loading the target failed: cannot read "
+        f"{tmp_path / 'nosuch.sql'}: No such file or directory"
+    ]

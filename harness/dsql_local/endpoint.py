@@ -98,7 +98,7 @@ def run_script(cluster: DsqlLocal, path: Path, role: str) -> int:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise EndpointError(
-            f"{role}.load: cannot read {path}: {exc.strerror}", endpoint=role
+            f"loading the {role} failed: cannot read {path}: {exc.strerror}", endpoint=role
         ) from None
     conninfo = cluster.conninfo("admin", password=cluster.token("admin"))
     script = split(text)
