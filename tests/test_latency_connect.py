@@ -8,17 +8,32 @@ Percentile budgets are judged on distributions given as data: no test asserts a 
 
 from __future__ import annotations
 
+import json
+import secrets
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import replace
+from typing import Any
+
+import boto3
 import pytest
+from moto import mock_aws
 from psycopg.conninfo import make_conninfo
 from pydantic import ValidationError
 
 from harness.embedded.provision import PostgresCluster
-from harness.endpoints.resolve import Connector
+from harness.endpoints import aws
+from harness.endpoints.resolve import Connector, open_database, resolve
+from harness.endpoints.settings import AuroraEndpoint
+from harness.errors import EndpointError
 from harness.faults.proxy import FaultProxy
 from harness.latency.check import check_connect
 from harness.latency.health import Connection, connections
 from harness.latency.settings import ConnectBudget, LatencySettings
 from harness.results.check import Status
+from tests.aws_support import APP_DB, APP_USER, REGION, SECRET_ID, StandIn, aws_env, standin
+
+__all__ = ["aws_env", "standin"]  # fixtures used by name below
 
 
 def opened(*ms: float) -> list[Connection]:
@@ -103,3 +118,94 @@ class TestThroughAFlakyPath:
         lenient = check_connect(done, ConnectBudget(runs=30, max_ms=None, min_success_rate=0.0))
         assert (strict.status, lenient.status) == (Status.FAIL, Status.PASS)
         assert strict.evidence["strip"].count("0") == len(failed)
+
+
+@pytest.fixture
+def sm(aws_env: None) -> Iterator[Any]:
+    """An in-process moto Secrets Manager in the secret's region."""
+    with mock_aws():
+        yield boto3.client("secretsmanager", region_name=REGION)
+
+
+@pytest.fixture
+def secret_reads(sm: Any) -> Iterator[list[str]]:
+    """Every GetSecretValue the harness sends, seen by a botocore event hook on the very client
+    it reads through (:func:`harness.endpoints.aws.client` keeps one per settings)."""
+    client = aws.client("secretsmanager", region=REGION)
+    seen: list[str] = []
+
+    def count(**_: Any) -> None:
+        seen.append("GetSecretValue")
+
+    event = "before-call.secrets-manager.GetSecretValue"
+    client.meta.events.register(event, count, unique_id="cutover-test-secret-reads")
+    yield seen
+    client.meta.events.unregister(event, unique_id="cutover-test-secret-reads")
+
+
+def through_the_secret(sm: Any, standin: StandIn, user: str, password: str) -> Connector:
+    """An aurora target whose user and password live only in the (moto) secret, in front of a
+    real PostgreSQL that checks them over TLS; resolved as a run resolves it."""
+    sm.create_secret(
+        Name=SECRET_ID, SecretString=json.dumps({"username": user, "password": password})
+    )
+    spec = AuroraEndpoint.model_validate(
+        {
+            "kind": "aurora",
+            "secret": SECRET_ID,
+            "region": REGION,
+            "host": "127.0.0.1",
+            "port": standin.tls_port,
+            "database": APP_DB,
+        }
+    )
+    with ExitStack() as resources:
+        return resolve(spec, "target", resources)
+
+
+class TestThroughASecret:
+    """``latency.connect`` on a Secrets Manager endpoint: every probed connection reads the
+    secret again, inside the clock, as a fresh client does; no other session does."""
+
+    def test_each_probed_connection_reads_the_secret_and_other_sessions_do_not(
+        self, sm: Any, secret_reads: list[str], standin: StandIn
+    ) -> None:
+        connector = through_the_secret(sm, standin, APP_USER, standin.app_password)
+        assert len(secret_reads) == 1  # resolving the endpoint: the run's one read
+        open_database(connector).close()
+        open_database(connector).close()
+        assert len(secret_reads) == 1
+        done = connections(connector, 5, max_ms=None, allowed_failures=0)
+        assert [c.ok for c in done] == [True] * 5
+        assert len(secret_reads) == 1 + 5
+
+    def test_a_password_rotated_after_the_run_resolved_is_read_by_the_probe(
+        self, sm: Any, standin: StandIn
+    ) -> None:
+        role = "rotated_app"  # a role of its own: the stand-in is shared by the worker's tests
+        before, after = (f"pw-{secrets.token_urlsafe(12)}" for _ in range(2))
+        standin.set_password(role, before)
+        connector = through_the_secret(sm, standin, role, before)
+        standin.set_password(role, after)
+        sm.put_secret_value(
+            SecretId=SECRET_ID, SecretString=json.dumps({"username": role, "password": after})
+        )
+        # the run's own read is stale now: a session from it is refused...
+        with pytest.raises(EndpointError, match="password authentication failed") as refused:
+            open_database(replace(connector, retry={"attempts": 1}))
+        assert before not in str(refused.value)
+        # ...while every probed connection reads the secret as it is now
+        done = connections(connector, 3, max_ms=None, allowed_failures=0)
+        assert [c.ok for c in done] == [True] * 3
+
+    def test_a_secret_that_cannot_be_read_fails_each_connection_and_says_why(
+        self, sm: Any, standin: StandIn
+    ) -> None:
+        connector = through_the_secret(sm, standin, APP_USER, standin.app_password)
+        sm.delete_secret(SecretId=SECRET_ID, ForceDeleteWithoutRecovery=True)
+        done = connections(connector, 3, max_ms=None, allowed_failures=3)
+        assert [c.ok for c in done] == [False] * 3
+        assert all(f"secret '{SECRET_ID}' in {REGION} not found" in str(c.error) for c in done)
+        result = check_connect(done, ConnectBudget(runs=3, max_ms=None))
+        assert result.status is Status.FAIL
+        assert standin.app_password not in json.dumps(result.to_dict(), default=str)

@@ -3,7 +3,8 @@ or IAM database authentication.
 
 Resolved once per run (the controller reads the secret, workers receive the DSN as plain
 data): host, port and database come from the plan, else from the secret, else defaults;
-user and password only ever from the secret. TLS is always on (``sslmode=require`` by
+user and password only ever from the secret (read again per connection by the connect-rate
+probe alone: :func:`with_fresh_secret`). TLS is always on (``sslmode=require`` by
 default; ``verify-ca``/``verify-full`` with a CA bundle).
 
 ``auth: iam``: no secret; host, port, database and user come from the plan, and the password
@@ -17,6 +18,7 @@ an ``*.rds.amazonaws.com`` host, then ``AWS_REGION`` or the profile's.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -63,6 +65,7 @@ def resolve_aurora(spec: AuroraEndpoint, role: str) -> dict[str, Any]:
     return {
         "address": writer,
         "reader_address": reader,
+        "secret": dataclasses.asdict(ref),
         "display": f"aurora: {redact_dsn(writer)} ({ref.describe()})",
         "evidence": _evidence(spec, ref, creds, writer, reader),
         "credential_hint": (
@@ -70,6 +73,15 @@ def resolve_aurora(spec: AuroraEndpoint, role: str) -> dict[str, Any]:
             "check it is the current version (rotation?) and belongs to this cluster"
         ),
     }
+
+
+def with_fresh_secret(address: str, secret: dict[str, Any], role: str) -> str:
+    """``address`` with the user and password the secret holds now, read again as a client
+    that opens a fresh connection reads it (the connect-rate probe, :mod:`harness.latency`).
+    Every other session uses the one read made when the run resolved the endpoint."""
+    ref = SecretRef(**secret)
+    creds = fetch(ref, role)
+    return make_conninfo(address, user=creds.username, password=creds.password)
 
 
 def resolve_iam(spec: AuroraEndpoint, role: str) -> dict[str, Any]:

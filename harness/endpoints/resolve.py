@@ -85,6 +85,9 @@ class Connector:
     token: dict[str, Any] | None = None
     """DSQL, or ``aurora`` with ``auth: iam``: what to sign a fresh IAM token with for each
     connection (no secret in it)."""
+    secret: dict[str, Any] | None = None
+    """``aurora`` with a Secrets Manager secret: where it is (a :class:`SecretRef`'s fields, no
+    value), so the connect-rate probe can read it again per connection as a fresh client does."""
     reader_address: str | None = field(default=None, repr=False)
     """Aurora: the reader endpoint's DSN (same credentials as ``address``)."""
     evidence: dict[str, Any] = field(default_factory=dict)

@@ -1,13 +1,16 @@
 """Connection reliability and the ``SELECT 1`` health check, measured on fresh sessions.
 
 Both open their own sessions through :func:`harness.endpoints.open_database`, the same path
-every check uses (read-only, redacted errors), and close them again.
+every check uses (read-only, redacted errors), and close them again. The connect-rate probe
+goes through the whole path a fresh client takes: an IAM endpoint signs a token per attempt
+(as every session does), and a Secrets Manager endpoint reads its secret again for each
+connection, inside the clock (every other session uses the run's one read).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.db.database import Database, PostgresDatabase, SqliteDatabase
 from harness.endpoints.resolve import Connector, open_database
@@ -42,7 +45,8 @@ def connections(
     connector: Connector, runs: int, *, max_ms: float | None, allowed_failures: int
 ) -> list[Connection]:
     """Open and close ``runs`` sessions one after another, each through the whole path
-    (a fresh token, TLS, the retry policy, the schema check), and time each.
+    (the secret read again or a fresh token, TLS, the retry policy, the schema check), and
+    time each.
 
     Stops once more than ``allowed_failures`` have failed: the rate is then decided, and a
     dead endpoint need not be retried a hundred times over to prove it.
@@ -52,7 +56,7 @@ def connections(
         attempts: list[Attempt] = []
         start = time.perf_counter_ns()
         try:
-            db = open_database(connector, on_attempt=attempts.append)
+            db = open_database(_as_a_fresh_client(connector), on_attempt=attempts.append)
         except EndpointError as exc:
             ms = (time.perf_counter_ns() - start) / 1e6
             done.append(Connection(False, round(ms, 3), max(1, len(attempts)), str(exc)))
@@ -65,6 +69,20 @@ def connections(
         if sum(not c.ok for c in done) > allowed_failures:
             break
     return done
+
+
+def _as_a_fresh_client(connector: Connector) -> Connector:
+    """``connector`` with its credentials as a client opening a new connection gets them: a
+    Secrets Manager endpoint's secret read again (a rotated password, a throttled or denied
+    read count here); anything else as it is (a token is signed per attempt anyway)."""
+    if connector.secret is None:
+        return connector
+    from harness.endpoints.aurora import with_fresh_secret
+
+    return replace(
+        connector,
+        address=with_fresh_secret(connector.address, connector.secret, connector.role),
+    )
 
 
 def health_probes(connector: Connector, runs: int, timeout_ms: float) -> list[Probe]:
