@@ -371,6 +371,104 @@ class TestNarrowing:
         }
 
 
+class TestEnums:
+    """An enum moved to DSQL's shape: text with a CHECK of its labels (or a domain), read from
+    the target's catalog and compared label by label rather than waived as a change of kind."""
+
+    SOURCE = (
+        "CREATE TYPE member_role AS ENUM ('owner', 'admin', 'member', 'viewer');"
+        "CREATE TABLE m (id bigint PRIMARY KEY, role member_role NOT NULL);"
+        "INSERT INTO m VALUES (1, 'owner'), (2, 'viewer');"
+    )
+
+    def schema(self, migrate: Migrate, target: str) -> CheckResult:
+        return migrate(self.SOURCE, target, source="postgres").schema("m")
+
+    @pytest.mark.parametrize(
+        "column",
+        [
+            "role varchar(16) NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer'))",
+            "role text NOT NULL CHECK (role = 'viewer' OR role = 'member' OR role = 'admin'"
+            " OR role = 'owner')",
+        ],
+    )
+    def test_text_with_a_check_of_the_same_labels_passes(
+        self, migrate: Migrate, column: str
+    ) -> None:
+        result = self.schema(migrate, f"CREATE TABLE m (id bigint PRIMARY KEY, {column});")
+        assert result.status is Status.PASS, result.findings
+        assert any("same 4 labels" in f.message for f in result.findings)
+        order = [f for f in result.findings if f.severity is S.WARNING]
+        assert [f.message.split(": ", 1)[1][:23] for f in order] == ["ORDER BY sorts the text"]
+
+    def test_a_domain_with_a_check_of_the_same_labels_passes(self, migrate: Migrate) -> None:
+        target = (
+            "CREATE DOMAIN member_role_d AS varchar(16)"
+            " CHECK (VALUE IN ('owner', 'admin', 'member', 'viewer'));"
+            "CREATE TABLE m (id bigint PRIMARY KEY, role member_role_d NOT NULL);"
+        )
+        result = self.schema(migrate, target)
+        assert result.status is Status.PASS, result.findings
+        assert any("same 4 labels" in f.message for f in result.findings)
+
+    def test_text_without_a_check_fails_naming_the_labels(self, migrate: Migrate) -> None:
+        result = self.schema(migrate, "CREATE TABLE m (id bigint PRIMARY KEY, role text);")
+        finding = only(result, K.ALLOWED_VALUES)
+        assert (result.status, finding.severity) == (Status.FAIL, S.ERROR)
+        assert "no CHECK on the target limits it to the enum's 4 labels" in finding.message
+        assert "owner, admin, member, viewer" in finding.message
+
+    def test_a_check_missing_a_label_fails_and_an_extra_one_warns(self, migrate: Migrate) -> None:
+        target = (
+            "CREATE TABLE m (id bigint PRIMARY KEY,"
+            " role text CHECK (role IN ('owner', 'admin', 'member', 'guest')));"
+        )
+        result = self.schema(migrate, target)
+        messages = {f.severity: f.message for f in result.findings if f.kind is K.ALLOWED_VALUES}
+        assert result.status is Status.FAIL
+        assert "refuses enum label(s) viewer" in messages[S.ERROR]
+        assert any("also accepts guest" in f.message for f in result.findings)
+
+    def test_a_check_that_is_not_a_list_of_values_is_not_trusted(self, migrate: Migrate) -> None:
+        target = "CREATE TABLE m (id bigint PRIMARY KEY, role text CHECK (length(role) < 10));"
+        result = self.schema(migrate, target)
+        assert result.status is Status.FAIL
+        assert "no CHECK on the target limits it" in only(result, K.ALLOWED_VALUES).message
+
+    def test_a_label_longer_than_the_target_column_fails(self, migrate: Migrate) -> None:
+        target = (
+            "CREATE TABLE m (id bigint PRIMARY KEY,"
+            " role varchar(5) CHECK (role IN ('owner', 'admin', 'member', 'viewer')));"
+        )
+        result = self.schema(migrate, target)
+        assert result.status is Status.FAIL
+        assert "'member' does not fit varchar(5)" in only(result, K.TYPE_NARROWING).message
+
+    def test_the_same_enum_on_both_sides_is_equivalent(self, migrate: Migrate) -> None:
+        target = (
+            "CREATE TYPE member_role AS ENUM ('owner', 'admin', 'member', 'viewer');"
+            "CREATE TABLE m (id bigint PRIMARY KEY, role member_role NOT NULL);"
+        )
+        result = self.schema(migrate, target)
+        assert (result.status, result.findings) == (Status.PASS, ())
+
+    def test_an_enum_reordered_on_the_target_warns_that_order_by_changes(
+        self, migrate: Migrate
+    ) -> None:
+        target = (
+            "CREATE TYPE member_role AS ENUM ('viewer', 'member', 'admin', 'owner');"
+            "CREATE TABLE m (id bigint PRIMARY KEY, role member_role NOT NULL);"
+        )
+        result = self.schema(migrate, target)
+        finding = only(result, K.ALLOWED_VALUES)
+        assert (result.status, finding.severity) == (Status.PASS, S.WARNING)
+        assert "so ORDER BY does too" in finding.message
+
+    def test_an_enum_moved_to_a_number_is_still_a_change_of_kind(self, migrate: Migrate) -> None:
+        result = self.schema(migrate, "CREATE TABLE m (id bigint PRIMARY KEY, role integer);")
+        assert only(result, K.TYPE_INCOMPATIBLE).severity is S.ERROR
+
+
 class TestNullability:
     def test_not_null_on_the_target_with_nulls_in_the_source_is_an_error_with_the_count(
         self, migrate: Migrate

@@ -22,7 +22,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from harness.checks import narrowing, waivers
+from harness.checks import enums, narrowing, waivers
 from harness.db import typemap as types
 from harness.db.catalog import Index, Table
 from harness.db.database import Database, FitReport
@@ -171,9 +171,23 @@ class _Comparison:
             row["target_type"] = other.declared_type
             s_type = types.parse(column.declared_type, self.db.dialect)
             t_type = types.parse(other.declared_type, self.target_dialect)
-            compat = types.compare(s_type, t_type)
-            row["class"] = compat.value
-            self.type_change(column.name, name, s_type, t_type, compat, row)
+            if column.labels and enums.is_text(other, self.target_dialect):
+                row["class"] = "enum"
+                for found in enums.compare(
+                    column, other, f"{self.pair.id}.{name}", self.target_dialect
+                ):
+                    self.add(
+                        found.kind,
+                        found.severity,
+                        found.message,
+                        column=name,
+                        source=column.declared_type,
+                        target=other.declared_type,
+                    )
+            else:
+                compat = types.compare(s_type, t_type)
+                row["class"] = compat.value
+                self.type_change(column.name, name, s_type, t_type, compat, row)
             self.nullability(column.name, name, column.nullable, other.nullable)
             self.default(name, column.default, other.default, t_type.family)
         for other in self.target.columns:

@@ -23,6 +23,13 @@ class Column:
     nullable: bool
     default: str | None
     position: int
+    labels: tuple[str, ...] = ()
+    """An enum column's labels in their sort order; empty for every other type."""
+    checks: tuple[str, ...] = ()
+    """CHECK expressions on this column alone, from its table or its domain (a domain's say
+    ``VALUE`` for the column), as SQL text in the side's own dialect."""
+    base_type: str | None = None
+    """A domain column's underlying type as the database reports it."""
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ class FindingKind(enum.Enum):
     TYPE_INCOMPATIBLE = "type_incompatible"
     TYPE_NARROWING = "type_narrowing"
     TYPE_WIDENING = "type_widening"
+    ALLOWED_VALUES = "allowed_values"
+    """An enum's labels against the values the target column accepts (its enum or CHECK)."""
     NULLABILITY = "nullability"
     DEFAULT = "default"
     PRIMARY_KEY = "primary_key"
