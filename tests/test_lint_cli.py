@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -145,3 +149,50 @@ class TestFix:
         assert run(str(source), "--fix")[0] == 0
         assert "CREATE TABLE u" in (tmp_path / "idx.dsql.sql").read_text()
         assert run(str(tmp_path / "idx.dsql.sql"))[0] == 0
+
+
+class TestPipes:
+    """SQL piped in, as ``pg_dump --schema-only | cutover lint -`` or ``cutover lint <(…)``:
+    a pipe reads once, so the lint reads it once, and it is never mistaken for a folder."""
+
+    SQL = "CREATE TABLE t (id serial PRIMARY KEY);\n"
+
+    def run(self, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "harness.cli", "lint", "-j", "1", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    @pytest.mark.parametrize("name", ["-", "/dev/stdin"])
+    def test_standard_input_is_linted_as_sql(self, name: str) -> None:
+        run = self.run(name, stdin=self.SQL)
+        assert run.returncode == 1, run.stderr
+        assert run.stdout.startswith(f"{name}:1:17 DSQL020 error"), run.stdout
+        assert "Traceback" not in run.stderr
+
+    def test_a_named_pipe_is_read_once(self, tmp_path: Path) -> None:
+        fifo = tmp_path / "schema.pipe"
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=fifo.write_text, args=(self.SQL,))
+        writer.start()
+        run = self.run(str(fifo), stdin="")
+        writer.join(timeout=30)
+        assert run.returncode == 1, run.stderr
+        assert "DSQL020" in run.stdout
+
+    def test_binary_on_standard_input_is_one_line(self) -> None:
+        run = self.run("-", stdin="SELECT 1;\x00\x01")
+        assert run.returncode == 2
+        assert run.stderr.strip().splitlines() == [
+            "cutover: error: -: not a text file (a NUL byte at offset 9); give SQL files,"
+            " migration folders or application code"
+        ]
+
+    def test_fix_refuses_a_pipe(self) -> None:
+        run = self.run("--fix", "-", stdin=self.SQL)
+        assert run.returncode == 2
+        assert "a pipe has no folder" in run.stderr

@@ -76,7 +76,8 @@ def lint(
     jobs: int | None,
     output: Path | None,
 ) -> None:
-    """Check SQL files, migration folders and application code against Aurora DSQL."""
+    """Check SQL files, migration folders and application code against Aurora DSQL
+    (``-`` reads SQL from standard input)."""
     try:
         sys.exit(
             _run(
@@ -118,6 +119,10 @@ def _run(
 
     if output is not None:  # before linting, so a bad -o is one line at once, not after the work
         writable_file(output, option="-o", example="lint.txt", create_parents=True)
+    from harness.lint.sources import is_stream
+
+    if fix and any(is_stream(p) for p in paths):
+        raise HarnessError("--fix writes beside each file, and a pipe has no folder; lint a file")
     if fix:  # --fix writes <name>.dsql.sql beside each file: those folders, checked up front
         for folder in sorted({p if p.is_dir() else p.parent for p in paths}):
             writable_folder(folder, option="--fix", create=False, fix="lint a copy instead")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from fnmatch import fnmatch
 from pathlib import Path
@@ -27,6 +28,11 @@ SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "di
 FIXED_SUFFIX = ".dsql.sql"
 """What ``--fix`` writes; skipped in folders (name one explicitly to lint it)."""
 PLACEHOLDER = "cutover_param"
+STDIN = Path("-")
+"""``cutover lint -``: SQL from standard input."""
+_streams: dict[Path, str] = {}
+"""What :func:`discover` read from pipes (``-``, ``/dev/stdin``, ``<(pg_dump …)``): a pipe
+reads once, and every discovered file is read again after discovery."""
 
 # A literal is SQL when it starts like a statement (a few words, not prose).
 LOOKS_LIKE_SQL = re.compile(
@@ -98,7 +104,12 @@ def discover(
     """The files to lint, in a stable order (folders sorted by name, as migrations run)."""
     patterns = tuple(exclude)
     out: list[Path] = []
+    _streams.clear()
     for path in paths:
+        if is_stream(path):
+            _streams[path] = _read_stream(path)
+            out.append(path)
+            continue
         if not path.exists():
             raise LintSourceError("no such file or folder", path=str(path))
         if path.is_file():
@@ -122,6 +133,11 @@ def discover(
     return out
 
 
+def is_stream(path: Path) -> bool:
+    """``-`` or a pipe (``/dev/stdin``, a shell's ``<(…)``): read once, linted as SQL."""
+    return path == STDIN or (path.exists() and not path.is_dir() and not path.is_file())
+
+
 TEXT_PROBE_BYTES = 8000
 """How much of a file :func:`_check_text` reads: what git reads to tell binary from text."""
 
@@ -136,6 +152,20 @@ def _check_text(path: Path) -> None:
             head = handle.read(TEXT_PROBE_BYTES)
     except OSError as exc:
         raise LintSourceError(f"cannot read: {exc.strerror}", path=str(path)) from None
+    _check_head(head, path)
+
+
+def _read_stream(path: Path) -> str:
+    """All of a pipe's text, read once (standard input for ``-``)."""
+    try:
+        data = sys.stdin.buffer.read() if path == STDIN else path.read_bytes()
+    except OSError as exc:
+        raise LintSourceError(f"cannot read: {exc.strerror}", path=str(path)) from None
+    _check_head(data[:TEXT_PROBE_BYTES], path)
+    return data.decode("utf-8", errors="replace")
+
+
+def _check_head(head: bytes, path: Path) -> None:
     nul = head.find(b"\x00")
     if nul < 0:
         return
@@ -163,6 +193,8 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 def read_fragments(path: Path, kind: str) -> list[Fragment]:
     """The SQL of one file as fragments (one for a SQL file, one per literal in code)."""
+    if path in _streams:
+        return fragments_of(_streams[path], kind)
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
