@@ -43,6 +43,8 @@ BATCH_JOBS = 64
 """Segments split in one batch (one query a side)."""
 FETCH_BATCH_ROWS = 50_000
 """Rows fetched in one batch at most (with the largest segment fetched whole): memory."""
+FIRST_PASS_SEGMENTS = 20_000
+"""Segments a fine first pass may return per side (a few MB of checksums at most)."""
 T = TypeVar("T")
 
 
@@ -279,6 +281,7 @@ class _Bisection:
                 (e for e in (a.estimate, b.estimate) if e), default=hi - lo + 1
             )
             span = hi - lo + 1
+            every = self._first_pass_rows(estimate)
             width = max(1, math.ceil(span * every / max(estimate, 1)))
             # Unique integer keys put at most ``width`` rows in a segment. A sum of hashes
             # needs no memory whatever the count; a digest holds the segment's text, so sparse
@@ -293,6 +296,22 @@ class _Bisection:
             lambda: self.tgt.sample_keys(every, self.within),
         )
         return BoundarySegments(_union(*samples), self.within)
+
+    def _first_pass_rows(self, estimate: int) -> int:
+        """Rows per first-pass segment for arithmetic segments. Where both sides sum row
+        hashes server-side, segments small enough to fetch (``fetch_rows``), up to
+        :data:`FIRST_PASS_SEGMENTS` of them: a few thousand more groups in the one scan cost
+        nothing measurable, and a differing segment is then fetched at once, without a
+        bisection level (a round trip a side, and the differing segments hashed again).
+        ``segment_rows`` otherwise: a digest side (SQLite) runs a query per segment, and a
+        bounded side (Aurora DSQL) a statement per block of segments."""
+        every = self.options.segment_rows
+        if self.src.fields or self.src.bounded or self.tgt.bounded:
+            return every
+        # Three quarters of fetch_rows: a segment of dense keys holds up to its width, which
+        # exceeds ``every`` where the estimate is short of the rows.
+        fine = max(self.options.fetch_rows * 3 // 4, math.ceil(estimate / FIRST_PASS_SEGMENTS))
+        return min(every, fine)
 
     def _resolve(self, segments: Segmenter, a: Checksums, b: Checksums) -> None:
         """Bisect the differing segments level by level: each level's splits go to each side

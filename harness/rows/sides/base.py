@@ -47,6 +47,9 @@ class Side(ABC):
 
     fields: bool
     """Rows are encoded as fields and segments digested in key order (else records, summed)."""
+    bounded: bool = False
+    """No statement may span a large table (Aurora DSQL ends transactions after five
+    minutes): checksums and key samples go in short statements."""
 
     def __init__(
         self, display: str, table: str, columns: Sequence[ColumnPlan], key: Sequence[int]

@@ -46,6 +46,7 @@ class PostgresSide(Side):
         super().__init__(db.display, table, columns, key)
         self.fields = fields
         self.db = db
+        self.bounded = db.bounded
         self.role = role
         self._from = sql.Identifier(db.schema, table)
         self._text_keys = tuple(text_keys)
