@@ -25,6 +25,7 @@ class _Cutover(click.Group):
     capability commands are imported only when run, so ``cutover --help`` stays instant."""
 
     LAZY = {
+        "aurora-iam": "harness.embedded.iam_command:aurora_iam",
         "check-signature": "harness.signoff.command:check_signature",
         "dsql-local": "harness.dsql_local.command:dsql_local",
         "dynamo": "harness.dynamo.command:dynamo",

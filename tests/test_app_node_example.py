@@ -1,6 +1,9 @@
-"""examples/node-app end to end with a real Node process: its node:test suite (JUnit from
-Node's own reporter) against copies of both sides, its server started against the target and
-probed. GO as committed; the drift variant NO-GO on exactly the application's failure classes.
+"""examples/node-app end to end, as a team runs it: ``./run.sh`` serves the Aurora target
+locally (``cutover aurora-iam serve``: a real PostgreSQL behind the stand-in that checks each
+RDS IAM token, with made-up keys), then ``cutover verify`` reads the application's queries from
+``src/db.js``, runs its node:test suite (JUnit from Node's own reporter) on both sides, starts
+its server against the target (a fresh IAM token as its password) and probes it. GO as
+committed; ``./run.sh --drift`` NO-GO with each of the application's failure classes.
 
 Skipped cleanly where Node or the example's one dependency (``npm ci`` in the example, which
 ``.ci/run`` does where npm is installed) is missing.
@@ -8,17 +11,20 @@ Skipped cleanly where Node or the example's one dependency (``npm ci`` in the ex
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.conftest import run_cutover
+from tests.conftest import CLI_TIMEOUT_S, run_once
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "node-app"
 
@@ -57,63 +63,184 @@ def _free_port() -> int:
         return port
 
 
-def _copy(tmp_path: Path, plan_name: str) -> Path:
-    """The example in the test's own folder (its JUnit report and server port its own), the
+def _copy(tmp_path: Path) -> Path:
+    """The example in the test's own folder (its reports, CA file and ports its own), the
     installed node_modules linked, never written."""
     app = tmp_path / "node-app"
     for part in ("src", "test", "db", "drift"):
         shutil.copytree(EXAMPLE / part, app / part)
-    for name in ("package.json", "plan.yaml", "plan-drift.yaml"):
+    for name in ("package.json", "plan.yaml", "plan-drift.yaml", "run.sh"):
         shutil.copy(EXAMPLE / name, app / name)
     (app / "node_modules").symlink_to(EXAMPLE / "node_modules")
-    plan: dict[str, Any] = yaml.safe_load((app / plan_name).read_text(encoding="utf-8"))
-    port = _free_port()
-    plan["health"]["url"] = f"http://127.0.0.1:{port}/health"
-    plan["health"]["env"] = {"PORT": str(port)}
-    path = app / plan_name
-    path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
-    return path
+    target_port, health_port = _free_port(), _free_port()
+    for name in ("plan.yaml", "plan-drift.yaml"):
+        plan: dict[str, Any] = yaml.safe_load((app / name).read_text(encoding="utf-8"))
+        plan["target"]["port"] = target_port
+        plan["health"]["url"] = f"http://127.0.0.1:{health_port}/health"
+        plan["health"]["env"]["PORT"] = str(health_port)
+        (app / name).write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    return app
 
 
-def _verify(plan: Path) -> tuple[int, str, dict[str, dict[str, Any]]]:
-    done = run_cutover("verify", "--plan", str(plan), "--report-dir", "out", cwd=plan.parent)
-    results = json.loads((plan.parent / "out" / "results.json").read_text(encoding="utf-8"))
-    return done.returncode, done.stdout + done.stderr, {c["id"]: c for c in results["checks"]}
+@dataclasses.dataclass(frozen=True)
+class ExampleRun:
+    """What one ``run.sh`` left: its exit code, its output and the checks of results.json."""
+
+    code: int
+    output: str
+    checks: dict[str, Any]
 
 
-def test_the_example_is_go(tmp_path: Path) -> None:
-    code, output, checks = _verify(_copy(tmp_path, "plan.yaml"))
-    assert code == 0, output
-    suite = checks["app_tests[npm test]"]
-    assert suite["status"] == "pass"
-    assert suite["evidence"]["source"]["tests"]["passed"] == 6
-    assert suite["evidence"]["target"]["tests"] == {
-        "passed": 6,
-        "failed": 0,
-        "error": 0,
-        "skipped": 0,
-    }
-    (health,) = [c for c in checks.values() if c["area"] == "app_health"]
-    assert health["evidence"]["strip"] == "1" * 100
-    # the suite's INSERT went to the copies: the verified databases still agree
-    assert checks["row_count[skills]"]["status"] == "pass"
+def _run(app: Path, *args: str) -> ExampleRun:
+    """``sh run.sh ARGS`` with this interpreter's ``cutover`` first on PATH."""
+    shim = app.parent / "bin"
+    shim.mkdir()
+    (shim / "cutover").write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" -m harness.cli "$@"\n', encoding="utf-8"
+    )
+    (shim / "cutover").chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PG", "CUTOVER_"))}
+    env["PATH"] = f"{shim}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run(
+        ["sh", "run.sh", *args],
+        cwd=app,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    results_file = app / "reports" / "out" / "results.json"
+    assert results_file.is_file(), output
+    results = json.loads(results_file.read_text(encoding="utf-8"))
+    assert "X-Amz-Signature" not in results_file.read_text(encoding="utf-8")  # no token kept
+    assert not (app / ".aurora-iam" / "ca.crt").exists()  # the stand-in stopped with the run
+    return ExampleRun(done.returncode, output, {c["id"]: c for c in results["checks"]})
 
 
-def test_the_drift_variant_blames_the_target_only_tests_and_the_health_route(
-    tmp_path: Path,
-) -> None:
-    code, output, checks = _verify(_copy(tmp_path, "plan-drift.yaml"))
-    assert code == 1, output
-    suite = checks["app_tests[npm test]"]
-    assert suite["status"] == "fail"
-    blamed = {f["object"] for f in suite["findings"] if f["severity"] == "error"}
-    assert blamed == {
-        "lists the seeded skills in order",
-        "GET /health says healthy",
-        "GET /skills/:name/users",
-    }
-    assert any("'go'" in f["message"] for f in suite["findings"])
-    (health,) = [c for c in checks.values() if c["area"] == "app_health"]
-    assert health["status"] == "fail"
-    assert "0 of 100 health probes" in health["summary"]
-    assert "status 503" in health["summary"]
+@pytest.fixture(scope="session")
+def go(request: pytest.FixtureRequest) -> ExampleRun:
+    """``./run.sh``, once for all workers."""
+    return run_once(request, "node-app-go", lambda work: _run(_copy(work)), ExampleRun)
+
+
+@pytest.fixture(scope="session")
+def drift(request: pytest.FixtureRequest) -> ExampleRun:
+    """``./run.sh --drift``, once for all workers."""
+    return run_once(
+        request, "node-app-drift", lambda work: _run(_copy(work), "--drift"), ExampleRun
+    )
+
+
+def _nogo(run: ExampleRun) -> dict[str, Any]:
+    assert run.code == 1, run.output
+    return run.checks
+
+
+def _errors(check: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in check["findings"] if f["severity"] == "error"]
+
+
+class TestTheExample:
+    """``./run.sh``: GO, on an Aurora target reached with IAM authentication."""
+
+    def test_the_target_is_aurora_with_a_fresh_iam_token_per_connection(
+        self, go: ExampleRun
+    ) -> None:
+        output, checks = go.output, go.checks
+        assert go.code == 0, output
+        assert "target served at postgresql://skillin_app@skillin.cluster-" in output
+        reached = checks["connectivity[target]"]
+        assert reached["status"] == "pass"
+        assert reached["evidence"]["tls"] is True
+        assert reached["evidence"]["endpoint"]["kind"] == "aurora"
+        assert reached["evidence"]["endpoint"]["auth"] == "iam"
+        connect = checks["latency[connect]"]
+        assert connect["status"] == "pass"
+        assert connect["evidence"]["strip"] == "1" * 50
+
+    def test_the_queries_are_read_from_db_js_with_their_dollar_placeholders(
+        self, go: ExampleRun
+    ) -> None:
+        assert go.code == 0, go.output
+        checks = go.checks
+        taken = {name for name in checks if name.startswith("queries[src/db.js:")}
+        assert taken == {
+            f"queries[src/db.js:{function}]"
+            for function in (
+                "listSkills",
+                "findSkill",
+                "usersWithSkill",
+                "addSkill",
+                "renameSkill",
+                "schemaVersion",
+            )
+        }
+        find = checks["queries[src/db.js:findSkill]"]
+        assert find["status"] == "pass"
+        assert find["evidence"]["parameter_style"] == "$n"
+        drawn = {run["params"]["p1"] for run in find["evidence"]["runs"]}
+        assert drawn <= {"TypeScript", "PostgreSQL", "Go"}  # from skills.name, s.name = $1
+        rename = checks["queries[src/db.js:renameSkill]"]
+        assert rename["status"] == "pass"
+        assert rename["evidence"]["runs"][0]["target_affected"] == 1
+        assert checks["queries[src/db.js:addSkill]"]["status"] == "skip"
+
+    def test_the_suite_and_the_health_route_pass_on_the_target(self, go: ExampleRun) -> None:
+        assert go.code == 0, go.output
+        checks = go.checks
+        suite = checks["app_tests[npm test]"]
+        assert suite["status"] == "pass"
+        assert suite["evidence"]["source"]["tests"]["passed"] == 6
+        assert suite["evidence"]["target"]["tests"] == {
+            "passed": 6,
+            "failed": 0,
+            "error": 0,
+            "skipped": 0,
+        }
+        (health,) = [c for c in checks.values() if c["area"] == "app_health"]
+        assert health["evidence"]["strip"] == "1" * 100
+        # the suite's write rolled back, the queries' writes too: both sides still agree
+        assert checks["row_count[skills]"]["status"] == "pass"
+        assert checks["rows[skills]"]["status"] == "pass"
+
+
+class TestTheDriftVariant:
+    """``./run.sh --drift``: NO-GO, with each class of the application's failures."""
+
+    def test_a_query_the_target_answers_differently(self, drift: ExampleRun) -> None:
+        listed = _nogo(drift)["queries[src/db.js:listSkills]"]
+        assert listed["status"] == "fail"
+        (finding,) = _errors(listed)
+        assert finding["kind"] == "query_answer"
+        assert "answers differ" in finding["message"]
+        assert ["3", "Go"] in [
+            [str(v) for v in d["source"]] for d in listed["evidence"]["first_differences"]
+        ]
+
+    def test_a_write_the_target_refuses(self, drift: ExampleRun) -> None:
+        rename = _nogo(drift)["queries[src/db.js:renameSkill]"]
+        assert rename["status"] == "fail"
+        (finding,) = _errors(rename)
+        assert finding["kind"] == "query_failed"
+        assert "fails on the target" in finding["message"]
+        assert "[22001]" in finding["message"]  # value too long for varchar(16)
+        assert "fails on the source" not in finding["message"]
+        assert rename["evidence"]["runs"][0]["source_affected"] == 1
+
+    def test_tests_that_fail_only_on_the_target(self, drift: ExampleRun) -> None:
+        suite = _nogo(drift)["app_tests[npm test]"]
+        assert suite["status"] == "fail"
+        assert {f["object"] for f in _errors(suite)} == {
+            "lists the seeded skills in order",
+            "GET /health says healthy",
+            "GET /skills/:name/users",
+        }
+        assert any("'go'" in f["message"] for f in suite["findings"])
+
+    def test_a_health_route_below_99_of_100(self, drift: ExampleRun) -> None:
+        (health,) = [c for c in _nogo(drift).values() if c["area"] == "app_health"]
+        assert health["status"] == "fail"
+        assert "0 of 100 health probes" in health["summary"]
+        assert "status 503" in health["summary"]

@@ -223,10 +223,10 @@ def _dump_into(source: str, target: str, connector: Connector, secrets: list[str
 def _postgres_env(connector: Connector, conninfo: str, shown: str) -> Pointed:
     params = psycopg.conninfo.conninfo_to_dict(conninfo)
     password = str(params.get("password") or "")
-    if connector.token is not None:
-        from harness.endpoints.dsql import make_token
+    if connector.token is not None:  # DSQL, or aurora with auth: iam
+        from harness.endpoints.resolve import fresh_token
 
-        password = make_token(connector.token, connector.role)
+        password = fresh_token(connector)
     # node-postgres and most drivers know no hostaddr: where the side has one (a tunnel, a
     # local DSQL), the application connects to that address; a token stays signed for the
     # endpoint's name, which is what the server checks.

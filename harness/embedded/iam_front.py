@@ -12,13 +12,15 @@ to the real PostgreSQL behind it, as that user, over the server's unix socket (t
 token was the authentication) and relay the session byte for byte.
 
 The front is bound before the verifier is made: the port is part of what a token is signed
-for, and a free port is only known once bound.
+for, and a free port is only known once bound. ``cutover aurora-iam serve``
+(:mod:`harness.embedded.iam_command`) serves one on a plan's port for an application.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import struct
 from pathlib import Path
 
@@ -44,8 +46,12 @@ class IamFront(TlsFront):
         cert_file: Path,
         key_file: Path,
         superuser: str = "postgres",
+        port: int = 0,
     ) -> None:
         super().__init__(("127.0.0.1", 0), cert_file=cert_file, key_file=key_file, require_tls=True)
+        # Bound here, in the caller's thread: a port in use is an OSError the caller sees now.
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", port))
         self.hostname = hostname
         self.region = region
         self._identity = identity
@@ -59,6 +65,14 @@ class IamFront(TlsFront):
             self.hostname, self.port, self.region, self._identity
         )
         return self
+
+    async def _listen(self) -> int:
+        # TlsFront's, but on the socket bound in __init__ (on the port asked for)
+        self._listener.listen(64)
+        self._listener.setblocking(False)
+        self._acceptor = self._loop.create_task(self._accept_loop())
+        port: int = self._listener.getsockname()[1]
+        return port
 
     async def _relay(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes

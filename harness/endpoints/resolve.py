@@ -297,7 +297,7 @@ def connect_postgres(
     def attempt() -> psycopg.Connection[Any]:
         conninfo = address
         if connector.token is not None:
-            token = _fresh_token(connector, reader=reader)
+            token = fresh_token(connector, reader=reader)
             seen.append(token)
             conninfo = psycopg.conninfo.make_conninfo(address, password=token)
         conn = psycopg.connect(
@@ -332,7 +332,7 @@ def connect_postgres(
         ) from None
 
 
-def _fresh_token(connector: Connector, *, reader: bool) -> str:
+def fresh_token(connector: Connector, *, reader: bool = False) -> str:
     """The IAM token (the password) for one attempt: RDS (``aurora`` with ``auth: iam``,
     signed for the writer's or the reader's name) or DSQL."""
     assert connector.token is not None

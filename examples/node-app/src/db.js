@@ -34,11 +34,20 @@ async function usersWithSkill(name) {
   return rows.map((r) => r.email);
 }
 
-async function addSkill(name) {
-  const { rows } = await pool.query('INSERT INTO skills (name) VALUES ($1) RETURNING id, name', [
+// `client` lets a caller run it inside its own transaction (the test suite rolls back).
+async function addSkill(name, client = pool) {
+  const { rows } = await client.query('INSERT INTO skills (name) VALUES ($1) RETURNING id, name', [
     name,
   ]);
   return rows[0];
+}
+
+async function renameSkill(id, name, client = pool) {
+  const { rows } = await client.query(
+    'UPDATE skills SET name = $2 WHERE id = $1 RETURNING id, name',
+    [id, name],
+  );
+  return rows[0] ?? null;
 }
 
 async function schemaVersion() {
@@ -46,4 +55,12 @@ async function schemaVersion() {
   return Number(rows[0].version);
 }
 
-module.exports = { pool, listSkills, findSkill, usersWithSkill, addSkill, schemaVersion };
+module.exports = {
+  pool,
+  listSkills,
+  findSkill,
+  usersWithSkill,
+  addSkill,
+  renameSkill,
+  schemaVersion,
+};
