@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -240,6 +241,19 @@ class TestSqliteCatalog:
         (view,) = sqlite_catalog.views
         assert view.definition.startswith("CREATE VIEW long_track AS SELECT track_id, name")
 
+    def test_checks_on_one_column_are_read_from_the_table_text(self, tmp_path: Path) -> None:
+        path = tmp_path / "checks.db"
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute(
+                "CREATE TABLE m (id INTEGER PRIMARY KEY, Role TEXT CHECK (role IN ('a', 'b')),"
+                " lo INT, hi INT, CHECK (lo < hi), CONSTRAINT pos CHECK (lo >= 0))"
+            )
+            columns = {
+                c.name: c.checks for c in sqlite_introspect.read_catalog(conn).tables[0].columns
+            }
+        # the two-column CHECK belongs to neither column
+        assert columns == {"id": (), "Role": ("role IN ('a', 'b')",), "lo": ("lo >= 0",), "hi": ()}
+
     def test_the_catalog_is_of_the_main_database_without_a_schema(
         self, sqlite_catalog: Catalog
     ) -> None:
@@ -302,6 +316,27 @@ class TestPostgresCatalog:
             "nextval('t_a_seq'::regclass)",
             "generated always as identity",
         ]
+
+    def test_enum_labels_checks_and_domains_are_read(self, pg_database: str) -> None:
+        run_sql(
+            pg_database,
+            "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');"
+            "CREATE DOMAIN code AS varchar(4) CHECK (VALUE ~ '^[A-Z]+$');"
+            "CREATE TABLE t (m mood, r text, c code, lo int, hi int, CHECK (lo < hi));"
+            "ALTER TABLE t ADD CHECK (r IN ('x', 'y')) NOT VALID",
+        )
+        with psycopg.connect(pg_database) as conn:
+            columns = {
+                c.name: c for c in table(pg_introspect.read_catalog(conn, "public"), "t").columns
+            }
+        assert columns["m"].labels == ("sad", "ok", "happy")
+        assert columns["r"].checks == ("((r = ANY (ARRAY['x'::text, 'y'::text])))",)
+        assert (columns["c"].base_type, columns["c"].checks) == (
+            "character varying(4)",
+            ("(((VALUE)::text ~ '^[A-Z]+$'::text))",),
+        )
+        assert columns["lo"].checks == columns["hi"].checks == ()
+        assert columns["r"].labels == ()
 
 
 class TestOpeningDatabases:

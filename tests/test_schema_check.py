@@ -7,14 +7,17 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from harness.checks import enums
 from harness.db.catalog import Catalog, Column, Table, View
 from harness.db.database import Database
+from harness.db.introspect import sqlite as sqlite_introspect
 from harness.embedded.provision import PostgresCluster
 from harness.endpoints.resolve import Connector
 from harness.errors import PlanError
@@ -463,6 +466,26 @@ class TestEnums:
         finding = only(result, K.ALLOWED_VALUES)
         assert (result.status, finding.severity) == (Status.PASS, S.WARNING)
         assert "so ORDER BY does too" in finding.message
+
+    def test_the_way_back_to_sqlite_reads_the_check_from_its_table_text(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "rollback.db"
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute(
+                "CREATE TABLE m (id INTEGER PRIMARY KEY, role VARCHAR(3)"
+                " CHECK (role IN ('owner', 'admin', 'member', 'viewer')))"
+            )
+            target = sqlite_introspect.read_catalog(conn).tables[0].column("role")
+        labels = ("owner", "admin", "member", "viewer")
+        source = Column("role", "member_role", "member_role", False, None, 2, labels=labels)
+        assert target is not None
+        found = enums.compare(source, target, "m.role", "sqlite")
+        # SQLite does not enforce VARCHAR(3): no label is too long for it
+        assert [(f.kind, f.severity) for f in found] == [
+            (K.ALLOWED_VALUES, S.WARNING),
+            (K.ALLOWED_VALUES, S.INFO),
+        ]
 
     def test_an_enum_moved_to_a_number_is_still_a_change_of_kind(self, migrate: Migrate) -> None:
         result = self.schema(migrate, "CREATE TABLE m (id bigint PRIMARY KEY, role integer);")

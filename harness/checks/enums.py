@@ -75,9 +75,9 @@ def compare(source: Column, target: Column, obj: str, target_dialect: str) -> li
             )
         ]
     found = _against(labels, allowed, obj, "CHECK")
-    too_long = [
-        label for label in labels if t_type.length is not None and len(label) > t_type.length
-    ]
+    # SQLite declares a length without enforcing it: only a server's column can be too short.
+    bound = t_type.length if target_dialect != "sqlite" else None
+    too_long = [label for label in labels if bound is not None and len(label) > bound]
     if too_long:
         found.append(
             EnumFinding(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 import string
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from harness.db import typemap as types
 from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table, View
@@ -21,7 +22,7 @@ def read_catalog(conn: sqlite3.Connection) -> Catalog:
         " WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
         " ORDER BY name"
     ).fetchall()
-    tables = tuple(_table(conn, name) for name, kind, _ in rows if kind == "table")
+    tables = tuple(_table(conn, name, sql) for name, kind, sql in rows if kind == "table")
     views = tuple(
         View(name, tuple(c.name for c in _columns(conn, name, ())), sql or "")
         for name, kind, sql in rows
@@ -45,7 +46,12 @@ def _column_names(conn: sqlite3.Connection, table: str) -> list[str]:
     return [name for (name,) in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))]
 
 
-def _columns(conn: sqlite3.Connection, table: str, primary_key: tuple[str, ...]) -> list[Column]:
+def _columns(
+    conn: sqlite3.Connection,
+    table: str,
+    primary_key: tuple[str, ...],
+    checks: Mapping[str, list[str]] | None = None,
+) -> list[Column]:
     columns = []
     for cid, name, declared, notnull, default, _pk, hidden in conn.execute(
         'SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)',
@@ -63,12 +69,31 @@ def _columns(conn: sqlite3.Connection, table: str, primary_key: tuple[str, ...])
                 nullable=not notnull and name not in primary_key,
                 default=default,
                 position=cid + 1,
+                checks=tuple((checks or {}).get(name, ())),
             )
         )
     return columns
 
 
-def _table(conn: sqlite3.Connection, name: str) -> Table:
+def _checks(create: str | None, names: list[str]) -> dict[str, list[str]]:
+    """The CHECKs on one column each, read from the ``CREATE TABLE`` text (SQLite keeps no
+    other record of them); text it cannot parse yields none, so nothing is assumed."""
+    try:
+        tree = sqlglot.parse_one(create or "", read="sqlite")
+    except (SqlglotError, ValueError):
+        return {}
+    found: dict[str, list[str]] = defaultdict(list)
+    for check in tree.find_all(exp.CheckColumnConstraint):
+        owner = check.find_ancestor(exp.ColumnDef)
+        columns = {_declared(c.name, names) for c in check.this.find_all(exp.Column)}
+        if owner is not None:
+            columns.add(_declared(owner.name, names))
+        if len(columns) == 1:
+            found[columns.pop()].append(check.this.sql("sqlite"))
+    return found
+
+
+def _table(conn: sqlite3.Connection, name: str, create: str | None) -> Table:
     pk_rows = conn.execute(
         "SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", (name,)
     ).fetchall()
@@ -94,7 +119,9 @@ def _table(conn: sqlite3.Connection, name: str) -> Table:
             indexes.append(Index(index_name, cols, bool(unique)))
     return Table(
         name=name,
-        columns=tuple(_columns(conn, name, primary_key)),
+        columns=tuple(
+            _columns(conn, name, primary_key, _checks(create, _column_names(conn, name)))
+        ),
         primary_key=primary_key,
         unique_constraints=tuple(uniques),
         foreign_keys=_foreign_keys(conn, name),
