@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 from psycopg.conninfo import make_conninfo
 from pydantic import ValidationError
 
+from harness.dsql_local.tokens import SigningIdentity
+from harness.embedded.iam_command import start as serve_iam
 from harness.embedded.provision import PostgresCluster
 from harness.endpoints import aws
 from harness.endpoints.resolve import Connector, open_database, resolve
@@ -31,7 +36,19 @@ from harness.latency.check import check_connect
 from harness.latency.health import Connection, connections
 from harness.latency.settings import ConnectBudget, LatencySettings
 from harness.results.check import Status
-from tests.aws_support import APP_DB, APP_USER, REGION, SECRET_ID, StandIn, aws_env, standin
+from tests.aws_support import (
+    ACCESS_KEY,
+    APP_DB,
+    APP_USER,
+    REGION,
+    SECRET_ID,
+    SECRET_KEY,
+    FlakyAws,
+    StandIn,
+    aws_env,
+    run_verify,
+    standin,
+)
 
 __all__ = ["aws_env", "standin"]  # fixtures used by name below
 
@@ -209,3 +226,83 @@ class TestThroughASecret:
         result = check_connect(done, ConnectBudget(runs=3, max_ms=None))
         assert result.status is Status.FAIL
         assert standin.app_password not in json.dumps(result.to_dict(), default=str)
+
+
+class TestThroughAnIamToken:
+    """``latency.connect`` on ``aurora`` with ``auth: iam``: every probed connection signs its
+    own RDS token (counted on the client the harness signs with), checked by the stand-in."""
+
+    def test_each_probed_connection_signs_its_own_token(
+        self, aws_env: None, tmp_path: Path
+    ) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        spec = AuroraEndpoint.model_validate(
+            {
+                "kind": "aurora",
+                "auth": "iam",
+                "host": "app.cluster-c0ffee123456.eu-west-1.rds.amazonaws.com",
+                "hostaddr": "127.0.0.1",
+                "port": port,
+                "database": "app",
+                "user": "app_iam",
+                "sslmode": "verify-full",
+                "sslrootcert": str(tmp_path / "ca.crt"),
+            }
+        )
+        client = aws.client("rds", region="eu-west-1")
+        signed: list[str] = []
+
+        def count(**_: Any) -> None:
+            signed.append("token")
+
+        with ExitStack() as resources:
+            serve_iam(spec, "target", (), SigningIdentity(ACCESS_KEY, SECRET_KEY), resources)
+            connector = resolve(spec, "target", resources)
+            client.meta.events.register("before-sign.rds.connect", count, unique_id="test")
+            try:
+                done = connections(connector, 5, max_ms=None, allowed_failures=0)
+            finally:
+                client.meta.events.unregister("before-sign.rds.connect", unique_id="test")
+        assert [c.ok for c in done] == [True] * 5
+        assert len(signed) == 5
+
+
+class TestAVerifyRun:
+    """`cutover verify` in a subprocess against a Secrets Manager endpoint that counts every
+    request: the run reads the secret once, and the connect-rate probe once per connection."""
+
+    @pytest.mark.parametrize(("runs", "reads"), [(None, 1), (7, 1 + 7)], ids=["off", "7-runs"])
+    def test_only_the_probe_reads_the_secret_again(
+        self, standin: StandIn, tmp_path: Path, runs: int | None, reads: int
+    ) -> None:
+        secret = json.dumps({"username": APP_USER, "password": standin.app_password})
+        endpoint = FlakyAws([], secret)
+        try:
+            target = {
+                "kind": "aurora",
+                "secret": SECRET_ID,
+                "region": REGION,
+                "endpoint_url": endpoint.url,
+                "host": "127.0.0.1",
+                "port": standin.tls_port,
+                "database": APP_DB,
+            }
+            connect = None if runs is None else {"runs": runs, "max_ms": None}
+            plan = {
+                "name": "secret-reads",
+                "target": target,
+                "latency": {"connect": connect, "health": {"runs": 20, "min_successes": 20}},
+            }
+            (tmp_path / "plan.yaml").write_text(yaml.safe_dump(plan), encoding="utf-8")
+            done = run_verify(tmp_path / "plan.yaml", tmp_path)
+        finally:
+            endpoint.close()
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert endpoint.requests == reads
+        results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+        ids = {c["id"]: c for c in results["checks"]}
+        if runs is not None:
+            assert ids["latency[connect]"]["evidence"]["strip"] == "1" * runs
+        assert standin.app_password not in (tmp_path / "out" / "results.json").read_text()
