@@ -28,12 +28,14 @@ from harness.lint.split import split
 from harness.results.check import Severity
 
 IDENTITY = SigningIdentity("AKIDLOCALTEST", "local-test-secret")
+OTHER = SigningIdentity("AKIDOTHERTEST", "other-secret", arn="arn:aws:iam::111122223333:role/app")
 ABORTED = "current transaction is aborted, commands ignored until end of transaction block"
 
 
 @pytest.fixture(scope="module")
 def dsql() -> Iterator[DsqlLocal]:
-    with DsqlLocal(identity=IDENTITY) as local:
+    """The module's cluster; it knows a second IAM principal (OTHER) besides its own."""
+    with DsqlLocal(identity=IDENTITY, principals=(OTHER,)) as local:
         yield local
 
 
@@ -82,6 +84,22 @@ def one_batch(
         for statement, params in statements:
             cursor.execute(statement, params)
         pipeline.sync()
+
+
+def login_role(conn: psycopg.Connection) -> str:
+    """A new role ``WITH LOGIN`` (and no IAM grant yet)."""
+    role = f"app_{uuid.uuid4().hex[:8]}"
+    conn.execute(sql.SQL("CREATE ROLE {} WITH LOGIN").format(sql.Identifier(role)))
+    return role
+
+
+def grant(conn: psycopg.Connection, role: str, arn: str, action: str = "GRANT") -> str:
+    """``AWS IAM GRANT role TO 'arn'`` (or REVOKE … FROM); its command tag."""
+    preposition = "TO" if action == "GRANT" else "FROM"
+    statement = sql.SQL("AWS IAM {} {} {} {}").format(
+        sql.SQL(action), sql.Identifier(role), sql.SQL(preposition), sql.Literal(arn)
+    )
+    return conn.execute(statement).statusmessage or ""
 
 
 def count(conn: psycopg.Connection, table: str) -> int:
@@ -144,11 +162,11 @@ class TestConnection:
         with pytest.raises(psycopg.OperationalError, match="access denied"):
             psycopg.connect(dsql.conninfo("admin", password=custom_role_token))
 
-    def test_a_role_created_with_login_connects_with_a_db_connect_token(
+    def test_a_role_created_with_login_and_granted_connects_with_a_db_connect_token(
         self, dsql: DsqlLocal, conn: psycopg.Connection
     ) -> None:
-        role = f"app_{uuid.uuid4().hex[:8]}"
-        conn.execute(sql.SQL("CREATE ROLE {} WITH LOGIN").format(sql.Identifier(role)))
+        role = login_role(conn)
+        grant(conn, role, dsql.arn)
         with connect(dsql, role) as app:
             assert app.execute("SELECT current_user").fetchone() == (role,)
         with pytest.raises(psycopg.OperationalError, match="access denied"):
@@ -183,6 +201,88 @@ class TestConnection:
         ) as allowed:
             assert allowed.execute("SHOW application_name").fetchone() == ("rehearsal",)
             assert allowed.execute("SHOW search_path").fetchone() == ("public",)
+
+
+class TestIamGrants:
+    """A role other than admin logs in only with a DbConnect token signed by an IAM principal
+    it was granted to (``AWS IAM GRANT``); ``AWS IAM REVOKE`` takes it back."""
+
+    def test_a_role_without_a_grant_is_refused_as_a_bad_token_is(
+        self, dsql: DsqlLocal, conn: psycopg.Connection
+    ) -> None:
+        role = login_role(conn)
+        with pytest.raises(psycopg.OperationalError, match="unable to accept connection, access"):
+            connect(dsql, role)
+
+    def test_the_grant_is_for_the_principal_that_signs(
+        self, dsql: DsqlLocal, conn: psycopg.Connection
+    ) -> None:
+        role = login_role(conn)
+        assert grant(conn, role, OTHER.arn) == "AWS IAM GRANT"
+        token = dsql.token(role, identity=OTHER)
+        with psycopg.connect(dsql.conninfo(role, password=token)) as app:
+            assert app.execute("SELECT current_user").fetchone() == (role,)
+        with pytest.raises(psycopg.OperationalError, match="access denied"):
+            connect(dsql, role)  # the cluster's own principal was not granted the role
+        stranger = SigningIdentity("AKIDSTRANGER", "stranger-secret", arn=OTHER.arn)
+        with pytest.raises(psycopg.OperationalError, match="access denied"):  # unknown key
+            psycopg.connect(dsql.conninfo(role, password=dsql.token(role, identity=stranger)))
+
+    def test_admin_logs_in_for_any_principal_the_cluster_knows(self, dsql: DsqlLocal) -> None:
+        with psycopg.connect(dsql.conninfo(password=dsql.token(identity=OTHER))) as admin:
+            assert admin.execute("SELECT current_user").fetchone() == ("admin",)
+
+    def test_the_mappings_table_lists_grants_and_revoke_takes_one_back(
+        self, dsql: DsqlLocal, conn: psycopg.Connection
+    ) -> None:
+        role = login_role(conn)
+        grant(conn, role, dsql.arn)
+        mappings = conn.execute(
+            "SELECT arn, pg_role_name, grantor_pg_role_name FROM sys.iam_pg_role_mappings"
+            " WHERE pg_role_name = %s",
+            (role,),
+        ).fetchall()
+        assert mappings == [(dsql.arn, role, "admin")]
+        assert grant(conn, role, dsql.arn, "REVOKE") == "AWS IAM REVOKE"
+        with pytest.raises(psycopg.OperationalError, match="access denied"):
+            connect(dsql, role)
+
+    def test_a_grant_is_part_of_its_transaction(
+        self, dsql: DsqlLocal, conn: psycopg.Connection
+    ) -> None:
+        role = login_role(conn)
+        conn.execute("BEGIN")
+        grant(conn, role, dsql.arn)
+        conn.execute("ROLLBACK")
+        with pytest.raises(psycopg.OperationalError, match="access denied"):
+            connect(dsql, role)
+
+    @pytest.mark.parametrize(
+        ("statement", "sqlstate", "words"),
+        [
+            ("AWS IAM GRANT {role} TO 'arn:aws:s3:::bucket'", "22023", "invalid IAM principal"),
+            ("AWS IAM GRANT no_such_role TO '{arn}'", "42704", 'role "no_such_role" does not'),
+            ("AWS IAM REVOKE {role} FROM '{arn}'", "42704", "is not granted to"),
+            ("DROP ROLE {granted}", "2BP01", "cannot be dropped because some objects depend"),
+            ("AWS IAM GRANT {granted} TO '{arn}'", "42710", "is already granted"),
+        ],
+        ids=["not-an-iam-arn", "no-such-role", "revoke-of-no-grant", "drop-granted", "twice"],
+    )
+    def test_misuse_is_refused(
+        self, dsql: DsqlLocal, conn: psycopg.Connection, statement: str, sqlstate: str, words: str
+    ) -> None:
+        role, granted = login_role(conn), login_role(conn)
+        grant(conn, granted, dsql.arn)
+        text = statement.format(role=role, granted=granted, arn=dsql.arn)
+        state, message = refusal(conn, text)
+        assert (state, words in message) == (sqlstate, True)
+        assert "aws_iam" not in message  # the procedure behind it stays out of sight
+
+    def test_only_admin_grants(self, dsql: DsqlLocal, conn: psycopg.Connection) -> None:
+        role = login_role(conn)
+        grant(conn, role, dsql.arn)
+        with connect(dsql, role) as app:
+            assert refusal(app, f"AWS IAM GRANT {role} TO '{OTHER.arn}'")[0] == "42501"
 
 
 class TestSessionSettings:
@@ -572,6 +672,84 @@ class TestOptimisticConcurrency:
         assert count(conn, rows) == 1
 
 
+class TestFirstCommitterWins:
+    """A write in autocommit commits as soon as it ends, so on DSQL it wins against a block
+    that wrote the same row and has not committed: the write lands, without waiting, and the
+    block fails at its COMMIT with 40001 (OC000) — whichever of the two touched the row first."""
+
+    CONFLICT = ("40001", "change conflicts with another transaction (OC000)")
+
+    @pytest.fixture
+    def rows(self, conn: psycopg.Connection, table: str) -> str:
+        conn.execute(on(table, "INSERT INTO {t} VALUES (1, 'one'), (2, 'two')"))
+        return table
+
+    @pytest.fixture
+    def autocommit(self, dsql: DsqlLocal) -> Iterator[psycopg.Connection]:
+        with connect(dsql) as second:
+            yield second
+
+    @pytest.mark.parametrize("binary", [False, True], ids=["simple", "extended"])
+    def test_an_autocommit_write_of_a_row_a_block_holds_lands_and_the_block_loses(
+        self, conn: psycopg.Connection, autocommit: psycopg.Connection, rows: str, binary: bool
+    ) -> None:
+        update = on(rows, "UPDATE {t} SET v = %s WHERE id = 1")
+        conn.execute("BEGIN")
+        assert conn.execute(update, ("block",), binary=binary).statusmessage == "UPDATE 1"
+        assert autocommit.execute(update, ("autocommit",), binary=binary).statusmessage == (
+            "UPDATE 1"
+        )
+        assert autocommit.execute(on(rows, "SELECT v FROM {t} WHERE id = 1")).fetchone() == (
+            "autocommit",
+        )
+        # the block goes on (its statements run) until its COMMIT, which loses
+        assert conn.execute(on(rows, "SELECT v FROM {t} WHERE id = 2")).fetchone() == ("two",)
+        assert refusal(conn, "COMMIT", binary=binary) == self.CONFLICT
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert conn.execute(on(rows, "SELECT v FROM {t} WHERE id = 1")).fetchone() == (
+            "autocommit",
+        )
+
+    @pytest.mark.parametrize("binary", [False, True], ids=["simple", "extended"])
+    def test_a_block_writing_a_row_an_autocommit_write_changed_since_loses_at_commit(
+        self, conn: psycopg.Connection, autocommit: psycopg.Connection, rows: str, binary: bool
+    ) -> None:
+        update = on(rows, "UPDATE {t} SET v = %s WHERE id = 1")
+        conn.execute("BEGIN")
+        assert count(conn, rows) == 2  # the block's snapshot is taken here
+        autocommit.execute(update, ("autocommit",), binary=binary)
+        # PostgreSQL fails this UPDATE at once (40001, concurrent update); DSQL at COMMIT
+        assert conn.execute(update, ("block",), binary=binary).statusmessage == "UPDATE 1"
+        assert refusal(conn, "COMMIT", binary=binary) == self.CONFLICT
+        assert conn.execute(on(rows, "SELECT v FROM {t} WHERE id = 1")).fetchone() == (
+            "autocommit",
+        )
+
+    def test_an_autocommit_insert_of_a_key_a_block_inserted_lands_and_the_block_loses(
+        self, conn: psycopg.Connection, autocommit: psycopg.Connection, rows: str
+    ) -> None:
+        insert = on(rows, "INSERT INTO {t} VALUES (3, %s)")
+        conn.execute("BEGIN")
+        conn.execute(insert, ("block",))
+        assert autocommit.execute(insert, ("autocommit",)).statusmessage == "INSERT 0 1"
+        assert refusal(conn, "COMMIT") == self.CONFLICT
+        assert conn.execute(on(rows, "SELECT v FROM {t} WHERE id = 3")).fetchone() == (
+            "autocommit",
+        )
+
+    def test_a_block_that_lost_its_locks_can_roll_back_and_retry(
+        self, conn: psycopg.Connection, autocommit: psycopg.Connection, rows: str
+    ) -> None:
+        delete = on(rows, "DELETE FROM {t} WHERE id = 2")
+        conn.execute("BEGIN")
+        conn.execute(on(rows, "UPDATE {t} SET v = 'block' WHERE id = 2"))
+        assert autocommit.execute(delete).statusmessage == "DELETE 1"
+        assert conn.execute("ROLLBACK").statusmessage == "ROLLBACK"
+        with conn.transaction():  # the retry sees the row gone
+            assert conn.execute(on(rows, "UPDATE {t} SET v = 'x' WHERE id = 2")).rowcount == 0
+        assert count(conn, rows) == 1
+
+
 # -- one rule source ---------------------------------------------------------------------------
 
 ERROR_RULES = [r for r in RULES if r.severity is Severity.ERROR and not r.id.startswith("LINT")]
@@ -704,7 +882,9 @@ class TestConflictInjector:
 
 class TestSchemaChangedUnderATransaction:
     """Another session's committed DDL on a table a transaction read or wrote fails that
-    transaction at its COMMIT with DSQL's 40001 (OC001); a retry then succeeds."""
+    transaction at its COMMIT with DSQL's 40001 (OC001), whether the DDL came before the
+    transaction touched the table or after (when PostgreSQL's lock would make it wait); a
+    retry then succeeds."""
 
     SCHEMA = ("40001", "schema has been updated by another transaction (OC001)")
 
@@ -769,6 +949,41 @@ class TestSchemaChangedUnderATransaction:
         conn.execute("BEGIN")
         conn.execute(on(table, "ALTER TABLE {t} ADD COLUMN mine int"))
         assert conn.execute("COMMIT").statusmessage == "COMMIT"
+
+    @pytest.mark.parametrize("binary", [False, True], ids=["simple", "extended"])
+    def test_ddl_meeting_the_lock_of_a_block_that_wrote_the_table_commits_and_the_block_loses(
+        self, conn: psycopg.Connection, other: psycopg.Connection, table: str, binary: bool
+    ) -> None:
+        """The block holds PostgreSQL's lock on the table; DSQL has none, so the DDL commits
+        and the block fails at COMMIT (OC001)."""
+        conn.execute("BEGIN")
+        conn.execute(on(table, "INSERT INTO {t} (id, v) VALUES (%s, 'x')"), (1,), binary=binary)
+        altered = other.execute(on(table, "ALTER TABLE {t} ADD COLUMN extra int"), binary=binary)
+        assert altered.statusmessage == "ALTER TABLE"
+        conn.execute(on(table, "SELECT count(*) FROM {t}"))  # its statements still run
+        assert refusal(conn, "COMMIT", binary=binary) == self.SCHEMA
+        columns = conn.execute(on(table, "SELECT * FROM {t}")).description or []
+        assert [c.name for c in columns] == ["id", "v", "extra"]
+        assert count(conn, table) == 0
+
+    def test_ddl_in_a_block_of_its_own_takes_the_lock_of_a_reader_too(
+        self, conn: psycopg.Connection, other: psycopg.Connection, table: str
+    ) -> None:
+        conn.execute("BEGIN")
+        conn.execute(on(table, "SELECT count(*) FROM {t}"))
+        other.execute("BEGIN")
+        other.execute(on(table, "ALTER TABLE {t} ADD COLUMN extra int"))
+        assert other.execute("COMMIT").statusmessage == "COMMIT"
+        assert refusal(conn, "COMMIT") == self.SCHEMA
+
+    def test_a_read_only_block_whose_lock_was_taken_stays_read_only(
+        self, conn: psycopg.Connection, other: psycopg.Connection, table: str
+    ) -> None:
+        conn.execute("BEGIN READ ONLY")
+        conn.execute(on(table, "SELECT count(*) FROM {t}"))
+        other.execute(on(table, "ALTER TABLE {t} ADD COLUMN extra int"))
+        assert refusal(conn, on(table, "INSERT INTO {t} (id) VALUES (1)"))[0] == "25006"
+        assert conn.execute("COMMIT").statusmessage == "ROLLBACK"
 
 
 class TestWriteSize:

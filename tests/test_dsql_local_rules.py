@@ -17,7 +17,7 @@ from harness.dsql_local.protocol import rows_modified
 from harness.dsql_local.rules import DEFERRED, Refusal, refuse, refuse_setting
 from harness.dsql_local.session import ABORTED, Session, Status
 from harness.dsql_local.statement import classify, setting_name
-from harness.dsql_local.tokens import SigningIdentity, TokenRejected, TokenVerifier
+from harness.dsql_local.tokens import LOCAL_ARN, SigningIdentity, TokenRejected, TokenVerifier
 from harness.lint.pack import RULES
 from harness.results.check import Severity
 
@@ -83,7 +83,7 @@ class TestTokens:
             (lambda: sign("app"), "admin", "needs DbConnectAdmin"),
             (lambda: sign(host="other.dsql.us-east-1.on.aws"), "admin", "not 'abcdef"),
             (lambda: sign(region="eu-west-1"), "admin", "region 'eu-west-1'"),
-            (lambda: sign(key="AKIDOTHER"), "admin", "not the server's"),
+            (lambda: sign(key="AKIDOTHER"), "admin", "not one the server knows"),
             (lambda: sign(secret="guessed"), "admin", "signature does not match"),
             (lambda: flip_last(sign()), "admin", "signature does not match"),
             (lambda: sign().replace("X-Amz-Expires=900", "X-Amz-Expires=9000"), "admin", "match"),
@@ -120,6 +120,24 @@ class TestTokens:
     def test_a_token_asking_for_more_than_a_week_is_rejected(self) -> None:
         with pytest.raises(TokenRejected, match="outside"):
             verifier().verify(sign(expires_in=604_801), "admin")
+
+    def test_the_answer_is_the_arn_of_the_principal_whose_key_signed(self) -> None:
+        other = SigningIdentity("AKIDSECOND", "second", arn="arn:aws:iam::111122223333:user/ci")
+        both = TokenVerifier(HOST, "us-east-1", IDENTITY, others=(other,))
+        assert both.verify(sign("app"), "app") == LOCAL_ARN  # no ARN named: the local one
+        assert both.verify(sign("app", key=other.access_key, secret="second"), "app") == other.arn
+        with pytest.raises(TokenRejected, match="signature does not match"):
+            both.verify(sign("app", key=other.access_key, secret="rules/secret+key="), "app")
+
+    def test_one_access_key_cannot_stand_for_two_principals(self) -> None:
+        twin = SigningIdentity(IDENTITY.access_key, "another", arn="arn:aws:iam::1:role/x")
+        with pytest.raises(ValueError, match="share access key"):
+            TokenVerifier(HOST, "us-east-1", IDENTITY, others=(twin,))
+
+    def test_an_identity_never_shows_its_secrets(self) -> None:
+        temporary = SigningIdentity("AKIDSHOWN", "hidden-secret", "hidden-session-token")
+        assert "hidden" not in repr(temporary)
+        assert "AKIDSHOWN" in repr(temporary)
 
 
 class TestAnswers:

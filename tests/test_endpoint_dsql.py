@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pytest
+from psycopg import sql
 from pydantic import ValidationError
 
 from harness.db.database import PostgresDatabase
@@ -107,10 +108,15 @@ class TestToken:
     def test_a_custom_role_gets_a_dbconnect_token(
         self, aws_env: None, dsql_cluster: DsqlLocal
     ) -> None:
+        """As on DSQL, the role logs in only once it is granted to the IAM principal whose
+        credentials sign the harness's token (AWS IAM GRANT)."""
         with psycopg.connect(
             dsql_cluster.conninfo(password=dsql_cluster.token()), autocommit=True
         ) as admin:
             admin.execute("CREATE ROLE app_reader WITH LOGIN")
+            admin.execute(
+                sql.SQL("AWS IAM GRANT app_reader TO {}").format(sql.Literal(dsql_cluster.arn))
+            )
         spec = tunnelled(dsql_cluster, role="app_reader", expires_in=3600)
         connector = resolved(spec)
         assert connector.token is not None
@@ -120,6 +126,19 @@ class TestToken:
         assert parse_qs(urlsplit("https://" + token).query)["Action"] == ["DbConnect"]
         with connect_postgres(connector) as conn:
             assert conn.execute("SELECT current_user").fetchone() == ("app_reader",)
+
+    def test_a_custom_role_not_granted_to_the_signer_is_refused_naming_the_grant(
+        self, aws_env: None, dsql_cluster: DsqlLocal
+    ) -> None:
+        with psycopg.connect(
+            dsql_cluster.conninfo(password=dsql_cluster.token()), autocommit=True
+        ) as admin:
+            admin.execute("CREATE ROLE app_ungranted WITH LOGIN")
+        connector = resolved(tunnelled(dsql_cluster, role="app_ungranted"))
+        with pytest.raises(EndpointError, match="access denied to these credentials") as info:
+            connect_postgres(connector)
+        assert "(AWS IAM GRANT)" in str(info.value)
+        assert "dsql:DbConnect " in str(info.value)
 
     def test_the_expiry_is_signed_into_the_token(
         self, aws_env: None, monkeypatch: pytest.MonkeyPatch

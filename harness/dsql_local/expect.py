@@ -34,7 +34,11 @@ class Expect:
     rows: list[list[str | None]] = field(default_factory=list)
     """A private query's rows (text values)."""
     occ: bool = False
-    """A statement of a block run under a savepoint of the relay's (see occ.py)."""
+    """A meeting with another transaction's lock is the relay's to settle (occ.py)."""
+    savepoint: bool = False
+    """A savepoint of the relay's went before it, to undo it when it meets a lock."""
+    resend: bytes = b""
+    """What runs it again if it must (peers.py): its Bind and Execute (extended)."""
     blocked: bool = False
     """It met another transaction's row lock (55P03) and was rolled back to the savepoint."""
     described: bool = False

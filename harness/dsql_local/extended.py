@@ -36,6 +36,8 @@ class Extended:
         # answers itself, or None (an empty query, or a name the server will refuse).
         self.statements: dict[str, Statement | Fake | None] = {}
         self.portals: dict[str, Statement | Fake | None] = {}
+        self.binds: dict[str, Message] = {}
+        """The Bind of each portal, to run its statement again (peers.py)."""
 
     async def run(self, batch: list[Message]) -> None:
         """One batch of extended-protocol messages, ending with Sync or Flush."""
@@ -81,8 +83,10 @@ class Extended:
             await relay.pump()
             blocked = relay.batch.blocked
             if blocked is not None and blocked.stmt is not None:
-                if relay.batch.blocked_alone:
+                if relay.batch.blocked_alone and relay.stands_in(blocked.stmt):
                     await relay.stand_in(blocked.stmt, rows=None)
+                elif relay.batch.blocked_alone and blocked.resend:
+                    await relay.preempt(blocked.stmt, blocked, blocked.resend)
                 else:  # later statements of the batch were skipped: fail it, as at COMMIT
                     relay.refused(occ.CONFLICT)
                     await relay.pump()
@@ -101,6 +105,7 @@ class Extended:
             portal, name = wire.bind_names(msg.body)
             target = self.statements.get(name)
             self.portals[portal] = target
+            self.binds[portal] = msg
             if isinstance(target, Statement) and target.writes_rows:
                 relay.session.pending_bytes += len(msg.body)  # its values are data written
             if isinstance(target, Fake):
@@ -122,6 +127,8 @@ class Extended:
         elif kind == b"C":
             which, name = wire.describe_target(msg.body)
             source = self.statements if which == b"S" else self.portals
+            if which != b"S":
+                self.binds.pop(name, None)
             if isinstance(source.pop(name, None), Fake):
                 relay.synthetic(wire.message(b"3"))
             else:
@@ -183,10 +190,10 @@ class Extended:
                 return
         if stmt.begins:
             if session.implicit:
-                session.begin(explicit=True)
+                session.begin(explicit=True, text=stmt.text)
                 relay.synthetic(wire.command_complete("BEGIN"))
                 return
-            session.begin(explicit=True)
+            session.begin(explicit=True, text=stmt.text)
         elif stmt.commits and (loss := relay.commit_refusal(session)) is not None:
             await relay.run_private("ROLLBACK")
             session.end()
@@ -208,11 +215,13 @@ class Extended:
             relay.batch.outstanding_writes += 1
         if relay.jobs is not None and waits_for_job(stmt):
             await relay.jobs.finish_all()
-        guard = session.status is Status.OPEN and occ.guarded(stmt)
-        if guard:
+        guard, savepoint = relay.guarding(stmt)
+        if savepoint:
             relay.private(f"SAVEPOINT {occ.SAVEPOINT}")
         relay.to_server(msg.encode())
-        relay.expect("execute", stmt, occ=guard)
+        bind = self.binds.get(portal)
+        resend = bind.encode() + msg.encode() if bind is not None else b""
+        relay.expect("execute", stmt, occ=guard, savepoint=savepoint, resend=resend)
 
 
 async def _aborted(stmt: Statement) -> Refusal | None:

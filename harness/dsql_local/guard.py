@@ -26,7 +26,9 @@ from pathlib import Path
 from harness.dsql_local import occ
 from harness.dsql_local import protocol as wire
 from harness.dsql_local.conflicts import ConflictInjector
+from harness.dsql_local.grants import MAY_LOG_IN
 from harness.dsql_local.limits import Limits, SchemaLog
+from harness.dsql_local.peers import Peers
 from harness.dsql_local.protocol import Message
 from harness.dsql_local.relay import Relay
 from harness.dsql_local.rules import JobLog, Refusal, refuse_setting
@@ -61,11 +63,16 @@ class GuardConfig:
 class Guard:
     """A listening local-DSQL guard; :meth:`start` runs it in a daemon thread."""
 
-    def __init__(self, config: GuardConfig, jobs: JobLog | None = None) -> None:
+    def __init__(
+        self, config: GuardConfig, jobs: JobLog | None = None, *, superuser: str | None = None
+    ) -> None:
+        """``superuser``: a conninfo of the server's superuser, for watching lock waits
+        (:mod:`harness.dsql_local.peers`); without it a wait is never cut short."""
         self.config = config
         self.jobs = jobs
         self.conflicts = ConflictInjector()
         self.schema = SchemaLog()
+        self.peers = Peers(superuser)
         self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         self._context.load_cert_chain(str(config.cert_file), str(config.key_file))
         self._context.set_alpn_protocols(["postgresql"])
@@ -148,6 +155,7 @@ class Guard:
             self._listener.close()
         if self.jobs is not None:
             await self.jobs.close()
+        await self.peers.close()
 
     def _spawn(self, coro: object) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
@@ -227,7 +235,7 @@ class Guard:
         try:
             if user == "postgres" or user.startswith("pg_"):
                 raise TokenRejected(f"role {user!r} is the server's own, not DSQL's")
-            self.config.verifier.verify(password, user)
+            principal = self.config.verifier.verify(password, user)
         except TokenRejected as exc:
             log.info("refused %s: %s", user or "(no user)", exc.reason)
             await _fatal(writer, *REFUSAL)
@@ -255,19 +263,29 @@ class Guard:
         backend_writer.write(wire.startup_message(startup))
         await backend_writer.drain()
         # The server's answer (AuthenticationOk, parameters, key, ready) goes to the client,
-        # with the version DSQL reports; a FATAL (no such role, no LOGIN) goes as it is.
+        # with the version DSQL reports, once the role may log in; a FATAL (no such role, no
+        # LOGIN) goes as it is.
+        answer = bytearray()
+        pid = 0
         while True:
             msg = await wire.read_message(backend_reader)
-            if msg.kind == b"S":
-                writer.write(self._parameter(msg))
-            else:
-                writer.write(msg.encode())
             if msg.kind == b"E":
+                writer.write(msg.encode())
                 await writer.drain()
                 backend_writer.close()
                 return None
+            answer += self._parameter(msg) if msg.kind == b"S" else msg.encode()
+            if msg.kind == b"K":
+                pid = struct.unpack("!i", msg.body[:4])[0]
             if msg.kind == b"Z":
                 break
+        if user != "admin" and not await _granted(backend_reader, backend_writer, principal):
+            # DSQL: a role logs in only for a principal it was granted to (AWS IAM GRANT)
+            log.info("refused %s: role not granted to %s (AWS IAM GRANT)", user, principal)
+            backend_writer.close()
+            await _fatal(writer, *REFUSAL)
+            return None
+        writer.write(bytes(answer))
         await writer.drain()
         return Relay(
             (reader, writer),
@@ -277,6 +295,8 @@ class Guard:
             conflicts=self.conflicts,
             limits=self.config.limits,
             schema=self.schema,
+            peers=self.peers,
+            pid=pid,
         )
 
     def _parameter(self, msg: Message) -> bytes:
@@ -299,6 +319,26 @@ async def _peek(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> bytes:
     finally:
         loop.remove_reader(sock.fileno())
     return sock.recv(1, socket.MSG_PEEK)
+
+
+async def _granted(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, principal: str
+) -> bool:
+    """Whether the session's role was granted to ``principal``, asked on its own new server
+    connection (an ARN of the guard's own configuration, quoted); an error is a no."""
+    literal = "'" + principal.replace("'", "''") + "'"
+    query = MAY_LOG_IN.replace("$1", literal)
+    writer.write(wire.message(b"Q", query.encode() + b"\0"))
+    await writer.drain()
+    granted = failed = False
+    while True:
+        msg = await wire.read_message(reader)
+        if msg.kind == b"D":
+            granted = wire.data_values(msg.body) == ["t"]
+        elif msg.kind == b"E":
+            failed = True
+        elif msg.kind == b"Z":
+            return granted and not failed
 
 
 async def _fatal(writer: asyncio.StreamWriter, sqlstate: str, text: str) -> None:

@@ -15,17 +15,19 @@ messages wait in one queue with the server's (:class:`Expect`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 import time
 from collections import deque
 from collections.abc import Callable
 
-from harness.dsql_local import occ
+from harness.dsql_local import grants, occ
 from harness.dsql_local import protocol as wire
 from harness.dsql_local.conflicts import ConflictInjector
 from harness.dsql_local.expect import Batch, Expect
 from harness.dsql_local.extended import Extended
-from harness.dsql_local.limits import Limits, SchemaLog
+from harness.dsql_local.limits import SCHEMA_CONFLICT, Limits, SchemaLog
+from harness.dsql_local.peers import RETRY_LOCK_TIMEOUT, Peers
 from harness.dsql_local.protocol import Message
 from harness.dsql_local.rules import JobLog, Refusal, job, refuse, waits_for_job
 from harness.dsql_local.rules import rewrite as rewrite_statement
@@ -60,8 +62,18 @@ class Relay:
         conflicts: ConflictInjector | None = None,
         limits: Limits | None = None,
         schema: SchemaLog | None = None,
+        peers: Peers | None = None,
+        pid: int = 0,
     ) -> None:
         self.conflicts = conflicts or ConflictInjector()
+        self.peers = peers or Peers(None)
+        self.pid = pid
+        """The server process of this session (BackendKeyData)."""
+        self.busy = asyncio.Lock()
+        """Held while a client message is handled, or while another session releases this
+        one's locks (peers.py): one user of the server connection at a time."""
+        self.open_batch = False
+        """An extended batch was flushed to the server and waits for its Sync."""
         self.limits = limits or Limits()
         self.opened = time.monotonic()
         self.reader, self.writer = client
@@ -114,31 +126,61 @@ class Relay:
         self.queue.append(Expect("synthetic", data=data))
 
     async def run(self) -> None:
+        self.peers.add(self.pid, self)
         try:
             while True:
                 msg = await wire.read_message(self.reader)
-                if self.too_old():
-                    return  # DSQL closes the connection; no answer to what arrived
-                if msg.kind == b"X":
-                    self.to_server(msg.encode())
-                    await self.send_server()
-                    return
-                if msg.kind == b"Q":
-                    await self.simple_query(wire.query_text(msg.body))
-                elif msg.kind in b"PBDCE":
-                    self.pending.append(msg)
-                elif msg.kind in b"SH":
-                    self.pending.append(msg)
-                    batch, self.pending = self.pending, []
-                    await self.extended.run(batch)
-                else:  # FunctionCall and anything else: relayed as it is
-                    self.to_server(msg.encode())
-                    self.expect("query")
-                    await self.pump()
-                self.send_client()
-                await self.writer.drain()
+                async with self.busy:
+                    if not await self.handle(msg):
+                        return
         finally:
+            self.peers.remove(self.pid)
             self.backend_writer.close()
+
+    async def handle(self, msg: Message) -> bool:
+        """One message of the client's; False when the session is over."""
+        if self.too_old():
+            return False  # DSQL closes the connection; no answer to what arrived
+        if msg.kind == b"X":
+            self.to_server(msg.encode())
+            await self.send_server()
+            return False
+        if msg.kind == b"Q":
+            await self.simple_query(wire.query_text(msg.body))
+        elif msg.kind in b"PBDCE":
+            self.pending.append(msg)
+        elif msg.kind in b"SH":
+            self.pending.append(msg)
+            batch, self.pending = self.pending, []
+            await self.extended.run(batch)
+            self.open_batch = msg.kind == b"H"
+        else:  # FunctionCall and anything else: relayed as it is
+            self.to_server(msg.encode())
+            self.expect("query")
+            await self.pump()
+        self.send_client()
+        await self.writer.drain()
+        return True
+
+    async def release(self, conflict: Refusal) -> bool:
+        """Another session's statement waits for this one's locks and commits first on DSQL
+        (peers.py): doom the open block — its COMMIT answers ``conflict`` — and give up its
+        server transaction, begun again at once so its later statements still run in a
+        block. False when there is nothing to release now."""
+        async with self.busy:
+            session, txn = self.session, self.session.txn
+            if session.status is not Status.OPEN or txn is None or not txn.explicit:
+                return False
+            if self.open_batch or self.queue:
+                return False  # the server is in the middle of the client's batch
+            if txn.doomed is None:
+                txn.doomed = conflict
+            self.private("ROLLBACK")
+            self.private(txn.opened_with)
+            self.private_sync()
+            await self.pump()
+            self.send_client()  # notices the guard forwards, if any
+            return True
 
     def too_old(self) -> bool:
         """The connection has outlived DSQL's connection age, and no transaction block is
@@ -187,6 +229,9 @@ class Relay:
 
     async def type_kind(self, name: str) -> str | None:
         return await self.lookup(_TYPE_KIND, name)
+
+    async def role_granted(self, role: str) -> bool:
+        return await self.lookup(grants.ROLE_GRANTED, role) == "t"
 
     async def run_private(self, sql: str) -> Expect:
         """Run ``sql`` privately to completion (with a Sync of its own)."""
@@ -313,14 +358,21 @@ class Relay:
                 if head.kind == "query":
                     self.to_client(wire.row_description(["job_id"]))
                 self.to_client(wire.data_row([job_id]))
+            iam = grants.parse(stmt)
+            if iam is not None:  # the server ran a CALL in its place
+                msg = Message(b"C", wire.command_complete(iam.tag)[5:])
         self.forward(head, msg)
 
     async def on_server_error(self, head: Expect, msg: Message) -> None:
         head.error = wire.backend_error(msg.body)
-        if head.occ and head.error.get("C") == "55P03":
+        if head.occ and self.conflicting(head):
             self.on_blocked(head)
             return
-        if head.forward:
+        if head.forward and head.stmt is not None and grants.parse(head.stmt) is not None:
+            # the procedure run in its place is not the client's business (no CONTEXT line)
+            error = head.error
+            self.to_client(wire.error_response(error.get("C", "XX000"), error.get("M", "")))
+        elif head.forward:
             self.to_client(msg.encode())
         if not head.private:
             self.batch.failed = True
@@ -334,6 +386,18 @@ class Relay:
             self.queue.popleft()
         if not self.queue:
             self.skipping = True
+
+    def conflicting(self, head: Expect) -> bool:
+        """The error is a meeting with another transaction that DSQL settles at COMMIT: a
+        row lock (``55P03``, after :data:`occ.LOCK_TIMEOUT`), or — for a write of a block —
+        a row another transaction changed since the block's snapshot (PostgreSQL's ``40001``
+        at once; DSQL's at the block's COMMIT)."""
+        code = head.error.get("C") if head.error else None
+        if code == "55P03":
+            return True
+        stmt = head.stmt
+        in_block = self.session.status is Status.OPEN
+        return code == "40001" and in_block and stmt is not None and not stmt.is_ddl
 
     def on_blocked(self, head: Expect) -> None:
         """A statement met another transaction's row lock: DSQL would not have waited."""
@@ -351,8 +415,8 @@ class Relay:
         """Answer a blocked statement as DSQL would have (occ.py); False when it cannot be."""
         await self.run_private(f"ROLLBACK TO SAVEPOINT {occ.SAVEPOINT}")
         txn = self.session.txn
-        if txn is not None:
-            txn.doomed = True
+        if txn is not None and txn.doomed is None:
+            txn.doomed = occ.CONFLICT
         query = occ.stand_in(stmt.text)
         if query is not None and rows is not None and stmt.kind == "SELECT":
             # The same snapshot, the same plan: the rows it sent before the lock come first.
@@ -485,7 +549,7 @@ class Relay:
             await self.pump()
             return False
         if stmt.begins and session.implicit:
-            session.begin(explicit=True)
+            session.begin(explicit=True, text=stmt.text)
             self.to_client(wire.command_complete("BEGIN"))
             return True
         loss = self.commit_refusal(session) if stmt.commits else None
@@ -498,21 +562,74 @@ class Relay:
         if plain and outside and self.needs_wrap(rest):
             self.private("BEGIN")
             session.begin(explicit=False)
-        guard = session.status is Status.OPEN and occ.guarded(stmt)
-        if guard:
+        guard, savepoint = self.guarding(stmt)
+        if savepoint:
             self.private(f"SAVEPOINT {occ.SAVEPOINT}")
         session.ran(stmt)
-        self.to_server(wire.message(b"Q", rewrite_statement(stmt).encode() + b"\0"))
-        entry = self.expect("query", stmt, occ=guard)
+        query = wire.message(b"Q", rewrite_statement(stmt).encode() + b"\0")
+        self.to_server(query)
+        entry = self.expect("query", stmt, occ=guard, savepoint=savepoint)
         await self.pump()
         if entry.blocked:
-            return await self.stand_in(stmt, rows=entry)
+            if self.stands_in(stmt):
+                return await self.stand_in(stmt, rows=entry)
+            return await self.preempt(stmt, entry, query)
         if stmt.ends_transaction:
             if stmt.commits and entry.error is None:
                 session.committed(stmt)
             session.end()  # a COMMIT that fails ends the transaction too
         elif stmt.begins and entry.error is None:
-            session.begin(explicit=True)
+            session.begin(explicit=True, text=stmt.text)
+        return not self.batch.failed
+
+    def guarding(self, stmt: Statement) -> tuple[bool, bool]:
+        """(whether a meeting with another transaction's lock is the relay's to settle,
+        whether a savepoint of the relay's goes before the statement to undo it): writes,
+        locking reads and DDL, anywhere but a failed block (occ.py, peers.py)."""
+        session = self.session
+        plain = not stmt.begins and not stmt.ends_transaction
+        guard = plain and (occ.guarded(stmt) or stmt.is_ddl)
+        return guard, guard and (session.status is Status.OPEN or session.implicit)
+
+    def stands_in(self, stmt: Statement) -> bool:
+        """A blocked statement loses (answered by a stand-in, its block doomed) rather than
+        wins (run again while the holder's locks are released): a block's write or locking
+        read, whose COMMIT may come after the holder's."""
+        return self.session.status is Status.OPEN and not stmt.is_ddl
+
+    async def preempt(self, stmt: Statement, entry: Expect, resend: bytes) -> bool:
+        """``stmt`` met a lock of another session's block, and on DSQL it commits first (it
+        runs in autocommit or one query's transaction) or it is DDL: run it again (``resend``:
+        its Query, or its Bind and Execute) while every guard session it waits for gives up
+        its locks, doomed to lose at COMMIT (peers.py)."""
+        if entry.sent_rows:
+            self.refused(occ.CONFLICT)  # rows of it are out: it cannot answer twice
+            await self.pump()
+            return False
+        session = self.session
+        conflict = SCHEMA_CONFLICT if stmt.is_ddl else occ.CONFLICT
+        if entry.savepoint:
+            self.private(f"ROLLBACK TO SAVEPOINT {occ.SAVEPOINT}")
+        elif session.txn is None:  # it ran alone: run it again in a transaction of the guard's
+            self.private("BEGIN")
+            session.begin(explicit=False)
+        self.private(f"SET LOCAL lock_timeout = '{RETRY_LOCK_TIMEOUT}'")
+        self.private_sync()
+        self.to_server(resend)
+        if entry.kind == "query":
+            self.expect("query", stmt, skip_rows=0 if entry.described else -1)
+        else:
+            self.expect("bind", forward=False)
+            self.expect("execute", stmt)
+        self.private(f"SET LOCAL lock_timeout = '{occ.LOCK_TIMEOUT}'")
+        self.private_sync()
+        watcher = asyncio.get_running_loop().create_task(self.peers.clear_way(self.pid, conflict))
+        try:
+            await self.pump()
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
         return not self.batch.failed
 
     def commit_refusal(self, session: Session) -> Refusal | None:
@@ -522,8 +639,8 @@ class Relay:
         refusal = session.commit_refusal()
         if refusal is not None:
             return refusal
-        if session.doomed:
-            return occ.CONFLICT
+        if session.doomed is not None:
+            return session.doomed
         txn = session.txn
         wrote = txn is not None and txn.explicit and (txn.dml or txn.ddl > 0)
         return occ.CONFLICT if wrote and self.conflicts.lose() else None

@@ -20,6 +20,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Protocol
 
+from harness.dsql_local import grants
 from harness.dsql_local.answers import ANSWERS, FIRST, GUARD_ANSWERS, RUNTIME_ERRORS, detail
 from harness.dsql_local.statement import Statement, isolation_level, setting_name, tokens, words
 from harness.lint.analysis import Hit
@@ -80,6 +81,10 @@ class Catalog(Protocol):
 
     def type_kind(self, name: str) -> Awaitable[str | None]:
         """``pg_type.typtype`` of the type ``name`` resolves to, None when there is none."""
+        ...
+
+    def role_granted(self, role: str) -> Awaitable[bool]:
+        """Whether ``role`` is granted to an IAM principal (``AWS IAM GRANT``)."""
         ...
 
 
@@ -200,6 +205,10 @@ async def refuse(stmt: Statement, catalog: Catalog | None = None) -> Refusal | N
             if await catalog.is_key_column(table, column):
                 answer = ANSWERS["DSQL084"]
                 return Refusal(answer.sqlstate, answer.message.format(detail=column), "DSQL084")
+    for role in grants.dropped_roles(stmt) if catalog is not None else []:
+        if catalog is not None and await catalog.role_granted(role):
+            sqlstate, message = grants.DROP_BLOCKED
+            return Refusal(sqlstate, message.format(role=role), "iam-grant")
     return None
 
 
@@ -236,5 +245,9 @@ def job(stmt: Statement) -> tuple[str, str | None] | None:
 
 def rewrite(stmt: Statement) -> str:
     """The text the server runs for ``stmt``: DSQL's ``ASYNC`` forms become PostgreSQL's own
-    statements (the build runs at once; jobs and ``sys.jobs`` are not emulated yet)."""
+    statements (the job is logged around them), ``AWS IAM GRANT``/``REVOKE`` a call of the
+    procedure that keeps the grants (:mod:`harness.dsql_local.grants`)."""
+    iam = grants.parse(stmt)
+    if iam is not None:
+        return iam.call
     return _ASYNC.sub(r"\1", stmt.text, count=1)

@@ -24,6 +24,7 @@ from psycopg.conninfo import make_conninfo
 
 from harness.dsql_local.catalog import ServerJobLog
 from harness.dsql_local.conflicts import ConflictInjector
+from harness.dsql_local.grants import IAM_SETUP
 from harness.dsql_local.guard import Guard, GuardConfig
 from harness.dsql_local.limits import Limits
 from harness.dsql_local.tokens import SigningIdentity, TokenVerifier
@@ -50,6 +51,7 @@ _SETUP = (
     " END $$",
     "GRANT USAGE ON SCHEMA sys TO PUBLIC",
     "GRANT SELECT ON sys.jobs TO PUBLIC",
+    *IAM_SETUP,
 )
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -75,18 +77,23 @@ class DsqlLocal:
         port: int = 0,
         base_dir: Path | None = None,
         limits: Limits | None = None,
+        principals: tuple[SigningIdentity, ...] = (),
     ) -> None:
         """``limits``: DSQL's quotas (defaults: DSQL's own); a test may shorten the
-        transaction and connection ages to reach them in a second."""
+        transaction and connection ages to reach them in a second. ``principals``: more IAM
+        identities whose tokens the cluster accepts besides ``identity``'s (each stands for
+        its ``arn``; a role other than ``admin`` logs in only for a principal it was granted
+        to with ``AWS IAM GRANT``)."""
         cluster_id = "".join(secrets.choice(_ID_ALPHABET) for _ in range(26))
         self.endpoint = (endpoint or f"{cluster_id}.dsql.us-east-1.on.aws").lower()
         self.region = endpoint_region(self.endpoint)
         self._identity = identity
+        self._principals = tuple(principals)
         self._port = port
         self._limits = limits or Limits()
         self._cluster = PostgresCluster(base_dir=base_dir)
         self._guard: Guard | None = None
-        self._client: Any = None
+        self._clients: dict[str, Any] = {}
 
     def start(self) -> DsqlLocal:
         identity = self._identity
@@ -110,12 +117,14 @@ class DsqlLocal:
                 backend_socket=socket_dir / f".s.PGSQL.{self._cluster.port}",
                 cert_file=cert_file,
                 key_file=key_file,
-                verifier=TokenVerifier(self.endpoint, self.region, identity),
+                verifier=TokenVerifier(
+                    self.endpoint, self.region, identity, others=self._principals
+                ),
                 port=self._port,
                 limits=self._limits,
             )
             jobs = ServerJobLog(socket_dir, self._cluster.port, "postgres")
-            self._guard = Guard(config, jobs).start()
+            self._guard = Guard(config, jobs, superuser=self._cluster.conninfo()).start()
         except BaseException:
             self.stop()
             raise
@@ -168,32 +177,52 @@ class DsqlLocal:
         """The PostgreSQL behind the guard (for loading fixtures without DSQL's rules)."""
         return self._cluster
 
-    def token(self, user: str = "admin", *, expires_in: int = 900) -> str:
-        """An IAM auth token for ``user``, signed as boto3 signs one for a real cluster."""
+    @property
+    def arn(self) -> str:
+        """The IAM principal the cluster's own credentials stand for: what ``AWS IAM GRANT``
+        names so that tokens of :meth:`token` log a custom role in."""
+        identity = self._identity
+        if identity is None:
+            raise ProvisionError("the local DSQL is not running; fix: call start() first")
+        return identity.arn
+
+    def token(
+        self,
+        user: str = "admin",
+        *,
+        expires_in: int = 900,
+        identity: SigningIdentity | None = None,
+    ) -> str:
+        """An IAM auth token for ``user``, signed as boto3 signs one for a real cluster, with
+        the cluster's credentials or another principal's (``identity``)."""
+        signer = self._signer(identity)
         generate = (
-            self._signer().generate_db_connect_admin_auth_token
+            signer.generate_db_connect_admin_auth_token
             if user == "admin"
-            else self._signer().generate_db_connect_auth_token
+            else signer.generate_db_connect_auth_token
         )
         token: str = generate(Hostname=self.endpoint, Region=self.region, ExpiresIn=expires_in)
         return token
 
-    def _signer(self) -> Any:
-        """A boto3 ``dsql`` client signing with the cluster's credentials (made once: a
-        client takes a few hundred milliseconds to build, a token a fraction of one)."""
-        if self._client is None:
+    def _signer(self, identity: SigningIdentity | None) -> Any:
+        """A boto3 ``dsql`` client signing with the cluster's credentials or ``identity``'s
+        (one per key, made once: a client takes a few hundred milliseconds to build, a token
+        a fraction of one)."""
+        identity = identity or self._identity
+        if identity is None:
+            raise ProvisionError("the local DSQL is not running; fix: call start() first")
+        client = self._clients.get(identity.access_key)
+        if client is None:
             import boto3
 
-            identity = self._identity
-            if identity is None:
-                raise ProvisionError("the local DSQL is not running; fix: call start() first")
             session = boto3.session.Session(
                 aws_access_key_id=identity.access_key,
                 aws_secret_access_key=identity.secret_key,
                 aws_session_token=identity.token,
             )
-            self._client = session.client("dsql", region_name=self.region)
-        return self._client
+            client = session.client("dsql", region_name=self.region)
+            self._clients[identity.access_key] = client
+        return client
 
     def conninfo(self, user: str = "admin", *, password: str | None = None, **extra: Any) -> str:
         """A libpq conninfo for the endpoint, via 127.0.0.1, verifying its certificate."""

@@ -60,8 +60,13 @@ class Transaction:
     ddl: int = 0
     dml: bool = False
     rows: int = 0
-    doomed: bool = False
-    """A statement met another transaction's row lock: COMMIT will fail with 40001 (OC000)."""
+    doomed: Refusal | None = None
+    """What its COMMIT answers, already certain: 40001 (OC000) when a statement met another
+    transaction's row lock or newer row, or a statement that commits first released its
+    locks; 40001 (OC001) when another session's DDL did (peers.py)."""
+    opened_with: str = "BEGIN"
+    """The client's BEGIN (``BEGIN READ ONLY`` …), to begin the server's transaction again
+    when its locks are released (peers.py)."""
     started: float = field(default_factory=time.monotonic)
     epoch: int = 0
     """The schema clock when it began: DDL committed later on a table it touched is OC001."""
@@ -85,19 +90,21 @@ class Session:
         """Bytes the next writing statement carries beyond its text (Bind values, COPY data)."""
 
     @property
-    def doomed(self) -> bool:
-        return self.txn is not None and self.txn.doomed
+    def doomed(self) -> Refusal | None:
+        return self.txn.doomed if self.txn is not None else None
 
     @property
     def implicit(self) -> bool:
         """An implicit transaction (one query's statements) is running in the server."""
         return self.txn is not None and not self.txn.explicit
 
-    def begin(self, *, explicit: bool) -> None:
+    def begin(self, *, explicit: bool, text: str = "BEGIN") -> None:
+        """A transaction begins: the client's (``text``: its BEGIN) or an implicit one."""
         if explicit and self.txn is not None and not self.txn.explicit:
             self.txn.explicit = True  # BEGIN inside a multi-statement query takes it over
+            self.txn.opened_with = text
         elif self.txn is None:
-            self.txn = Transaction(explicit=explicit, epoch=self.schema.now())
+            self.txn = Transaction(explicit=explicit, epoch=self.schema.now(), opened_with=text)
         if explicit:
             self.status = Status.OPEN
 

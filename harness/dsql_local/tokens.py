@@ -16,10 +16,15 @@ valid for 900 s; :meth:`TokenVerifier.for_rds` checks those, one verifier for bo
 
 A token is refused when it is not a presigned URL, names another host (and port, for RDS),
 region or service, another action than the role needs (another ``DBUser`` than the one
-logging in, for RDS), another access key than the server's, has expired
+logging in, for RDS), an access key the server does not know, has expired
 (``X-Amz-Date`` + ``X-Amz-Expires``), is dated in the future beyond the clock skew AWS
 allows, asks for more than a week, or carries a signature that does not match. The reason
 is kept for the server's log; the client only sees DSQL's refusal (see :data:`REFUSAL`).
+
+Who signed: a verifier may know several identities (IAM principals), each an access key and its
+secret and the ARN it stands for; :meth:`TokenVerifier.verify` answers with the ARN of the one
+whose key signed, so the local DSQL can hold a role's login to the principals it was granted to
+(``AWS IAM GRANT``), as DSQL does.
 """
 
 from __future__ import annotations
@@ -30,13 +35,23 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-__all__ = ["REFUSAL", "SigningIdentity", "TokenRejected", "TokenVerifier", "action_for"]
+__all__ = [
+    "LOCAL_ARN",
+    "REFUSAL",
+    "SigningIdentity",
+    "TokenRejected",
+    "TokenVerifier",
+    "action_for",
+]
 
 REFUSAL = ("28000", "unable to accept connection, access denied")
 """What the client is told: DSQL's words as a client saw them for an expired token (quoted in
 dbcodeio/public#637); the SQLSTATE is not recorded anywhere we found, so ``28000``
 (invalid authorization) is our choice — see docs/dsql-local.md."""
 
+LOCAL_ARN = "arn:aws:iam::000000000000:role/cutover-local"
+"""The IAM principal an identity stands for when none is named: locally there is no STS to ask
+who the credentials belong to, so this is the one ``AWS IAM GRANT`` names for them."""
 MAX_EXPIRES_S = 604_800  # one week, the most boto3 and the console allow
 CLOCK_SKEW = datetime.timedelta(minutes=5)  # SigV4's tolerance for a clock running ahead
 _TIMESTAMP = "%Y%m%dT%H%M%SZ"
@@ -57,11 +72,16 @@ def action_for(user: str) -> str:
 
 @dataclass(frozen=True)
 class SigningIdentity:
-    """The credentials a token must have been signed with (the server's, resolved once)."""
+    """The credentials a token must have been signed with (the server's, resolved once), and
+    the IAM principal they stand for (``arn``: what ``AWS IAM GRANT`` names)."""
 
     access_key: str
     secret_key: str
     token: str | None = None
+    arn: str = LOCAL_ARN
+
+    def __repr__(self) -> str:  # never the secret or the session token
+        return f"SigningIdentity(access_key={self.access_key!r}, arn={self.arn!r})"
 
     @classmethod
     def from_environment(cls) -> SigningIdentity:
@@ -81,7 +101,8 @@ class SigningIdentity:
 
 class TokenVerifier:
     """Checks passwords as the DSQL endpoint ``hostname`` in ``region`` would (or, made by
-    :meth:`for_rds`, as an RDS or Aurora endpoint ``hostname:port`` would)."""
+    :meth:`for_rds`, as an RDS or Aurora endpoint ``hostname:port`` would). ``others``: more
+    identities whose tokens are good here (other IAM principals of the account)."""
 
     def __init__(
         self,
@@ -91,13 +112,17 @@ class TokenVerifier:
         *,
         service: str = "dsql",
         port: int | None = None,
+        others: tuple[SigningIdentity, ...] = (),
     ) -> None:
         self.hostname = hostname.lower()
         self.region = region
         self.service = service
         # RDS signs host:port (the port is part of what the token is good for); DSQL the name
         self.audience = self.hostname if port is None else f"{self.hostname}:{port}"
-        self._identity = identity
+        self._identities: dict[str, SigningIdentity] = {}
+        for known in (identity, *others):
+            if self._identities.setdefault(known.access_key, known) != known:
+                raise ValueError(f"two identities share access key {known.access_key!r}")
 
     @classmethod
     def for_rds(
@@ -122,8 +147,9 @@ class TokenVerifier:
                 f"(needs {expected_action})"
             )
 
-    def verify(self, password: str, user: str, *, now: datetime.datetime | None = None) -> None:
-        """Return if ``password`` is a valid token for ``user`` here; else raise TokenRejected."""
+    def verify(self, password: str, user: str, *, now: datetime.datetime | None = None) -> str:
+        """The ARN of the identity that signed ``password``, a valid token for ``user`` here;
+        else raise TokenRejected."""
         host, sep, query = password.partition("/?")
         if not sep or not query:
             raise TokenRejected("the password is not a presigned URL")
@@ -146,13 +172,15 @@ class TokenVerifier:
             raise TokenRejected(f"signed for service {service!r}, not {self.service}")
         if region != self.region:
             raise TokenRejected(f"signed for region {region!r}, not {self.region!r}")
-        if key_id != self._identity.access_key:
-            raise TokenRejected(f"signed by access key {key_id!r}, not the server's")
+        identity = self._identities.get(key_id)
+        if identity is None:
+            raise TokenRejected(f"signed by access key {key_id!r}, not one the server knows")
         self._check_time(params, day, now or datetime.datetime.now(datetime.UTC))
         signature = params.pop("X-Amz-Signature", "")
-        expected = self._signature(host, params)
+        expected = self._signature(host, params, identity)
         if not hmac.compare_digest(signature.encode(), expected.encode()):
             raise TokenRejected("the signature does not match the server's credentials")
+        return identity.arn
 
     @staticmethod
     def _check_time(params: dict[str, str], day: str, now: datetime.datetime) -> None:
@@ -172,15 +200,15 @@ class TokenVerifier:
         if now > signed + datetime.timedelta(seconds=expires):
             raise TokenRejected("the token has expired")
 
-    def _signature(self, host: str, params: dict[str, str]) -> str:
-        """The signature botocore computes for this request with the server's secret."""
+    def _signature(self, host: str, params: dict[str, str], identity: SigningIdentity) -> str:
+        """The signature botocore computes for this request with ``identity``'s secret."""
         from botocore.auth import SigV4QueryAuth
         from botocore.awsrequest import AWSRequest
         from botocore.credentials import Credentials
         from botocore.utils import percent_encode_sequence
 
         token = params.get("X-Amz-Security-Token")
-        credentials = Credentials(self._identity.access_key, self._identity.secret_key, token)
+        credentials = Credentials(identity.access_key, identity.secret_key, token)
         signer: Any = SigV4QueryAuth(
             credentials, self.service, self.region, expires=int(params["X-Amz-Expires"])
         )
