@@ -117,6 +117,44 @@ def test_a_signal_stops_it_and_its_server(
     assert port is not None
 
 
+def test_a_custom_role_logs_in_once_granted_to_the_arn_the_credentials_stand_for(
+    tmp_path: Path,
+) -> None:
+    arn = "arn:aws:iam::123456789012:role/AppRole"  # as a team's migration names it
+    process = _serve(
+        tmp_path,
+        "--arn",
+        arn,
+        AWS_ACCESS_KEY_ID=ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+    )
+    assert process.stdout is not None
+    uri, host = process.stdout.readline().strip(), ""
+    try:
+        host = urlsplit(uri).hostname or ""
+        region = host.split(".")[2]
+        with psycopg.connect(uri, password=_token(host, region), autocommit=True) as admin:
+            admin.execute("CREATE ROLE app WITH LOGIN")
+            admin.execute(f"AWS IAM GRANT app TO '{arn}'")
+        client = boto3.session.Session(
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY
+        ).client("dsql", region_name=region)
+        token = client.generate_db_connect_auth_token(Hostname=host, Region=region)
+        with psycopg.connect(uri.replace("admin@", "app@"), password=token) as app:
+            assert app.execute("SELECT current_user").fetchone() == ("app",)
+    finally:
+        process.kill()
+        process.communicate(timeout=60)
+
+
+def test_an_arn_that_is_not_an_iam_principals_is_one_line(tmp_path: Path) -> None:
+    process = _serve(tmp_path, "--arn", "arn:aws:s3:::bucket", AWS_ACCESS_KEY_ID=ACCESS_KEY)
+    out, err = process.communicate(timeout=120)
+    assert (process.returncode, out) == (2, "")
+    assert "is not an IAM role or user ARN" in err
+    assert "Traceback" not in err
+
+
 def test_without_aws_credentials_it_says_what_to_set(tmp_path: Path) -> None:
     process = _serve(tmp_path)
     out, err = process.communicate(timeout=120)

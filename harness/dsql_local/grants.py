@@ -32,7 +32,18 @@ from dataclasses import dataclass
 
 from harness.dsql_local.statement import Statement
 
-__all__ = ["DROP_BLOCKED", "IAM_SETUP", "MAY_LOG_IN", "ROLE_GRANTED", "IamStatement", "parse"]
+__all__ = [
+    "ARN",
+    "DROP_BLOCKED",
+    "IAM_SETUP",
+    "MAY_LOG_IN",
+    "ROLE_GRANTED",
+    "IamStatement",
+    "parse",
+]
+
+ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+$"
+"""An IAM role's or user's ARN: what a grant may name (a regex for Python and PostgreSQL)."""
 
 IAM_SETUP = (
     "CREATE TABLE sys.iam_role_grants (iam_oid oid NOT NULL, arn text NOT NULL,"
@@ -53,7 +64,7 @@ IAM_SETUP = (
     " SELECT oid INTO target FROM pg_roles WHERE rolname = role;"
     " IF target IS NULL THEN RAISE EXCEPTION 'role \"%\" does not exist', role"
     "  USING ERRCODE = '42704'; END IF;"
-    " IF principal !~ '^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=,.@_/-]+$' THEN"
+    " IF principal !~ '<ARN>' THEN"
     "  RAISE EXCEPTION 'invalid IAM principal ARN \"%\": an IAM role or user ARN is needed',"
     "  principal USING ERRCODE = '22023'; END IF;"
     " IF action = 'GRANT' THEN"
@@ -66,7 +77,7 @@ IAM_SETUP = (
     " ELSE DELETE FROM sys.iam_role_grants WHERE pg_role_oid = target AND arn = principal;"
     '  IF NOT FOUND THEN RAISE EXCEPTION \'role "%" is not granted to "%"\', role, principal'
     "  USING ERRCODE = '42704'; END IF;"
-    " END IF; END $$",
+    " END IF; END $$".replace("<ARN>", ARN),  # the pattern is this module's constant
     # Callable by all: the body refuses anyone but admin in words of its own (42501).
     # Asked by the guard on the new session's own connection, before the client sees it.
     "CREATE FUNCTION sys.iam_may_log_in(principal text) RETURNS boolean LANGUAGE sql STABLE"
