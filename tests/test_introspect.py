@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table
+from harness.db.catalog import Catalog, Check, Column, ForeignKey, Index, Table
 from harness.db.database import PostgresDatabase, SqliteDatabase
 from harness.db.introspect import postgres as pg_introspect
 from harness.db.introspect import sqlite as sqlite_introspect
@@ -241,18 +241,20 @@ class TestSqliteCatalog:
         (view,) = sqlite_catalog.views
         assert view.definition.startswith("CREATE VIEW long_track AS SELECT track_id, name")
 
-    def test_checks_on_one_column_are_read_from_the_table_text(self, tmp_path: Path) -> None:
+    def test_checks_are_read_from_the_table_text(self, tmp_path: Path) -> None:
         path = tmp_path / "checks.db"
         with closing(sqlite3.connect(path)) as conn:
             conn.execute(
                 "CREATE TABLE m (id INTEGER PRIMARY KEY, Role TEXT CHECK (role IN ('a', 'b')),"
-                " lo INT, hi INT, CHECK (lo < hi), CONSTRAINT pos CHECK (lo >= 0))"
+                " lo INT, hi INT, CHECK (HI > lo), CONSTRAINT pos CHECK (lo >= 0))"
             )
-            columns = {
-                c.name: c.checks for c in sqlite_introspect.read_catalog(conn).tables[0].columns
-            }
-        # the two-column CHECK belongs to neither column
-        assert columns == {"id": (), "Role": ("role IN ('a', 'b')",), "lo": ("lo >= 0",), "hi": ()}
+            checks = sqlite_introspect.read_catalog(conn).tables[0].checks
+        # each with the columns it reads, spelled as declared, in declared order
+        assert checks == (
+            Check(("Role",), "role IN ('a', 'b')"),
+            Check(("lo", "hi"), "HI > lo"),
+            Check(("lo",), "lo >= 0", "pos"),
+        )
 
     def test_the_catalog_is_of_the_main_database_without_a_schema(
         self, sqlite_catalog: Catalog
@@ -322,21 +324,22 @@ class TestPostgresCatalog:
             pg_database,
             "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');"
             "CREATE DOMAIN code AS varchar(4) CHECK (VALUE ~ '^[A-Z]+$');"
-            "CREATE TABLE t (m mood, r text, c code, lo int, hi int, CHECK (lo < hi));"
-            "ALTER TABLE t ADD CHECK (r IN ('x', 'y')) NOT VALID",
+            "CREATE TABLE t (m mood, r text, c code, lo int, hi int, CHECK (hi > lo));"
+            "ALTER TABLE t ADD CONSTRAINT r_listed CHECK (r IN ('x', 'y')) NOT VALID",
         )
         with psycopg.connect(pg_database) as conn:
-            columns = {
-                c.name: c for c in table(pg_introspect.read_catalog(conn, "public"), "t").columns
-            }
-        assert columns["m"].labels == ("sad", "ok", "happy")
-        assert columns["r"].checks == ("((r = ANY (ARRAY['x'::text, 'y'::text])))",)
-        assert (columns["c"].base_type, columns["c"].checks) == (
+            t = table(pg_introspect.read_catalog(conn, "public"), "t")
+        columns = {c.name: c for c in t.columns}
+        assert (columns["m"].labels, columns["r"].labels) == (("sad", "ok", "happy"), ())
+        assert t.checks == (
+            Check(("r",), "((r = ANY (ARRAY['x'::text, 'y'::text])))", "r_listed"),
+            Check(("hi", "lo"), "((hi > lo))", "t_check"),
+        )
+        assert (columns["c"].base_type, t.checks_on(columns["c"])) == (
             "character varying(4)",
             ("(((VALUE)::text ~ '^[A-Z]+$'::text))",),
         )
-        assert columns["lo"].checks == columns["hi"].checks == ()
-        assert columns["r"].labels == ()
+        assert t.checks_on(columns["r"]) == ("((r = ANY (ARRAY['x'::text, 'y'::text])))",)
 
 
 class TestOpeningDatabases:

@@ -476,11 +476,12 @@ class TestEnums:
                 "CREATE TABLE m (id INTEGER PRIMARY KEY, role VARCHAR(3)"
                 " CHECK (role IN ('owner', 'admin', 'member', 'viewer')))"
             )
-            target = sqlite_introspect.read_catalog(conn).tables[0].column("role")
+            table = sqlite_introspect.read_catalog(conn).tables[0]
         labels = ("owner", "admin", "member", "viewer")
         source = Column("role", "member_role", "member_role", False, None, 2, labels=labels)
+        target = table.column("role")
         assert target is not None
-        found = enums.compare(source, target, "m.role", "sqlite")
+        found = enums.compare(source, target, table.checks_on(target), "m.role", "sqlite")
         # SQLite does not enforce VARCHAR(3): no label is too long for it
         assert [(f.kind, f.severity) for f in found] == [
             (K.ALLOWED_VALUES, S.WARNING),
@@ -490,6 +491,64 @@ class TestEnums:
     def test_an_enum_moved_to_a_number_is_still_a_change_of_kind(self, migrate: Migrate) -> None:
         result = self.schema(migrate, "CREATE TABLE m (id bigint PRIMARY KEY, role integer);")
         assert only(result, K.TYPE_INCOMPATIBLE).severity is S.ERROR
+
+
+class TestCheckConstraints:
+    """CHECKs compared by what they say: a move that drops one (as AWS DMS does) leaves a
+    target that accepts what the source refused, though every row still matches."""
+
+    SOURCE = (
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, balance NUMERIC(12,2) CHECK (balance >= 0),"
+        " status VARCHAR(8) CHECK (status IN ('open', 'closed')), lo INT, hi INT,"
+        " CHECK (lo <= hi));"
+    )
+    FAITHFUL = (
+        "CREATE TABLE a (id bigint PRIMARY KEY, balance numeric(12,2) CHECK (balance >= 0),"
+        " status varchar(8) CHECK (status IN ('open', 'closed')), lo bigint, hi bigint,"
+        " CHECK (lo <= hi));"
+    )
+
+    def test_a_faithful_copy_passes_however_postgresql_spells_it(self, migrate: Migrate) -> None:
+        result = migrate(self.SOURCE, self.FAITHFUL).schema("a")
+        assert K.CHECK_CONSTRAINT not in kinds(result), result.findings
+
+    def test_postgresql_to_postgresql_passes(self, migrate: Migrate) -> None:
+        result = migrate(self.FAITHFUL, self.FAITHFUL, source="postgres").schema("a")
+        assert (result.status, result.findings) == (Status.PASS, ())
+
+    def test_a_dropped_check_is_an_error(self, migrate: Migrate) -> None:
+        target = self.FAITHFUL.replace(" CHECK (balance >= 0)", "")
+        result = migrate(self.SOURCE, target).schema("a")
+        finding = only(result, K.CHECK_CONSTRAINT)
+        assert (result.status, finding.severity, finding.column) == (
+            Status.FAIL,
+            S.ERROR,
+            "balance",
+        )
+        assert finding.message == (
+            "CHECK (balance >= 0) on a is missing on the target: it accepts values the source"
+            " refuses"
+        )
+
+    def test_a_changed_check_is_an_error_naming_both(self, migrate: Migrate) -> None:
+        target = self.FAITHFUL.replace("CHECK (lo <= hi)", "CHECK (lo < hi)")
+        finding = only(migrate(self.SOURCE, target).schema("a"), K.CHECK_CONSTRAINT)
+        assert finding.severity is S.ERROR
+        assert finding.column is None  # two columns
+        assert "CHECK on a(lo, hi) differs: (lo <= hi) → ((lo < hi))" in finding.message
+
+    def test_a_check_only_on_the_target_is_a_warning(self, migrate: Migrate) -> None:
+        target = self.FAITHFUL.replace("lo bigint,", "lo bigint CHECK (lo > -100),")
+        result = migrate(self.SOURCE, target).schema("a")
+        finding = only(result, K.CHECK_CONSTRAINT)
+        assert (result.status, finding.severity) == (Status.PASS, S.WARNING)
+        assert "exists only on the target" in finding.message
+
+    def test_a_reviewed_difference_is_waived(self, migrate: Migrate) -> None:
+        target = self.FAITHFUL.replace(" CHECK (balance >= 0)", "")
+        waiver = waive("a", column="balance", kind="check_constraint")
+        result = migrate(self.SOURCE, target, expected_differences=[waiver]).schema("a")
+        assert result.status is Status.WAIVED
 
 
 class TestNullability:

@@ -12,6 +12,7 @@ order ``ORDER BY`` uses) is said.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlglot
@@ -32,20 +33,24 @@ class EnumFinding:
     message: str
 
 
-def allowed_values(column: Column, dialect: str) -> frozenset[str] | None:
-    """The values ``column`` accepts when an enum or a CHECK limits it to a list; else None."""
+def allowed_values(column: Column, checks: Iterable[str], dialect: str) -> frozenset[str] | None:
+    """The values ``column`` accepts when its enum or one of ``checks`` (the CHECKs on it
+    alone) limits it to a list; else None."""
     if column.labels:
         return frozenset(column.labels)
-    for check in column.checks:
+    for check in checks:
         values = _listed_values(check, column.name, dialect)
         if values is not None:
             return values
     return None
 
 
-def compare(source: Column, target: Column, obj: str, target_dialect: str) -> list[EnumFinding]:
+def compare(
+    source: Column, target: Column, checks: Iterable[str], obj: str, target_dialect: str
+) -> list[EnumFinding]:
     """What moving the enum column ``source`` into the text or enum column ``target``
-    changes (``obj``: table.column); empty when the target is the same enum. A target of any
+    changes (``obj``: table.column; ``checks``: the target's CHECKs on the column alone);
+    empty when the target is the same enum. A target of any
     other kind is a change of kind, the ordinary type comparison's to report."""
     labels = source.labels
     listed = ", ".join(labels)
@@ -63,7 +68,7 @@ def compare(source: Column, target: Column, obj: str, target_dialect: str) -> li
             else []
         )
     t_type = types.parse(target.base_type or target.declared_type, target_dialect)
-    allowed = allowed_values(target, target_dialect)
+    allowed = allowed_values(target, checks, target_dialect)
     if allowed is None:
         return [
             EnumFinding(

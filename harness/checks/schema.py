@@ -22,7 +22,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from harness.checks import enums, narrowing, waivers
+from harness.checks import constraints, enums, narrowing, waivers
 from harness.db import typemap as types
 from harness.db.catalog import Index, Table
 from harness.db.database import Database, FitReport
@@ -145,6 +145,16 @@ class _Comparison:
         self.columns()
         self.keys()
         self.indexes()
+        rewritten = {self.pair.target_column(c.name) for c in self.source.columns if c.labels}
+        self.findings.extend(
+            constraints.compare(
+                self.pair,
+                self.source,
+                self.target,
+                (self.db.dialect, self.target_dialect),
+                rewritten=rewritten,
+            )
+        )
 
     def columns(self) -> None:
         rows: list[dict[str, Any]] = []
@@ -173,9 +183,9 @@ class _Comparison:
             t_type = types.parse(other.declared_type, self.target_dialect)
             if column.labels and enums.is_text(other, self.target_dialect):
                 row["class"] = "enum"
-                for found in enums.compare(
-                    column, other, f"{self.pair.id}.{name}", self.target_dialect
-                ):
+                checks = self.target.checks_on(other)
+                obj = f"{self.pair.id}.{name}"
+                for found in enums.compare(column, other, checks, obj, self.target_dialect):
                     self.add(
                         found.kind,
                         found.severity,

@@ -25,9 +25,8 @@ class Column:
     position: int
     labels: tuple[str, ...] = ()
     """An enum column's labels in their sort order; empty for every other type."""
-    checks: tuple[str, ...] = ()
-    """CHECK expressions on this column alone, from its table or its domain (a domain's say
-    ``VALUE`` for the column), as SQL text in the side's own dialect."""
+    domain_checks: tuple[str, ...] = ()
+    """A domain column's CHECK expressions (``VALUE`` for the column)."""
     base_type: str | None = None
     """A domain column's underlying type as the database reports it."""
 
@@ -61,6 +60,15 @@ class ForeignKey:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A CHECK constraint: the columns it reads and its expression in the side's dialect."""
+
+    columns: tuple[str, ...]
+    expression: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class Table:
     """A base table with its keys, constraints and indexes."""
 
@@ -70,10 +78,16 @@ class Table:
     unique_constraints: tuple[tuple[str, ...], ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     indexes: tuple[Index, ...] = ()
+    checks: tuple[Check, ...] = ()
 
     def column(self, name: str) -> Column | None:
         """The column called ``name``, or None."""
         return next((c for c in self.columns if c.name == name), None)
+
+    def checks_on(self, column: Column) -> tuple[str, ...]:
+        """The CHECKs that read ``column`` alone: its domain's, then its table's."""
+        own = (c.expression for c in self.checks if c.columns == (column.name,))
+        return (*column.domain_checks, *own)
 
 
 @dataclass(frozen=True)

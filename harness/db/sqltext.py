@@ -368,6 +368,8 @@ def _array_items(node: exp.Expr, wrapper: type[exp.Expr] | None) -> list[exp.Exp
     else:
         return None
     inner = inner.unnest() if isinstance(inner, exp.Paren) else inner
+    if isinstance(inner, exp.Cast):  # (ARRAY['a'::varchar, …])::text[] on a varchar column
+        inner = inner.this.unnest() if isinstance(inner.this, exp.Paren) else inner.this
     return list(inner.expressions) if isinstance(inner, exp.Array) else None
 
 

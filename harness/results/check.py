@@ -49,6 +49,8 @@ class FindingKind(enum.Enum):
     TYPE_WIDENING = "type_widening"
     ALLOWED_VALUES = "allowed_values"
     """An enum's labels against the values the target column accepts (its enum or CHECK)."""
+    CHECK_CONSTRAINT = "check_constraint"
+    """A CHECK constraint missing, changed or only on the target."""
     NULLABILITY = "nullability"
     DEFAULT = "default"
     PRIMARY_KEY = "primary_key"

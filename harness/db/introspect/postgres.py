@@ -13,7 +13,7 @@ import psycopg
 from psycopg import sql
 
 from harness.db import typemap as types
-from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table, View
+from harness.db.catalog import Catalog, Check, Column, ForeignKey, Index, Table, View
 
 _RELATIONS = """
 SELECT c.oid, c.relname, c.relkind, CASE WHEN c.relkind IN ('v', 'm')
@@ -95,7 +95,7 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str) -> Catalog:
     while cursor.nextset():
         answers.append(cursor.fetchall())
     relations, column_rows, constraint_rows, index_rows = answers
-    checks: dict[tuple[int, str], list[str]] = defaultdict(list)
+    checks: dict[int, list[Check]] = defaultdict(list)
     primary: dict[int, tuple[str, ...]] = {}
     uniques: dict[int, list[tuple[str, ...]]] = defaultdict(list)
     foreign: dict[int, list[ForeignKey]] = defaultdict(list)
@@ -108,8 +108,8 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str) -> Catalog:
             constraint_indexes.add(index_oid)
         elif kind == "f":
             foreign[relid].append(ForeignKey(name, tuple(cols), ref_table, tuple(ref_cols)))
-        elif len(cols) == 1:  # a CHECK on one column; wider ones are not compared
-            checks[relid, cols[0]].append(check_expression(check))
+        else:
+            checks[relid].append(Check(tuple(cols), check_expression(check), name))
     enum_types = {row[7] for row in column_rows if row[8] == "e"}
     labels: dict[int, tuple[str, ...]] = (
         {oid: tuple(found) for oid, found in conn.execute(_ENUM_LABELS, (sorted(enum_types),))}
@@ -134,7 +134,7 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str) -> Catalog:
                 default,
                 num,
                 labels=labels.get(type_oid, ()),
-                checks=tuple(check_expression(d) for d in domain) + tuple(checks[relid, name]),
+                domain_checks=tuple(check_expression(d) for d in domain),
                 base_type=base,
             )
         )
@@ -155,6 +155,7 @@ def read_catalog(conn: psycopg.Connection[Any], schema: str) -> Catalog:
                 unique_constraints=tuple(uniques[oid]),
                 foreign_keys=tuple(sorted(foreign[oid], key=lambda k: (k.columns, k.ref_table))),
                 indexes=tuple(indexes[oid]),
+                checks=tuple(checks[oid]),
             )
         )
     return Catalog("postgres", schema, tuple(tables), tuple(views))

@@ -5,14 +5,14 @@ from __future__ import annotations
 import sqlite3
 import string
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from harness.db import typemap as types
-from harness.db.catalog import Catalog, Column, ForeignKey, Index, Table, View
+from harness.db.catalog import Catalog, Check, Column, ForeignKey, Index, Table, View
 
 
 def read_catalog(conn: sqlite3.Connection) -> Catalog:
@@ -46,12 +46,7 @@ def _column_names(conn: sqlite3.Connection, table: str) -> list[str]:
     return [name for (name,) in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))]
 
 
-def _columns(
-    conn: sqlite3.Connection,
-    table: str,
-    primary_key: tuple[str, ...],
-    checks: Mapping[str, list[str]] | None = None,
-) -> list[Column]:
+def _columns(conn: sqlite3.Connection, table: str, primary_key: tuple[str, ...]) -> list[Column]:
     columns = []
     for cid, name, declared, notnull, default, _pk, hidden in conn.execute(
         'SELECT cid, name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)',
@@ -69,28 +64,29 @@ def _columns(
                 nullable=not notnull and name not in primary_key,
                 default=default,
                 position=cid + 1,
-                checks=tuple((checks or {}).get(name, ())),
             )
         )
     return columns
 
 
-def _checks(create: str | None, names: list[str]) -> dict[str, list[str]]:
-    """The CHECKs on one column each, read from the ``CREATE TABLE`` text (SQLite keeps no
-    other record of them); text it cannot parse yields none, so nothing is assumed."""
+def _checks(create: str | None, names: list[str]) -> tuple[Check, ...]:
+    """The table's CHECKs, read from its ``CREATE TABLE`` text (SQLite keeps no other record
+    of them), each with the columns it reads in their declared spelling; text it cannot
+    parse yields none, so nothing is assumed about them."""
     try:
         tree = sqlglot.parse_one(create or "", read="sqlite")
     except (SqlglotError, ValueError):
-        return {}
-    found: dict[str, list[str]] = defaultdict(list)
-    for check in tree.find_all(exp.CheckColumnConstraint):
+        return ()
+    found = []
+    for check in tree.find_all(exp.CheckColumnConstraint, bfs=False):  # as written
+        read = [_declared(c.name, names) for c in check.this.find_all(exp.Column)]
         owner = check.find_ancestor(exp.ColumnDef)
-        columns = {_declared(c.name, names) for c in check.this.find_all(exp.Column)}
         if owner is not None:
-            columns.add(_declared(owner.name, names))
-        if len(columns) == 1:
-            found[columns.pop()].append(check.this.sql("sqlite"))
-    return found
+            read.insert(0, _declared(owner.name, names))
+        named = check.find_ancestor(exp.Constraint)
+        columns = tuple(sorted(set(read), key=names.index if set(read) <= set(names) else str))
+        found.append(Check(columns, check.this.sql("sqlite"), named.name if named else None))
+    return tuple(found)
 
 
 def _table(conn: sqlite3.Connection, name: str, create: str | None) -> Table:
@@ -119,13 +115,12 @@ def _table(conn: sqlite3.Connection, name: str, create: str | None) -> Table:
             indexes.append(Index(index_name, cols, bool(unique)))
     return Table(
         name=name,
-        columns=tuple(
-            _columns(conn, name, primary_key, _checks(create, _column_names(conn, name)))
-        ),
+        columns=tuple(_columns(conn, name, primary_key)),
         primary_key=primary_key,
         unique_constraints=tuple(uniques),
         foreign_keys=_foreign_keys(conn, name),
         indexes=tuple(indexes),
+        checks=_checks(create, _column_names(conn, name)),
     )
 
 
