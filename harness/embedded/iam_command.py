@@ -22,6 +22,7 @@ The stand-in lives until SIGINT or SIGTERM; its data is deleted then.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -137,7 +138,7 @@ def start(
     cluster.start()
     _prepare(cluster, spec.user, database, scripts)
     private = Path(tempfile.mkdtemp(prefix="cutover-iam-"))  # 0700: the key stays ours
-    resources.callback(_remove_folder, private)
+    resources.callback(shutil.rmtree, private, ignore_errors=True)
     cert, key = self_signed_certificate((spec.host, "127.0.0.1"))
     (private / "ca.crt").write_bytes(cert)
     (private / "key.pem").write_bytes(key)
@@ -199,12 +200,6 @@ def _write_ca(path: Path, cert: bytes, side: str) -> None:
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     partial.write_bytes(CA_MARK + cert)
     partial.replace(path)
-
-
-def _remove_folder(folder: Path) -> None:
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def uri(spec: AuroraEndpoint, port: int) -> str:
