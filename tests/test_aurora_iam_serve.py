@@ -31,6 +31,8 @@ from tests.aws_support import ACCESS_KEY, SECRET_KEY, aws_env, without_aws
 
 __all__ = ["aws_env"]  # a fixture used by name below
 
+pytestmark = pytest.mark.slow
+
 HOST = "orders.cluster-c0ffee123456.eu-west-1.rds.amazonaws.com"
 USER = "orders_app"
 DATABASE = "orders"
