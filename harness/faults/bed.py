@@ -1,8 +1,10 @@
 """The fault bed: everything faults are injected into, created and deleted by the harness.
 
-A TCP PostgreSQL with a password (the only database the suite writes to, restarts or makes
-conflict), a moto server holding a Secrets Manager secret, and a faulty HTTP front before it;
-each item gets a fresh :class:`~harness.faults.proxy.FaultProxy` in front of the database.
+A database of the kind the plan's ``faults.bed`` names (:mod:`harness.faults.beds`: a TCP
+PostgreSQL with a password, or a local Aurora DSQL), the only database the suite writes to,
+restarts or makes conflict; a moto server holding a Secrets Manager secret, and a faulty HTTP
+front before it. Each item gets a fresh :class:`~harness.faults.proxy.FaultProxy` in front of
+the database.
 """
 
 from __future__ import annotations
@@ -16,19 +18,18 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
-
-from harness.embedded.provision import PostgresCluster
 from harness.endpoints.aws import credentials_in_environment
 from harness.faults.aws import FaultyFront
-from harness.faults.db import RetryLog, Session, connector
+from harness.faults.beds import BedDatabase, start_database
+from harness.faults.beds.postgres import BED_DB
+from harness.faults.db import RetryLog, Session
 from harness.faults.proxy import FaultProxy
 from harness.faults.settings import FaultSettings
-from harness.faults.workload import prepare
+
+__all__ = ["BED_DB", "FRONT_FAULTS", "OTHER_REGION", "REGION", "FaultBed", "dummy_aws_credentials"]
 
 REGION = "us-east-2"
 OTHER_REGION = "us-west-2"
-BED_DB = "cutover_faults"
 FRONT_FAULTS: dict[str, tuple[str | None, int | None]] = {
     "throttled": ("throttled", 1),
     "server_error": ("server_error", 2),
@@ -46,45 +47,38 @@ class FaultBed:
         self.settings = settings
         self.password = secrets.token_urlsafe(16)
         self.secret_id = f"cutover/faults/{uuid.uuid4().hex[:8]}"
-        self._cluster: PostgresCluster | None = None
+        self._db: BedDatabase | None = None
         self._moto: Any = None
         self._front: FaultyFront | None = None
         self._lock = threading.Lock()
 
-    # PostgreSQL -----------------------------------------------------------------------------
+    # The database -------------------------------------------------------------------------
 
     @property
-    def cluster(self) -> PostgresCluster:
+    def db(self) -> BedDatabase:
+        """The bed's database, started on first use (``faults.bed`` says which kind)."""
         with self._lock:
-            if self._cluster is None:
-                cluster = PostgresCluster(tcp=True, password=self.password)
-                cluster.start()
-                self._cluster = cluster
-                cluster.create_database(BED_DB)
-                with psycopg.connect(cluster.conninfo(BED_DB), autocommit=True) as conn:
-                    conn.execute(
-                        "CREATE TABLE counters (id int PRIMARY KEY, hits int NOT NULL DEFAULT 0);"
-                        " INSERT INTO counters (id) VALUES (1)"
-                    )
-                prepare(cluster.conninfo(BED_DB))
-            return self._cluster
+            if self._db is None:
+                self._db = start_database(self.settings.bed, password=self.password)
+            return self._db
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret the bed holds: none may reach an outcome or a log line."""
+        return (self.password, *(self._db.secrets if self._db is not None else ()))
 
     def proxy(self) -> FaultProxy:
-        """A fresh proxy in front of the bed's PostgreSQL (stop it when done)."""
-        cluster = self.cluster
-        return FaultProxy((cluster.host, cluster.port), seed=self.settings.seed).start()
+        """A fresh proxy in front of the bed's database (stop it when done)."""
+        return FaultProxy(self.db.upstream, seed=self.settings.seed).start()
 
-    def conninfo(self, proxy: FaultProxy) -> str:
-        return f"host=127.0.0.1 port={proxy.port} user=postgres dbname={BED_DB}"
-
-    def session(self, proxy: FaultProxy, log: RetryLog, *, password: str | None = None) -> Session:
-        secret = self.password if password is None else password
+    def session(self, proxy: FaultProxy, log: RetryLog) -> Session:
+        """A retried session through ``proxy`` (a fresh credential per connection)."""
         return Session(
-            connector(self.conninfo(proxy), password=secret),
+            self.db.connect(proxy),
             policy=self.settings.retry.backoff(),
             endpoint="faults-bed",
             log=log,
-            secrets=(self.password, secret),
+            secrets=self.secrets,
         )
 
     # AWS (moto) -----------------------------------------------------------------------------
@@ -126,8 +120,8 @@ class FaultBed:
             self._front.stop()
         if self._moto is not None:
             self._moto.stop()
-        if self._cluster is not None:
-            self._cluster.stop()
+        if self._db is not None:
+            self._db.stop()
 
     def __enter__(self) -> FaultBed:
         return self

@@ -7,7 +7,9 @@ failure (SQLSTATE ``40001``, what Aurora DSQL's optimistic concurrency returns a
 answered by running the *whole* transaction again, never by replaying half of it.
 
 :func:`provoke_conflict` produces a genuine ``40001`` on PostgreSQL: two concurrent
-REPEATABLE READ transactions update the same row and the later one loses.
+REPEATABLE READ transactions update the same row and the later one loses at its UPDATE.
+:func:`provoke_commit_conflict` produces Aurora DSQL's: the losing UPDATE goes through and its
+transaction fails at ``COMMIT`` with ``40001 … (OC000)``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from psycopg import sql
 from harness.endpoints.redact import scrub
 from harness.endpoints.retry import Attempt, Backoff, retry_call
 
-__all__ = ["RetryLog", "Session", "provoke_conflict"]
+__all__ = ["RetryLog", "Session", "provoke_commit_conflict", "provoke_conflict"]
 
 T = TypeVar("T")
 Connect = Callable[[], psycopg.Connection[Any]]
@@ -198,3 +200,22 @@ def provoke_conflict(
         with rival.transaction():
             rival.execute(update, (row_id,))
     conn.execute(update, (row_id,))
+
+
+def provoke_commit_conflict(
+    conn: psycopg.Connection[Any], other: Connect, table: sql.Composable, row_id: int
+) -> None:
+    """Make ``conn``'s open transaction lose a write-write race on ``row_id``, DSQL's way.
+
+    A second transaction (on another connection) updates the row first and holds it; ``conn``
+    then updates the same row, which Aurora DSQL lets through without a lock wait; the rival
+    commits. Nothing fails here: ``conn``'s ``COMMIT`` will, with a genuine SQLSTATE 40001
+    ``change conflicts with another transaction (OC000)`` from the server. Only for a server
+    with optimistic concurrency: on PostgreSQL ``conn``'s update would wait for the rival.
+    """
+    update = sql.SQL("UPDATE {} SET hits = hits + 1 WHERE id = %s").format(table)
+    with other() as rival:
+        rival.execute("BEGIN")
+        rival.execute(update, (row_id,))
+        conn.execute(update, (row_id,))
+        rival.execute("COMMIT")

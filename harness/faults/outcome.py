@@ -24,6 +24,7 @@ from typing import Any
 from harness.endpoints.redact import scrub
 from harness.endpoints.retry import Backoff, classify
 from harness.faults.db import RetryLog
+from harness.faults.settings import BED_NAMES
 from harness.results.check import CheckResult, Status
 
 AREA = "faults"
@@ -31,12 +32,18 @@ AREA = "faults"
 
 @dataclass(frozen=True)
 class Fault:
-    """One fault the suite can inject, what it must end in, and on which paths it runs."""
+    """One fault the suite can inject, what it must end in, on which paths and beds it runs."""
 
     name: str
     expect: str
     paths: tuple[str, ...]
     doc: str
+    beds: tuple[str, ...] = BED_NAMES
+    """The fault beds it applies to (``faults.bed``)."""
+
+
+_SECRET_FAULT = ("postgres",)
+"""Secrets Manager faults: a DSQL bed has no secret to read (its clients sign IAM tokens)."""
 
 
 FAULTS: tuple[Fault, ...] = (
@@ -74,19 +81,20 @@ FAULTS: tuple[Fault, ...] = (
         "server_restart",
         "recover",
         ("harness",),
-        "The PostgreSQL server restarts under an open session.",
+        "The server restarts under an open session (on DSQL: the PostgreSQL behind the guard).",
     ),
     Fault(
         "conflict",
         "recover",
         ("harness",),
-        "Two REPEATABLE READ transactions collide: genuine SQLSTATE 40001, twice.",
+        "Two transactions write one row: genuine 40001 twice (on DSQL: OC000 at COMMIT).",
     ),
     Fault(
         "wrong_password",
         "clear_error",
         ("harness", "app"),
-        "The server rejects the password (28P01): never retried, never shown.",
+        "The server refuses the credential (a wrong password; on DSQL a token signed with "
+        "other keys): never retried, never shown.",
     ),
     Fault(
         "reset_during_rows",
@@ -101,38 +109,53 @@ FAULTS: tuple[Fault, ...] = (
         "Inserts and updates under resets and conflicts; each acknowledged write once.",
     ),
     Fault(
-        "throttled", "recover", ("aws", "app"), "Secrets Manager answers ThrottlingException once."
+        "throttled",
+        "recover",
+        ("aws", "app"),
+        "Secrets Manager answers ThrottlingException once.",
+        beds=_SECRET_FAULT,
     ),
-    Fault("server_error", "recover", ("aws", "app"), "Secrets Manager answers HTTP 500 twice."),
+    Fault(
+        "server_error",
+        "recover",
+        ("aws", "app"),
+        "Secrets Manager answers HTTP 500 twice.",
+        beds=_SECRET_FAULT,
+    ),
     Fault(
         "access_denied",
         "clear_error",
         ("aws", "app"),
         "Secrets Manager answers AccessDeniedException.",
+        beds=_SECRET_FAULT,
     ),
     Fault(
         "not_found",
         "clear_error",
         ("aws", "app"),
         "Secrets Manager answers ResourceNotFoundException.",
+        beds=_SECRET_FAULT,
     ),
     Fault(
         "wrong_region",
         "clear_error",
         ("aws",),
         "The secret is asked for in another region, where it does not exist.",
+        beds=_SECRET_FAULT,
     ),
     Fault(
         "endpoint_down",
         "clear_error",
         ("aws", "app"),
         "Nothing listens at the Secrets Manager endpoint.",
+        beds=_SECRET_FAULT,
     ),
     Fault(
         "hanging",
         "recover",
         ("aws", "app"),
         "Secrets Manager does not answer for 0.5 s, then drops the connection, once.",
+        beds=_SECRET_FAULT,
     ),
     Fault(
         "dsql_no_credentials",

@@ -89,9 +89,11 @@ def check_reset_during_rows(
 
 
 def _through(dsn: str, host: str, port: int) -> str:
+    """``dsn`` reached at host:port. A DSN that names its server and routes to it with
+    ``hostaddr`` (DSQL: TLS verified against the endpoint name, a token signed for it) keeps
+    its name and is routed to the proxy instead."""
     params = conninfo_to_dict(dsn)
-    params.pop("hostaddr", None)
-    params.update(host=host, port=str(port))
+    params.update({"hostaddr" if params.get("hostaddr") else "host": host, "port": str(port)})
     return make_conninfo("", **params)
 
 

@@ -3,9 +3,21 @@
 Frozen pydantic models like the rest of the plan (:mod:`harness.plan`); unknown keys are
 errors. Fault and path names are checked against the registry, with a "did you mean".
 
+``bed`` chooses the database the faults are injected into (:mod:`harness.faults.beds`):
+
+- ``postgres`` (default): a TCP PostgreSQL with a password, started for the run;
+- ``dsql-local``: a local Aurora DSQL (:mod:`harness.dsql_local`) started for the run, so a
+  team moving to DSQL sees its retry discipline hold against DSQL's behaviour: a fresh IAM
+  token per connection (a wrong one refused, never retried), conflicts failing at ``COMMIT``
+  with ``40001 … (OC000)`` instead of lock waits, at most 3,000 rows per transaction, no
+  ``SET statement_timeout``. Secrets Manager faults do not apply to it (a DSQL client reads no
+  secret: it signs a token), nor yet does path ``app``; naming one is a plan error. Without a
+  ``faults:`` list, it runs every fault it supports.
+
 .. code-block:: yaml
 
     faults:
+      bed: postgres                                                # or dsql-local
       faults: [refused, reset_mid_query, slow_network, conflict]   # default: all
       paths: [harness, app, aws]                                   # default: harness, aws
       retry: {initial_s: 0.05, multiplier: 2, cap_s: 1, attempts: 6}
@@ -18,6 +30,7 @@ errors. Fault and path names are checked against the registry, with a "did you m
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -47,6 +60,9 @@ FAULT_NAMES = (
 )
 """Every fault the suite knows (see :mod:`harness.faults.suite` for what each one does)."""
 PATH_NAMES = ("harness", "app", "aws")
+BED_NAMES = ("postgres", "dsql-local")
+"""The databases a fault bed can be (see :mod:`harness.faults.beds`)."""
+Bed = Literal["postgres", "dsql-local"]
 
 
 def _known(values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
@@ -96,9 +112,16 @@ class AppPath(PlanModel):
 
 
 class FaultSettings(PlanModel):
-    """The ``faults`` section of a plan: the fault x path matrix to run."""
+    """The ``faults`` section of a plan: the fault x path matrix to run, on which bed."""
 
-    faults: tuple[str, ...] = Field(FAULT_NAMES, description="Faults to inject (default: all).")
+    bed: Bed = Field(
+        "postgres",
+        description="The database faults are injected into: postgres (a TCP PostgreSQL with "
+        "a password) or dsql-local (a local Aurora DSQL: IAM tokens, OC000 at COMMIT).",
+    )
+    faults: tuple[str, ...] = Field(
+        FAULT_NAMES, description="Faults to inject (default: every fault the bed supports)."
+    )
     paths: tuple[str, ...] = Field(
         ("harness", "aws"), description="Connection paths: harness, app (needs app:), aws."
     )
@@ -115,6 +138,18 @@ class FaultSettings(PlanModel):
     app: AppPath | None = None
     seed: int = 0
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bed_defaults(cls, data: Any) -> Any:
+        """No ``faults:`` list on a bed that supports fewer: every fault it does support."""
+        if (
+            isinstance(data, dict)
+            and "faults" not in data
+            and data.get("bed", "postgres") != "postgres"
+        ):
+            data = {**data, "faults": faults_on(str(data["bed"]))}
+        return data
+
     @field_validator("faults")
     @classmethod
     def _known_faults(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -130,3 +165,37 @@ class FaultSettings(PlanModel):
         if "app" in self.paths and self.app is None:
             raise ValueError("path 'app' needs an 'app' section (callable or command)")
         return self
+
+    @model_validator(mode="after")
+    def _fits_bed(self) -> FaultSettings:
+        """A fault the bed cannot run is a plan error, never a silent pass or skip."""
+        supported = faults_on(self.bed)
+        for fault in self.faults:
+            if fault not in supported:
+                raise ValueError(
+                    f"fault '{fault}' does not apply to bed '{self.bed}': {_NOT_ON[self.bed]}; "
+                    f"remove it, or use bed: postgres. Faults on {self.bed}: "
+                    + ", ".join(supported)
+                )
+        if self.bed == "dsql-local" and "app" in self.paths:
+            raise ValueError(
+                "path 'app' does not run on bed 'dsql-local' yet: it hands the application a "
+                "password (PGPASSWORD), and a DSQL application signs its own IAM token; "
+                "use bed: postgres for the app path"
+            )
+        return self
+
+
+_NOT_ON = {
+    "dsql-local": "it is a Secrets Manager fault, and a DSQL client reads no secret (it signs "
+    "an IAM token for each connection)",
+}
+"""Why the faults a bed lacks do not apply to it (one line of the plan error)."""
+
+
+def faults_on(bed: str) -> tuple[str, ...]:
+    """The faults bed ``bed`` supports, in registry order."""
+    # Imported here: the registry's module imports the database sessions, the plan does not.
+    from harness.faults.outcome import FAULTS
+
+    return tuple(f.name for f in FAULTS if bed in f.beds)

@@ -1,9 +1,11 @@
 """The harness's own PostgreSQL path under faults: sessions of :mod:`harness.faults.db`
-(retrying through :mod:`harness.endpoints.retry`) through a fault proxy to the bed's server."""
+(retrying through :mod:`harness.endpoints.retry`) through a fault proxy to the bed's database
+(:mod:`harness.faults.beds`: PostgreSQL, or a local DSQL where every connection signs a fresh
+IAM token and conflicts fail at ``COMMIT``). Every runner reaches the database through the
+bed, so each fault runs the same code on either kind."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -11,14 +13,13 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
+from psycopg.conninfo import conninfo_to_dict
 
-from harness.endpoints.redact import redact_dsn
 from harness.endpoints.resolve import Connector, connect_postgres
 from harness.endpoints.retry import Attempt
 from harness.errors import EndpointError
-from harness.faults.bed import BED_DB, FaultBed
-from harness.faults.db import RetryLog, Session, connector, provoke_conflict
+from harness.faults.bed import FaultBed
+from harness.faults.db import RetryLog, Session
 from harness.faults.outcome import Fault, FaultOutcome, clear_error, heal_on, recovered
 from harness.faults.proxy import FaultProxy
 from harness.faults.workload import WorkloadSettings, run_workload, verify
@@ -29,19 +30,10 @@ from harness.latency.timing import Timing, time_runs
 from harness.results.check import Status
 
 
-def _connector(bed: FaultBed, proxy: FaultProxy, password: str | None = None) -> Connector:
+def _connector(bed: FaultBed, proxy: FaultProxy, *, wrong: bool = False) -> Connector:
     """The bed's database as a plan endpoint, reached through ``proxy``, with the plan's
     retry policy: connect faults go through the harness's own connect code."""
-    dsn = make_conninfo(bed.conninfo(proxy), password=password or bed.password)
-    return Connector(
-        role="target",
-        kind="postgres",
-        dialect="postgres",
-        address=dsn,
-        display=redact_dsn(dsn),
-        connect_timeout_s=3,
-        retry=asdict(bed.settings.retry.backoff()),
-    )
+    return bed.db.connector(proxy, asdict(bed.settings.retry.backoff()), wrong=wrong)
 
 
 def _connect_once(connector: Connector, log: RetryLog, **hooks: Any) -> None:
@@ -75,31 +67,38 @@ def _h_refused(bed: FaultBed, spec: Fault) -> FaultOutcome:
 
 
 def _connect_refused(bed: FaultBed, spec: Fault, *, wrong_password: bool) -> FaultOutcome:
-    """A permanent connect fault through the harness's connect code: one clear line."""
-    password = secrets.token_urlsafe(12) if wrong_password else bed.password
+    """A permanent connect fault through the harness's connect code: one clear line. A wrong
+    credential is a wrong password, or on DSQL a token signed with keys the cluster does not
+    know: refused at once, never retried."""
     with bed.proxy() as proxy:
         if not wrong_password:
             proxy.disable()
+        connector = _connector(bed, proxy, wrong=wrong_password)
         log = RetryLog()
         start = time.monotonic()
         error: EndpointError | None = None
         try:
-            _connect_once(_connector(bed, proxy, password), log)
+            _connect_once(connector, log)
         except EndpointError as exc:
             error = exc
+    given = str(conninfo_to_dict(connector.address).get("password") or "")
     outcome = clear_error(
         spec,
         "harness",
         start,
         error,
         str(error or ""),
-        (bed.password, password),
+        (*bed.secrets, given),
         attempts=len(log.attempts),
         bound_s=bed.settings.fail_within_s,
         delays=tuple(log.delays),
     )
     if wrong_password and len(log.attempts) != 1:
-        return replace(outcome, passed=False, summary="a wrong password was retried")
+        return replace(outcome, passed=False, summary="a wrong credential was retried")
+    if wrong_password and outcome.error_class != "auth":
+        return replace(
+            outcome, passed=False, summary=f"not named as an auth error: {outcome.summary}"
+        )
     return outcome
 
 
@@ -199,7 +198,7 @@ def _h_server_restart(bed: FaultBed, spec: Fault) -> FaultOutcome:
             session.query("SELECT 1")
             log.attempts.clear()
             start = time.monotonic()
-            bed.cluster.restart()
+            bed.db.restart()
             return recovered(
                 spec,
                 "harness",
@@ -211,13 +210,21 @@ def _h_server_restart(bed: FaultBed, spec: Fault) -> FaultOutcome:
 
 
 def _h_conflict(bed: FaultBed, spec: Fault) -> FaultOutcome:
-    rival = connector(bed.cluster.conninfo(BED_DB))
+    """Two genuine write-write conflicts, then success; the whole transaction is retried.
+
+    On PostgreSQL the loser's UPDATE fails (40001); on DSQL the UPDATE goes through and the
+    loser's COMMIT fails (40001 OC000), so a body that ran to its end is no proof of a write.
+    """
+    db = bed.db
+    rival = db.direct()
     counters = sql.Identifier("counters")
+    finished: list[int] = []
 
     def body(conn: psycopg.Connection[Any], attempt: int) -> None:
         if attempt <= 2:
-            provoke_conflict(conn, rival, counters, 1)
+            db.provoke_conflict(conn, rival, counters, 1)
         conn.execute("UPDATE counters SET hits = hits + 1 WHERE id = 1")
+        finished.append(attempt)
 
     with bed.proxy() as proxy:
         log = RetryLog()
@@ -226,14 +233,19 @@ def _h_conflict(bed: FaultBed, spec: Fault) -> FaultOutcome:
             outcome = recovered(
                 spec, "harness", log, start, lambda: session.transaction(body), session.policy
             )
-    conflicts = sum(a.error_class == "conflict" for a in log.attempts)
-    passed = outcome.passed and conflicts == 2
-    return FaultOutcome(
-        **{
-            **outcome.__dict__,
-            "passed": passed,
-            "detail": {**outcome.detail, "sqlstate_40001": conflicts},
-        }
+    lost = [a.number for a in log.attempts if a.error_class == "conflict"]
+    # A conflict raised after its body ran to the end was raised by the COMMIT.
+    at_commit = sum(n in finished for n in lost)
+    where = "commit" if at_commit == len(lost) else "statement" if at_commit == 0 else "mixed"
+    passed = outcome.passed and len(lost) == 2 and where == db.conflict_at
+    summary = outcome.summary
+    if outcome.passed and where != db.conflict_at:
+        summary = f"conflicts surfaced at the {where}, not at the {db.conflict_at} as on {db.kind}"
+    return replace(
+        outcome,
+        passed=passed,
+        summary=summary,
+        detail={**outcome.detail, "sqlstate_40001": len(lost), "failed_at": where},
     )
 
 
@@ -241,12 +253,10 @@ def _h_no_lost_writes(bed: FaultBed, spec: Fault) -> FaultOutcome:
     settings = WorkloadSettings(writes=bed.settings.writes, seed=bed.settings.seed)
     with bed.proxy() as proxy:
         start = time.monotonic()
-        writes, logs = run_workload(
-            connector(bed.conninfo(proxy), password=bed.password), settings=settings, proxy=proxy
-        )
+        writes, logs = run_workload(bed.db.connect(proxy), settings=settings, proxy=proxy)
         resets = proxy.stats.resets
     figures = verify(
-        bed.cluster.conninfo(BED_DB),
+        bed.db.audit_conninfo(),
         writes,
         logs,
         resets_injected=resets,
