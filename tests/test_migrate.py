@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import psycopg
@@ -18,7 +19,8 @@ CREATE TABLE Track (
     TrackId INTEGER PRIMARY KEY,
     Name NVARCHAR(200) NOT NULL,
     Composer TEXT,
-    Milliseconds INTEGER NOT NULL
+    Milliseconds INTEGER NOT NULL CHECK (Milliseconds >= 0),
+    CHECK (length(Name) > 0)
 );
 CREATE INDEX IFK_TrackLowerName ON Track (lower(Name));
 CREATE UNIQUE INDEX IFK_TrackComposerLive ON Track (Composer) WHERE Milliseconds > 1000;
@@ -26,7 +28,7 @@ INSERT INTO Track VALUES (1, 'Intro', 'AC/DC', 343719), (2, 'Outro', NULL, 999);
 """
 
 
-def test_expression_and_partial_indexes_are_recreated_and_then_match(
+def test_expression_and_partial_indexes_and_checks_are_recreated_and_then_match(
     tmp_path: Path, pg_database: str
 ) -> None:
     app = tmp_path / "app.db"
@@ -43,6 +45,15 @@ def test_expression_and_partial_indexes_are_recreated_and_then_match(
         )
     assert any("lower((name)::text)" in d for d in definitions)
     assert any("UNIQUE" in d and "WHERE (milliseconds > 1000)" in d for d in definitions)
+    with psycopg.connect(pg_database) as pg:
+        checks = sorted(
+            row[0]
+            for row in pg.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = 'track'::regclass AND contype = 'c'"
+            )
+        )
+    assert checks == ["CHECK ((length((name)::text) > 0))", "CHECK ((milliseconds >= 0))"]
 
     source = open_database(Connector("source", "sqlite", "sqlite", str(app), "source"))
     target = open_database(
@@ -72,3 +83,43 @@ def test_expression_and_partial_indexes_are_recreated_and_then_match(
         target.close()
     assert [f.message for f in result.findings] == []
     assert result.evidence["indexes"]["source"] == result.evidence["indexes"]["target"]
+
+
+def test_a_check_in_sqlites_own_words_stays_behind_and_is_reported_missing(
+    tmp_path: Path, pg_database: str
+) -> None:
+    app = tmp_path / "app.db"
+    with closing(sqlite3.connect(app)) as conn:
+        conn.execute(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT CHECK (typeof(v) = 'text'),"
+            " n INTEGER CHECK (n > 0))"
+        )
+    assert copy_sqlite(app, pg_database) == {"t": 0}  # the copy goes on without it
+    source = open_database(Connector("source", "sqlite", "sqlite", str(app), "source"))
+    target = open_database(
+        Connector("target", "postgres", "postgres", pg_database, "target", "public")
+    )
+    try:
+        plan = Plan.model_validate(
+            {
+                "name": "copy",
+                "source": {"kind": "sqlite", "path": str(app)},
+                "target": {"kind": "postgres", "dsn": pg_database},
+            }
+        )
+        pair = build_scope(plan, source.catalog(), target.catalog()).pair("t")
+        result = check_table(
+            pair,
+            source.catalog().table("t"),
+            target.catalog().table("t"),
+            renamer=build_scope(plan, source.catalog(), target.catalog()).renamer,
+            source_db=source,
+            target_dialect="postgres",
+        )
+    finally:
+        source.close()
+        target.close()
+    assert [f.message for f in result.findings] == [
+        "CHECK (TYPEOF(v) = 'text') on t is missing on the target: it accepts values the"
+        " source refuses"
+    ]
