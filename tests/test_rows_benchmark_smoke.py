@@ -80,3 +80,33 @@ def test_row_benchmark_runs_shards_over_worker_processes() -> None:
         assert sharded["shards"] >= 5
         assert sharded["cutover_diff_lines"] == lines
         assert sharded["round_trips"]["source"] > 0
+
+
+@pytest.mark.slow
+def test_row_benchmark_runs_the_bounded_path_through_the_local_dsql() -> None:
+    """``rows_dsql.py``: the same 13 lines found through the TLS front, bounded on it, and
+    through the local DSQL's guard; the bounded ways send more statements to the target."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARK.with_name("rows_dsql.py")),
+            *("--rows", "20000", "--repeat", "1"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    results = {r["scenario"]: r for r in report["results"]}
+    assert set(results) == {"PG→DSQL identical", "PG→DSQL 13 diff lines"}
+    for name, result in results.items():
+        lines = 13 if name.endswith("13 diff lines") else 0
+        for way in ("tls", "tls_bounded", "dsql_local"):
+            assert result[f"{way}_error"] is None, (name, way)
+            assert result[f"{way}_diff_lines"] == lines, (name, way)
+            assert result[f"{way}_s"] > 0
+        plain, bounded = result["tls_round_trips"], result["dsql_local_round_trips"]
+        assert bounded["target"] > plain["target"]  # the key's bounds read before the blocks
+        assert result["dsql_local_over_tls"] > 0
