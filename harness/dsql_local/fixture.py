@@ -9,7 +9,9 @@ Installed with cutover's pytest plugin, so any suite can ask for it::
             ...
 
 One cluster per test session (per xdist worker). Tokens are checked against the session's
-AWS credentials, or random keys of the cluster's own (:mod:`harness.dsql_local.identity`).
+AWS credentials, or random keys of the cluster's own (:mod:`harness.dsql_local.identity`);
+either stands for the IAM principal ``dsql_local.arn``, which a custom role must be granted to
+before it logs in: ``AWS IAM GRANT app TO '<dsql_local.arn>'``.
 """
 
 from __future__ import annotations

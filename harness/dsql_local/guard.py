@@ -2,7 +2,8 @@
 
 Clients connect as to Aurora DSQL: TLS first (``SSLRequest`` or ``sslnegotiation=direct``,
 as :mod:`harness.embedded.tls_front` accepts them), user ``admin`` or a role created ``WITH
-LOGIN``, database ``postgres``, an IAM auth token as the password
+LOGIN`` and granted to the IAM principal that signed the token (``AWS IAM GRANT``,
+:mod:`harness.dsql_local.grants`), database ``postgres``, an IAM auth token as the password
 (:mod:`harness.dsql_local.tokens`), startup parameters from DSQL's allowlist. The guard then
 opens its own connection to the server (a unix socket, trust authentication) as that role,
 reports the server version DSQL reports, and hands both connections to

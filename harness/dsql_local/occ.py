@@ -8,16 +8,20 @@ lock. The guard keeps DSQL's shape by never letting a statement of a transaction
 
 - the server runs with a short ``lock_timeout``; before each statement of a block that writes
   or locks rows, the relay sets a savepoint of its own (pipelined, no round trip);
-- a statement that meets another transaction's lock times out (``55P03``): the relay rolls
-  back to the savepoint, answers the client as if the statement had run — the rows an
-  ``UPDATE``/``DELETE`` would have touched counted in the transaction's snapshot, the rows a
-  ``SELECT … FOR UPDATE`` reads read without the lock — and marks the transaction *doomed*;
+- a statement that meets another transaction's lock times out (``55P03``) — or meets a row
+  changed since its snapshot, which PostgreSQL fails at once with its own ``40001`` and DSQL
+  at COMMIT: the relay rolls back to the savepoint, answers the client as if the statement
+  had run — the rows an ``UPDATE``/``DELETE`` would have touched counted in the transaction's
+  snapshot, the rows a ``SELECT … FOR UPDATE`` reads read without the lock — and marks the
+  transaction *doomed*;
 - a doomed transaction's ``COMMIT`` fails with DSQL's ``40001 … (OC000)`` and ends it.
 
-The lock holder thus always wins; DSQL's winner is whoever commits first, which is the lock
-holder whenever it commits before the waiter would have. When a stand-in answer cannot be
-computed (``RETURNING``, ``UPDATE … FROM``, ``DELETE … USING``), the statement fails at once
-with the same ``40001``.
+Between two blocks the lock holder thus always wins; DSQL's winner is whoever commits first,
+which is the lock holder whenever it commits before the waiter would have. When a stand-in
+answer cannot be computed (``RETURNING``, ``UPDATE … FROM``, ``DELETE … USING``), the statement
+fails at once with the same ``40001``. A statement that commits as soon as it ends
+(autocommit, one query's implicit transaction) or DDL wins instead, as on DSQL: the holder's
+block gives its locks up and loses at COMMIT (:mod:`harness.dsql_local.peers`).
 """
 
 from __future__ import annotations
