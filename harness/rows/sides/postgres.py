@@ -10,7 +10,6 @@ query.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -262,8 +261,6 @@ class PostgresSide(Side):
 
     def checksums_many(self, jobs: Sequence[tuple[Segmenter, Range]]) -> list[Checksums]:
         # One round trip for the lot: each job's grouped query, UNION ALL, tagged with its job.
-        if self.fields:
-            self._serial()
         out: list[Checksums] = [{} for _ in jobs]
         parts: list[sql.Composable] = []
         params: list[Any] = []
@@ -277,7 +274,9 @@ class PostgresSide(Side):
             parts.append(sql.SQL("SELECT {}, q.* FROM ({}) q").format(tag, query))
             params += job_params
         if parts:
-            for job, seg, n, total in self._run(sql.SQL(" UNION ALL ").join(parts), params):
+            query = sql.SQL(" UNION ALL ").join(parts)
+            rows = self._run_serial(query, params) if self.fields else self._run(query, params)
+            for job, seg, n, total in rows:
                 out[job][int(seg)] = (int(n), self._total(total))
         return out
 
@@ -320,17 +319,26 @@ class PostgresSide(Side):
                 out[number] = (int(n), self._total(total))
         return out
 
-    def _serial(self) -> None:
-        """No parallel workers for the digests: their sort gains nothing from them (measured
-        2.93 s with two, 3.00 s without, a million rows), and a check run against a
-        production database should not take its cores. Once per session (a reconnect resets
-        it): over a link each SET is a round trip. Aurora DSQL refuses the SET (not on its
-        allowlist) and plans on its own, so it is not sent there."""
+    def _run_serial(self, query: sql.Composed, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """``query`` without parallel workers: their sort gains nothing for the digests
+        (measured 2.93 s with two, 3.00 s without, a million rows), and a check run against
+        a production database should not take its cores. The SET goes once per session (a
+        reconnect resets it), pipelined with the query: no round trip of its own over a
+        link. Aurora DSQL refuses the SET (not on its allowlist) and plans on its own, so it
+        is not sent there."""
         if self.db.bounded or self._serial_session is self.db.conn:
-            return
-        self._serial_session = self.db.conn
-        with contextlib.suppress(psycopg.Error):
-            self.db.conn.execute("SET max_parallel_workers_per_gather = 0")
+            return self._run(query, params)
+
+        def run() -> list[tuple[Any, ...]]:
+            conn = self.db.conn
+            with conn.pipeline():
+                conn.execute("SET max_parallel_workers_per_gather = 0")
+                cursor = conn.execute(query, params)
+            self._serial_session = conn
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
+
+        return _retrying(self.db, run)
 
     def _total(self, value: Any) -> int | str:
         return str(value) if self.fields else int(value)
