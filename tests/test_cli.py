@@ -697,6 +697,7 @@ class TestDemo:
         assert {f["object"] for c in failed for f in c["findings"] if f["severity"] == "error"} == {
             "people.nickname",
             "accounts.balance",
+            "accounts.credit_limit",
             "events",
             "monthly_event_totals",
             "person_profile",

@@ -82,7 +82,7 @@ CREATE TABLE accounts (
     user_id bigint NOT NULL REFERENCES users(id),
     currency char(3) NOT NULL DEFAULT 'USD',
     balance numeric(12,2) NOT NULL DEFAULT 0,
-    credit_limit numeric(12,2),
+    credit_limit numeric(12,2) CHECK (credit_limit >= 0),
     is_frozen boolean NOT NULL DEFAULT false,
     opened_at timestamp NOT NULL
 );
@@ -418,9 +418,19 @@ def _balance_type(conn: psycopg.Connection[Any]) -> str:
 
 
 class TestDrift:
-    def test_there_are_exactly_three_with_unique_names(self) -> None:
-        assert [d.name for d in DRIFT] == ["dropped_column", "narrowed_numeric", "missing_rows"]
-        assert [d.expect for d in DRIFT] == ["people.nickname", "accounts.balance", "events"]
+    def test_there_are_exactly_four_with_unique_names(self) -> None:
+        assert [d.name for d in DRIFT] == [
+            "dropped_column",
+            "narrowed_numeric",
+            "missing_rows",
+            "dropped_check",
+        ]
+        assert [d.expect for d in DRIFT] == [
+            "people.nickname",
+            "accounts.balance",
+            "events",
+            "accounts.credit_limit",
+        ]
 
     @pytest.mark.parametrize("drift", DRIFT, ids=lambda d: d.name)
     def test_every_drift_is_documented(self, drift: Drift) -> None:

@@ -7,7 +7,7 @@ timestamps as text with and without fractional seconds. Those are the things mig
 wrong, so the demo exercises them. One large fact table (``events``) makes row-count and
 checksum checks do real work.
 
-:data:`DRIFT` is what ``cutover demo --drift`` does to the PostgreSQL copy afterwards: three
+:data:`DRIFT` is what ``cutover demo --drift`` does to the PostgreSQL copy afterwards: four
 changes a hurried cutover really makes, each with the phrase the verifier must report.
 
 Everything is deterministic for a given seed, so two builds compare equal and a report can be
@@ -82,7 +82,7 @@ CREATE TABLE accounts (
     user_id INTEGER NOT NULL REFERENCES users(id),
     currency CHAR(3) NOT NULL DEFAULT 'USD',
     balance NUMERIC(12,2) NOT NULL DEFAULT 0,
-    credit_limit NUMERIC(12,2) NULL,
+    credit_limit NUMERIC(12,2) NULL CHECK (credit_limit >= 0),
     is_frozen BOOLEAN NOT NULL DEFAULT 0,
     opened_at TIMESTAMP NOT NULL
 );
@@ -221,6 +221,15 @@ DRIFT: tuple[Drift, ...] = (
         # mod() rather than '%', so the text survives any driver that treats '%' as a placeholder.
         statements=("DELETE FROM events WHERE mod(id, 1000) = 0",),
         expect="events",
+    ),
+    Drift(
+        name="dropped_check",
+        description=(
+            "accounts.credit_limit lost its CHECK (credit_limit >= 0): the load tool copies no "
+            "CHECK constraints, so the target now takes a negative limit the source refused."
+        ),
+        statements=("ALTER TABLE accounts DROP CONSTRAINT accounts_credit_limit_check",),
+        expect="accounts.credit_limit",
     ),
 )
 

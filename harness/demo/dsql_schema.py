@@ -60,7 +60,7 @@ CREATE TABLE accounts (
     user_id bigint NOT NULL,
     currency char(3) NOT NULL DEFAULT 'USD',
     balance numeric(12, 2) NOT NULL DEFAULT 0,
-    credit_limit numeric(12, 2),
+    credit_limit numeric(12, 2) CHECK (credit_limit >= 0),
     is_frozen boolean NOT NULL DEFAULT false,
     opened_at timestamp NOT NULL
 );

@@ -49,6 +49,7 @@ EXPECTED_BREAKS: dict[str, tuple[str, ...]] = {
     ),
     "missing_rows": ("queries[monthly_event_totals]",),
     "narrowed_numeric": (),
+    "dropped_check": (),
     "dropped_index": (
         "latency[account_activity_page-p95]",
         "latency[account_activity_page-ratio]",
