@@ -515,6 +515,16 @@ class TestTransactions:
             client.rollback()
             assert count(client, table) == 1
 
+    def test_a_clients_deallocate_all_leaves_the_guards_own_statements_working(
+        self, conn: psycopg.Connection, table: str
+    ) -> None:
+        """psycopg sends DEALLOCATE ALL after DDL once it has prepared statements; it drops
+        the guard's own (the transaction it opens around a write) too."""
+        update = on(table, "UPDATE {t} SET v = %s WHERE id = 1")
+        conn.execute(update, ("before",))  # the guard prepares its statements here
+        conn.execute("DEALLOCATE ALL")
+        assert conn.execute(update, ("after",)).statusmessage == "UPDATE 0"
+
     def test_a_failed_commit_ends_the_transaction(self, conn: psycopg.Connection) -> None:
         parent, child = (f"{n}_{uuid.uuid4().hex[:8]}" for n in "pc")
         conn.execute(on(parent, "CREATE TABLE {t} (id int PRIMARY KEY)"))

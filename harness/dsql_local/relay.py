@@ -336,6 +336,10 @@ class Relay:
     async def on_complete(self, head: Expect, msg: Message) -> None:
         tag = wire.command_tag(msg.body)
         head.tag = tag
+        if tag == "DEALLOCATE ALL":
+            # the client's (psycopg sends one after DDL) dropped the guard's private
+            # statements too: prepare them again when next used
+            self.private_names.clear()
         stmt = head.stmt
         if stmt is not None and head.forward:
             if stmt.writes_rows:
