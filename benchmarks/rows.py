@@ -17,8 +17,14 @@ read with ``wait4``; the timer covers connecting and comparing, not Python's sta
 
 - **floor** — the least any correct tool must do: one server-side hash-aggregate scan per
   PostgreSQL side, run concurrently; for SQLite a plain fetch of every row, concurrently with
-  the target's scan;
-- **cutover** — ``harness.rows.compare.compare_table`` with default options;
+  the target's scan. PostgreSQL plans that scan with two parallel workers a side;
+- **floor, serial** — the same without parallel workers (``floor_serial_s``), as cutover's
+  grouped first pass runs (the planner sees no gain in a parallel hash aggregate whose group
+  count it cannot estimate): the same work, but on a machine shared with other work the
+  parallel floor's three processes a side take a larger share of the cores, so
+  ``cutover_over_floor_serial`` is the like-for-like ratio there;
+- **cutover** — ``harness.rows.compare.compare_table`` with default options, both sides'
+  sessions opened at once;
 - **reladiff** — 0.6.0 through its Python API with its CLI's defaults (PG→PG only: it has no
   SQLite backend).
 
@@ -162,8 +168,11 @@ def plant_differences(dsn: str, rows: int, *, vacuum: bool = True) -> None:
 
 
 def job_floor(spec: dict[str, Any]) -> dict[str, Any]:
+    # ``serial``: no parallel workers (a startup option: no round trip of its own).
+    options = "-c max_parallel_workers_per_gather=0" if spec.get("serial") else ""
+
     def scan(dsn: str) -> None:
-        with psycopg.connect(dsn) as conn:
+        with psycopg.connect(dsn, options=options) as conn:
             conn.execute(HASH_SCAN).fetchone()
 
     def fetch_sqlite(path: str) -> None:
@@ -334,7 +343,17 @@ def job_reladiff(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-JOBS = {"floor": job_floor, "cutover": job_cutover, "shards": job_shards, "reladiff": job_reladiff}
+def job_floor_serial(spec: dict[str, Any]) -> dict[str, Any]:
+    return job_floor({**spec, "serial": True})
+
+
+JOBS = {
+    "floor": job_floor,
+    "floor_serial": job_floor_serial,
+    "cutover": job_cutover,
+    "shards": job_shards,
+    "reladiff": job_reladiff,
+}
 PYTHON = {"reladiff": sys.executable}
 """The interpreter each job runs under (``--reladiff-python`` sets reladiff's)."""
 
@@ -406,6 +425,7 @@ def scenario(
             "target": connector("target", target, sqlite=False),
         },
     }
+    jobs["floor_serial"] = jobs["floor"]
     if workers:
         jobs["shards"] = {**jobs.pop("cutover"), "workers": workers, "shard_rows": shard_rows}
     elif reladiff_threads and not sqlite:
@@ -420,6 +440,7 @@ def scenario(
             runs[tool].append(run_job(tool, **spec))
     floor, cut = median_run(runs["floor"]), median_run(runs["shards" if workers else "cutover"])
     rel = median_run(runs["reladiff"]) if "reladiff" in runs else {}
+    serial = median_run(runs["floor_serial"])
     fetched = cut.get("rows_fetched")
     return {
         "scenario": name,
@@ -431,6 +452,8 @@ def scenario(
         "cutover_plan_s": cut.get("plan_s"),
         "floor_s": round(floor["seconds"], 3),
         "floor_runs_s": floor.get("runs_s"),
+        "floor_serial_s": round(serial["seconds"], 3),
+        "floor_serial_runs_s": serial.get("runs_s"),
         "cutover_runs_s": cut.get("runs_s"),
         "reladiff_runs_s": rel.get("runs_s"),
         "floor_rss_mb": floor.get("peak_rss_mb"),
@@ -451,6 +474,7 @@ def scenario(
         "cutover_over_floor": ratio(cut.get("seconds"), floor["seconds"]),
         "reladiff_over_floor": ratio(rel.get("seconds"), floor["seconds"]),
         "reladiff_over_cutover": ratio(rel.get("seconds"), cut.get("seconds")),
+        "cutover_over_floor_serial": ratio(cut.get("seconds"), serial["seconds"]),
     }
 
 
@@ -566,7 +590,8 @@ def print_row(r: dict[str, Any]) -> None:
         return "-" if seconds is None else f"{seconds:7.2f}s {over:5.2f}x {rss:5.0f}MB"
 
     print(
-        f"{r['rows']:>9,} {r['scenario']:<26} floor {r['floor_s']:6.2f}s | "
+        f"{r['rows']:>9,} {r['scenario']:<26} floor {r['floor_s']:6.2f}s"
+        f" (serial {r['floor_serial_s']:.2f}s) | "
         f"cutover {cell(r['cutover_s'], r['cutover_over_floor'], r['cutover_rss_mb'])} "
         f"lines {r['cutover_diff_lines']} fetched {r['cutover_rows_fetched']} "
         f"trips {r['round_trips']} shards {r['shards']} workers {r['workers']} | "
