@@ -649,6 +649,34 @@ class TestOptimisticConcurrency:
         row = conn.execute(on(rows, "SELECT v FROM {t} WHERE id = 1")).fetchone()
         assert row == ("retried",)
 
+    @pytest.mark.parametrize(
+        ("update_template", "delete_template"),
+        [
+            ("UPDATE {t} SET v = %t WHERE id = %t", "DELETE FROM {t} WHERE id >= %t"),
+            ("UPDATE {t} SET v = %b WHERE id = %b", "DELETE FROM {t} WHERE id >= %b"),
+        ],
+        ids=["text-values", "binary-values"],
+    )
+    def test_a_blocked_write_is_answered_from_its_own_bound_values(
+        self,
+        conn: psycopg.Connection,
+        other: psycopg.Connection,
+        rows: str,
+        update_template: str,
+        delete_template: str,
+    ) -> None:
+        """Its WHERE names a parameter: the count that stands in for it takes the same
+        types and values (it waited without end before 2026-12-03)."""
+        update, delete = on(rows, update_template), on(rows, delete_template)
+        conn.execute("BEGIN")
+        other.execute("BEGIN")
+        conn.execute(update, ("x", 1))
+        assert other.execute(update, ("y", 1)).statusmessage == "UPDATE 1"
+        assert other.execute(delete, (1,)).statusmessage == "DELETE 2"
+        conn.execute("COMMIT")
+        assert refusal(other, "COMMIT") == self.CONFLICT
+        assert count(conn, rows) == 2
+
     def test_select_for_update_reads_without_waiting_and_puts_the_row_in_conflict(
         self, conn: psycopg.Connection, other: psycopg.Connection, rows: str
     ) -> None:

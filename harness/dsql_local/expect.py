@@ -39,6 +39,10 @@ class Expect:
     """A savepoint of the relay's went before it, to undo it when it meets a lock."""
     resend: bytes = b""
     """What runs it again if it must (peers.py): its Bind and Execute (extended)."""
+    types: bytes = b"\0\0"
+    """Its Parse's parameter types (extended), for a stand-in of the same parameters."""
+    bound: bytes = b"\0\0\0\0"
+    """Its Bind's parameter formats and values (extended; none by default)."""
     blocked: bool = False
     """It met another transaction's row lock (55P03) and was rolled back to the savepoint."""
     described: bool = False

@@ -38,6 +38,8 @@ class Extended:
         self.portals: dict[str, Statement | Fake | None] = {}
         self.binds: dict[str, Message] = {}
         """The Bind of each portal, to run its statement again (peers.py)."""
+        self.types: dict[str, bytes] = {}
+        """The parameter types each prepared statement was parsed with (for its stand-in)."""
 
     async def run(self, batch: list[Message]) -> None:
         """One batch of extended-protocol messages, ending with Sync or Flush."""
@@ -84,7 +86,7 @@ class Extended:
             blocked = relay.batch.blocked
             if blocked is not None and blocked.stmt is not None:
                 if relay.batch.blocked_alone and relay.stands_in(blocked.stmt):
-                    await relay.stand_in(blocked.stmt, rows=None)
+                    await relay.stand_in(blocked.stmt, rows=None, bound=blocked)
                 elif relay.batch.blocked_alone and blocked.resend:
                     await relay.preempt(blocked.stmt, blocked, blocked.resend)
                 else:  # later statements of the batch were skipped: fail it, as at COMMIT
@@ -159,6 +161,7 @@ class Extended:
                 rest = rest[rest.index(b"\0") + 1 :]
                 msg = Message(b"P", name.encode() + b"\0" + text.encode() + b"\0" + rest)
         self.statements[name] = stmt
+        self.types[name] = wire.parse_types(msg.body)
         relay.to_server(msg.encode())
         relay.expect("parse")
 
@@ -221,7 +224,10 @@ class Extended:
         relay.to_server(msg.encode())
         bind = self.binds.get(portal)
         resend = bind.encode() + msg.encode() if bind is not None else b""
-        relay.expect("execute", stmt, occ=guard, savepoint=savepoint, resend=resend)
+        entry = relay.expect("execute", stmt, occ=guard, savepoint=savepoint, resend=resend)
+        if bind is not None:
+            entry.bound = wire.bind_parameters(bind.body)
+            entry.types = self.types.get(wire.bind_names(bind.body)[1], b"\0\0")
 
 
 async def _aborted(stmt: Statement) -> Refusal | None:

@@ -27,11 +27,13 @@ block gives its locks up and loses at COMMIT (:mod:`harness.dsql_local.peers`).
 from __future__ import annotations
 
 import functools
+import re
+import struct
 
 from harness.dsql_local.rules import Refusal
 from harness.dsql_local.statement import Statement
 
-__all__ = ["CONFLICT", "LOCK_TIMEOUT", "SAVEPOINT", "guarded", "stand_in"]
+__all__ = ["CONFLICT", "LOCK_TIMEOUT", "PARAMETER", "SAVEPOINT", "guarded", "stand_in"]
 
 CONFLICT = Refusal("40001", "change conflicts with another transaction (OC000)", "occ")
 """DSQL's words for a data conflict (recorded 2026-09-17, occ_conflict)."""
@@ -40,6 +42,9 @@ LOCK_TIMEOUT = "100ms"
 conflict (DSQL waits not at all; a little slack keeps brief locks of autocommit statements
 from counting as conflicts)."""
 SAVEPOINT = "cutover_dsql_occ"
+_TEXT = 25  # pg_type oid of text
+PARAMETER = re.compile(r"\$\d")
+"""A bound parameter in a stand-in's text (``$1``): then it is bound as its statement was."""
 
 
 def guarded(stmt: Statement) -> bool:
@@ -73,6 +78,17 @@ def stand_in(text: str) -> str | None:
             query = query.where(where.this.copy())
         return query.sql("postgres")
     return None
+
+
+def stand_in_types(query: str, types: bytes) -> bytes:
+    """The parameter types a stand-in is parsed with: its statement's (the Parse's count and
+    OIDs), except that a parameter it leaves out and the client left untyped is ``text`` —
+    PostgreSQL cannot infer the type of a parameter nothing uses."""
+    count = struct.unpack("!h", types[:2])[0]
+    oids = list(struct.unpack(f"!{count}I", types[2 : 2 + 4 * count]))
+    used = {int(n) for n in re.findall(r"\$(\d+)", query)}
+    oids = [oid or (0 if at + 1 in used else _TEXT) for at, oid in enumerate(oids)]
+    return struct.pack(f"!h{count}I", count, *oids)
 
 
 def tag(stmt: Statement, count: str | None) -> str | None:

@@ -24,6 +24,7 @@ __all__ = [
     "authentication",
     "backend_error",
     "bind_names",
+    "bind_parameters",
     "command_complete",
     "command_tag",
     "data_row",
@@ -35,6 +36,7 @@ __all__ = [
     "parameter_status",
     "parse_message",
     "parse_startup",
+    "parse_types",
     "query_text",
     "read_message",
     "read_startup",
@@ -252,6 +254,26 @@ def bind_names(body: bytes) -> tuple[str, str]:
     """(portal, statement) of a Bind message."""
     (portal, statement), _ = _cstrings(body, 2)
     return portal, statement
+
+
+def parse_types(body: bytes) -> bytes:
+    """The parameter-type part of a Parse message (count, then type OIDs), as sent."""
+    _, at = _cstrings(body, 2)
+    return body[at:]
+
+
+def bind_parameters(body: bytes) -> bytes:
+    """The parameter part of a Bind message (format codes, count, then values), as sent: what
+    another statement of the same parameters may be bound with."""
+    _, at = _cstrings(body, 2)
+    formats = struct.unpack("!h", body[at : at + 2])[0]
+    end = at + 2 + 2 * formats
+    count = struct.unpack("!h", body[end : end + 2])[0]
+    end += 2
+    for _ in range(count):
+        length = struct.unpack("!i", body[end : end + 4])[0]
+        end += 4 + max(length, 0)
+    return body[at:end]
 
 
 def execute_portal(body: bytes) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import struct
 import time
 from collections import deque
@@ -191,20 +192,28 @@ class Relay:
 
     # -- private statements ------------------------------------------------------------------
 
-    def private(self, sql: str, *params: str) -> Expect:
+    def private(self, sql: str, *params: str, like: Expect | None = None) -> Expect:
         """Queue ``sql`` on the server through a named statement and portal of the guard's
         own (the client's unnamed statement and portal are left alone); no Sync.
-        ``params`` are text values for ``$1``, ``$2`` …"""
-        name = self.private_names.get(sql)
+        ``params`` are text values for ``$1``, ``$2`` …; or ``like``: a client statement
+        whose parameter types and bound values ``sql``'s parameters take (a stand-in's)."""
+        types = like.types if like is not None else b"\0\0"
+        key = sql if types == b"\0\0" else f"{sql}\0{types.hex()}"
+        name = self.private_names.get(key)
         if name is None:
             name = f"cutover_dsql_{len(self.private_names)}"
-            self.private_names[sql] = name
-            self.to_server(wire.message(b"P", name.encode() + b"\0" + sql.encode() + b"\0\0\0"))
+            self.private_names[key] = name
+            parse = name.encode() + b"\0" + sql.encode() + b"\0" + types
+            self.to_server(wire.message(b"P", parse))
             self.expect("parse", forward=False, private=True)
         portal = _PRIVATE_PORTAL.encode() + b"\0"
-        values = b"".join(struct.pack("!i", len(v.encode())) + v.encode() for v in params)
-        bind = portal + name.encode() + b"\0" + b"\0\0" + struct.pack("!h", len(params))
-        self.to_server(wire.message(b"B", bind + values + b"\0\0"))
+        if like is not None:
+            values = like.bound
+        else:
+            values = b"\0\0" + struct.pack("!h", len(params))
+            values += b"".join(struct.pack("!i", len(v.encode())) + v.encode() for v in params)
+        bind = portal + name.encode() + b"\0" + values
+        self.to_server(wire.message(b"B", bind + b"\0\0"))
         self.expect("bind", forward=False, private=True)
         self.to_server(wire.message(b"E", portal + b"\0\0\0\0"))
         entry = self.expect("execute", forward=False, private=True)
@@ -216,10 +225,10 @@ class Relay:
         self.to_server(wire.message(b"S"))
         return self.expect("sync", forward=False, private=True)
 
-    async def lookup(self, sql: str, *params: str) -> str | None:
+    async def lookup(self, sql: str, *params: str, like: Expect | None = None) -> str | None:
         """The first column of the first row ``sql`` returns, asked on the client's own
         connection (its search path, its transaction) between its statements."""
-        entry = self.private(sql, *params)
+        entry = self.private(sql, *params, like=like)
         self.to_server(wire.message(b"H"))  # Flush: no Sync, so no transaction boundary
         await self.pump(until=lambda: all(e is not entry for e in self.queue))
         return entry.rows[0][0] if entry.rows and entry.rows[0] else None
@@ -265,6 +274,14 @@ class Relay:
 
     async def on_server(self, head: Expect, msg: Message) -> None:
         kind = msg.kind
+        if kind == b"Z" and head.kind not in ("sync", "query"):
+            # The server skipped everything up to this Sync (an error earlier in the batch):
+            # so does the queue, or the relay would wait for answers that never come.
+            while self.queue and self.queue[0].kind != "sync":
+                self.queue.popleft()
+            if not self.queue:
+                return
+            head = self.queue[0]
         if kind == b"S":
             self.to_client(self.parameter(msg))
             return
@@ -415,8 +432,11 @@ class Relay:
             if not self.queue.popleft().private:
                 self.batch.blocked_alone = False
 
-    async def stand_in(self, stmt: Statement, *, rows: Expect | None) -> bool:
-        """Answer a blocked statement as DSQL would have (occ.py); False when it cannot be."""
+    async def stand_in(
+        self, stmt: Statement, *, rows: Expect | None, bound: Expect | None = None
+    ) -> bool:
+        """Answer a blocked statement as DSQL would have (occ.py); False when it cannot be.
+        ``bound``: the blocked Execute, whose parameters its stand-in takes."""
         await self.run_private(f"ROLLBACK TO SAVEPOINT {occ.SAVEPOINT}")
         txn = self.session.txn
         if txn is not None and txn.doomed is None:
@@ -429,7 +449,13 @@ class Relay:
             self.expect("query", skip_rows=skip)
             await self.pump()
             return not self.batch.failed
-        count = await self.lookup(query) if query is not None and stmt.is_dml else None
+        count = None
+        if query is not None and stmt.is_dml:
+            # the count takes the statement's parameters when its WHERE names one
+            like = None
+            if bound is not None and occ.PARAMETER.search(query):
+                like = dataclasses.replace(bound, types=occ.stand_in_types(query, bound.types))
+            count = await self.lookup(query, like=like)
         tag = occ.tag(stmt, count)
         if tag is None:
             self.refused(occ.CONFLICT)
