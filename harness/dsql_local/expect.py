@@ -38,7 +38,8 @@ class Expect:
     savepoint: bool = False
     """A savepoint of the relay's went before it, to undo it when it meets a lock."""
     resend: bytes = b""
-    """What runs it again if it must (peers.py): its Bind and Execute (extended)."""
+    """What runs it again if it must (peers.py): Close of its portal, its Bind and Execute
+    (extended)."""
     types: bytes = b"\0\0"
     """Its Parse's parameter types (extended), for a stand-in of the same parameters."""
     bound: bytes = b"\0\0\0\0"

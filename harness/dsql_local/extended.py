@@ -223,7 +223,9 @@ class Extended:
             relay.private(f"SAVEPOINT {occ.SAVEPOINT}")
         relay.to_server(msg.encode())
         bind = self.binds.get(portal)
-        resend = bind.encode() + msg.encode() if bind is not None else b""
+        # run again: its portal closed first (a named one may outlive the failure), re-bound
+        close = wire.message(b"C", b"P" + portal.encode() + b"\0")
+        resend = close + bind.encode() + msg.encode() if bind is not None else b""
         entry = relay.expect("execute", stmt, occ=guard, savepoint=savepoint, resend=resend)
         if bind is not None:
             entry.bound = wire.bind_parameters(bind.body)

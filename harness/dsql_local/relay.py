@@ -649,6 +649,7 @@ class Relay:
         if entry.kind == "query":
             self.expect("query", stmt, skip_rows=0 if entry.described else -1)
         else:
+            self.expect("close", forward=False)
             self.expect("bind", forward=False)
             self.expect("execute", stmt)
         self.private(f"SET LOCAL lock_timeout = '{occ.LOCK_TIMEOUT}'")
