@@ -446,3 +446,62 @@ def test_a_plan_key_that_is_not_unique_is_an_error_even_where_the_rows_match(
     with pytest.raises(CheckError, match=r"the key \(name\) of t is not unique \(y twice\)"):
         _diff(source, target_dsn, key=("name",))
     assert _diff(source, target_dsn, key=("code", "name")).state == "validated"
+
+
+def _two_tables(cluster: PostgresCluster, rows: int, changed: tuple[int, ...]) -> list[str]:
+    """A source and a target ``t(id, name)`` of ``rows`` rows; ``changed`` ids differ."""
+    dsns = []
+    for edits in ((), changed):
+        dsn = cluster.create_database(f"f_{uuid.uuid4().hex[:10]}")
+        with psycopg.connect(dsn, autocommit=True) as pg:
+            pg.execute("CREATE TABLE t (id bigint PRIMARY KEY, name text)")
+            pg.execute("INSERT INTO t SELECT g, 'n' || g FROM generate_series(1, %s) g", (rows,))
+            for key in edits:
+                pg.execute("UPDATE t SET name = name || '!' WHERE id = %s", (key,))
+            pg.execute("ANALYZE t")
+        dsns.append(dsn)
+    return dsns
+
+
+class TestFirstPass:
+    def test_where_both_sides_sum_hashes_a_differing_segment_is_fetched_without_a_level(
+        self, cluster: PostgresCluster
+    ) -> None:
+        """PostgreSQL on both sides: segments small enough to fetch, so the survey, the first
+        pass and one fetch are the comparison's only statements a side."""
+        source, target = _two_tables(cluster, 20_000, changed=(5, 9_999, 19_990))
+        src = open_database(Connector("source", "postgres", "postgres", source, "s", "public"))
+        tgt = open_database(Connector("target", "postgres", "postgres", target, "t", "public"))
+        try:
+            s, t = src.catalog().table("t"), tgt.catalog().table("t")
+            assert s is not None
+            assert t is not None
+            diff = compare_table(src, tgt, s, t, str, None, RowOptions())
+        finally:
+            src.close()
+            tgt.close()
+        assert (diff.missing, diff.extra, diff.changed) == (0, 0, 3)
+        assert diff.segments_split == 0
+        assert diff.segments > 20_000 // RowOptions().segment_rows
+        assert diff.round_trips == {"source": 3, "target": 3}
+        assert diff.rows_fetched <= 2 * 3 * RowOptions().fetch_rows
+
+    def test_a_bounded_side_keeps_segments_of_segment_rows(self, cluster: PostgresCluster) -> None:
+        """Aurora DSQL: the first pass goes in statements of BOUNDED_SEGMENTS segments, so
+        its segments stay ``segment_rows`` wide and a differing one is bisected."""
+        source, target = _two_tables(cluster, 20_000, changed=(9_999,))
+        src = open_database(Connector("source", "postgres", "postgres", source, "s", "public"))
+        tgt = open_database(Connector("target", "postgres", "postgres", target, "t", "public"))
+        try:
+            assert isinstance(tgt, PostgresDatabase)
+            tgt.bounded = True
+            s, t = src.catalog().table("t"), tgt.catalog().table("t")
+            assert s is not None
+            assert t is not None
+            diff = compare_table(src, tgt, s, t, str, None, RowOptions(segment_rows=1_000))
+        finally:
+            src.close()
+            tgt.close()
+        assert (diff.missing, diff.extra, diff.changed) == (0, 0, 1)
+        assert diff.segments == 20
+        assert diff.segments_split == 1
