@@ -909,6 +909,20 @@ class TestConflictInjector:
         assert attempts == [1, 1, 2, 1]
         assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (4,)
 
+    def test_server_unavailable_answers_a_commit_and_the_retry_lands(
+        self, dsql: DsqlLocal, conn: psycopg.Connection, table: str
+    ) -> None:
+        dsql.conflicts.unavailable_next(1)
+        with connect(dsql) as writer:
+            with pytest.raises(psycopg.errors.InternalError_) as caught, writer.transaction():
+                writer.execute(on(table, "INSERT INTO {t} VALUES (1, 'x')"))
+            assert (caught.value.sqlstate, str(caught.value)) == ("XX000", "server unavailable")
+            # the same connection goes on, as AWS says to retry: the first attempt left nothing
+            assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (0,)
+            with writer.transaction():
+                writer.execute(on(table, "INSERT INTO {t} VALUES (1, 'x')"))
+        assert conn.execute(on(table, "SELECT count(*) FROM {t}")).fetchone() == (1,)
+
     def test_a_read_only_transaction_never_loses(
         self, dsql: DsqlLocal, conn: psycopg.Connection, table: str
     ) -> None:

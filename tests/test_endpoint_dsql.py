@@ -297,3 +297,24 @@ class TestRetries:
             assert conn.execute("SELECT count(*) FROM retried").fetchone() == (1,)
         conflicts = [r for r in caplog.records if "error_class=conflict" in r.getMessage()]
         assert len(conflicts) == 2
+
+    def test_server_unavailable_is_retried_as_a_server_error(
+        self, aws_env: None, dsql_cluster: DsqlLocal, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        admin = dsql_cluster.conninfo(password=dsql_cluster.token())
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS unavailable (id int PRIMARY KEY)")
+        dsql_cluster.conflicts.unavailable_next(1)
+
+        def write() -> None:
+            with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
+                conn.execute("INSERT INTO unavailable VALUES (1)")
+
+        try:
+            retry_call(write, policy=Backoff(initial=0.01, cap=0.02, attempts=3), endpoint="t")
+        finally:
+            dsql_cluster.conflicts.clear()
+        with psycopg.connect(admin) as conn:
+            assert conn.execute("SELECT count(*) FROM unavailable").fetchone() == (1,)
+        server = [r for r in caplog.records if "error_class=server" in r.getMessage()]
+        assert len(server) == 1

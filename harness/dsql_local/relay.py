@@ -666,7 +666,7 @@ class Relay:
     def commit_refusal(self, session: Session) -> Refusal | None:
         """What this COMMIT answers instead of committing: the age limit, OC001 (a schema
         change under the transaction), or OC000 (it met another's row lock, or the conflict
-        injector takes it: a transaction that wrote)."""
+        injector takes it, or answers XX000: a transaction that wrote)."""
         refusal = session.commit_refusal()
         if refusal is not None:
             return refusal
@@ -674,7 +674,7 @@ class Relay:
             return session.doomed
         txn = session.txn
         wrote = txn is not None and txn.explicit and (txn.dml or txn.ddl > 0)
-        return occ.CONFLICT if wrote and self.conflicts.lose() else None
+        return self.conflicts.refusal() if wrote else None
 
     async def lose(self, refusal: Refusal) -> bool:
         """A COMMIT DSQL refuses: the refusal, and the transaction is over."""
