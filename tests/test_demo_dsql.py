@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from harness.demo.dsql import DRIFT
+from harness.faults.demo import DEMO_FAULTS
 from tests.aws_support import without_aws
 
 pytestmark = pytest.mark.slow
@@ -59,6 +60,12 @@ def test_the_dsql_journey_ends_go(tmp_path: Path) -> None:
     for rule in ("DSQL044", "DSQL050", "DSQL063", "DSQL066"):
         assert rule in run.stderr
     assert "in transactions of at most 3,000" in run.stderr
+    # every demo fault ran through a local DSQL's guard, and each ended as it must
+    faults = {c["id"]: c for c in results["checks"] if c["area"] == "faults"}
+    assert set(faults) == {f"faults[harness:{name}]" for name in DEMO_FAULTS}
+    assert {c["status"] for c in faults.values()} == {"pass"}, faults
+    assert faults["faults[harness:conflict]"]["evidence"]["detail"]["failed_at"] == "commit"
+    assert faults["faults[harness:wrong_password]"]["evidence"]["error_class"] == "auth"
 
 
 def test_its_drift_variant_names_each_drift(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from harness.dsql_local.identity import process_identity
 from harness.dsql_local.server import DsqlLocal
 from harness.embedded.migrate import copy_sqlite
 from harness.embedded.provision import PostgresCluster, postgres_bin
+from harness.faults.demo import plan_section as fault_section
 from harness.verify import ensure_folder, run_scenarios
 
 TRANSACTION_ROWS = 3_000
@@ -202,6 +203,9 @@ def _write_plan(work: Path, source_dsn: str, dsql: DsqlLocal, schema: Path, *, d
         # the console's lint showed before the move (DSQL refuses it, hence the rewrite).
         "lint": {"paths": [str(schema.relative_to(work))], "live_schema": False},
         **sections,
+        # On a local DSQL of their own (the bed restarts it and makes it conflict), except
+        # reset_during_rows, which compares this target through a resetting proxy.
+        "faults": fault_section(bed="dsql-local"),
     }
     path = work / "plan.yaml"
     path.write_text(
