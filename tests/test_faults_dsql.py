@@ -7,15 +7,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from harness.errors import PlanError
 from harness.faults.beds.dsql_local import DsqlBedDatabase
+from harness.faults.outcome import BED_NAMES
 from harness.faults.parity import _through
 from harness.faults.proxy import FaultProxy
-from harness.faults.settings import FaultSettings, faults_on
+from harness.faults.settings import Bed, FaultSettings, faults_on
 from harness.faults.suite import FAULTS, FAULTS_BY_NAME, FaultBed, items, run_item
 from harness.plan.load import load_plan
 from tests.conftest import run_cutover
@@ -34,6 +35,10 @@ def _plan(faults: dict[str, Any]) -> dict[str, Any]:
 
 
 class TestThePlanOption:
+    def test_the_bed_names_are_the_plan_options(self) -> None:
+        assert get_args(Bed) == BED_NAMES
+        assert {bed for fault in FAULTS for bed in fault.beds} == set(BED_NAMES)
+
     def test_the_default_bed_is_postgres_and_runs_every_fault(self) -> None:
         settings = FaultSettings()
         assert settings.bed == "postgres"

@@ -24,10 +24,11 @@ from typing import Any
 from harness.endpoints.redact import scrub
 from harness.endpoints.retry import Backoff, classify
 from harness.faults.db import RetryLog
-from harness.faults.settings import BED_NAMES
 from harness.results.check import CheckResult, Status
 
 AREA = "faults"
+BED_NAMES = ("postgres", "dsql-local")
+"""The databases a fault bed can be (``faults.bed``; see :mod:`harness.faults.beds`)."""
 
 
 @dataclass(frozen=True)

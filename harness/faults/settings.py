@@ -36,6 +36,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from harness.endpoints.settings import RetrySettings
 from harness.errors import did_you_mean
+from harness.faults.outcome import FAULTS
 from harness.plan.base import PlanModel, relative_to_plan
 
 FAULT_NAMES = (
@@ -60,9 +61,8 @@ FAULT_NAMES = (
 )
 """Every fault the suite knows (see :mod:`harness.faults.suite` for what each one does)."""
 PATH_NAMES = ("harness", "app", "aws")
-BED_NAMES = ("postgres", "dsql-local")
-"""The databases a fault bed can be (see :mod:`harness.faults.beds`)."""
 Bed = Literal["postgres", "dsql-local"]
+"""One of :data:`~harness.faults.outcome.BED_NAMES` (a test keeps the two equal)."""
 
 
 def _known(values: tuple[str, ...], allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
@@ -195,7 +195,4 @@ _NOT_ON = {
 
 def faults_on(bed: str) -> tuple[str, ...]:
     """The faults bed ``bed`` supports, in registry order."""
-    # Imported here: the registry's module imports the database sessions, the plan does not.
-    from harness.faults.outcome import FAULTS
-
     return tuple(f.name for f in FAULTS if bed in f.beds)

@@ -1,6 +1,6 @@
 """The database a fault bed injects faults into, one module per kind the plan can choose.
 
-``faults.bed`` in a plan names one (:data:`harness.faults.settings.BED_NAMES`):
+``faults.bed`` in a plan names one (:data:`harness.faults.outcome.BED_NAMES`):
 
 - :mod:`~harness.faults.beds.postgres` — a TCP PostgreSQL with a password (the default);
 - :mod:`~harness.faults.beds.dsql_local` — a local Aurora DSQL (:mod:`harness.dsql_local`):
