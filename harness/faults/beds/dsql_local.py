@@ -54,10 +54,13 @@ class DsqlBedDatabase:
     kind = "dsql-local"
     conflict_at = "commit"
 
-    def __init__(self, dsql: DsqlLocal, keys: dict[bool, str], identities: tuple[str, ...]) -> None:
+    def __init__(self, dsql: DsqlLocal, keys_env: str, wrong_keys_env: str) -> None:
         self.dsql = dsql
-        self._keys = keys  # wrong? -> the environment variable holding "access:secret"
-        self._identities = identities
+        self._keys_env = keys_env
+        """The environment variable holding the cluster's keys (``access:secret``)."""
+        self._wrong_keys_env = wrong_keys_env
+        """The one holding keys the cluster does not know (the ``wrong_password`` fault)."""
+        self._secrets: tuple[str, ...] = ()
 
     @classmethod
     def start(cls) -> DsqlBedDatabase:
@@ -65,16 +68,16 @@ class DsqlBedDatabase:
 
         right, wrong = _random_identity(), _random_identity()
         suffix = uuid.uuid4().hex[:8].upper()
-        keys = {
-            False: f"CUTOVER_FAULTS_DSQL_KEYS_{suffix}",
-            True: f"CUTOVER_FAULTS_DSQL_WRONG_KEYS_{suffix}",
-        }
-        for is_wrong, identity in ((False, right), (True, wrong)):
-            os.environ[keys[is_wrong]] = f"{identity.access_key}:{identity.secret_key}"
-        dsql = DsqlLocal(identity=right)
-        made = cls(dsql, keys, (right.secret_key, wrong.secret_key))
+        made = cls(
+            DsqlLocal(identity=right),
+            f"CUTOVER_FAULTS_DSQL_KEYS_{suffix}",
+            f"CUTOVER_FAULTS_DSQL_WRONG_KEYS_{suffix}",
+        )
+        made._secrets = (right.secret_key, wrong.secret_key)
+        for variable, identity in ((made._keys_env, right), (made._wrong_keys_env, wrong)):
+            os.environ[variable] = f"{identity.access_key}:{identity.secret_key}"
         try:
-            dsql.start()
+            made.dsql.start()
             make_tables(made.audit_conninfo())
         except BaseException:
             made.stop()
@@ -87,7 +90,7 @@ class DsqlBedDatabase:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        return self._identities
+        return self._secrets
 
     def connect(self, proxy: FaultProxy) -> Connect:
         return self._connect(proxy.port)
@@ -131,7 +134,7 @@ class DsqlBedDatabase:
                 "region": self.dsql.region,
                 "admin": True,
                 "expires_in": TOKEN_LIFETIME_S,
-                "identity_env": self._keys[wrong],
+                "identity_env": self._wrong_keys_env if wrong else self._keys_env,
             },
             credential_hint="the token was signed with keys this cluster does not know",
         )
@@ -148,5 +151,5 @@ class DsqlBedDatabase:
         try:
             self.dsql.stop()
         finally:
-            for variable in self._keys.values():
+            for variable in (self._keys_env, self._wrong_keys_env):
                 os.environ.pop(variable, None)

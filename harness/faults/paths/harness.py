@@ -234,9 +234,7 @@ def _h_conflict(bed: FaultBed, spec: Fault) -> FaultOutcome:
                 spec, "harness", log, start, lambda: session.transaction(body), session.policy
             )
     lost = [a.number for a in log.attempts if a.error_class == "conflict"]
-    # A conflict raised after its body ran to the end was raised by the COMMIT.
-    at_commit = sum(n in finished for n in lost)
-    where = "commit" if at_commit == len(lost) else "statement" if at_commit == 0 else "mixed"
+    where = _surfaced_at(lost, finished)
     passed = outcome.passed and len(lost) == 2 and where == db.conflict_at
     summary = outcome.summary
     if outcome.passed and where != db.conflict_at:
@@ -247,6 +245,17 @@ def _h_conflict(bed: FaultBed, spec: Fault) -> FaultOutcome:
         summary=summary,
         detail={**outcome.detail, "sqlstate_40001": len(lost), "failed_at": where},
     )
+
+
+def _surfaced_at(lost: list[int], finished: list[int]) -> str:
+    """Where the conflicts of attempts ``lost`` surfaced: a conflict raised after its body
+    ran to the end was raised by the ``COMMIT``."""
+    at_commit = sum(n in finished for n in lost)
+    if not lost:
+        return "nowhere"
+    if at_commit == len(lost):
+        return "commit"
+    return "statement" if at_commit == 0 else "mixed"
 
 
 def _h_no_lost_writes(bed: FaultBed, spec: Fault) -> FaultOutcome:
