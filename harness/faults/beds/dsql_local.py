@@ -107,11 +107,6 @@ class DsqlBedDatabase:
                 dsql.conninfo(password=dsql.token(), port=port),
                 autocommit=True,
                 connect_timeout=CONNECT_TIMEOUT_S,
-                # Parameters bound client-side (the simple protocol): the guard does not yet
-                # answer an extended-protocol write blocked by another transaction's row lock
-                # (it waits without end), and the conflict fault and the workload make exactly
-                # those. Reported to the guard's owner; remove once it answers them.
-                cursor_factory=psycopg.ClientCursor,
             )
 
         return connect
