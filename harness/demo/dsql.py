@@ -214,4 +214,3 @@ def _write_plan(work: Path, source_dsn: str, dsql: DsqlLocal, schema: Path, *, d
         encoding="utf-8",
     )
     return path
-
