@@ -112,12 +112,8 @@ def _no_secret(bed: FaultBed, text: str) -> None:
     assert "X-Amz-Signature" not in text  # no IAM token either
 
 
-# The guard leaves its server-side stream unclosed when a client is reset while it logs in
-# (harness/dsql_local/guard.py, _authenticate; reported to its owner), and the workload resets
-# hundreds of logins: the garbage collector's ResourceWarning about it is not this suite's.
-_GUARD_LEAK = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 ON_DSQL = [
-    pytest.param(name, marks=_GUARD_LEAK) if name == "no_lost_writes" else name
+    name
     for path, name in items(FaultSettings(bed="dsql-local"))
     if path == "harness" and name != "reset_during_rows"
 ]

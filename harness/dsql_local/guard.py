@@ -261,33 +261,37 @@ class Guard:
         backend_reader, backend_writer = await asyncio.open_unix_connection(
             str(self.config.backend_socket)
         )
-        backend_writer.write(wire.startup_message(startup))
-        await backend_writer.drain()
-        # The server's answer (AuthenticationOk, parameters, key, ready) goes to the client,
-        # with the version DSQL reports, once the role may log in; a FATAL (no such role, no
-        # LOGIN) goes as it is.
-        answer = bytearray()
-        pid = 0
-        while True:
-            msg = await wire.read_message(backend_reader)
-            if msg.kind == b"E":
-                writer.write(msg.encode())
-                await writer.drain()
+        try:  # until the relay owns it: a client gone mid-login must not leak it
+            backend_writer.write(wire.startup_message(startup))
+            await backend_writer.drain()
+            # The server's answer (AuthenticationOk, parameters, key, ready) goes to the client,
+            # with the version DSQL reports, once the role may log in; a FATAL (no such role, no
+            # LOGIN) goes as it is.
+            answer = bytearray()
+            pid = 0
+            while True:
+                msg = await wire.read_message(backend_reader)
+                if msg.kind == b"E":
+                    writer.write(msg.encode())
+                    await writer.drain()
+                    backend_writer.close()
+                    return None
+                answer += self._parameter(msg) if msg.kind == b"S" else msg.encode()
+                if msg.kind == b"K":
+                    pid = struct.unpack("!i", msg.body[:4])[0]
+                if msg.kind == b"Z":
+                    break
+            if user != "admin" and not await _granted(backend_reader, backend_writer, principal):
+                # DSQL: a role logs in only for a principal it was granted to (AWS IAM GRANT)
+                log.info("refused %s: role not granted to %s (AWS IAM GRANT)", user, principal)
                 backend_writer.close()
+                await _fatal(writer, *REFUSAL)
                 return None
-            answer += self._parameter(msg) if msg.kind == b"S" else msg.encode()
-            if msg.kind == b"K":
-                pid = struct.unpack("!i", msg.body[:4])[0]
-            if msg.kind == b"Z":
-                break
-        if user != "admin" and not await _granted(backend_reader, backend_writer, principal):
-            # DSQL: a role logs in only for a principal it was granted to (AWS IAM GRANT)
-            log.info("refused %s: role not granted to %s (AWS IAM GRANT)", user, principal)
+            writer.write(bytes(answer))
+            await writer.drain()
+        except BaseException:
             backend_writer.close()
-            await _fatal(writer, *REFUSAL)
-            return None
-        writer.write(bytes(answer))
-        await writer.drain()
+            raise
         return Relay(
             (reader, writer),
             (backend_reader, backend_writer),
