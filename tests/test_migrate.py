@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -13,6 +14,7 @@ from harness.embedded.migrate import copy_sqlite
 from harness.endpoints.resolve import Connector, open_database
 from harness.plan.model import Plan
 from harness.plan.scope import build_scope
+from harness.results.check import CheckResult
 
 SOURCE = """
 CREATE TABLE Track (
@@ -55,32 +57,7 @@ def test_expression_and_partial_indexes_and_checks_are_recreated_and_then_match(
         )
     assert checks == ["CHECK ((length((name)::text) > 0))", "CHECK ((milliseconds >= 0))"]
 
-    source = open_database(Connector("source", "sqlite", "sqlite", str(app), "source"))
-    target = open_database(
-        Connector("target", "postgres", "postgres", pg_database, "target", "public")
-    )
-    try:
-        plan = Plan.model_validate(
-            {
-                "name": "copy",
-                "source": {"kind": "sqlite", "path": str(app)},
-                "target": {"kind": "postgres", "dsn": pg_database},
-                "renames": {"policy": "snake_case"},
-            }
-        )
-        scope = build_scope(plan, source.catalog(), target.catalog())
-        pair = scope.pair("track")
-        result = check_table(
-            pair,
-            source.catalog().table("Track"),
-            target.catalog().table("track"),
-            renamer=scope.renamer,
-            source_db=source,
-            target_dialect="postgres",
-        )
-    finally:
-        source.close()
-        target.close()
+    result = schema_check(app, pg_database, "Track", "track", renames={"policy": "snake_case"})
     assert [f.message for f in result.findings] == []
     assert result.evidence["indexes"]["source"] == result.evidence["indexes"]["target"]
 
@@ -95,31 +72,40 @@ def test_a_check_in_sqlites_own_words_stays_behind_and_is_reported_missing(
             " n INTEGER CHECK (n > 0))"
         )
     assert copy_sqlite(app, pg_database) == {"t": 0}  # the copy goes on without it
+    result = schema_check(app, pg_database, "t", "t")
+    assert [f.message for f in result.findings] == [
+        "CHECK (TYPEOF(v) = 'text') on t is missing on the target: it accepts values the"
+        " source refuses"
+    ]
+
+
+def schema_check(
+    app: Path, pg_database: str, source_table: str, table_id: str, **plan: Any
+) -> CheckResult:
+    """The schema check of one table of the SQLite file against its PostgreSQL copy."""
     source = open_database(Connector("source", "sqlite", "sqlite", str(app), "source"))
     target = open_database(
         Connector("target", "postgres", "postgres", pg_database, "target", "public")
     )
     try:
-        plan = Plan.model_validate(
+        model = Plan.model_validate(
             {
                 "name": "copy",
                 "source": {"kind": "sqlite", "path": str(app)},
                 "target": {"kind": "postgres", "dsn": pg_database},
+                **plan,
             }
         )
-        pair = build_scope(plan, source.catalog(), target.catalog()).pair("t")
-        result = check_table(
+        scope = build_scope(model, source.catalog(), target.catalog())
+        pair = scope.pair(table_id)
+        return check_table(
             pair,
-            source.catalog().table("t"),
-            target.catalog().table("t"),
-            renamer=build_scope(plan, source.catalog(), target.catalog()).renamer,
+            source.catalog().table(source_table),
+            target.catalog().table(pair.target or table_id),
+            renamer=scope.renamer,
             source_db=source,
             target_dialect="postgres",
         )
     finally:
         source.close()
         target.close()
-    assert [f.message for f in result.findings] == [
-        "CHECK (TYPEOF(v) = 'text') on t is missing on the target: it accepts values the"
-        " source refuses"
-    ]
