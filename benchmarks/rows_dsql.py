@@ -40,10 +40,14 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import psycopg
-from rows import (  # benchmarks/rows.py: the data, the floor and the child-process jobs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, as faults.py does
+
+from benchmarks.rows import (  # the data, the floor and the child-process jobs
     DIFF_LINES,
     PG_FILL,
     PG_TABLE,
@@ -54,7 +58,6 @@ from rows import (  # benchmarks/rows.py: the data, the floor and the child-proc
     ratio,
     run_job,
 )
-
 from harness.dsql_local import DsqlLocal
 from harness.dsql_local.identity import process_identity
 from harness.embedded.provision import PostgresCluster
