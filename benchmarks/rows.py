@@ -102,8 +102,11 @@ SELECT g,
        g % 3 = 0
 FROM s
 """
-# The floor's per-row work: hash the whole row, sum 64 bits of it (numeric sum: no overflow).
-HASH_SCAN = "SELECT count(*), sum(('x' || left(md5(t::text), 16))::bit(64)::bigint) FROM t"
+# The floor's per-row work: hash the whole row to 64 bits and sum them (numeric: no overflow),
+# with the cheapest row hash PostgreSQL has, which cutover sums where both servers agree on it
+# (harness.rows.encode); MD5's where a tool must do without it (Aurora DSQL: rows_dsql.py).
+HASH_SCAN = 'SELECT count(*), sum(hashtextextended(t::text COLLATE "C", 0)) FROM t'
+MD5_HASH_SCAN = "SELECT count(*), sum(('x' || left(md5(t::text), 16))::bit(64)::bigint) FROM t"
 
 
 # -- building the data -----------------------------------------------------------------------
@@ -171,9 +174,11 @@ def job_floor(spec: dict[str, Any]) -> dict[str, Any]:
     # ``serial``: no parallel workers (a startup option: no round trip of its own).
     options = "-c max_parallel_workers_per_gather=0" if spec.get("serial") else ""
 
+    scan_sql = MD5_HASH_SCAN if spec.get("md5") else HASH_SCAN
+
     def scan(dsn: str) -> None:
         with psycopg.connect(dsn, options=options) as conn:
-            conn.execute(HASH_SCAN).fetchone()
+            conn.execute(scan_sql).fetchone()
 
     def fetch_sqlite(path: str) -> None:
         conn = sqlite3.connect(f"{Path(path).as_uri()}?mode=ro", uri=True)

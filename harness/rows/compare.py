@@ -258,6 +258,9 @@ class _Bisection:
                     f" the key ({names}), so they cannot be matched; set a key without NULLs"
                     " in tables.keys"
                 )
+        if surveys[0].hash_probe is not None and surveys[0].hash_probe == surveys[1].hash_probe:
+            self.src.use_server_hash()
+            self.tgt.use_server_hash()
         segments = self._initial_segments(*surveys)
         if segments is None:  # both sides empty
             return

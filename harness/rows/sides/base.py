@@ -40,6 +40,9 @@ class Survey:
     """(min, max) of a single integer key (None: empty table, or not such a key)."""
     estimate: int | None
     """The server's estimate of the table's rows, if it keeps one."""
+    hash_probe: int | None = None
+    """The server's row hash of a fixed text (:data:`harness.rows.encode.HASH_PROBE_SQL`);
+    None where the side cannot sum that hash."""
 
 
 class Side(ABC):
@@ -50,6 +53,8 @@ class Side(ABC):
     bounded: bool = False
     """No statement may span a large table (Aurora DSQL ends transactions after five
     minutes): checksums and key samples go in short statements."""
+    server_hash: bool = False
+    """Checksums sum the server's own row hash, not MD5's (:meth:`use_server_hash`)."""
 
     def __init__(
         self, display: str, table: str, columns: Sequence[ColumnPlan], key: Sequence[int]
@@ -100,6 +105,11 @@ class Side(ABC):
         link answers them in one round trip."""
         bounds = clamp(self.key_bounds(), within) if integer_key else None
         return Survey(self.null_keys() if nulls else 0, bounds, self.estimate_rows())
+
+    def use_server_hash(self) -> None:
+        """Sum the server's row hash from now on; asked only of a side whose survey reported
+        a probe equal to the other side's (:mod:`harness.rows.encode`)."""
+        raise NotImplementedError(f"{type(self).__name__} reports no hash probe")
 
     @abstractmethod
     def null_keys(self) -> int:

@@ -19,7 +19,7 @@ from psycopg import sql
 from harness.db.database import PostgresDatabase
 from harness.errors import CheckError
 from harness.rows import canon
-from harness.rows.encode import ROW_HASH_SQL
+from harness.rows.encode import HASH_PROBE_SQL, ROW_HASH_SQL, SERVER_ROW_HASH_SQL
 from harness.rows.segments import ALL_KEYS, BoundarySegments, IntSegments, Key, Range, Segmenter
 from harness.rows.sides.base import Checksums, ColumnPlan, Rows, Side, Survey
 
@@ -77,6 +77,17 @@ class PostgresSide(Side):
         if not fields:
             self._checksum = sql.SQL("sum({})").format(self._hash)
         self._canon = [self._canon_text(c) for c in self.columns]
+
+    def use_server_hash(self) -> None:
+        self._checksum = sql.SQL("sum({})").format(
+            sql.SQL(SERVER_ROW_HASH_SQL).format(row=self._row)
+        )
+        self.server_hash = True
+
+    def _offers_server_hash(self) -> bool:
+        """Record rows on PostgreSQL 11 or later (``hashtextextended``), not Aurora DSQL,
+        where the function is unconfirmed (read from the connection: no round trip)."""
+        return not (self.fields or self.bounded) and self.db.conn.info.server_version >= 110000
 
     def name(self, column: ColumnPlan) -> str:
         return column.target if self.role == "target" else column.source
@@ -190,10 +201,13 @@ class PostgresSide(Side):
         else:
             bounds = sql.SQL("NULL::bigint, NULL::bigint")
         count = sql.SQL("({})").format(self._null_keys_sql()) if nulls else sql.SQL("0")
-        query = sql.SQL("SELECT {n}, {b}, ({e})").format(n=count, b=bounds, e=self._estimate_sql())
-        nulls_found, lo, hi, estimate = self._run(query, [*params, self._regclass()])[0]
+        probe = sql.SQL(HASH_PROBE_SQL if self._offers_server_hash() else "NULL::bigint")
+        query = sql.SQL("SELECT {n}, {b}, ({e}), {p}").format(
+            n=count, b=bounds, e=self._estimate_sql(), p=probe
+        )
+        nulls_found, lo, hi, estimate, hashed = self._run(query, [*params, self._regclass()])[0]
         bounded = None if lo is None else (int(lo), int(hi))
-        return Survey(int(nulls_found), bounded, _positive(estimate))
+        return Survey(int(nulls_found), bounded, _positive(estimate), hashed)
 
     def _null_keys_sql(self) -> sql.Composed:
         test = sql.SQL(" OR ").join(
