@@ -158,15 +158,23 @@ def _expected_changes(
     return changed
 
 
-def _diff(source: Connector, target_dsn: str, key: tuple[str, ...] | None = None) -> Any:
+# Tiny segments so the bisection, not one fetch, finds the differences.
+TINY = RowOptions(segment_rows=8, sample_cap=100)
+
+
+def _diff(
+    source: Connector,
+    target_dsn: str,
+    key: tuple[str, ...] | None = None,
+    options: RowOptions = TINY,
+) -> Any:
     src = open_database(source)
     tgt = open_database(Connector("target", "postgres", "postgres", target_dsn, "t", "public"))
     try:
         s, t = src.catalog().table("t"), tgt.catalog().table("t")
         assert s is not None
         assert t is not None
-        # Tiny segments so the bisection, not one fetch, finds the differences.
-        return compare_table(src, tgt, s, t, str, key, RowOptions(segment_rows=8, sample_cap=100))
+        return compare_table(src, tgt, s, t, str, key, options)
     finally:
         src.close()
         tgt.close()
@@ -434,16 +442,8 @@ def test_the_servers_row_hash_is_summed_only_where_both_servers_hash_alike(
     monkeypatch.setattr(postgres_side.PostgresSide, "_run", spy)
     if not alike:
         monkeypatch.setattr(postgres_side.PostgresSide, "survey", other_byte_order)
-    src = open_database(Connector("source", "postgres", "postgres", dsns[0], "s", "public"))
-    tgt = open_database(Connector("target", "postgres", "postgres", dsns[1], "t", "public"))
-    try:
-        s, t = src.catalog().table("t"), tgt.catalog().table("t")
-        assert s is not None
-        assert t is not None
-        diff = compare_table(src, tgt, s, t, str, None, RowOptions(segment_rows=100))
-    finally:
-        src.close()
-        tgt.close()
+    source = Connector("source", "postgres", "postgres", dsns[0], "s", "public")
+    diff = _diff(source, dsns[1], options=RowOptions(segment_rows=100))
     assert (diff.missing, diff.extra, diff.changed) == (1, 0, 1)
     assert diff.rows_fetched < 1000
     sums = [text for text in statements if "GROUP BY" in text]
