@@ -9,7 +9,7 @@ host name.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from harness.db.database import PostgresDatabase
 from harness.dsql_local import DsqlLocal
+from harness.dsql_local.conflicts import ConflictInjector
 from harness.endpoints.resolve import Connector, connect_postgres, open_database, resolve
 from harness.endpoints.retry import Backoff, retry_call
 from harness.endpoints.settings import DsqlEndpoint
@@ -276,45 +277,43 @@ class TestHarnessSessions:
 class TestRetries:
     """The harness's retry policy against DSQL's own conflict, injected on demand."""
 
-    def test_a_write_that_loses_at_commit_is_retried_until_it_lands(
-        self, aws_env: None, dsql_cluster: DsqlLocal, caplog: pytest.LogCaptureFixture
+    @pytest.mark.parametrize(
+        ("inject", "failures", "error_class"),
+        [
+            pytest.param(ConflictInjector.fail_next, 2, "conflict", id="OC000"),
+            pytest.param(ConflictInjector.unavailable_next, 1, "server", id="XX000"),
+        ],
+    )
+    def test_a_write_that_fails_at_commit_is_retried_as_its_error_class_until_it_lands(
+        self,
+        aws_env: None,
+        dsql_cluster: DsqlLocal,
+        caplog: pytest.LogCaptureFixture,
+        inject: Callable[[ConflictInjector, int], None],
+        failures: int,
+        error_class: str,
     ) -> None:
+        """A conflict (``40001 … OC000``) is retried as a conflict and ``XX000 server
+        unavailable`` as a server error: one logged retry for each failed COMMIT, then the
+        row lands, read back through the harness's own connection."""
         connector = resolved(tunnelled(dsql_cluster))
         admin = dsql_cluster.conninfo(password=dsql_cluster.token())
+        name = sql.Identifier(f"retried_{error_class}")
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS retried (id int PRIMARY KEY)")
-        dsql_cluster.conflicts.fail_next(2)
+            conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (id int PRIMARY KEY)").format(name))
+        inject(dsql_cluster.conflicts, failures)
 
         def write() -> None:
             with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
-                conn.execute("INSERT INTO retried VALUES (1)")
+                conn.execute(sql.SQL("INSERT INTO {} VALUES (1)").format(name))
 
         try:
-            retry_call(write, policy=Backoff(initial=0.01, cap=0.02, attempts=4), endpoint="t")
+            # a spare attempt: the write landing ends the loop, not the budget running out
+            policy = Backoff(initial=0.01, cap=0.02, attempts=failures + 2)
+            retry_call(write, policy=policy, endpoint="t")
         finally:
             dsql_cluster.conflicts.clear()
         with connect_postgres(connector) as conn:
-            assert conn.execute("SELECT count(*) FROM retried").fetchone() == (1,)
-        conflicts = [r for r in caplog.records if "error_class=conflict" in r.getMessage()]
-        assert len(conflicts) == 2
-
-    def test_server_unavailable_is_retried_as_a_server_error(
-        self, aws_env: None, dsql_cluster: DsqlLocal, caplog: pytest.LogCaptureFixture
-    ) -> None:
-        admin = dsql_cluster.conninfo(password=dsql_cluster.token())
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS unavailable (id int PRIMARY KEY)")
-        dsql_cluster.conflicts.unavailable_next(1)
-
-        def write() -> None:
-            with psycopg.connect(admin, autocommit=True) as conn, conn.transaction():
-                conn.execute("INSERT INTO unavailable VALUES (1)")
-
-        try:
-            retry_call(write, policy=Backoff(initial=0.01, cap=0.02, attempts=3), endpoint="t")
-        finally:
-            dsql_cluster.conflicts.clear()
-        with psycopg.connect(admin) as conn:
-            assert conn.execute("SELECT count(*) FROM unavailable").fetchone() == (1,)
-        server = [r for r in caplog.records if "error_class=server" in r.getMessage()]
-        assert len(server) == 1
+            assert conn.execute(sql.SQL("SELECT count(*) FROM {}").format(name)).fetchone() == (1,)
+        logged = [r for r in caplog.records if f"error_class={error_class}" in r.getMessage()]
+        assert len(logged) == failures
