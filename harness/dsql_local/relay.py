@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import dataclasses
 import struct
-import time
 from collections import deque
 from collections.abc import Callable
 
@@ -76,7 +75,6 @@ class Relay:
         self.open_batch = False
         """An extended batch was flushed to the server and waits for its Sync."""
         self.limits = limits or Limits()
-        self.opened = time.monotonic()
         self.reader, self.writer = client
         self.backend_reader, self.backend_writer = server
         self.backend = wire.MessageStream(self.backend_reader)
@@ -140,7 +138,7 @@ class Relay:
 
     async def handle(self, msg: Message) -> bool:
         """One message of the client's; False when the session is over."""
-        if self.too_old():
+        if self.session.connection_expired():
             return False  # DSQL closes the connection; no answer to what arrived
         if msg.kind == b"X":
             self.to_server(msg.encode())
@@ -182,13 +180,6 @@ class Relay:
             await self.pump()
             self.send_client()  # notices the guard forwards, if any
             return True
-
-    def too_old(self) -> bool:
-        """The connection has outlived DSQL's connection age, and no transaction block is
-        open (one open at that moment may run on to its own age limit)."""
-        session = self.session
-        idle = session.status is Status.IDLE and session.txn is None
-        return idle and time.monotonic() - self.opened > self.limits.connection_age
 
     # -- private statements ------------------------------------------------------------------
 
@@ -673,7 +664,7 @@ class Relay:
         if session.doomed is not None:
             return session.doomed
         txn = session.txn
-        wrote = txn is not None and txn.explicit and (txn.dml or txn.ddl > 0)
+        wrote = txn is not None and txn.explicit and txn.wrote
         return self.conflicts.refusal() if wrote else None
 
     async def lose(self, refusal: Refusal) -> bool:

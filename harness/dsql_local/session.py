@@ -77,6 +77,11 @@ class Transaction:
     changes: list[str | None] = field(default_factory=list)
     """The tables its DDL changes (None: one the analysis cannot name)."""
 
+    @property
+    def wrote(self) -> bool:
+        """It ran DML or DDL: only such a transaction's COMMIT can conflict on DSQL."""
+        return self.dml or self.ddl > 0
+
 
 class Session:
     """The transaction state of one client connection."""
@@ -88,6 +93,8 @@ class Session:
         self.schema = schema or SchemaLog()
         self.pending_bytes = 0
         """Bytes the next writing statement carries beyond its text (Bind values, COPY data)."""
+        self.opened = time.monotonic()
+        """When the connection was opened (one session a connection): its age counts from here."""
 
     @property
     def doomed(self) -> Refusal | None:
@@ -147,6 +154,12 @@ class Session:
             and txn.explicit
             and time.monotonic() - txn.started > self.limits.transaction_age
         )
+
+    def connection_expired(self) -> bool:
+        """The connection has outlived DSQL's connection age, and no transaction block is
+        open (one open at that moment may run on to its own age limit)."""
+        idle = self.status is Status.IDLE and self.txn is None
+        return idle and time.monotonic() - self.opened > self.limits.connection_age
 
     def commit_refusal(self) -> Refusal | None:
         """What DSQL answers this transaction's COMMIT instead of committing it, from what
