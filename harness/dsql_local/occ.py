@@ -33,7 +33,7 @@ import struct
 from harness.dsql_local.rules import Refusal
 from harness.dsql_local.statement import Statement
 
-__all__ = ["CONFLICT", "LOCK_TIMEOUT", "PARAMETER", "SAVEPOINT", "guarded", "stand_in"]
+__all__ = ["CONFLICT", "LOCK_TIMEOUT", "PARAMETER", "SAVEPOINT", "guarded", "meeting", "stand_in"]
 
 CONFLICT = Refusal("40001", "change conflicts with another transaction (OC000)", "occ")
 """DSQL's words for a data conflict (recorded 2026-09-17, occ_conflict)."""
@@ -50,6 +50,16 @@ PARAMETER = re.compile(r"\$\d")
 def guarded(stmt: Statement) -> bool:
     """Whether ``stmt`` may meet another transaction's row lock (writes, locking reads)."""
     return stmt.is_dml or bool(stmt.analysis.locked)
+
+
+def meeting(sqlstate: str | None, stmt: Statement | None, *, in_block: bool) -> bool:
+    """The server's error ``sqlstate`` is a meeting with another transaction that DSQL
+    settles at COMMIT: a row lock (``55P03``, after :data:`LOCK_TIMEOUT`), or — for a write
+    of a block — a row another transaction changed since the block's snapshot (PostgreSQL's
+    ``40001`` at once; DSQL's at the block's COMMIT)."""
+    if sqlstate == "55P03":
+        return True
+    return sqlstate == "40001" and in_block and stmt is not None and not stmt.is_ddl
 
 
 @functools.lru_cache(maxsize=1024)

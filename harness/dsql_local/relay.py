@@ -377,7 +377,8 @@ class Relay:
 
     async def on_server_error(self, head: Expect, msg: Message) -> None:
         head.error = wire.backend_error(msg.body)
-        if head.occ and self.conflicting(head):
+        code = head.error.get("C")
+        if head.occ and occ.meeting(code, head.stmt, in_block=self.session.status is Status.OPEN):
             self.on_blocked(head)
             return
         if head.forward and head.stmt is not None and grants.parse(head.stmt) is not None:
@@ -398,18 +399,6 @@ class Relay:
             self.queue.popleft()
         if not self.queue:
             self.skipping = True
-
-    def conflicting(self, head: Expect) -> bool:
-        """The error is a meeting with another transaction that DSQL settles at COMMIT: a
-        row lock (``55P03``, after :data:`occ.LOCK_TIMEOUT`), or — for a write of a block —
-        a row another transaction changed since the block's snapshot (PostgreSQL's ``40001``
-        at once; DSQL's at the block's COMMIT)."""
-        code = head.error.get("C") if head.error else None
-        if code == "55P03":
-            return True
-        stmt = head.stmt
-        in_block = self.session.status is Status.OPEN
-        return code == "40001" and in_block and stmt is not None and not stmt.is_ddl
 
     def on_blocked(self, head: Expect) -> None:
         """A statement met another transaction's row lock: DSQL would not have waited."""
