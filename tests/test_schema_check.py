@@ -374,6 +374,17 @@ class TestNarrowing:
         }
 
 
+ROLE_LABELS = "'owner', 'admin', 'member', 'viewer'"  # member_role's, in its order
+Expected = tuple[FindingKind, Severity, str]  # a finding: kind, severity, words of its message
+SAME_LABELS = (K.ALLOWED_VALUES, S.INFO, "with a CHECK of the same 4 labels")
+ORDER_BY_TEXT = (K.ALLOWED_VALUES, S.WARNING, "m.role: ORDER BY sorts the text")
+NOT_LIMITED = (
+    K.ALLOWED_VALUES,
+    S.ERROR,
+    "no CHECK on the target limits it to the enum's 4 labels (owner, admin, member, viewer)",
+)
+
+
 class TestEnums:
     """An enum moved to DSQL's shape: text with a CHECK of its labels (or a domain), read from
     the target's catalog and compared label by label rather than waived as a change of kind."""
@@ -384,88 +395,68 @@ class TestEnums:
         "INSERT INTO m VALUES (1, 'owner'), (2, 'viewer');"
     )
 
-    def schema(self, migrate: Migrate, target: str) -> CheckResult:
-        return migrate(self.SOURCE, target, source="postgres").schema("m")
+    def check(
+        self, migrate: Migrate, role: str, status: Status, *expected: Expected, before: str = ""
+    ) -> None:
+        """Against a target of ``before`` (a type or a domain) and a table ``m`` whose ``role``
+        is declared as given, the check ends in ``status`` with exactly the findings
+        ``expected``, in any order. Each test declares ``role`` NOT NULL, as the source does,
+        so that no nullability finding mixes in."""
+        target = f"{before}CREATE TABLE m (id bigint PRIMARY KEY, role {role});"
+        result = migrate(self.SOURCE, target, source="postgres").schema("m")
+        assert result.status is status, result.findings
+        unmatched = list(result.findings)
+        for kind, severity, words in expected:
+            said = [f for f in unmatched if (f.kind, f.severity) == (kind, severity)]
+            said = [f for f in said if words in f.message]
+            assert said, f"no {kind.value} {severity.value} saying {words!r}: {result.findings}"
+            unmatched.remove(said[0])
+        assert unmatched == []
 
     @pytest.mark.parametrize(
-        "column",
+        "role",
         [
-            "role varchar(16) NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'viewer'))",
-            "role text NOT NULL CHECK (role = 'viewer' OR role = 'member' OR role = 'admin'"
+            f"varchar(16) NOT NULL CHECK (role IN ({ROLE_LABELS}))",
+            "text NOT NULL CHECK (role = 'viewer' OR role = 'member' OR role = 'admin'"
             " OR role = 'owner')",
         ],
     )
-    def test_text_with_a_check_of_the_same_labels_passes(
-        self, migrate: Migrate, column: str
-    ) -> None:
-        result = self.schema(migrate, f"CREATE TABLE m (id bigint PRIMARY KEY, {column});")
-        assert result.status is Status.PASS, result.findings
-        assert any("same 4 labels" in f.message for f in result.findings)
-        order = [f for f in result.findings if f.severity is S.WARNING]
-        assert [f.message.split(": ", 1)[1][:23] for f in order] == ["ORDER BY sorts the text"]
+    def test_text_with_a_check_of_the_same_labels_passes(self, migrate: Migrate, role: str) -> None:
+        self.check(migrate, role, Status.PASS, SAME_LABELS, ORDER_BY_TEXT)
 
     def test_a_domain_with_a_check_of_the_same_labels_passes(self, migrate: Migrate) -> None:
-        target = (
-            "CREATE DOMAIN member_role_d AS varchar(16)"
-            " CHECK (VALUE IN ('owner', 'admin', 'member', 'viewer'));"
-            "CREATE TABLE m (id bigint PRIMARY KEY, role member_role_d NOT NULL);"
-        )
-        result = self.schema(migrate, target)
-        assert result.status is Status.PASS, result.findings
-        assert any("same 4 labels" in f.message for f in result.findings)
+        domain = f"CREATE DOMAIN member_role_d AS varchar(16) CHECK (VALUE IN ({ROLE_LABELS}));"
+        role = "member_role_d NOT NULL"
+        self.check(migrate, role, Status.PASS, SAME_LABELS, ORDER_BY_TEXT, before=domain)
 
     def test_text_without_a_check_fails_naming_the_labels(self, migrate: Migrate) -> None:
-        result = self.schema(migrate, "CREATE TABLE m (id bigint PRIMARY KEY, role text);")
-        finding = only(result, K.ALLOWED_VALUES)
-        assert (result.status, finding.severity) == (Status.FAIL, S.ERROR)
-        assert "no CHECK on the target limits it to the enum's 4 labels" in finding.message
-        assert "owner, admin, member, viewer" in finding.message
+        self.check(migrate, "text NOT NULL", Status.FAIL, NOT_LIMITED)
 
     def test_a_check_missing_a_label_fails_and_an_extra_one_warns(self, migrate: Migrate) -> None:
-        target = (
-            "CREATE TABLE m (id bigint PRIMARY KEY,"
-            " role text CHECK (role IN ('owner', 'admin', 'member', 'guest')));"
-        )
-        result = self.schema(migrate, target)
-        messages = {f.severity: f.message for f in result.findings if f.kind is K.ALLOWED_VALUES}
-        assert result.status is Status.FAIL
-        assert "refuses enum label(s) viewer" in messages[S.ERROR]
-        assert any("also accepts guest" in f.message for f in result.findings)
+        role = "text NOT NULL CHECK (role IN ('owner', 'admin', 'member', 'guest'))"
+        refuses = (K.ALLOWED_VALUES, S.ERROR, "refuses enum label(s) viewer")
+        accepts = (K.ALLOWED_VALUES, S.WARNING, "also accepts guest")
+        self.check(migrate, role, Status.FAIL, refuses, accepts, ORDER_BY_TEXT)
 
     def test_a_check_that_is_not_a_list_of_values_is_not_trusted(self, migrate: Migrate) -> None:
-        target = "CREATE TABLE m (id bigint PRIMARY KEY, role text CHECK (length(role) < 10));"
-        result = self.schema(migrate, target)
-        assert result.status is Status.FAIL
-        assert "no CHECK on the target limits it" in only(result, K.ALLOWED_VALUES).message
+        role = "text NOT NULL CHECK (length(role) < 10)"
+        self.check(migrate, role, Status.FAIL, NOT_LIMITED)
 
     def test_a_label_longer_than_the_target_column_fails(self, migrate: Migrate) -> None:
-        target = (
-            "CREATE TABLE m (id bigint PRIMARY KEY,"
-            " role varchar(5) CHECK (role IN ('owner', 'admin', 'member', 'viewer')));"
-        )
-        result = self.schema(migrate, target)
-        assert result.status is Status.FAIL
-        assert "'member' does not fit varchar(5)" in only(result, K.TYPE_NARROWING).message
+        role = f"varchar(5) NOT NULL CHECK (role IN ({ROLE_LABELS}))"
+        too_long = (K.TYPE_NARROWING, S.ERROR, "'member' does not fit varchar(5)")
+        self.check(migrate, role, Status.FAIL, too_long, ORDER_BY_TEXT)
 
     def test_the_same_enum_on_both_sides_is_equivalent(self, migrate: Migrate) -> None:
-        target = (
-            "CREATE TYPE member_role AS ENUM ('owner', 'admin', 'member', 'viewer');"
-            "CREATE TABLE m (id bigint PRIMARY KEY, role member_role NOT NULL);"
-        )
-        result = self.schema(migrate, target)
-        assert (result.status, result.findings) == (Status.PASS, ())
+        enum = f"CREATE TYPE member_role AS ENUM ({ROLE_LABELS});"
+        self.check(migrate, "member_role NOT NULL", Status.PASS, before=enum)
 
     def test_an_enum_reordered_on_the_target_warns_that_order_by_changes(
         self, migrate: Migrate
     ) -> None:
-        target = (
-            "CREATE TYPE member_role AS ENUM ('viewer', 'member', 'admin', 'owner');"
-            "CREATE TABLE m (id bigint PRIMARY KEY, role member_role NOT NULL);"
-        )
-        result = self.schema(migrate, target)
-        finding = only(result, K.ALLOWED_VALUES)
-        assert (result.status, finding.severity) == (Status.PASS, S.WARNING)
-        assert "so ORDER BY does too" in finding.message
+        enum = "CREATE TYPE member_role AS ENUM ('viewer', 'member', 'admin', 'owner');"
+        reordered = (K.ALLOWED_VALUES, S.WARNING, "so ORDER BY does too")
+        self.check(migrate, "member_role NOT NULL", Status.PASS, reordered, before=enum)
 
     def test_the_way_back_to_sqlite_reads_the_check_from_its_table_text(
         self, tmp_path: Path
@@ -489,8 +480,8 @@ class TestEnums:
         ]
 
     def test_an_enum_moved_to_a_number_is_still_a_change_of_kind(self, migrate: Migrate) -> None:
-        result = self.schema(migrate, "CREATE TABLE m (id bigint PRIMARY KEY, role integer);")
-        assert only(result, K.TYPE_INCOMPATIBLE).severity is S.ERROR
+        changes_kind = (K.TYPE_INCOMPATIBLE, S.ERROR, "changes kind: member_role → integer")
+        self.check(migrate, "integer NOT NULL", Status.FAIL, changes_kind)
 
 
 class TestCheckConstraints:
