@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import sys
-import threading
 
 import click
 
 from harness.dsql_local.grants import ARN
 from harness.dsql_local.server import DsqlLocal, endpoint_region
 from harness.dsql_local.tokens import LOCAL_ARN, SigningIdentity
+from harness.embedded import interrupts
 from harness.errors import ProvisionError
 from harness.usage import user_errors
 
@@ -69,16 +68,13 @@ def serve(port: int, endpoint: str | None, arn: str) -> None:
     cluster = DsqlLocal(endpoint=endpoint, identity=identity, port=port)
     try:
         cluster.start()
-        click.echo(cluster.uri())
-        click.echo(
+        interrupts.serve_until_interrupted(
+            cluster.uri(),
             f"# region {cluster.region}; sign tokens for {cluster.endpoint} with your AWS "
             "credentials (e.g. `aws dsql generate-db-connect-admin-auth-token --hostname "
             f"{cluster.endpoint} --region {cluster.region}`); they stand for {arn} "
             "(AWS IAM GRANT a custom role to it); Ctrl-C stops it",
-            err=True,
         )
-        sys.stdout.flush()
-        threading.Event().wait()  # SIGINT/SIGTERM raise KeyboardInterrupt here
     except KeyboardInterrupt:
         pass
     finally:

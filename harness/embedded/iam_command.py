@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
-import threading
 from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -35,6 +33,7 @@ import psycopg
 from psycopg import sql
 
 from harness.dsql_local.tokens import SigningIdentity
+from harness.embedded import interrupts
 from harness.embedded.iam_front import IamFront
 from harness.embedded.provision import PostgresCluster, self_signed_certificate
 from harness.endpoints.settings import AuroraEndpoint
@@ -86,14 +85,11 @@ def serve(plan_path: Path, side: str, scripts: tuple[Path, ...]) -> None:
     with ExitStack() as resources:
         try:
             front = start(spec, side, scripts, identity, resources)
-            click.echo(uri(spec, front.port))
-            click.echo(
+            interrupts.serve_until_interrupted(
+                uri(spec, front.port),
                 f"# tokens for {spec.user}@{spec.host}:{front.port} in {front.region}, signed "
                 "with the AWS credentials this command found; Ctrl-C stops it",
-                err=True,
             )
-            sys.stdout.flush()
-            threading.Event().wait()  # SIGINT/SIGTERM raise KeyboardInterrupt here
         except KeyboardInterrupt:
             pass
 

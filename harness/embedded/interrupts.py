@@ -10,7 +10,8 @@ A SIGTERM the process was started ignoring, or that someone else handles, is lef
 One interruption is enough (:func:`interrupt`): once a signal has raised, later ones are
 noted on stderr and dropped, so a second Ctrl-C cannot cut the first one's cleanup short. And
 a server's stop is never cut in half (:func:`deferred`): a signal arriving meanwhile is
-delivered when the stop is done.
+delivered when the stop is done. A ``serve`` command announces its server and waits for the
+signal that stops it with :func:`serve_until_interrupted`.
 """
 
 from __future__ import annotations
@@ -18,12 +19,22 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
-__all__ = ["deferred", "hold", "interrupt", "interrupted", "release", "reset", "takes_over"]
+__all__ = [
+    "deferred",
+    "hold",
+    "interrupt",
+    "interrupted",
+    "release",
+    "reset",
+    "serve_until_interrupted",
+    "takes_over",
+]
 
 _STOPPING = (signal.SIGINT, signal.SIGTERM)
 _lock = threading.Lock()
@@ -116,3 +127,13 @@ def deferred() -> Iterator[None]:
             signal.signal(stopping, handler)
         if caught:
             signal.raise_signal(caught[0])
+
+
+def serve_until_interrupted(uri: str, how_to_connect: str) -> None:
+    """Print ``uri`` as the first line on stdout and ``how_to_connect`` on stderr, both
+    flushed (whoever started the process reads the URI to connect), then wait for SIGINT or
+    SIGTERM. Either raises KeyboardInterrupt here (Python's handler, or :func:`hold`'s): the
+    caller catches it, around its start too, and stops its server."""
+    print(uri, flush=True)
+    print(how_to_connect, file=sys.stderr, flush=True)
+    threading.Event().wait()
