@@ -47,7 +47,8 @@ from harness.db.database import Database
 from harness.dsql_local.fixture import dsql_local  # noqa: F401  (a fixture the plugin offers)
 from harness.embedded import interrupts
 from harness.endpoints.redact import scrub
-from harness.endpoints.resolve import Connector, open_database, resolve
+from harness.endpoints.resolve import Connector, resolve
+from harness.endpoints.sessions import Sessions
 from harness.errors import HarnessError, PlanError
 from harness.plan.load import load_plan
 from harness.plan.model import LoadedPlan, Plan
@@ -149,7 +150,6 @@ class CutoverRun:
         self.connectors: dict[str, Connector] = {}
         self.fingerprint: dict[str, Any] = {}
         self.results: dict[str, dict[str, Any]] = {}
-        self._dbs: dict[str, Database] = {}
         self._scope: Scope | None = None
         self._memo: dict[str, Any] = {}
         self.prepared: dict[str, Any] = {}
@@ -173,6 +173,8 @@ class CutoverRun:
             shared = config.workerinput["cutover"]  # type: ignore[attr-defined]
             self.connectors = {k: Connector.from_dict(v) for k, v in shared["connectors"].items()}
             self.prepared = shared["prepared"]
+        self.sessions = Sessions(self.connectors, self.resources)
+        """The read-only sessions on the sides, both opened at once on first use."""
 
     # -- controller: resolve once, fail fast --------------------------------------------
 
@@ -229,11 +231,8 @@ class CutoverRun:
         return ("target",) if self.plan.source is None else ("source", "target")
 
     def database(self, role: str) -> Database:
-        if role not in self._dbs:
-            db = open_database(self.connectors[role])
-            self.resources.callback(db.close)
-            self._dbs[role] = db
-        return self._dbs[role]
+        """The read-only session on ``role`` (:class:`harness.endpoints.sessions.Sessions`)."""
+        return self.sessions.database(role)
 
     def scope(self) -> Scope:
         if self._scope is None:
