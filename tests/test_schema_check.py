@@ -5,7 +5,6 @@ kind and severity. Also the scope: which tables are compared, under which names.
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import date, timedelta
@@ -16,16 +15,14 @@ import pytest
 
 from harness.checks import enums
 from harness.db.catalog import Catalog, Column, Table, View
-from harness.db.database import Database
 from harness.db.introspect import sqlite as sqlite_introspect
 from harness.embedded.provision import PostgresCluster
-from harness.endpoints.resolve import Connector
 from harness.errors import PlanError
 from harness.plan.model import Plan
 from harness.plan.scope import Scope, build_scope
 from harness.results.check import CheckResult, FindingKind, Severity, Status
 from tests.conftest import run_sql
-from tests.schema_support import Migration, only
+from tests.schema_support import Migration, Opened, only
 
 K, S = FindingKind, Severity
 
@@ -42,24 +39,12 @@ def script(sql: Script) -> str:
 @pytest.fixture
 def migrate(tmp_path: Path, pg_database: str, pg_cluster: PostgresCluster) -> Iterator[Migrate]:
     """Build a source (SQLite file, or a PostgreSQL database) and a PostgreSQL target."""
-    opened: list[Database] = []
-    created: list[str] = []
+    opened = Opened(pg_cluster)
 
     def build(
         source_sql: Script, target_sql: Script, *, source: str = "sqlite", **plan_sections: Any
     ) -> Migration:
-        if source == "sqlite":
-            path = tmp_path / "source.db"
-            with sqlite3.connect(path) as conn:
-                conn.executescript(script(source_sql))
-            conn.close()
-            source_connector = Connector("source", "sqlite", "sqlite", str(path), "source")
-        else:
-            name = f"src_{uuid.uuid4().hex[:12]}"
-            created.append(name)
-            dsn = pg_cluster.create_database(name)
-            run_sql(dsn, script(source_sql))
-            source_connector = Connector("source", "postgres", "postgres", dsn, "source", "public")
+        source_connector = opened.source(script(source_sql), source, tmp_path / "source.db")
         run_sql(pg_database, script(target_sql))
         plan = Plan.model_validate(
             {
@@ -69,13 +54,10 @@ def migrate(tmp_path: Path, pg_database: str, pg_cluster: PostgresCluster) -> It
                 **plan_sections,
             }
         )
-        return Migration.opened(plan, source_connector, pg_database, opened)
+        return opened.migration(plan, source_connector, pg_database)
 
     yield build
-    for db in opened:
-        db.close()
-    for name in created:
-        pg_cluster.drop_database(name)
+    opened.close()
 
 
 def kinds(result: CheckResult) -> set[FindingKind]:

@@ -8,22 +8,18 @@ server spells it, and a real difference must not.
 
 from __future__ import annotations
 
-import sqlite3
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.db.database import Database
 from harness.embedded.migrate import copy_sqlite
 from harness.embedded.provision import PostgresCluster
-from harness.endpoints.resolve import Connector
 from harness.plan.model import Plan
 from harness.results.check import CheckResult, FindingKind, Severity, Status
 from tests.conftest import run_sql
-from tests.schema_support import Migration, only
+from tests.schema_support import Migration, Opened, only
 
 K, S = FindingKind, Severity
 
@@ -36,8 +32,7 @@ def load(tmp_path: Path, pg_database: str, pg_cluster: PostgresCluster) -> Itera
     """``load(source_sql)`` copies a SQLite file with cutover's embedded load; ``then=`` is
     SQL run on the target afterwards (the drift under test); ``target_sql=`` builds the target
     by hand instead; ``source="postgres"`` makes the source a PostgreSQL database."""
-    opened: list[Database] = []
-    created: list[str] = []
+    opened = Opened(pg_cluster)
 
     def build(
         source_sql: str,
@@ -48,18 +43,8 @@ def load(tmp_path: Path, pg_database: str, pg_cluster: PostgresCluster) -> Itera
         naming: str = "none",
         **plan_sections: Any,
     ) -> Migration:
-        if source == "sqlite":
-            path = tmp_path / "app.db"
-            with sqlite3.connect(path) as conn:
-                conn.executescript(source_sql)
-            conn.close()
-            source_connector = Connector("source", "sqlite", "sqlite", str(path), "source")
-        else:
-            name = f"src_{uuid.uuid4().hex[:12]}"
-            created.append(name)
-            dsn = pg_cluster.create_database(name)
-            run_sql(dsn, source_sql)
-            source_connector = Connector("source", "postgres", "postgres", dsn, "source", "public")
+        path = tmp_path / "app.db"
+        source_connector = opened.source(source_sql, source, path)
         if target_sql is None:
             copy_sqlite(path, pg_database, naming=naming)
         else:
@@ -75,13 +60,10 @@ def load(tmp_path: Path, pg_database: str, pg_cluster: PostgresCluster) -> Itera
                 **plan_sections,
             }
         )
-        return Migration.opened(plan, source_connector, pg_database, opened)
+        return opened.migration(plan, source_connector, pg_database)
 
     yield build
-    for db in opened:
-        db.close()
-    for name in created:
-        pg_cluster.drop_database(name)
+    opened.close()
 
 
 def messages(result: CheckResult) -> list[str]:
