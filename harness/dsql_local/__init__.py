@@ -8,8 +8,9 @@ DSQL's SQLSTATE and words), ``session`` (a session's transaction: one DDL, no DD
 ``peers`` (a statement that commits first, or DDL, releases the locks of the block it meets),
 ``grants`` (``AWS IAM GRANT``: which IAM principal may log in as which role),
 ``limits`` (write size, transaction and connection age; the schema log behind OC001),
-``guard`` (the asyncio listener: TLS, startup, tokens), ``relay`` (every message of a
-session, mediated; ``extended`` and ``expect`` are its parts), ``catalog`` (``sys.jobs``)
+``guard`` (the asyncio listener: TLS, startup, tokens), ``relay`` (a session, message by
+message, built on ``arbiter``, DSQL's decisions, and ``pump``, the wire; ``extended`` and
+``expect`` are its parts), ``catalog`` (``sys.jobs``)
 and ``server`` (:class:`DsqlLocal`: cluster, certificate and guard together). See
 docs/dsql-local.md.
 """
