@@ -20,7 +20,7 @@ from harness.embedded.provision import PostgresCluster
 from harness.errors import PlanError
 from harness.plan.model import Plan
 from harness.plan.scope import Scope, build_scope
-from harness.results.check import CheckResult, FindingKind, Severity, Status
+from harness.results.check import CheckResult, Finding, FindingKind, Severity, Status
 from tests.conftest import run_sql
 from tests.schema_support import Migration, Opened, only
 
@@ -195,14 +195,19 @@ class TestColumns:
 
 
 class TestNarrowing:
+    def narrowed(
+        self, migrate: Migrate, source: str, target: str, values: str, **plan_sections: Any
+    ) -> tuple[CheckResult, Finding]:
+        """The check of a table ``t`` whose column is declared ``source`` on SQLite and
+        ``target`` on PostgreSQL, the source holding ``values``; and its one narrowing finding."""
+        insert = f"INSERT INTO t VALUES {values};"  # noqa: S608 (the test's own literals)
+        ddl = one_table(f", {source}", f", {target}", insert)
+        result = migrate(*ddl, **plan_sections).schema("t")
+        return result, only(result, K.TYPE_NARROWING)
+
     def test_from_sqlite_values_that_fit_make_a_warning_saying_so(self, migrate: Migrate) -> None:
-        ddl = one_table(
-            ", name TEXT",
-            ", name varchar(5)",
-            "INSERT INTO t VALUES (1, 'abc'), (2, 'abcde'), (3, NULL);",
-        )
-        result = migrate(*ddl).schema("t")
-        finding = only(result, K.TYPE_NARROWING)
+        rows = "(1, 'abc'), (2, 'abcde'), (3, NULL)"
+        result, finding = self.narrowed(migrate, "name TEXT", "name varchar(5)", rows)
         assert (result.status, finding.severity) == (Status.PASS, S.WARNING)
         assert "all 2 source values fit" in finding.message
         assert "SQLite does not enforce the declared width" in finding.message
@@ -210,41 +215,29 @@ class TestNarrowing:
     def test_from_sqlite_values_that_do_not_fit_make_an_error_with_the_count(
         self, migrate: Migrate
     ) -> None:
-        ddl = one_table(
-            ", name TEXT",
-            ", name varchar(5)",
-            "INSERT INTO t VALUES (1, 'abcdefgh'), (2, 'abcdefghij'), (3, 'ab');",
-        )
-        result = migrate(*ddl).schema("t")
-        finding = only(result, K.TYPE_NARROWING)
+        rows = "(1, 'abcdefgh'), (2, 'abcdefghij'), (3, 'ab')"
+        result, finding = self.narrowed(migrate, "name TEXT", "name varchar(5)", rows)
         assert (result.status, finding.severity) == (Status.FAIL, S.ERROR)
         assert "2 of 3 source values would change or not fit (e.g. abcdefghij)" in finding.message
 
     def test_sqlite_integers_that_fit_32_bits_are_a_warning(self, migrate: Migrate) -> None:
-        ddl = one_table(
-            ", n INTEGER", ", n integer", "INSERT INTO t VALUES (1, -2147483648), (2, 2147483647);"
-        )
-        finding = only(migrate(*ddl).schema("t"), K.TYPE_NARROWING)
+        rows = "(1, -2147483648), (2, 2147483647)"
+        _, finding = self.narrowed(migrate, "n INTEGER", "n integer", rows)
         assert finding.severity is S.WARNING
         assert "(min -2147483648, max 2147483647)" in finding.message
 
     def test_sqlite_integers_beyond_32_bits_are_an_error(self, migrate: Migrate) -> None:
-        ddl = one_table(", n INTEGER", ", n integer", "INSERT INTO t VALUES (1, 2147483648);")
-        finding = only(migrate(*ddl).schema("t"), K.TYPE_NARROWING)
+        _, finding = self.narrowed(migrate, "n INTEGER", "n integer", "(1, 2147483648)")
         assert finding.severity is S.ERROR
         assert "1 of 1 source values would change or not fit" in finding.message
 
     def test_text_stored_in_a_sqlite_integer_column_does_not_fit(self, migrate: Migrate) -> None:
-        ddl = one_table(", n INTEGER", ", n integer", "INSERT INTO t VALUES (1, '12a');")
-        assert only(migrate(*ddl).schema("t"), K.TYPE_NARROWING).severity is S.ERROR
+        _, finding = self.narrowed(migrate, "n INTEGER", "n integer", "(1, '12a')")
+        assert finding.severity is S.ERROR
 
     def test_numeric_values_with_too_many_integer_digits_do_not_fit(self, migrate: Migrate) -> None:
-        ddl = one_table(
-            ", amount NUMERIC(12,2)",
-            ", amount numeric(10,2)",
-            "INSERT INTO t VALUES (1, 123456789.5), (2, 12.25);",
-        )
-        finding = only(migrate(*ddl).schema("t"), K.TYPE_NARROWING)
+        rows = "(1, 123456789.5), (2, 12.25)"
+        _, finding = self.narrowed(migrate, "amount NUMERIC(12,2)", "amount numeric(10,2)", rows)
         assert finding.severity is S.ERROR
         assert "1 of 2 source values would change or not fit" in finding.message
 
@@ -252,12 +245,8 @@ class TestNarrowing:
         self, migrate: Migrate
     ) -> None:
         # 0.5 and 2**24 are floats a real holds; 1/3 and 2**24 + 1 are not (issue 16, case 1).
-        ddl = one_table(
-            ", x REAL",
-            ", x real",
-            "INSERT INTO t VALUES (1, 0.5), (2, 1.0 / 3), (3, 16777217.0), (4, 16777216.0);",
-        )
-        finding = only(migrate(*ddl).schema("t"), K.TYPE_NARROWING)
+        rows = "(1, 0.5), (2, 1.0 / 3), (3, 16777217.0), (4, 16777216.0)"
+        _, finding = self.narrowed(migrate, "x REAL", "x real", rows)
         assert finding.severity is S.ERROR
         assert "narrows double precision → real; 2 of 4 source values would change" in (
             finding.message
@@ -266,22 +255,16 @@ class TestNarrowing:
     def test_float_digits_declared_for_the_column_is_what_counts_as_a_change(
         self, migrate: Migrate
     ) -> None:
-        ddl = one_table(", x REAL", ", x real", "INSERT INTO t VALUES (1, 1.0 / 3);")
         rows = {"columns": {"t.x": {"float_digits": 6}}}
-        finding = only(migrate(*ddl, rows=rows).schema("t"), K.TYPE_NARROWING)
+        _, finding = self.narrowed(migrate, "x REAL", "x real", "(1, 1.0 / 3)", rows=rows)
         assert "all 1 source values fit" in finding.message
 
     def test_sqlite_decimals_with_more_places_than_an_equal_declared_scale_are_counted(
         self, migrate: Migrate
     ) -> None:
         # SQLite does not enforce NUMERIC(10,2); PostgreSQL rounds 19.999 → 20.00 on insert.
-        ddl = one_table(
-            ", price NUMERIC(10,2)",
-            ", price numeric(10,2)",
-            "INSERT INTO t VALUES (1, 19.999), (2, 0.125), (3, 2.675), (4, 19.99), (5, 7);",
-        )
-        result = migrate(*ddl).schema("t")
-        finding = only(result, K.TYPE_NARROWING)
+        rows = "(1, 19.999), (2, 0.125), (3, 2.675), (4, 19.99), (5, 7)"
+        result, finding = self.narrowed(migrate, "price NUMERIC(10,2)", "price numeric(10,2)", rows)
         assert (result.status, finding.severity) == (Status.FAIL, S.ERROR)
         assert finding.message.startswith(
             "t.price is numeric(10,2) on both sides, but SQLite does not enforce it:"
