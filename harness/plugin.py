@@ -8,6 +8,11 @@ the resolved connectors as plain data (``workerinput``) and open their own read-
 sessions. Every test item's result travels back in ``report.user_properties`` and the
 controller writes the report folder at the end.
 
+What the run owns beyond the hooks lives with its stage: the sessions on the two sides in
+:mod:`harness.endpoints.sessions` (both opened at once), the run's SIGINT/SIGTERM in
+:mod:`harness.embedded.trap`, and writing results.json and its folder in
+:mod:`harness.report.publish`.
+
 What a run can check is the capability registry (:mod:`harness.capabilities`, extended through
 the ``pytest_cutover_capabilities`` hook): one ``pytest_generate_tests`` here parametrizes every
 capability's scenario arguments from the plan, and the registry's order is the report's.
@@ -16,36 +21,24 @@ capability's scenario arguments from the plan, and the registry's order is the r
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
-import signal
 import subprocess
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from types import FrameType
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import pytest
 from _pytest.mark.structures import ParameterSet
 
 from harness import hookspecs, usage
-from harness.capabilities import (
-    CAPABILITIES,
-    Capability,
-    Items,
-    NoSource,
-    NothingToCheck,
-    area_order,
-)
-from harness.checks import waivers
+from harness.capabilities import CAPABILITIES, Capability, Items, NoSource, NothingToCheck
 from harness.db.database import Database
 from harness.dsql_local.fixture import dsql_local  # noqa: F401  (a fixture the plugin offers)
-from harness.embedded import interrupts
+from harness.embedded.trap import SignalTrap, stop_reason
 from harness.endpoints.redact import scrub
 from harness.endpoints.resolve import Connector, resolve
 from harness.endpoints.sessions import Sessions
@@ -54,10 +47,22 @@ from harness.plan.load import load_plan
 from harness.plan.model import LoadedPlan, Plan
 from harness.plan.scope import Scope, build_scope
 from harness.report.formats.root import find_source_root
+from harness.report.publish import Publisher, Written
 from harness.results import outcomes
 from harness.results.check import CheckResult, Status, errored, timed
 from harness.results.files import DEFAULT_REPORT_DIR
-from harness.results.record import NO_SOURCE, build_results, environment, now
+from harness.results.record import NO_SOURCE, environment, now
+
+__all__ = [
+    "ENTRY_POINT",
+    "NEEDS_PLAN",
+    "NOT_APPLICABLE",
+    "RESULT_KEY",
+    "CutoverRun",
+    "Written",
+    "registered",
+    "usage_error",
+]
 
 T = TypeVar("T")
 RESULT_KEY = "cutover.result"
@@ -65,17 +70,6 @@ NOT_APPLICABLE = "cutover_not_applicable"
 """Marker of a scenario item the plan does not ask for (no ``lint:``, no ``retired:``…)."""
 ENTRY_POINT = "cutover"
 """The name the installed plugin registers under (``[project.entry-points.pytest11]``)."""
-
-
-class Written(NamedTuple):
-    """What the controller wrote: the run's verdict as it holds it in memory (``cutover
-    verify`` takes its exit code from here, never from a results.json another process may be
-    writing) and where the folder's two main files are."""
-
-    verdict: str
-    reason: str
-    results: Path
-    html: Path
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -160,15 +154,14 @@ class CutoverRun:
         """Controller: the node ids the run set out to report, in collection order."""
         self.stopped: str | None = None
         """Controller: why the run ended before its end (a signal, pytest.exit, a crash)."""
-        self._signals: list[tuple[int, Any]] = []
-        self._workers: list[subprocess.Popen[bytes]] = []
-        """Controller: the xdist worker processes, which a signal to this one reaches too."""
-        self._writing = False
+        self.trap = SignalTrap()
+        """This process's SIGINT and SIGTERM for the run; the controller's reach its workers."""
         self._claimed = False
         """Controller: the report folder is held for this run (so it may write there)."""
         self.failed: str | None = None
         """Controller: the usage error that stopped the run before its first check."""
         self.started = now()
+        self.publisher = Publisher(loaded, self.started, self.report_dir)
         if self.is_worker:
             shared = config.workerinput["cutover"]  # type: ignore[attr-defined]
             self.connectors = {k: Connector.from_dict(v) for k, v in shared["connectors"].items()}
@@ -221,7 +214,7 @@ class CutoverRun:
         }
         popen = getattr(getattr(getattr(node, "gateway", None), "_io", None), "popen", None)
         if isinstance(popen, subprocess.Popen):
-            self._workers.append(popen)
+            self.trap.pass_on_to(popen)
 
     # -- every process: sessions, catalogs, scope ---------------------------------------
 
@@ -298,70 +291,17 @@ class CutoverRun:
             if not self.is_worker and self.fingerprint and not self.config.option.collectonly:
                 if exitstatus == pytest.ExitCode.INTERNAL_ERROR and self.stopped is None:
                     self.stopped = "an internal error"
-                self._writing = True  # a signal now waits: the folder is written whole
-                try:
-                    self._write(session)
-                finally:
-                    self._writing = False
+                with self.trap.held():  # a signal now waits: the folder is written whole
+                    self.written = self.publisher.finished(
+                        self.results,
+                        self.capabilities,
+                        selected=self.selected,
+                        stopped=self.stopped,
+                        ended=session.shouldstop or session.shouldfail,
+                        env=self.fingerprint,
+                    )
         finally:
             self.resources.close()
-
-    def _write(self, session: pytest.Session) -> None:
-        checks = list(self.results.values())
-        for capability in self.capabilities:
-            if capability.merge is not None:
-                checks = capability.merge(checks)
-        sections: dict[str, Any] = {}
-        for capability in self.capabilities:
-            if capability.summarize is not None:
-                sections.update(capability.summarize(checks))
-        ended = session.shouldstop or session.shouldfail
-        unfinished, incomplete = outcomes.unfinished(
-            self.selected, self.results, self.stopped, ended
-        )
-        self._publish(
-            [*checks, *unfinished],
-            reason=incomplete,  # NO-GO already, by the error checks: say why first
-            expected=waivers.account(self.plan.expected_differences, checks),
-            env=self.fingerprint,
-            areas=area_order(self.capabilities),
-            sections=sections,
-        )
-
-    def _publish(
-        self,
-        checks: list[dict[str, Any]],
-        *,
-        reason: str | None,
-        expected: list[dict[str, Any]],
-        env: dict[str, Any],
-        areas: tuple[str, ...],
-        sections: dict[str, Any] | None = None,
-    ) -> None:
-        """Write the run's record and the folder derived from it; ``reason`` replaces the
-        computed verdict reason where the run itself knows better why."""
-        results = build_results(
-            plan={
-                "name": self.plan.name,
-                "path": str(self.loaded.path),
-                "sha256": self.loaded.sha256,
-            },
-            checks=checks,
-            expected_differences=expected,
-            env=env,
-            started=self.started,
-            finished=now(),
-            area_order=areas,
-            sections=sections,
-        )
-        if reason is not None:
-            results["verdict_reason"] = reason
-        from harness.report.folder import write_folder  # Jinja and friends: only when writing
-
-        files = write_folder(results, self.report_dir)
-        self.written = Written(
-            results["verdict"], results["verdict_reason"], files.results, files.html
-        )
 
     @property
     def report_dir(self) -> Path:
@@ -382,7 +322,7 @@ class CutoverRun:
         Ctrl-C does; the controller holds the report folder for the run
         (:func:`harness.report.folder.claimed`: locked, no signed bundle, the previous run's
         files removed)."""
-        self._trap_signals()
+        self.trap.install()
         if self.is_worker or config.option.collectonly:
             return  # collect-only writes nothing, so the last real run's files stay as they are
         from harness.report.folder import claimed
@@ -396,89 +336,25 @@ class CutoverRun:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         try:
             if self._claimed and self.written is None and not self.is_worker:
-                self._writing = True  # a second signal now waits: the folder is written whole
-                self._write_failed_start()
+                self.trap.hold()  # a second signal now waits: the folder is written whole
+                self.written = self.publisher.failed_start(
+                    failed=self.failed,
+                    stopped=self.stopped,
+                    env=self.fingerprint,
+                    connectors=self.connectors,
+                )
         finally:
-            self._close_and_restore()
-
-    def _write_failed_start(self) -> None:
-        """A run that stopped before its checks (a usage error while resolving the endpoints,
-        Ctrl-C during an embedded load) still leaves a folder CI can upload: results.json
-        with one ``error`` check saying why (so NO-GO, never GO), junit.xml with that errored
-        testcase, and the rest. The folder was cleared when it was claimed, so nothing of an
-        earlier run can read as this run's verdict."""
-        if self.failed is not None:
-            reason = f"run stopped before any check: {self.failed}"
-        elif self.stopped is not None:
-            reason = f"run incomplete, interrupted ({self.stopped}) before any check ran"
-        else:
-            reason = "run stopped before any check ran"
-        self._publish(
-            [outcomes.run_error("start", "", reason)],
-            reason=reason,
-            expected=[],
-            env=self.fingerprint or environment(self._side("source"), self._side("target"), 0),
-            areas=(outcomes.RUN_AREA,),
-        )
-
-    def _side(self, role: str) -> dict[str, Any]:
-        """A side as far as the run got: resolved (redacted), or only its kind from the plan."""
-        if getattr(self.plan, role) is None:
-            return NO_SOURCE
-        connector = self.connectors.get(role)
-        kind = connector.kind if connector is not None else getattr(self.plan, role).kind
-        display = connector.display if connector is not None else f"{kind} (not reached)"
-        return {"kind": kind, "display": display, "server_version": "not reached"}
-
-    def _close_and_restore(self) -> None:
-        try:
-            self.resources.close()  # a session that never started or never finished
-        finally:
-            for signum, previous in reversed(self._signals):
-                signal.signal(signum, previous)
-            self._signals.clear()
-            interrupts.reset()
-
-    def _trap_signals(self) -> None:
-        """SIGTERM raises KeyboardInterrupt, as SIGINT (Ctrl-C) does: pytest stops, fixtures
-        and the run's resources stop every server they started, and the record is written as
-        incomplete, instead of the process dying with its servers running and nothing written.
-
-        Once: a second SIGINT or SIGTERM is dropped (:func:`harness.embedded.interrupts.
-        interrupt`), so it cannot cut the first one's cleanup short. The controller passes the
-        first on to its xdist workers as SIGTERM (a worker started in the background ignores
-        SIGINT), so their servers stop at once too. A signal the process was started ignoring
-        stays ignored."""
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for signum, ours in (
-            (signal.SIGTERM, interrupts.takes_over),
-            (signal.SIGINT, lambda handler: handler is signal.default_int_handler),
-        ):
-            previous = signal.getsignal(signum)
-            if ours(previous):
-                self._signals.append((signum, previous))
-                signal.signal(signum, self._terminate)
-
-    def _terminate(self, signum: int, frame: FrameType | None) -> None:
-        if self._writing:  # the items have all run or stopped: let the folder be written whole
-            return
-        if interrupts.interrupted() is None:
-            for worker in self._workers:
-                with contextlib.suppress(OSError):
-                    worker.send_signal(signal.SIGTERM)  # polls first: never a reused pid
-        interrupts.interrupt(signum)
+            try:
+                self.resources.close()  # a session that never started or never finished
+            finally:
+                self.trap.restore()
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """Ctrl-C, SIGTERM, ``pytest.exit``, a collection error or an xdist worker that stopped:
         the run is incomplete, whatever its items said so far."""
         if self.is_worker or self.stopped is not None:
             return
-        text = str(getattr(excinfo.value, "msg", None) or excinfo.value).strip()
-        if text:
-            self.stopped = text.splitlines()[0]
-        else:  # a bare KeyboardInterrupt: Python's own SIGINT handler (Ctrl-C)
-            self.stopped = "SIGINT" if excinfo.type is KeyboardInterrupt else excinfo.typename
+        self.stopped = stop_reason(excinfo)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not self.is_worker:
