@@ -45,7 +45,10 @@ class _Failed(NamedTuple):
 
 class Sessions:
     """The run's sessions, one per side in ``connectors``, opened on first use and closed
-    when ``resources`` closes (before whatever resolving put there: servers, relays)."""
+    when ``resources`` closes (before whatever resolving put there: servers, relays).
+
+    Asked from the run's own thread, as pytest runs items; the threads it starts only open
+    sessions and hand them over."""
 
     def __init__(self, connectors: Mapping[str, Connector], resources: ExitStack) -> None:
         self._connectors = connectors
