@@ -1,8 +1,9 @@
 """node-postgres against the local DSQL: the driver a Node backend uses, over TLS with an IAM
 token, its parameterised queries (the extended protocol) and DSQL's refusals as it sees them.
 
-Needs Node and npm's ``pg`` package (installed into a temporary folder once per worker); the
-tests skip cleanly where either is missing (.ci/run installs Debian's nodejs where it can).
+Needs Node and npm's ``pg`` package: the one examples/node-app already installed (``npm ci``
+there, as .ci/run does), else installed into a temporary folder once per worker; the tests skip
+cleanly where either is missing (.ci/run installs Debian's nodejs where it can).
 """
 
 from __future__ import annotations
@@ -54,11 +55,22 @@ const fs = require('fs');
 """
 
 
+# The Node example's own node_modules (pg 8, from its lock file): linked, never written, it
+# spares a registry download of the same driver on every run.
+EXAMPLE_MODULES = Path(__file__).resolve().parents[1] / "examples" / "node-app" / "node_modules"
+
+
 @pytest.fixture(scope="module")
 def node_pg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("needs Node and npm")
+    if shutil.which("node") is None:
+        pytest.skip("needs Node")
     folder = tmp_path_factory.mktemp("node-pg")
+    (folder / "check.js").write_text(SCRIPT, encoding="utf-8")
+    if _major(EXAMPLE_MODULES / "pg" / "package.json") == "8":
+        (folder / "node_modules").symlink_to(EXAMPLE_MODULES)
+        return folder
+    if shutil.which("npm") is None:
+        pytest.skip("needs npm (or npm ci in examples/node-app)")
     install = subprocess.run(
         ["npm", "install", "--no-audit", "--no-fund", "--silent", "pg@8"],
         cwd=folder,
@@ -69,8 +81,15 @@ def node_pg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     if install.returncode != 0:
         pytest.skip(f"npm could not install pg: {install.stderr.strip()[:200]}")
-    (folder / "check.js").write_text(SCRIPT, encoding="utf-8")
     return folder
+
+
+def _major(package_json: Path) -> str | None:
+    """The major version of an installed npm package, or None where it is not installed."""
+    if not package_json.is_file():
+        return None
+    version: str = json.loads(package_json.read_text(encoding="utf-8"))["version"]
+    return version.split(".")[0]
 
 
 @pytest.fixture(scope="module")
