@@ -13,7 +13,8 @@ import secrets
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +29,19 @@ pytest_plugins = ("harness.faults.pytest_fixtures",)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CHINOOK = SHARED / "fixtures" / "chinook"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The ``slow`` items (end-to-end runs, tens of seconds each on a busy machine) first.
+
+    xdist hands out items in this order, and the suite ends when the last worker does: a long
+    run handed out late keeps one worker busy while the other has nothing left. Run first,
+    the long items are spread over the workers and the many short ones fill the gaps after.
+    The sort is stable, so every other item keeps its place (and each worker sees the same
+    order, as xdist requires).
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +71,7 @@ def pg_database(pg_cluster: PostgresCluster) -> Iterator[str]:
 def run_sql(dsn: str, statements: str) -> None:
     """Run setup SQL in a database the test created."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(statements)  # type: ignore[arg-type]
+        conn.execute(statements)  # type: ignore[call-overload]
 
 
 @pytest.fixture
@@ -119,26 +133,53 @@ def run_once(
     The first worker produces it behind a FileLock and records it (``kind`` is a dataclass
     of builtin fields); the others read the record.
     """
+    return run_each_once(request, {name: produce}, kind)[name]
+
+
+def run_each_once(
+    request: pytest.FixtureRequest, produce: Mapping[str, Callable[[Path], T]], kind: type[T]
+) -> dict[str, T]:
+    """Several independent expensive runs, each as ``run_once`` makes it, started together.
+
+    Each name has its own lock and record, so a worker that finds one already being produced
+    by another waits for that one only; started together, runs that mostly wait (on servers,
+    subprocesses, the disk) overlap instead of queueing one behind the other.
+    """
     factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
-    if request.getfixturevalue("worker_id") == "master":
-        return produce(factory.mktemp(name))
+    shared = request.getfixturevalue("worker_id") != "master"
+    # Asked here, before any thread: the factory makes its base folder on first use, unlocked.
     root = factory.getbasetemp().parent / "cutover-shared-runs"  # this run's workers only
-    root.mkdir(exist_ok=True)
-    record = root / f"{name}.json"
-    with FileLock(str(root / f"{name}.lock")):
-        if not record.exists():
-            work = root / name
-            work.mkdir(exist_ok=True)
-            record.write_text(json.dumps(dataclasses.asdict(produce(work))), encoding="utf-8")
-        return kind(**json.loads(record.read_text(encoding="utf-8")))
+    if shared:
+        root.mkdir(exist_ok=True)
+
+    def once(name: str) -> T:
+        if not shared:
+            return produce[name](factory.mktemp(name))
+        record = root / f"{name}.json"
+        with FileLock(str(root / f"{name}.lock")):
+            if not record.exists():
+                work = root / name
+                work.mkdir(exist_ok=True)
+                made = dataclasses.asdict(produce[name](work))  # type: ignore[call-overload]
+                record.write_text(json.dumps(made), encoding="utf-8")
+            return kind(**json.loads(record.read_text(encoding="utf-8")))
+
+    if len(produce) == 1:
+        return {name: once(name) for name in produce}
+    with ThreadPoolExecutor(len(produce)) as pool:
+        started = {name: pool.submit(once, name) for name in produce}
+    return {name: future.result() for name, future in started.items()}
 
 
 @dataclasses.dataclass(frozen=True)
 class DemoReports:
-    """The report folders of two real `cutover demo` runs: one GO, one NO-GO (--drift)."""
+    """The report folders of two real `cutover demo` runs: one GO, one NO-GO (--drift), and
+    what each printed."""
 
     go: str
     nogo: str
+    go_stdout: str
+    nogo_stdout: str
 
 
 DEMO_ROWS = "2000"  # enough rows for every seeded drift; small enough to run in seconds
@@ -146,18 +187,29 @@ DEMO_ROWS = "2000"  # enough rows for every seeded drift; small enough to run in
 
 @pytest.fixture(scope="session")
 def demo_reports(request: pytest.FixtureRequest) -> DemoReports:
-    """`cutover demo` and `cutover demo --drift`, once per session (once for all workers)."""
+    """`cutover demo` and `cutover demo --drift`, once per session (once for all workers).
+
+    The two runs are independent, so they run side by side: each spends much of its time
+    waiting on its own PostgreSQL and SQLite, and the worker that asked is idle meanwhile.
+    """
+
+    def demo(work: Path, name: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        out, cwd = work / name, work / f"{name}-cwd"  # a folder each for what the run leaves
+        cwd.mkdir(exist_ok=True)
+        done = run_cutover("demo", "--rows", DEMO_ROWS, "--report-dir", str(out), *extra, cwd=cwd)
+        assert (out / "results.json").is_file(), done.stdout + done.stderr
+        assert done.returncode == (1 if extra else 0), done.stdout + done.stderr
+        return done
 
     def produce(work: Path) -> DemoReports:
-        folders = {}
-        for name, extra in (("go", ()), ("nogo", ("--drift",))):
-            out = work / name
-            done = run_cutover(
-                "demo", "--rows", DEMO_ROWS, "--report-dir", str(out), *extra, cwd=work
-            )
-            assert (out / "results.json").is_file(), done.stdout + done.stderr
-            assert done.returncode == (1 if extra else 0), done.stdout + done.stderr
-            folders[name] = str(out)
-        return DemoReports(**folders)
+        with ThreadPoolExecutor(2) as pool:
+            go = pool.submit(demo, work, "go")
+            nogo = pool.submit(demo, work, "nogo", "--drift")
+        return DemoReports(
+            go=str(work / "go"),
+            nogo=str(work / "nogo"),
+            go_stdout=go.result().stdout,
+            nogo_stdout=nogo.result().stdout,
+        )
 
     return run_once(request, "demo-reports", produce, DemoReports)

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import CLI_TIMEOUT_S, run_once
+from tests.conftest import CLI_TIMEOUT_S, run_each_once
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "node-app"
 
@@ -120,17 +120,29 @@ def _run(app: Path, *args: str) -> ExampleRun:
 
 
 @pytest.fixture(scope="session")
-def go(request: pytest.FixtureRequest) -> ExampleRun:
-    """``./run.sh``, once for all workers."""
-    return run_once(request, "node-app-go", lambda work: _run(_copy(work)), ExampleRun)
+def runs(request: pytest.FixtureRequest) -> dict[str, ExampleRun]:
+    """``./run.sh`` and ``./run.sh --drift``, each once for all workers, side by side (each
+    in its own copy with its own ports): they spend most of their time waiting on servers."""
+    return run_each_once(
+        request,
+        {
+            "node-app-go": lambda work: _run(_copy(work)),
+            "node-app-drift": lambda work: _run(_copy(work), "--drift"),
+        },
+        ExampleRun,
+    )
 
 
 @pytest.fixture(scope="session")
-def drift(request: pytest.FixtureRequest) -> ExampleRun:
-    """``./run.sh --drift``, once for all workers."""
-    return run_once(
-        request, "node-app-drift", lambda work: _run(_copy(work), "--drift"), ExampleRun
-    )
+def go(runs: dict[str, ExampleRun]) -> ExampleRun:
+    """``./run.sh``."""
+    return runs["node-app-go"]
+
+
+@pytest.fixture(scope="session")
+def drift(runs: dict[str, ExampleRun]) -> ExampleRun:
+    """``./run.sh --drift``."""
+    return runs["node-app-drift"]
 
 
 def _nogo(run: ExampleRun) -> dict[str, Any]:
