@@ -346,7 +346,9 @@ class TestRunningASuite:
         marker = tmp_path / "child-survived"
         script = tmp_path / "slow.sh"
         # The child outlives its parent's kill only if the group is not killed as a whole.
-        _write(script, f"(sleep 3; touch {marker}) &\nsleep 30\n")
+        # It would touch the marker 1 s in; it is looked for 1.5 s after the kill (itself at
+        # least 0.5 s in), so a survivor has a full second to show itself.
+        _write(script, f"(sleep 1; touch {marker}) &\nsleep 30\n")
         settings = AppTests(
             command=f"sh {script}", junit=Path("j.xml"), cwd=tmp_path, timeout_s=0.5
         )
@@ -359,7 +361,7 @@ class TestRunningASuite:
             run_suite(settings, pointed)
         import time
 
-        time.sleep(3.5)
+        time.sleep(1.5)
         assert not marker.exists()
 
     def test_the_password_never_reaches_the_evidence(
