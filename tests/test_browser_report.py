@@ -48,8 +48,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-class Browser:
-    """One headless Chromium and one page, spoken to over the DevTools pipe."""
+class Chromium:
+    """One headless Chromium, spoken to over the DevTools pipe; each test opens its own page
+    in it (``Page``), in a browser context of its own."""
 
     def __init__(self, profile: Path) -> None:
         to_browser_r, self._to_browser = os.pipe()
@@ -76,18 +77,10 @@ class Browser:
         self._inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.events: list[dict[str, Any]] = []
         threading.Thread(target=self._read, daemon=True).start()
-        target = self.call("Target.createTarget", url="about:blank")["targetId"]
-        self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
-            "sessionId"
-        ]
-        for domain in ("Page", "Runtime", "Log", "Network"):
-            self.page(f"{domain}.enable")
-        # Whatever a page asks for, nothing leaves the machine; the attempt is still reported.
-        self.page("Network.setBlockedURLs", urls=["http://*", "https://*", "ws://*", "wss://*"])
 
     def _read(self) -> None:
         buffer = b""
-        with contextlib.suppress(OSError):  # closed under us at the end of a test
+        with contextlib.suppress(OSError):  # closed under us at the end of the module
             self._pump(buffer)
         self._inbox.put(None)  # the browser went away
 
@@ -113,14 +106,11 @@ class Browser:
                 return result
             self.events.append(reply)
 
-    def page(self, method: str, **params: Any) -> dict[str, Any]:
-        return self.call(method, self.session, **params)
-
-    def wait_for(self, method: str) -> dict[str, Any]:
+    def wait_for(self, method: str, session: str) -> dict[str, Any]:
         while True:
             event = self._receive()
             self.events.append(event)
-            if event.get("method") == method:
+            if event.get("method") == method and event.get("sessionId") == session:
                 return event
 
     def _receive(self) -> dict[str, Any]:
@@ -132,6 +122,43 @@ class Browser:
             raise AssertionError("Chromium closed the DevTools pipe")
         return message
 
+    def close(self) -> None:
+        with contextlib.suppress(AssertionError):  # it may close the pipe before answering
+            self.call("Browser.close")
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self._to_browser)
+        os.close(self._from_browser)
+
+
+class Page:
+    """One page in a fresh browser context (no cookies, storage or cache from another test);
+    what it reports is only what its own session sent."""
+
+    def __init__(self, chromium: Chromium) -> None:
+        self._chromium = chromium
+        self._context = chromium.call("Target.createBrowserContext")["browserContextId"]
+        target = chromium.call(
+            "Target.createTarget", url="about:blank", browserContextId=self._context
+        )["targetId"]
+        self.session = chromium.call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.page(f"{domain}.enable")
+        # Whatever a page asks for, nothing leaves the machine; the attempt is still reported.
+        self.page("Network.setBlockedURLs", urls=["http://*", "https://*", "ws://*", "wss://*"])
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [e for e in self._chromium.events if e.get("sessionId") == self.session]
+
+    def page(self, method: str, **params: Any) -> dict[str, Any]:
+        return self._chromium.call(method, self.session, **params)
+
     def open(self, url: str, *, width: int = 1280, height: int = 900) -> None:
         self.page(
             "Emulation.setDeviceMetricsOverride",
@@ -141,7 +168,7 @@ class Browser:
             mobile=False,
         )
         self.page("Page.navigate", url=url)
-        self.wait_for("Page.loadEventFired")
+        self._chromium.wait_for("Page.loadEventFired", self.session)
 
     def evaluate(self, expression: str) -> Any:
         reply = self.page("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -185,20 +212,22 @@ class Browser:
         return found
 
     def close(self) -> None:
-        with contextlib.suppress(AssertionError):  # it may close the pipe before answering
-            self.call("Browser.close")
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        os.close(self._to_browser)
-        os.close(self._from_browser)
+        self._chromium.call("Target.disposeBrowserContext", browserContextId=self._context)
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    """One Chromium for the module: starting one is the slow part, a page is not."""
+    started = Chromium(tmp_path_factory.mktemp("chromium") / "profile")
+    try:
+        yield started
+    finally:
+        started.close()
 
 
 @pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    opened = Browser(tmp_path / "profile")
+def browser(chromium: Chromium) -> Iterator[Page]:
+    opened = Page(chromium)
     try:
         yield opened
     finally:
@@ -271,7 +300,7 @@ FACTS = CONTRAST + FACTS_BODY
     [("go", "GO", "rgb(218, 251, 225)"), ("nogo", "NO-GO", "rgb(255, 235, 233)")],
 )
 def test_the_demo_report_renders_cleanly_in_chromium(
-    browser: Browser, demo_reports: Any, tmp_path: Path, run: str, verdict: str, colour: str
+    browser: Page, demo_reports: Any, tmp_path: Path, run: str, verdict: str, colour: str
 ) -> None:
     report = Path(getattr(demo_reports, run)) / "report.html"
     browser.open(report.as_uri())
@@ -300,7 +329,7 @@ def test_the_demo_report_renders_cleanly_in_chromium(
         assert facts["open"] == len(facts["deciding"])  # each deciding check opens at once
 
 
-def test_the_no_go_report_prints(browser: Browser, demo_reports: Any, tmp_path: Path) -> None:
+def test_the_no_go_report_prints(browser: Page, demo_reports: Any, tmp_path: Path) -> None:
     browser.open((Path(demo_reports.nogo) / "report.html").as_uri())
     pdf = browser.pdf(tmp_path / "nogo.pdf")
     assert pdf.read_bytes().startswith(b"%PDF-")
@@ -308,7 +337,7 @@ def test_the_no_go_report_prints(browser: Browser, demo_reports: Any, tmp_path: 
 
 
 def test_the_signed_page_renders_its_verified_block(
-    browser: Browser, demo_reports: Any, tmp_path: Path
+    browser: Page, demo_reports: Any, tmp_path: Path
 ) -> None:
     from click.testing import CliRunner
 
@@ -335,7 +364,7 @@ def test_the_signed_page_renders_its_verified_block(
 
 
 def test_the_check_itself_catches_console_errors_and_outside_requests(
-    browser: Browser, tmp_path: Path
+    browser: Page, tmp_path: Path
 ) -> None:
     page = tmp_path / "broken.html"
     page.write_text(
