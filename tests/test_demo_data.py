@@ -352,25 +352,12 @@ class TestDeterminism:
         assert _dump(other) != _dump(small[0])
 
 
-@pytest.fixture(scope="module")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A throwaway PostgreSQL 16 for this module (pgserver; about a second to start)."""
-    # Imported here so collecting the other tests never touches it; from the submodule because
-    # the package re-exports get_server implicitly, which mypy --strict will not follow.
-    from pgserver.postgres_server import get_server
-
-    server = get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="delete")
-    yield server
-    server.cleanup()
-
-
 @pytest.fixture
-def pg_uri(pg_server: Any, request: pytest.FixtureRequest) -> str:
-    """A fresh, empty database on ``pg_server`` named after the test."""
-    name = re.sub(r"\W", "_", request.node.name)[:60].lower()
-    with psycopg.connect(pg_server.get_uri(), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return str(pg_server.get_uri(name))
+def pg_uri(pg_database: str) -> str:
+    """A fresh, empty database in the worker's harness cluster (conftest's ``pg_database``):
+    its folder is outside pytest's temp dir, which another pytest session on the machine resets
+    to 0700 under root, out from under a server running as an unprivileged user."""
+    return pg_database
 
 
 def _load_postgres(uri: str, source: Path) -> None:
