@@ -336,13 +336,13 @@ class CutoverRun:
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         try:
             if self._claimed and self.written is None and not self.is_worker:
-                self.trap.hold()  # a second signal now waits: the folder is written whole
-                self.written = self.publisher.failed_start(
-                    failed=self.failed,
-                    stopped=self.stopped,
-                    env=self.fingerprint,
-                    connectors=self.connectors,
-                )
+                with self.trap.held():  # a second signal now waits: the folder is written whole
+                    self.written = self.publisher.failed_start(
+                        failed=self.failed,
+                        stopped=self.stopped,
+                        env=self.fingerprint,
+                        connectors=self.connectors,
+                    )
         finally:
             try:
                 self.resources.close()  # a session that never started or never finished

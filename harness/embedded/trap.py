@@ -11,7 +11,7 @@ Once: a second SIGINT or SIGTERM is dropped (:func:`harness.embedded.interrupts.
 so it cannot cut the first one's cleanup short. The controller passes the first on to its
 xdist workers as SIGTERM (a worker started in the background ignores SIGINT), so their servers
 stop at once too. A signal the process was started ignoring stays ignored. While the report
-folder is being written (:meth:`SignalTrap.hold`) a signal is dropped: every item has run or
+folder is being written (:meth:`SignalTrap.held`) a signal is dropped: every item has run or
 stopped by then, and the folder is written whole.
 """
 
@@ -60,14 +60,10 @@ class SignalTrap:
         """Send the first signal on to ``worker`` as well (an xdist worker process)."""
         self._workers.append(worker)
 
-    def hold(self) -> None:
-        """From now on a signal is dropped: the run is writing its folder."""
-        self._holding = True
-
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
-        """Drop signals for the block (:meth:`hold`), then take them again."""
-        self.hold()
+        """Drop signals for the block, then take them again: the run is writing its folder."""
+        self._holding = True
         try:
             yield
         finally:

@@ -53,8 +53,6 @@ class Side(ABC):
     bounded: bool = False
     """No statement may span a large table (Aurora DSQL ends transactions after five
     minutes): checksums and key samples go in short statements."""
-    server_hash: bool = False
-    """Checksums sum the server's own row hash, not MD5's (:meth:`use_server_hash`)."""
 
     def __init__(
         self, display: str, table: str, columns: Sequence[ColumnPlan], key: Sequence[int]

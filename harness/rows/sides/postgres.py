@@ -82,7 +82,6 @@ class PostgresSide(Side):
         self._checksum = sql.SQL("sum({})").format(
             sql.SQL(SERVER_ROW_HASH_SQL).format(row=self._row)
         )
-        self.server_hash = True
 
     def _offers_server_hash(self) -> bool:
         """Record rows on PostgreSQL 11 or later (``hashtextextended``), not Aurora DSQL,
