@@ -38,6 +38,7 @@ from harness import hookspecs, usage
 from harness.capabilities import CAPABILITIES, Capability, Items, NoSource, NothingToCheck
 from harness.db.database import Database
 from harness.dsql_local.fixture import dsql_local  # noqa: F401  (a fixture the plugin offers)
+from harness.embedded import interrupts
 from harness.embedded.trap import SignalTrap, stop_reason
 from harness.endpoints.redact import scrub
 from harness.endpoints.resolve import Connector, resolve
@@ -444,6 +445,20 @@ def _params(
         else pytest.param(p, marks=items.marks)
         for p in built
     ]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """A signal stops the run even where its KeyboardInterrupt was swallowed on the way up
+    (SQLite turns one raised inside a Python function into "user-defined function raised
+    exception", which a check then reports as its error): the item's outcome is not trusted,
+    and the run ends as interrupted, its remaining items never run."""
+    try:
+        return (yield)
+    finally:
+        name = interrupts.interrupted()
+        if name is not None:
+            raise KeyboardInterrupt(name)
 
 
 @pytest.hookimpl(tryfirst=True)

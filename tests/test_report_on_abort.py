@@ -122,3 +122,45 @@ class TestAnInterruptionAtTheStart:
         )  # fmt: skip
         assert done.returncode == 2, done.stdout + done.stderr  # pytest's INTERRUPTED
         assert_failed_start(tmp_path / "out", "interrupted")
+
+
+SWALLOWING_TESTS = """\
+import os
+import signal
+import sqlite3
+
+
+def test_a_signal_lands_inside_sqlite():
+    conn = sqlite3.connect(":memory:")
+    conn.create_function("term", 0, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    try:
+        conn.execute("SELECT term()").fetchone()
+    except sqlite3.OperationalError:
+        pass  # "user-defined function raised exception": the KeyboardInterrupt is gone
+
+
+def test_never_runs():
+    pass
+"""
+
+
+class TestASignalSwallowedOnItsWay:
+    def test_still_stops_the_run_as_interrupted(self, tmp_path: Path) -> None:
+        """SQLite swallows a KeyboardInterrupt raised inside a Python function; the run
+        stops after that item all the same, and reads interrupted, not failed."""
+        project(tmp_path, **QUERIES_ONLY)
+        (tmp_path / "test_swallow.py").write_text(SWALLOWING_TESTS, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "--plan", "plan.yaml", "--report-dir", "out",
+             "-p", "no:cacheprovider", "-p", "no:randomly", "-q", "test_swallow.py"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_S,
+            check=False,
+        )  # fmt: skip
+        assert done.returncode == 2, done.stdout + done.stderr  # pytest's INTERRUPTED
+        assert "test_never_runs PASSED" not in done.stdout
+        results = json.loads((tmp_path / "out" / RESULTS_NAME).read_bytes())
+        assert results["verdict"] == "NO-GO"
+        assert "interrupted (SIGTERM)" in results["verdict_reason"], results["verdict_reason"]
